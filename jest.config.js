@@ -1,0 +1,14 @@
+/** Jest runs the TypeScript sources as ES modules through ts-jest (see README: "Tests"). */
+const tsJest = ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }];
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': tsJest },
+  testEnvironment: 'node',
+};
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{shared,local,cli,agent,adapters,functions}/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.test.ts'], slowTestThreshold: 30 },
+  ],
+};

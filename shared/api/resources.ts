@@ -1,0 +1,109 @@
+/**
+ * The resource types the API server serves: one table that routing, discovery, OpenAPI, tables and
+ * storage keys all read. Adding a kind here is the one place to start.
+ */
+
+/** SubresourceType describes `<resource>/<sub>` (status, scale, binding, eviction, log). */
+export interface SubresourceType {
+  name: string;
+  /** The kind the subresource reads and writes (Scale, Binding, Eviction; the parent's kind for status). */
+  group: string;
+  version: string;
+  kind: string;
+  verbs: readonly string[];
+}
+
+/** ResourceType is one served resource, named as Kubernetes names it. */
+export interface ResourceType {
+  /** '' for the core (legacy) group served under /api/v1. */
+  group: string;
+  version: string;
+  kind: string;
+  listKind: string;
+  /** The plural, lower-case resource name used in URLs (`pods`). */
+  plural: string;
+  singular: string;
+  shortNames: readonly string[];
+  namespaced: boolean;
+  verbs: readonly string[];
+  categories: readonly string[];
+  subresources: readonly SubresourceType[];
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
+const STATUS_VERBS = ['get', 'patch', 'update'] as const;
+
+function status(group: string, version: string, kind: string): SubresourceType {
+  return { name: 'status', group, version, kind, verbs: STATUS_VERBS };
+}
+
+function resource(r: Omit<ResourceType, 'listKind' | 'singular' | 'verbs' | 'categories' | 'subresources'> &
+  Partial<Pick<ResourceType, 'verbs' | 'categories' | 'subresources'>>): ResourceType {
+  return {
+    listKind: `${r.kind}List`,
+    singular: r.kind.toLowerCase(),
+    verbs: ALL_VERBS,
+    categories: [],
+    subresources: [],
+    ...r,
+  };
+}
+
+/** RESOURCES lists every served resource type. */
+export const RESOURCES: readonly ResourceType[] = [
+  resource({ group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', shortNames: ['ns'], namespaced: false,
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: [status('', 'v1', 'Namespace'), { name: 'finalize', group: '', version: 'v1', kind: 'Namespace', verbs: ['update'] }] }),
+  resource({ group: '', version: 'v1', kind: 'Pod', plural: 'pods', shortNames: ['po'], namespaced: true, categories: ['all'],
+    subresources: [
+      status('', 'v1', 'Pod'),
+      { name: 'binding', group: '', version: 'v1', kind: 'Binding', verbs: ['create'] },
+      { name: 'eviction', group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+      { name: 'log', group: '', version: 'v1', kind: 'Pod', verbs: ['get'] },
+    ] }),
+  resource({ group: '', version: 'v1', kind: 'Node', plural: 'nodes', shortNames: ['no'], namespaced: false,
+    subresources: [status('', 'v1', 'Node')] }),
+  resource({ group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'], namespaced: true }),
+  resource({ group: '', version: 'v1', kind: 'Secret', plural: 'secrets', shortNames: [], namespaced: true }),
+  resource({ group: '', version: 'v1', kind: 'Service', plural: 'services', shortNames: ['svc'], namespaced: true, categories: ['all'],
+    subresources: [status('', 'v1', 'Service')] }),
+  resource({ group: '', version: 'v1', kind: 'Endpoints', plural: 'endpoints', shortNames: ['ep'], namespaced: true }),
+  resource({ group: '', version: 'v1', kind: 'Event', plural: 'events', shortNames: ['ev'], namespaced: true }),
+  resource({ group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], namespaced: true }),
+  resource({ group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', shortNames: ['deploy'], namespaced: true,
+    categories: ['all'],
+    subresources: [status('apps', 'v1', 'Deployment'), { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: STATUS_VERBS }] }),
+  resource({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], namespaced: true,
+    categories: ['all'],
+    subresources: [status('apps', 'v1', 'ReplicaSet'), { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: STATUS_VERBS }] }),
+  resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', shortNames: [], namespaced: true }),
+  resource({ group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'],
+    namespaced: true, subresources: [status('policy', 'v1', 'PodDisruptionBudget')] }),
+];
+
+/** groupVersion renders `v1` for the core group and `group/version` otherwise (an apiVersion). */
+export function groupVersion(r: { group: string; version: string }): string {
+  return r.group === '' ? r.version : `${r.group}/${r.version}`;
+}
+
+/** findResource looks a served resource up by group, version and plural; undefined if not served. */
+export function findResource(group: string, version: string, plural: string): ResourceType | undefined {
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+}
+
+/** findResourceByKind looks a served resource up by apiVersion and kind. */
+export function findResourceByKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return RESOURCES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
+}
+
+/**
+ * storageKey is where an object lives in the Store: `/registry/<group>/<plural>/<namespace>/<name>`
+ * (core group: `/registry/core/...`; cluster-scoped: no namespace segment). With no name it is the
+ * prefix of a namespace's (or the whole resource's) objects, ending in `/`.
+ */
+export function storageKey(r: ResourceType, namespace?: string, name?: string): string {
+  let key = `/registry/${r.group === '' ? 'core' : r.group}/${r.plural}/`;
+  if (r.namespaced && namespace) key += `${namespace}/`;
+  if (name !== undefined) key += name;
+  return key;
+}
