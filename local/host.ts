@@ -1,0 +1,184 @@
+/**
+ * The local Functions host: loads a function app as Azure would, serves its HTTP triggers from a
+ * node:http(s) server, runs its timer triggers, and runs the app's `appStart` / `appTerminate`
+ * hooks around it. A trigger or binding type it does not support fails start-up loudly, naming
+ * the function.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LogLevel } from '@azure/functions';
+import { entryPoints, importEntryPoints, readAppSettings } from './app-loader.js';
+import { FunctionsCoreShim, installFunctionsCore, triggerOf, type CoreLogLevel, type RegisteredFunction } from './functions-core.js';
+import { buildHttpRoutes, findHttpRoute, serveHttpTrigger, type HttpRoute } from './http-trigger.js';
+import { unsupportedBindings, type InputProvider, type InvokeOptions } from './invoke.js';
+import { createLogger, type Logger } from './logger.js';
+import { TimerTriggerRunner } from './timer-trigger.js';
+
+/** SUPPORTED_TRIGGERS are the trigger binding types the local host can run. */
+export const SUPPORTED_TRIGGERS: readonly string[] = ['httpTrigger', 'timerTrigger'];
+
+/** LocalHostOptions configure one host. */
+export interface LocalHostOptions {
+  /** The function app folder: package.json (`main`) and host.json. */
+  appDir: string;
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Serve HTTPS with this key and certificate (PEM); plain HTTP without. */
+  tls?: { key: string; cert: string };
+  /** App settings, put into process.env before any function loads (as the Functions host does). */
+  env?: Record<string, string>;
+  logger?: Logger;
+  /** Providers for extra input bindings by type (e.g. `durableClient`), for later engines. */
+  inputProviders?: ReadonlyMap<string, InputProvider>;
+}
+
+/** LocalHost is a running host. */
+export interface LocalHost {
+  /** Base URL, e.g. `https://127.0.0.1:6443`. */
+  url: string;
+  port: number;
+  /** Every registered function by name. */
+  functions: ReadonlyMap<string, RegisteredFunction>;
+  /** stop stops accepting, ends in-flight responses (watches), stops timers, runs appTerminate hooks. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const pinoLevel: Record<string, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
+  trace: 'trace', debug: 'debug', information: 'info', warning: 'warn', error: 'error', critical: 'fatal',
+};
+
+let shim: FunctionsCoreShim | undefined;
+let activeLogger: Logger | undefined;
+
+/** The host-wide shim: one per process, because `@azure/functions` caches the core API it first sees. */
+function functionsCore(logger: Logger): FunctionsCoreShim {
+  activeLogger = logger;
+  if (!shim) {
+    shim = new FunctionsCoreShim((level: CoreLogLevel, category, message) => {
+      const method = pinoLevel[level];
+      if (method) activeLogger?.[method]({ category }, message);
+    });
+    installFunctionsCore(shim);
+  }
+  return shim;
+}
+
+/** checkSupported throws, naming every function whose trigger or bindings the host cannot run. */
+function checkSupported(functions: Iterable<RegisteredFunction>, inputProviders: ReadonlyMap<string, InputProvider>): void {
+  const problems: string[] = [];
+  for (const fn of functions) {
+    const type = triggerOf(fn.metadata).type;
+    if (!SUPPORTED_TRIGGERS.includes(type)) problems.push(`function "${fn.metadata.name}": trigger type "${type}" is not supported by the local host`);
+    for (const b of unsupportedBindings(fn, inputProviders)) problems.push(`function "${fn.metadata.name}": ${b} is not supported by the local host`);
+  }
+  if (problems.length) throw new Error(problems.join('\n'));
+}
+
+async function runHooks(core: FunctionsCoreShim, name: 'appStart' | 'appTerminate', appDir: string): Promise<void> {
+  for (const hook of core.hooksNamed(name)) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: appDir });
+}
+
+/** startLocalHost loads the app and starts serving; it rejects (naming the cause) if anything cannot start. */
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const logger = options.logger ?? createLogger();
+  Object.assign(process.env, options.env ?? {});
+  const core = functionsCore(logger);
+  const settings = await readAppSettings(options.appDir);
+  await importEntryPoints(await entryPoints(options.appDir));
+  const inputProviders = options.inputProviders ?? new Map<string, InputProvider>();
+  checkSupported(core.functions.values(), inputProviders);
+
+  const invokeOptions: InvokeOptions = {
+    inputProviders,
+    log: (functionName: string, level: LogLevel, args: unknown[]) => {
+      const method = pinoLevel[level];
+      if (method) logger[method]({ function: functionName }, args.map(String).join(' '));
+    },
+  };
+  const routes = buildHttpRoutes(core.functions.values(), settings.routePrefix);
+  const timers = new TimerTriggerRunner(core.functions.values(), invokeOptions, (name, err) =>
+    logger.error({ function: name, err }, 'timer invocation failed'),
+  );
+  await runHooks(core, 'appStart', options.appDir);
+
+  const inFlight = new Set<ServerResponse>();
+  const shutdown = new AbortController();
+  let baseUrl = '';
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    void handleRequest(routes, req, res, { baseUrl, options: invokeOptions, logger, shutdown: shutdown.signal });
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : http.createServer(onRequest);
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, options.port, host);
+  baseUrl = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  timers.start();
+  logger.info({ url: baseUrl, functions: [...core.functions.keys()] }, 'local host started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Cancelling a streaming body ends the watch behind it and ends its response cleanly;
+      // whatever is still running after the grace period is cut off.
+      shutdown.abort();
+      await waitFor(() => inFlight.size === 0, SHUTDOWN_GRACE_MS);
+      server.closeAllConnections();
+      await Promise.all([closed, timers.stop()]);
+      await runHooks(core, 'appTerminate', options.appDir);
+    })());
+  return { url: baseUrl, port, functions: core.functions, stop };
+}
+
+/** SHUTDOWN_GRACE_MS is how long stop() lets in-flight requests finish before cutting them off. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(Object.assign(new Error(`port ${port} on ${host} is already in use`), { code: err.code }));
+      else reject(err);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+interface RequestScope {
+  baseUrl: string;
+  options: InvokeOptions;
+  logger: Logger;
+  shutdown: AbortSignal;
+}
+
+async function handleRequest(routes: readonly HttpRoute[], req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
+  const { logger } = scope;
+  const method = (req.method ?? 'GET').toUpperCase();
+  const path = new URL(req.url ?? '/', 'http://local').pathname;
+  const match = findHttpRoute(routes, method, path);
+  if (!match) {
+    res.writeHead(404, { 'content-length': '0' }).end();
+    return;
+  }
+  try {
+    await serveHttpTrigger(match, req, res, scope.baseUrl, scope.options, scope.shutdown);
+  } catch (err) {
+    logger.error({ err, function: match.route.fn.metadata.name, method, path }, 'function invocation failed');
+    if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+    else res.destroy();
+  }
+}
