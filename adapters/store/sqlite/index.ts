@@ -1,0 +1,191 @@
+/**
+ * The SQLite adapter of the Store port (kine's model over better-sqlite3): the local host's store.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  StoreError,
+  type KeyValue,
+  type ListOptions,
+  type ListResult,
+  type Store,
+  type StoredValue,
+  type WatchEvent,
+  type WatchOptions,
+} from '../../../shared/store/store.js';
+import { openDatabase, COMPACTED_REVISION_KEY, type SqliteDatabase, type SqliteDurability } from './schema.js';
+import { prefixRange, SqliteQueries, toKeyValue } from './queries.js';
+import { GroupCommitter, type WriteOp } from './writer.js';
+import { WatchHub } from './watch.js';
+
+export type { SqliteDurability } from './schema.js';
+
+/** SqliteStoreOptions configure openSqliteStore. */
+export interface SqliteStoreOptions {
+  /** The database file (its folder is created if missing), or ':memory:' for a private in-memory store. */
+  path: string;
+  /** 'full' (default): a write is acknowledged after the WAL is fsynced; see schema.ts for 'normal'. */
+  durability?: SqliteDurability;
+  /** How often watchers poll the file for other processes' writes (default 1000 ms; 0: never). */
+  pollIntervalMs?: number;
+}
+
+/**
+ * openSqliteStore opens (or creates) the store in `options.path` and returns it ready to use.
+ * Throws an Error naming the path if the file is not a usable Coracle store; never starts empty
+ * over a file it cannot read.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  return new SqliteStore(options.path, openDatabase(options.path, options.durability), options.pollIntervalMs);
+}
+
+/** SqliteStore keeps the Store contract in one SQLite file; several processes may share the file. */
+export class SqliteStore implements Store {
+  private readonly queries: SqliteQueries;
+  private readonly writer: GroupCommitter;
+  private readonly hub: WatchHub;
+  private readonly compactStatement;
+  private closed = false;
+
+  constructor(
+    /** The database file this store lives in. */
+    readonly path: string,
+    private readonly db: SqliteDatabase,
+    pollIntervalMs = 1_000,
+  ) {
+    this.queries = new SqliteQueries(db);
+    this.hub = new WatchHub(this.queries, pollIntervalMs);
+    this.writer = new GroupCommitter(this.queries, () => this.hub.tail());
+    // Superseded versions and tombstones at or below the revision; a key's newest live row stays.
+    this.compactStatement = db.prepare(
+      `DELETE FROM kv WHERE id <= @rev AND (deleted = 1 OR EXISTS
+         (SELECT 1 FROM kv n WHERE n.name = kv.name AND n.id > kv.id AND n.id <= @rev))`,
+    );
+  }
+
+  async currentRevision(): Promise<number> {
+    return this.read(() => this.queries.currentRevision());
+  }
+
+  async compactedRevision(): Promise<number> {
+    return this.read(() => this.queries.compactedRevision());
+  }
+
+  async get(key: string, options: { revision?: number } = {}): Promise<KeyValue | undefined> {
+    return this.read(() => {
+      const revision = this.readRevision(options.revision);
+      const row = this.queries.latest(key, revision);
+      return row && !row.deleted ? toKeyValue(row) : undefined;
+    });
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    return this.read(() => {
+      const revision = this.readRevision(options.revision);
+      const range = prefixRange(prefix);
+      const limit = options.limit ?? 0;
+      if (limit < 0) throw new StoreError('BadRequest', `limit must not be negative (got ${limit})`);
+      const rows = this.queries.liveRows(range, revision, options.startAfter ?? '', limit);
+      const full = limit > 0 && rows.length === limit;
+      const remaining = full ? this.queries.liveCount(range, rows[rows.length - 1].name, revision) : 0;
+      return { items: rows.map(toKeyValue), revision, more: remaining > 0, remaining };
+    });
+  }
+
+  async count(prefix: string): Promise<number> {
+    return this.read(() => this.queries.liveCount(prefixRange(prefix)));
+  }
+
+  async create(key: string, value: StoredValue): Promise<KeyValue> {
+    return this.write({ kind: 'create', key, value: serialize(key, value) });
+  }
+
+  async update(key: string, value: StoredValue, expectedModRevision: number): Promise<KeyValue> {
+    return this.write({ kind: 'update', key, value: serialize(key, value), expected: expectedModRevision });
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
+    return this.write({ kind: 'delete', key, expected: expectedModRevision });
+  }
+
+  watch(prefix: string, fromRevision: number, options?: WatchOptions): AsyncIterable<WatchEvent> {
+    if (this.closed) return failing(unavailable());
+    return this.hub.watch(prefix, fromRevision, options);
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.checkOpen();
+    this.writer.flush();
+    this.hub.tail(); // live watchers must hold every row before any is deleted
+    this.db
+      .transaction(() => {
+        if (revision <= this.queries.compactedRevision()) return;
+        const current = this.queries.currentRevision();
+        if (revision > current) {
+          throw new StoreError('BadRequest', `cannot compact to ${revision}: newer than ${current}`);
+        }
+        this.compactStatement.run({ rev: revision });
+        this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(revision, COMPACTED_REVISION_KEY);
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.writer.flush();
+    this.closed = true;
+    this.hub.failAll(unavailable());
+    this.db.close();
+  }
+
+  /** read runs `fn` in one read transaction (one snapshot); driver failures become Unavailable. */
+  private read<T>(fn: () => T): T {
+    this.checkOpen();
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError('Unavailable', `SQLite read failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** readRevision resolves a requested revision (0/absent: now), rejecting compacted and future ones. */
+  private readRevision(requested: number | undefined): number {
+    const current = this.queries.currentRevision();
+    if (!requested) return current;
+    if (requested > current) {
+      throw new StoreError('BadRequest', `revision ${requested} is newer than the current revision ${current}`);
+    }
+    this.queries.checkNotCompacted(requested);
+    return requested;
+  }
+
+  private write(op: WriteOp): Promise<KeyValue> {
+    this.checkOpen();
+    if (typeof op.key !== 'string' || op.key === '') throw new StoreError('BadRequest', 'a key must be a non-empty string');
+    return this.writer.submit(op);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw unavailable();
+  }
+}
+
+function serialize(key: string, value: StoredValue): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new StoreError('BadRequest', `the value of ${key} must be a JSON object`);
+  }
+  return JSON.stringify(value);
+}
+
+function unavailable(): StoreError {
+  return new StoreError('Unavailable', 'the store is closed');
+}
+
+/** failing is an iterable whose iteration throws `err` (a watch on a closed store). */
+function failing(err: StoreError): AsyncIterable<WatchEvent> {
+  return {
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(err) }),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Opening a Coracle SQLite store file: pragmas, schema, and refusing files that are not ours.
+ *
+ * The model is kine's: one table, one row per revision. The row id IS the revision, so the
+ * revision counter is SQLite's AUTOINCREMENT sequence, which is durable and never reuses a value
+ * even after compaction deletes the newest rows (a plain INTEGER PRIMARY KEY would reuse max(id)+1).
+ */
+import Database from 'better-sqlite3';
+
+/** Database is the better-sqlite3 connection type. */
+export type SqliteDatabase = Database.Database;
+
+/** COMPACTED_REVISION_KEY names the meta row holding the compacted revision. */
+export const COMPACTED_REVISION_KEY = 'compacted_revision';
+
+/** Marks a file as a Coracle store ("CRCL"), so another application's database is refused. */
+const APPLICATION_ID = 0x4352434c;
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kv (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT, -- the revision of this write
+  name            TEXT    NOT NULL,                  -- the key
+  created         INTEGER NOT NULL,                  -- 1: this write created the key
+  deleted         INTEGER NOT NULL,                  -- 1: tombstone; value is the deleted version's
+  create_revision INTEGER NOT NULL,
+  prev_revision   INTEGER NOT NULL,                  -- the row this one replaced (0: none)
+  value           TEXT    NOT NULL                   -- JSON
+);
+-- Latest row of a key, and a key as of a revision.
+CREATE INDEX IF NOT EXISTS kv_name_id ON kv (name, id);
+-- kine's compare-and-swap guard: two writes cannot both replace the same row of a key.
+CREATE UNIQUE INDEX IF NOT EXISTS kv_name_prev ON kv (name, prev_revision);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('${COMPACTED_REVISION_KEY}', 0);
+`;
+
+/** SqliteDurability chooses when a commit is acknowledged; see openDatabase. */
+export type SqliteDurability = 'full' | 'normal';
+
+/**
+ * openDatabase opens (creating if absent) a store file and readies its schema.
+ *
+ * Durability: WAL mode with `synchronous=FULL` (the default here) fsyncs the WAL on every
+ * commit, so an acknowledged write survives `kill -9` AND power loss. `normal` skips that fsync:
+ * in WAL mode a commit is still written to the WAL before it is acknowledged, so it survives the
+ * process being killed (the OS holds the pages), but not a power cut. Group commit (one
+ * transaction per event-loop turn) keeps FULL fast enough, so FULL is the default.
+ *
+ * Anything that is not a usable Coracle store (garbage bytes, a directory, no permission, another
+ * application's database) throws an Error whose message names `path`; it never starts empty.
+ */
+export function openDatabase(path: string, durability: SqliteDurability = 'full'): SqliteDatabase {
+  let db: SqliteDatabase | undefined;
+  try {
+    db = new Database(path, { timeout: 5_000 });
+    if (path !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    ensureSchema(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot open SQLite store ${JSON.stringify(path)}: ${reason}`, { cause: err });
+  }
+}
+
+function ensureSchema(db: SqliteDatabase): void {
+  // Reading the schema first makes SQLite parse the header: garbage fails here, not later.
+  const objects = db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number };
+  const applicationId = db.pragma('application_id', { simple: true }) as number;
+  if (objects.n > 0 && applicationId !== APPLICATION_ID) {
+    throw new Error('the file is an SQLite database, but not a Coracle store (application_id differs)');
+  }
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`store schema version ${version} is newer than this program's (${SCHEMA_VERSION})`);
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
