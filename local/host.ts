@@ -123,6 +123,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      logger.debug({ inFlight: inFlight.size }, 'local host: stopping');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Cancelling a streaming body ends the watch behind it and ends its response cleanly;
@@ -131,7 +132,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await waitFor(() => inFlight.size === 0, SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
       await Promise.all([closed, timers.stop()]);
+      logger.debug('local host: server closed, running appTerminate hooks');
       await runHooks(core, 'appTerminate', options.appDir);
+      logger.debug('local host: stopped');
     })());
   return { url: baseUrl, port, functions: core.functions, stop };
 }

@@ -60,7 +60,7 @@ export class TimerTriggerRunner {
         try {
           new Cron(schedule, { paused: true, timezone: timeZone() }).stop();
         } catch (err) {
-          throw new Error(`function "${fn.metadata.name}": invalid timer schedule "${schedule}": ${(err as Error).message}`);
+          throw new Error(`function "${fn.metadata.name}": invalid timer schedule "${schedule}": ${(err as Error).message}`, { cause: err });
         }
       }
       this.plans.push({ fn, schedule, intervalMs, runOnStartup: trigger.runOnStartup === true });

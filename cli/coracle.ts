@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * The `coracle` command. `coracle up` runs a local cluster (see up.ts).
+ * Exit codes: 0 after a clean stop, 1 when the cluster cannot start (the message says why and
+ * names the file at fault), 2 for bad arguments.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { up, type UpOptions } from './up.js';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function fail(err: unknown): never {
+  process.stderr.write(`coracle: ${(err as Error).message ?? String(err)}\n`);
+  process.exit(1);
+}
+
+/** runUp starts the cluster and keeps it until SIGINT or SIGTERM. */
+async function runUp(options: UpOptions): Promise<void> {
+  const host = await up(options).catch(fail);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1); // a second signal: stop waiting
+    stopping = true;
+    process.stderr.write(`coracle: ${signal} received, stopping\n`);
+    host.stop().then(
+      () => process.exit(0),
+      (err: unknown) => fail(err),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const program = new Command()
+  .name('coracle')
+  .description('A Kubernetes-style control plane, serverless on Azure or on one machine.')
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+program
+  .command('up')
+  .description('run a local cluster: API server on SQLite under the data folder, served over HTTPS')
+  .option('--port <port>', 'HTTPS port (0: any free port)', integer(0, 65535), 6443)
+  .option('--data-dir <dir>', 'data folder (store, certificates, token, kubeconfig)', '.coracle')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--nodes <n>', 'number of local nodes', integer(0, 10000), 0)
+  .addOption(new Option('--runtime <runtime>', 'how nodes run containers').choices(['moby', 'simulated']))
+  .action((options: UpOptions) => runUp(options));
+
+await program.parseAsync(process.argv);

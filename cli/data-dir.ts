@@ -1,0 +1,148 @@
+/**
+ * The local cluster's data folder: everything `coracle up` keeps between runs.
+ *
+ *   ca.crt, ca.key            the cluster CA (made once; kubeconfigs embed ca.crt)
+ *   apiserver.crt, .key       the serving certificate (re-issued when it lacks an address or nears expiry)
+ *   tokens.csv                the static token file (Kubernetes format); the admin user's token
+ *   coracle.db                the SQLite store
+ *   kubeconfig                written on every start
+ *
+ * Anything present but unreadable or corrupt stops start-up with a {@link DataDirError} naming
+ * the file: the cluster never silently starts over.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { createCertificateAuthority, createServingCertificate, inspectCertificate, type CertificatePem } from './pki.js';
+
+/** DataDirError is a problem with one file or folder of the data folder; `file` names it. */
+export class DataDirError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${message}`, options);
+    this.name = 'DataDirError';
+  }
+}
+
+/** DataDir is the prepared folder. */
+export interface DataDir {
+  dir: string;
+  ca: CertificatePem;
+  serving: CertificatePem;
+  adminToken: string;
+  tokensFile: string;
+  storeFile: string;
+  kubeconfigFile: string;
+}
+
+const ADMIN_USER = 'admin';
+const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** SERVING_HOSTS are the names every serving certificate covers. */
+export const SERVING_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+
+const normalizeHost = (h: string): string => (isIP(h) === 6 ? new URL(`http://[${h}]`).hostname.slice(1, -1) : h.toLowerCase());
+
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DataDirError(file, `cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function writePrivate(file: string, text: string): Promise<void> {
+  await writeFile(file, text, { mode: 0o600 });
+}
+
+async function ensureFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    if (!(await stat(dir)).isDirectory()) throw new Error('is not a folder');
+    await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new DataDirError(dir, `the data folder is not usable: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** loadPair reads a certificate and key, or returns undefined when neither exists; half a pair or a bad one throws. */
+async function loadPair(certFile: string, keyFile: string): Promise<CertificatePem | undefined> {
+  const [cert, key] = [await readIfPresent(certFile), await readIfPresent(keyFile)];
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined) throw new DataDirError(certFile, `is missing while ${keyFile} exists`);
+  if (key === undefined) throw new DataDirError(keyFile, `is missing while ${certFile} exists`);
+  try {
+    inspectCertificate({ cert, key });
+  } catch (err) {
+    throw new DataDirError(certFile, `is not a usable certificate with ${path.basename(keyFile)}: ${(err as Error).message}`, { cause: err });
+  }
+  return { cert, key };
+}
+
+async function loadOrCreateCa(dir: string): Promise<CertificatePem> {
+  const certFile = path.join(dir, 'ca.crt');
+  const keyFile = path.join(dir, 'ca.key');
+  const existing = await loadPair(certFile, keyFile);
+  if (existing) return existing;
+  const ca = createCertificateAuthority();
+  await writePrivate(keyFile, ca.key);
+  await writeFile(certFile, ca.cert);
+  return ca;
+}
+
+async function loadOrCreateServing(dir: string, ca: CertificatePem, extraHosts: readonly string[]): Promise<CertificatePem> {
+  const certFile = path.join(dir, 'apiserver.crt');
+  const keyFile = path.join(dir, 'apiserver.key');
+  const hosts = [...new Set([...SERVING_HOSTS, ...extraHosts].map(normalizeHost))];
+  const existing = await loadPair(certFile, keyFile);
+  if (existing) {
+    const facts = inspectCertificate(existing);
+    const covered = new Set(facts.hosts.map(normalizeHost));
+    const fresh = facts.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS;
+    if (fresh && facts.issuedBy(ca) && hosts.every((h) => covered.has(h))) return existing;
+  }
+  const serving = createServingCertificate(ca, hosts);
+  await writePrivate(keyFile, serving.key);
+  await writeFile(certFile, serving.cert);
+  return serving;
+}
+
+/** loadOrCreateAdminToken returns the admin user's token from the token file, creating both if absent. */
+async function loadOrCreateAdminToken(tokensFile: string): Promise<string> {
+  const text = await readIfPresent(tokensFile);
+  if (text === undefined) {
+    const token = randomBytes(32).toString('base64url');
+    await writePrivate(tokensFile, `${token},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`);
+    return token;
+  }
+  const line = text.split(/\r?\n/).find((l) => l.split(',')[1]?.trim() === ADMIN_USER);
+  const token = line?.split(',')[0]?.trim();
+  if (!token) throw new DataDirError(tokensFile, `has no token for user "${ADMIN_USER}" (expected lines token,user,uid,"groups")`);
+  return token;
+}
+
+/**
+ * prepareDataDir creates or reopens the data folder for a server reachable at `hosts` (besides
+ * localhost), returning its credentials. Throws DataDirError naming the file on any problem.
+ */
+export async function prepareDataDir(dataDir: string, hosts: readonly string[] = []): Promise<DataDir> {
+  const dir = path.resolve(dataDir);
+  await ensureFolder(dir);
+  const ca = await loadOrCreateCa(dir);
+  const serving = await loadOrCreateServing(dir, ca, hosts);
+  const tokensFile = path.join(dir, 'tokens.csv');
+  const adminToken = await loadOrCreateAdminToken(tokensFile);
+  const storeFile = path.join(dir, 'coracle.db');
+  const storeText = await stat(storeFile).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new DataDirError(storeFile, `cannot be read: ${err.message}`, { cause: err });
+  });
+  if (storeText && !storeText.isFile()) throw new DataDirError(storeFile, 'is not a file');
+  return { dir, ca, serving, adminToken, tokensFile, storeFile, kubeconfigFile: path.join(dir, 'kubeconfig') };
+}

@@ -1,0 +1,54 @@
+/**
+ * `coracle up`: the whole local cluster in one process. Prepares the data folder (CA, serving
+ * certificate, admin token), starts the local Functions host over HTTPS with the app's functions
+ * (API server on SQLite in the data folder), writes the kubeconfig and prints one ready line.
+ * SIGINT/SIGTERM stop it cleanly (watches end, the store closes) with exit code 0.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalHost, type LocalHost } from '../local/host.js';
+import { createLogger } from '../local/logger.js';
+import { prepareDataDir } from './data-dir.js';
+import { writeKubeconfig } from './kubeconfig.js';
+
+/** UpOptions are `coracle up`'s options, validated. */
+export interface UpOptions {
+  port: number;
+  dataDir: string;
+  nodes: number;
+  /** How nodes run containers; absent: decided when nodes exist (Moby if an engine answers). */
+  runtime?: 'moby' | 'simulated';
+  host: string;
+}
+
+/** APP_DIR is the function app this CLI ships with: the package root (package.json `main`, host.json). */
+export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The address clients use: a wildcard bind is reached over loopback. */
+function clientHost(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
+  if (bind === '::') return '::1';
+  return bind;
+}
+
+const urlHost = (h: string): string => (h.includes(':') ? `[${h}]` : h);
+
+/** up starts the cluster and resolves once it is serving; it rejects (with the reason) if it cannot start. */
+export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<LocalHost> {
+  const logger = createLogger();
+  const reachableAt = clientHost(options.host);
+  const data = await prepareDataDir(options.dataDir, [reachableAt, options.host].filter((h) => h !== '0.0.0.0' && h !== '::'));
+  if (options.nodes > 0) out(`coracle: --nodes ${options.nodes} --runtime ${options.runtime ?? 'auto'} noted; node agents are not started yet`);
+  const host = await startLocalHost({
+    appDir: APP_DIR,
+    port: options.port,
+    host: options.host,
+    tls: data.serving,
+    logger,
+    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile },
+  });
+  const server = `https://${urlHost(reachableAt)}:${host.port}`;
+  await writeKubeconfig(data.kubeconfigFile, { server, caPem: data.ca.cert, token: data.adminToken });
+  out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
+  return host;
+}

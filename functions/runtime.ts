@@ -1,0 +1,144 @@
+/**
+ * The composition root: builds, once per process, what every function needs — the cluster's
+ * store and the accepted bearer tokens — from app settings (environment variables), the same way
+ * in Azure and under the local host.
+ *
+ * Settings:
+ * - `CORACLE_STORE=sqlite:<path>`: the SQLite store (local). Otherwise Cosmos DB (Azure):
+ *   `COSMOS_CONNECTION_STRING`, or `COSMOS_ENDPOINT` + `COSMOS_KEY`; `COSMOS_DATABASE` (default
+ *   `coracle`); `CORACLE_CLUSTER` (default `default`) is the partition.
+ * - `CORACLE_TOKENS_FILE`: a Kubernetes static token file (CSV `token,user,uid,"group1,group2"`);
+ *   `CORACLE_ADMIN_TOKEN`: one token for user `admin` in `system:masters`. Both may be set.
+ *
+ * The store opens at app start (a `appStart` hook), so a store that cannot be opened stops the
+ * host instead of failing the first request, and closes at app termination.
+ */
+import { readFile } from 'node:fs/promises';
+import { app } from '@azure/functions';
+import type { Store } from '../shared/store/store.js';
+
+/** TokenUser is the user a bearer token authenticates. */
+export interface TokenUser {
+  username: string;
+  groups: readonly string[];
+}
+
+/** Runtime is what the functions share. */
+export interface Runtime {
+  store: Store;
+  tokens: ReadonlyMap<string, TokenUser>;
+}
+
+/** Settings are the app settings the runtime reads; `process.env` by default. */
+export type Settings = Record<string, string | undefined>;
+
+/** storeFromSettings opens the store the settings name; it throws, naming the setting or file, if it cannot. */
+export async function storeFromSettings(settings: Settings): Promise<Store> {
+  const spec = settings.CORACLE_STORE ?? '';
+  if (spec.startsWith('sqlite:')) {
+    const path = spec.slice('sqlite:'.length);
+    if (!path) throw new Error('CORACLE_STORE=sqlite: needs a file path');
+    // Imported lazily: the Azure deployment never loads better-sqlite3.
+    const { openSqliteStore } = await import('../adapters/store/sqlite/index.js');
+    try {
+      return await openSqliteStore({ path });
+    } catch (err) {
+      const message = (err as Error).message;
+      throw new Error(message.includes(path) ? message : `cannot open the store ${path}: ${message}`, { cause: err });
+    }
+  }
+  if (spec !== '' && spec !== 'cosmos') throw new Error(`CORACLE_STORE="${spec}" is not understood (use sqlite:<path> or cosmos)`);
+  if (settings.COSMOS_CONNECTION_STRING || settings.COSMOS_ENDPOINT) return openCosmosFromSettings(settings);
+  throw new Error('no store configured: set CORACLE_STORE=sqlite:<path>, or COSMOS_ENDPOINT and COSMOS_KEY (or COSMOS_CONNECTION_STRING)');
+}
+
+/** The Cosmos adapter's entry point, as this root expects it (adapters/store/cosmos). */
+interface CosmosAdapterModule {
+  openCosmosStore(options: { endpoint?: string; key?: string; connectionString?: string; database?: string; cluster: string }): Promise<Store>;
+}
+
+async function openCosmosFromSettings(settings: Settings): Promise<Store> {
+  // A computed specifier keeps this file compiling while the adapter is built elsewhere.
+  const specifier = '../adapters/store/cosmos/index.js';
+  const adapter = (await import(specifier)) as CosmosAdapterModule;
+  return adapter.openCosmosStore({
+    connectionString: settings.COSMOS_CONNECTION_STRING,
+    endpoint: settings.COSMOS_ENDPOINT,
+    key: settings.COSMOS_KEY,
+    database: settings.COSMOS_DATABASE ?? 'coracle',
+    cluster: settings.CORACLE_CLUSTER ?? 'default',
+  });
+}
+
+/** Splits one CSV line; double quotes group commas. */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) {
+      fields.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  fields.push(current.trim());
+  return fields;
+}
+
+/** parseTokenFile reads Kubernetes' static token file format; a malformed line throws with its number. */
+export function parseTokenFile(text: string, file: string): Map<string, TokenUser> {
+  const tokens = new Map<string, TokenUser>();
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const [token, username, , groups] = csvFields(line);
+    if (!token || !username) throw new Error(`${file}:${index + 1}: expected token,user,uid[,"groups"]`);
+    tokens.set(token, { username, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [] });
+  });
+  return tokens;
+}
+
+/** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE and CORACLE_ADMIN_TOKEN. */
+export async function tokensFromSettings(settings: Settings): Promise<Map<string, TokenUser>> {
+  const tokens = new Map<string, TokenUser>();
+  const file = settings.CORACLE_TOKENS_FILE;
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read the token file ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    for (const [token, user] of parseTokenFile(text, file)) tokens.set(token, user);
+  }
+  if (settings.CORACLE_ADMIN_TOKEN) tokens.set(settings.CORACLE_ADMIN_TOKEN, { username: 'admin', groups: ['system:masters'] });
+  return tokens;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+/** getRuntime returns the process's runtime, building it on first use; a failed build is retried next call. */
+export function getRuntime(settings: Settings = process.env): Promise<Runtime> {
+  runtime ??= (async () => {
+    const tokens = await tokensFromSettings(settings);
+    return { store: await storeFromSettings(settings), tokens };
+  })();
+  runtime.catch(() => (runtime = undefined));
+  return runtime;
+}
+
+/** closeRuntime closes the store, if one was built; the next getRuntime builds afresh. */
+export async function closeRuntime(): Promise<void> {
+  const current = runtime;
+  runtime = undefined;
+  if (!current) return;
+  const built = await current.catch(() => undefined);
+  await built?.store.close();
+}
+
+app.hook.appStart(async () => {
+  await getRuntime();
+});
+app.hook.appTerminate(async () => {
+  await closeRuntime();
+});
