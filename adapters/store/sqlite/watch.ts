@@ -35,8 +35,19 @@ export class WatchHub {
     this.head = queries.currentRevision();
   }
 
-  /** tail hands every row after the head to the subscribers; call after each commit. */
+  /**
+   * tail hands every row after the head to the subscribers; call after each commit. It never
+   * throws: if the file cannot be read, the watches end with Unavailable (clients watch again).
+   */
   tail(): void {
+    try {
+      this.tailOrThrow();
+    } catch (err) {
+      this.failAll(new StoreError('Unavailable', `SQLite watch read failed: ${(err as Error).message}`));
+    }
+  }
+
+  private tailOrThrow(): void {
     if (this.subscribers.size === 0) {
       this.head = this.queries.currentRevision();
       return;
@@ -146,6 +157,7 @@ export class WatchHub {
     const range = prefixRange(prefix);
     let after = from;
     while (after < upTo) {
+      if (!this.queries.db.open) throw new StoreError('Unavailable', 'the store is closed');
       const rows = this.queries.db.transaction(() => {
         this.queries.checkNotCompacted(after);
         return this.queries.events(range, after, upTo, PAGE);
