@@ -95,3 +95,56 @@ export function badRequest(message: string): ApiError {
 export function gone(message: string): ApiError {
   return new ApiError(410, 'Expired', message);
 }
+
+/** unauthorized (401): no bearer token, or one the server does not know. */
+export function unauthorized(): ApiError {
+  return new ApiError(401, 'Unauthorized', 'Unauthorized');
+}
+
+/** forbidden (403): `pods "web" is forbidden: <why>`, with an optional cause (e.g. NamespaceTerminating). */
+export function forbidden(group: string, plural: string, name: string, why: string, cause?: StatusCause): ApiError {
+  return new ApiError(403, 'Forbidden', `${qualifiedResource(group, plural)} "${name}" is forbidden: ${why}`, {
+    name, group: group || undefined, kind: plural, ...(cause ? { causes: [cause] } : {}),
+  });
+}
+
+/** methodNotAllowed (405): the resource exists but does not serve this verb. */
+export function methodNotAllowed(): ApiError {
+  return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+}
+
+/** resourceNotFound (404): the path names no served resource. */
+export function resourceNotFound(): ApiError {
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+/** unsupportedMediaType (415): a body or patch content type the server does not take. */
+export function unsupportedMediaType(contentType: string, supported: readonly string[]): ApiError {
+  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${supported.join(', ')}`, {
+    causes: [{ reason: 'UnexpectedServerResponse', message: `unsupported media type "${contentType}"` }],
+  });
+}
+
+/** requestEntityTooLarge (413). */
+export function requestEntityTooLarge(limitBytes: number): ApiError {
+  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limitBytes}`);
+}
+
+/** internalError (500): an unexpected failure; the message is the error's own. */
+export function internalError(err: unknown): ApiError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+}
+
+/** serviceUnavailable (503): the backend cannot be reached. */
+export function serviceUnavailable(message: string): ApiError {
+  return new ApiError(503, 'ServiceUnavailable', message);
+}
+
+/** tooLargeResourceVersion (504): a read asked for a revision the store has not reached. */
+export function tooLargeResourceVersion(asked: number, current: number): ApiError {
+  return new ApiError(504, 'Timeout', `Too large resource version: ${asked}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: `Too large resource version` }],
+    retryAfterSeconds: 1,
+  });
+}

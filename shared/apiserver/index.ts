@@ -2,8 +2,26 @@
  * The API server as a fetch-style handler: a standard `Request` in, a standard `Response` out.
  * `functions/apiserver.ts` adapts the Azure Functions HTTP trigger to it; the local host serves the
  * same function. Watch responses stream their body (a ReadableStream of JSON lines).
+ *
+ * Order of work per request: authenticate (401), system namespaces ensured (once), discovery
+ * paths, route (404/405), authorize (hook), then one handler per verb. Every failure is answered
+ * as a Kubernetes Status (respond.ts).
  */
 import type { Store } from '../store/store.js';
+import type { Authorizer, EvictionAdmission, HandlerContext, UserInfo } from './context.js';
+import { authenticate, PUBLIC_PATHS } from './auth.js';
+import { ensureSystemNamespaces } from './namespaces.js';
+import { DEFAULT_PEERS, type Peers } from './peers.js';
+import { route } from './router.js';
+import { errorResponse, jsonResponse } from './respond.js';
+import { handleGet } from './get.js';
+import { handleList } from './list.js';
+import { handleWatch } from './watch.js';
+import { handleCreate } from './create.js';
+import { handleUpdate } from './update.js';
+import { handlePatch } from './patch.js';
+import { handleDelete, handleDeleteCollection } from './delete.js';
+import type { RequestInfo } from './context.js';
 
 /** ApiServerOptions are the API server's dependencies and settings. */
 export interface ApiServerOptions {
@@ -13,16 +31,70 @@ export interface ApiServerOptions {
   tokens: ReadonlyMap<string, { username: string; groups: readonly string[] }>;
   /** The version `/version` reports, e.g. `v1.35.0-coracle`. */
   gitVersion?: string;
+  /** Authorization hook (node identities, RBAC): undefined allows every authenticated user everything. */
+  authorize?: Authorizer;
+  /** Eviction admission hook (PodDisruptionBudgets): undefined admits every eviction. */
+  admitEviction?: EvictionAdmission;
+  /** The clock; tests inject one. */
+  now?: () => Date;
+  /** Replacements for the functions other modules provide (tests). */
+  peers?: Partial<Peers>;
 }
 
 /** ApiHandler serves one request. */
 export type ApiHandler = (request: Request) => Promise<Response>;
 
-/** createApiServer builds the handler. (Implemented in the API server issue.) */
-export function createApiServer(_options: ApiServerOptions): ApiHandler {
-  return async () =>
-    Response.json(
-      { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the API server is not built yet', reason: 'ServiceUnavailable', code: 503 },
-      { status: 503 },
-    );
+const HANDLERS: Record<RequestInfo['verb'], (ctx: HandlerContext, peers: Peers) => Promise<Response>> = {
+  get: handleGet,
+  list: handleList,
+  watch: handleWatch,
+  create: handleCreate,
+  update: handleUpdate,
+  patch: handlePatch,
+  delete: handleDelete,
+  deletecollection: handleDeleteCollection,
+};
+
+function serveHealth(url: URL, gitVersion: string | undefined): Response | undefined {
+  if (url.pathname === '/healthz' || url.pathname === '/livez' || url.pathname === '/readyz') {
+    return new Response('ok', { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  }
+  if (url.pathname === '/version') {
+    const v = gitVersion ?? 'v1.35.0-coracle';
+    const m = /^v(\d+)\.(\d+)/.exec(v);
+    return jsonResponse({ major: m?.[1] ?? '1', minor: m?.[2] ?? '35', gitVersion: v, platform: `${process.platform}/${process.arch}` });
+  }
+  return undefined;
+}
+
+/** createApiServer builds the handler. System namespaces are created on first use (idempotently). */
+export function createApiServer(options: ApiServerOptions): ApiHandler {
+  let ready: Promise<void> | undefined;
+  const now = options.now ?? (() => new Date());
+  const peers: Peers = { ...DEFAULT_PEERS, ...options.peers };
+  return async (request) => {
+    let info: RequestInfo | undefined;
+    try {
+      const url = new URL(request.url);
+      let user: UserInfo | undefined;
+      if (!PUBLIC_PATHS.has(url.pathname)) user = authenticate(request, options.tokens);
+      ready ??= ensureSystemNamespaces(options.store, now()).catch((err) => {
+        ready = undefined;
+        throw err;
+      });
+      await ready;
+      const discovered = peers.serveDiscovery ? await peers.serveDiscovery(request, url, { gitVersion: options.gitVersion }) : undefined;
+      if (discovered) return discovered;
+      if (!user) return serveHealth(url, options.gitVersion) ?? errorResponse(new Error('unreachable'));
+      info = route(request.method, url);
+      const refusal = options.authorize ? await options.authorize(user, info) : undefined;
+      if (refusal) throw refusal;
+      const ctx: HandlerContext = {
+        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction,
+      };
+      return await HANDLERS[info.verb](ctx, peers);
+    } catch (err) {
+      return errorResponse(err, info);
+    }
+  };
 }

@@ -1,0 +1,140 @@
+/**
+ * Reading request bodies: a size limit (413 past 3 MiB), JSON or YAML by content type, 400 on
+ * malformed input, keys that could reach an object's prototype refused, and duplicate keys
+ * collected for `fieldValidation`.
+ */
+import { parseDocument } from 'yaml';
+import { badRequest, requestEntityTooLarge, unsupportedMediaType } from '../api/status.js';
+import { isRecord } from '../api/objects.js';
+
+/** MAX_BODY_BYTES is Kubernetes' request body limit (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** ParsedBody is a decoded body and the duplicate keys it held (last one wins, as Kubernetes decodes). */
+export interface ParsedBody {
+  value: unknown;
+  duplicates: string[];
+}
+
+/** mediaType is the Content-Type without parameters, lower-cased ('' when absent). */
+export function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** readText reads the body as UTF-8, refusing more than `limit` bytes with 413. */
+export async function readText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) throw requestEntityTooLarge(limit);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw requestEntityTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * assertSafeKeys refuses `__proto__` anywhere, and `constructor`/`prototype` holding an object
+ * (the only way they could lead a merge into a prototype); as plain string map keys (a label
+ * named `constructor`) they stay allowed.
+ */
+export function assertSafeKeys(value: unknown, path = ''): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertSafeKeys(v, `${path}[${i}]`));
+    return;
+  }
+  if (!isRecord(value)) return;
+  for (const key of Object.keys(value)) {
+    const child = value[key];
+    if (key === '__proto__' || (UNSAFE_KEYS.has(key) && typeof child === 'object' && child !== null)) {
+      throw badRequest(`forbidden field name "${path ? `${path}.` : ''}${key}"`);
+    }
+    assertSafeKeys(child, path ? `${path}.${key}` : key);
+  }
+}
+
+/** parseJson decodes JSON text (400 when malformed) and lists duplicate keys. */
+export function parseJson(text: string): ParsedBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+  return { value, duplicates: findDuplicateJsonKeys(text) };
+}
+
+/** parseYaml decodes one YAML document (400 when malformed) and lists duplicate keys. */
+export function parseYaml(text: string): ParsedBody {
+  const doc = parseDocument(text, { uniqueKeys: true, merge: false });
+  const duplicates: string[] = [];
+  for (const e of doc.errors) {
+    if (e.code !== 'DUPLICATE_KEY') throw badRequest(`error converting YAML to JSON: yaml: ${e.message.split('\n')[0]}`);
+    duplicates.push(e.message.split('\n')[0]);
+  }
+  return { value: doc.toJS({ maxAliasCount: 100 }) ?? {}, duplicates };
+}
+
+const JSON_TYPES = new Set(['', 'application/json', '*/*', 'text/plain']);
+const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml', 'application/apply-patch+yaml']);
+const PATCH_TYPES = new Set(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
+
+/** SUPPORTED_BODY_TYPES are the media types the server decodes. */
+export const SUPPORTED_BODY_TYPES = ['application/json', 'application/yaml'];
+
+/**
+ * readBody reads and decodes a request body by its Content-Type (JSON, YAML, or a JSON patch
+ * type); protobuf or anything else is 415. Bodies are checked with `assertSafeKeys`.
+ */
+export async function readBody(request: Request): Promise<ParsedBody> {
+  const type = mediaType(request);
+  const isJson = JSON_TYPES.has(type) || PATCH_TYPES.has(type);
+  if (!isJson && !YAML_TYPES.has(type)) throw unsupportedMediaType(type, SUPPORTED_BODY_TYPES);
+  const text = await readText(request);
+  if (text.trim() === '') throw badRequest('the body of the request was empty');
+  const parsed = isJson ? parseJson(text) : parseYaml(text);
+  assertSafeKeys(parsed.value);
+  return parsed;
+}
+
+/**
+ * findDuplicateJsonKeys scans JSON text (already known to parse) and returns each key that
+ * appears twice in the same object, named as Kubernetes' strict decoder names it.
+ */
+export function findDuplicateJsonKeys(text: string): string[] {
+  const dupes: string[] = [];
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.has(key)) dupes.push(key);
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (ch === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (ch === '[') stack.push(null);
+    else if (ch === '}' || ch === ']') stack.pop();
+    else if (ch === ',') expectKey = stack[stack.length - 1] !== null;
+  }
+  return dupes;
+}

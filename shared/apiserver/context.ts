@@ -1,0 +1,51 @@
+/**
+ * The types every verb handler shares: what the router understood of a request, and the
+ * per-request context (store, user, query) a handler works with.
+ */
+import type { ResourceType } from '../api/resources.js';
+import type { Store } from '../store/store.js';
+import type { ApiError } from '../api/status.js';
+
+/** Verb is a Kubernetes API verb, as RBAC names it. */
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/** RequestInfo is what the path and method say: the verb, resource, namespace, name and subresource. */
+export interface RequestInfo {
+  verb: Verb;
+  resource: ResourceType;
+  /** The namespace from the path (namespaced resources only; absent: all namespaces). */
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** UserInfo is the authenticated caller. */
+export interface UserInfo {
+  username: string;
+  groups: readonly string[];
+}
+
+/**
+ * Authorizer decides whether `user` may do `info`; it returns an ApiError (usually 403 Forbidden)
+ * to refuse, or undefined to allow. Node identities plug in here (a later issue).
+ */
+export type Authorizer = (user: UserInfo, info: RequestInfo) => ApiError | undefined | Promise<ApiError | undefined>;
+
+/**
+ * EvictionAdmission decides whether a pod may be evicted now; it returns an ApiError (429
+ * TooManyRequests when a PodDisruptionBudget forbids it) or undefined. PDB checks plug in here.
+ */
+export type EvictionAdmission = (ctx: HandlerContext, pod: Readonly<Record<string, unknown>>) => Promise<ApiError | undefined>;
+
+/** HandlerContext is everything one verb handler needs. */
+export interface HandlerContext {
+  store: Store;
+  request: Request;
+  url: URL;
+  query: URLSearchParams;
+  info: RequestInfo;
+  user: UserInfo;
+  /** The clock (injectable for tests). */
+  now: () => Date;
+  admitEviction?: EvictionAdmission;
+}

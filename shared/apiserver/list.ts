@@ -1,0 +1,135 @@
+/**
+ * list: a consistent page of objects with label/field selectors, `limit`/`continue`, and
+ * Kubernetes' `resourceVersion`/`resourceVersionMatch` semantics
+ * (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions).
+ */
+import { storageKey } from '../api/resources.js';
+import { ApiError, badRequest, tooLargeResourceVersion } from '../api/status.js';
+import { isEmptyFilter, matchesFilter, parseObjectFilter, type ObjectFilter } from '../api/selectors.js';
+import type { KubeObject } from '../api/objects.js';
+import { isStoreError } from '../store/store.js';
+import type { HandlerContext } from './context.js';
+import type { Peers } from './peers.js';
+import { decode, parseResourceVersion } from './storage.js';
+import { jsonResponse } from './respond.js';
+import { negotiateOutput, renderList } from './output.js';
+
+/** ContinueToken is what a `continue` value carries: the list's revision and the last key returned. */
+export interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+/** encodeContinue makes the opaque `continue` value. */
+export function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
+}
+
+/** decodeContinue reads a `continue` value (400 when it is not one of ours). */
+export function decodeContinue(value: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as ContinueToken;
+    if (Number.isInteger(t.rv) && t.rv > 0 && typeof t.start === 'string') return t;
+  } catch {
+    // fall through to the 400 below
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+const CONTINUE_EXPIRED = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.';
+
+/** ListRequest is the validated list parameters. */
+interface ListRequest {
+  filter: ObjectFilter;
+  limit: number;
+  revision: number;
+  startAfter?: string;
+  fromContinue: boolean;
+}
+
+/** parseListRequest validates the list parameters and picks the revision to read at. */
+export async function parseListRequest(ctx: HandlerContext): Promise<ListRequest> {
+  const q = ctx.query;
+  const filter = parseObjectFilter(ctx.info.resource.kind, q);
+  const limitText = q.get('limit');
+  const limit = limitText ? Number(limitText) : 0;
+  if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: "${limitText}"`);
+  const rv = q.get('resourceVersion') ?? '';
+  const match = q.get('resourceVersionMatch') ?? '';
+  const cont = q.get('continue') ?? '';
+  if (match && !['NotOlderThan', 'Exact'].includes(match)) throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
+  if (match && !rv) throw badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided');
+  if (cont) {
+    if (rv && rv !== '0') throw badRequest('specifying resource version is not allowed when using continue');
+    if (match) throw badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided');
+    const token = decodeContinue(cont);
+    return { filter, limit, revision: token.rv, startAfter: token.start, fromContinue: true };
+  }
+  if (match === 'Exact') {
+    if (rv === '0') throw badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+    return { filter, limit, revision: parseResourceVersion(rv), fromContinue: false };
+  }
+  if (rv && rv !== '0') {
+    const asked = parseResourceVersion(rv);
+    const current = await ctx.store.currentRevision();
+    if (asked > current) throw tooLargeResourceVersion(asked, current);
+  }
+  return { filter, limit, revision: 0, fromContinue: false };
+}
+
+/** ListPage is the filtered items and the list metadata to answer with. */
+export interface ListPage {
+  items: KubeObject[];
+  listMeta: Record<string, unknown>;
+}
+
+/** readList reads one page under `prefix` as the request asks; filters may leave a page short. */
+export async function readList(ctx: HandlerContext, prefix: string, req: ListRequest): Promise<ListPage> {
+  const kind = ctx.info.resource.kind;
+  const filtered = !isEmptyFilter(req.filter);
+  const items: KubeObject[] = [];
+  let revision = req.revision;
+  let startAfter = req.startAfter;
+  for (;;) {
+    const batch = req.limit === 0 ? 0 : filtered ? Math.max(req.limit, 500) : req.limit;
+    const page = await listAt(ctx, prefix, { revision, limit: batch, startAfter }, req);
+    revision = page.revision;
+    for (let i = 0; i < page.items.length; i++) {
+      const kv = page.items[i];
+      const obj = decode(kv);
+      if (filtered && !matchesFilter(kind, req.filter, obj)) continue;
+      items.push(obj);
+      if (req.limit > 0 && items.length === req.limit) {
+        const more = i < page.items.length - 1 || page.more;
+        if (!more) break;
+        const listMeta: Record<string, unknown> = { resourceVersion: String(revision), continue: encodeContinue({ rv: revision, start: kv.key }) };
+        if (!filtered) listMeta.remainingItemCount = page.remaining;
+        return { items, listMeta };
+      }
+    }
+    if (!page.more || page.items.length === 0) break;
+    startAfter = page.items[page.items.length - 1].key;
+  }
+  return { items, listMeta: { resourceVersion: String(revision) } };
+}
+
+async function listAt(
+  ctx: HandlerContext, prefix: string, options: { revision: number; limit: number; startAfter?: string }, req: ListRequest,
+) {
+  try {
+    return await ctx.store.list(prefix, options);
+  } catch (err) {
+    if (!isStoreError(err, 'Gone')) throw err;
+    if (req.fromContinue) throw new ApiError(410, 'Expired', CONTINUE_EXPIRED);
+    throw new ApiError(410, 'Expired', `The resourceVersion for the provided list is too old.`);
+  }
+}
+
+/** handleList answers GET on a collection. */
+export async function handleList(ctx: HandlerContext, peers: Peers): Promise<Response> {
+  const { resource, namespace } = ctx.info;
+  const out = negotiateOutput(ctx.request);
+  const req = await parseListRequest(ctx);
+  const page = await readList(ctx, storageKey(resource, namespace), req);
+  return jsonResponse(renderList(out, peers, resource, ctx.query, page.items, page.listMeta));
+}

@@ -1,0 +1,153 @@
+/**
+ * watch: a stream of newline-delimited JSON WatchEvents (ADDED, MODIFIED, DELETED, BOOKMARK,
+ * ERROR). From an unset or "0" resourceVersion it first sends the current state as synthetic
+ * ADDED events, then the changes after that list's revision; from a version it sends the changes
+ * after it. Selectors apply to each event as Kubernetes' watch cache applies them: an object that
+ * stops matching is DELETED, one that starts matching is ADDED.
+ */
+import { groupVersion, storageKey } from '../api/resources.js';
+import { ApiError, badRequest } from '../api/status.js';
+import { matchesFilter, parseObjectFilter, type ObjectFilter } from '../api/selectors.js';
+import type { KubeObject } from '../api/objects.js';
+import { isStoreError, type WatchEvent as StoreEvent } from '../store/store.js';
+import type { HandlerContext } from './context.js';
+import type { Peers } from './peers.js';
+import { decode, parseResourceVersion, withResourceVersion } from './storage.js';
+import { negotiateOutput, renderWatchObject, type OutputKind } from './output.js';
+import { toApiError } from './respond.js';
+
+/** WatchEventType is a Kubernetes watch event type. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** DEFAULT_WATCH_TIMEOUT_SECONDS bounds a watch without `timeoutSeconds` (Kubernetes: 30–60 min). */
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 1800;
+
+/** BOOKMARK_INTERVAL_MS is how long a quiet watch waits before a bookmark (when allowed). */
+export const BOOKMARK_INTERVAL_MS = 10_000;
+
+interface WatchRequest {
+  filter: ObjectFilter;
+  bookmarks: boolean;
+  timeoutMs: number;
+  /** The revision to watch after, or undefined to start with the current state as ADDED events. */
+  fromRevision?: number;
+  initialEventsEnd: boolean;
+}
+
+const truthy = (v: string | null) => v === 'true' || v === '1';
+
+function parseWatchRequest(ctx: HandlerContext): WatchRequest {
+  const q = ctx.query;
+  const filter = parseObjectFilter(ctx.info.resource.kind, q);
+  const named: ObjectFilter = ctx.info.name === undefined ? filter
+    : { labels: filter.labels, fields: [...filter.fields, { field: 'metadata.name', value: ctx.info.name, negate: false }] };
+  const timeoutText = q.get('timeoutSeconds');
+  const timeout = timeoutText === null ? DEFAULT_WATCH_TIMEOUT_SECONDS : Number(timeoutText);
+  if (!Number.isFinite(timeout) || timeout < 0) throw badRequest(`invalid timeoutSeconds: "${timeoutText}"`);
+  const rv = q.get('resourceVersion') ?? '';
+  const sendInitial = q.get('sendInitialEvents');
+  const bookmarks = truthy(q.get('allowWatchBookmarks'));
+  const initial = sendInitial === 'true' || ((rv === '' || rv === '0') && sendInitial !== 'false');
+  return {
+    filter: named,
+    bookmarks,
+    timeoutMs: timeout === 0 ? DEFAULT_WATCH_TIMEOUT_SECONDS * 1000 : timeout * 1000,
+    fromRevision: initial ? undefined : rv === '' || rv === '0' ? 0 : parseResourceVersion(rv),
+    initialEventsEnd: sendInitial === 'true' && bookmarks,
+  };
+}
+
+/**
+ * translate turns one store event into the watch event a filtered watcher sees (or none).
+ * Deleted objects carry the revision of the delete as their resourceVersion.
+ */
+export function translate(kind: string, filter: ObjectFilter, ev: StoreEvent): { type: WatchEventType; object: KubeObject } | undefined {
+  if (ev.type === 'progress') return undefined;
+  const cur = ev.type === 'put' ? decode(ev.kv) : undefined;
+  const prev = ev.prev ? decode(ev.prev) : undefined;
+  const curMatches = cur !== undefined && matchesFilter(kind, filter, cur);
+  const prevMatches = prev !== undefined && matchesFilter(kind, filter, prev);
+  if (ev.type === 'delete') return prevMatches ? { type: 'DELETED', object: withResourceVersion(prev!, ev.kv.modRevision) } : undefined;
+  if (curMatches) return { type: prevMatches ? 'MODIFIED' : 'ADDED', object: cur! };
+  if (prevMatches) return { type: 'DELETED', object: withResourceVersion(prev!, ev.kv.modRevision) };
+  return undefined;
+}
+
+function line(type: WatchEventType, object: unknown): string {
+  return `${JSON.stringify({ type, object })}\n`;
+}
+
+async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest, out: OutputKind, signal: AbortSignal): AsyncGenerator<string> {
+  const { resource, namespace } = ctx.info;
+  const prefix = storageKey(resource, namespace);
+  const apiVersion = groupVersion(resource);
+  let first = true;
+  const render = (obj: KubeObject) => {
+    const r = renderWatchObject(out, peers, resource, ctx.query, obj, first);
+    first = false;
+    return r;
+  };
+  const bookmark = (rev: number, extra: Record<string, unknown> = {}) =>
+    line('BOOKMARK', { kind: resource.kind, apiVersion, metadata: { resourceVersion: String(rev), ...extra } });
+  let from = req.fromRevision ?? 0;
+  try {
+    if (req.fromRevision === undefined) {
+      const page = await ctx.store.list(prefix);
+      from = page.revision;
+      for (const kv of page.items) {
+        const obj = decode(kv);
+        if (matchesFilter(resource.kind, req.filter, obj)) yield line('ADDED', render(obj));
+      }
+      if (req.initialEventsEnd) yield bookmark(from, { annotations: { 'k8s.io/initial-events-end': 'true' } });
+    } else if (from === 0) {
+      from = await ctx.store.currentRevision();
+    }
+    const events = ctx.store.watch(prefix, from, { signal, progressIntervalMs: req.bookmarks ? BOOKMARK_INTERVAL_MS : 0 });
+    for await (const ev of events) {
+      if (ev.type === 'progress') {
+        if (req.bookmarks) yield bookmark(ev.revision);
+        continue;
+      }
+      const w = translate(resource.kind, req.filter, ev);
+      if (w) yield line(w.type, render(w.object));
+    }
+  } catch (err) {
+    if (signal.aborted) return;
+    const e = isStoreError(err, 'Gone') ? new ApiError(410, 'Expired', `too old resource version: ${from} (${await ctx.store.compactedRevision()})`) : toApiError(err, ctx.info);
+    yield line('ERROR', e.toStatus());
+  }
+}
+
+/** handleWatch answers a watch request with a streaming body that ends at `timeoutSeconds` or when the client goes away. */
+export async function handleWatch(ctx: HandlerContext, peers: Peers): Promise<Response> {
+  const req = parseWatchRequest(ctx);
+  const out = negotiateOutput(ctx.request);
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), req.timeoutMs);
+  const onClientGone = () => abort.abort();
+  ctx.request.signal?.addEventListener('abort', onClientGone);
+  const lines = watchLines(ctx, peers, req, out, abort.signal);
+  const encoder = new TextEncoder();
+  const finish = () => {
+    clearTimeout(timer);
+    ctx.request.signal?.removeEventListener('abort', onClientGone);
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await lines.next();
+      if (next.done) {
+        finish();
+        controller.close();
+      } else controller.enqueue(encoder.encode(next.value));
+    },
+    async cancel() {
+      abort.abort();
+      finish();
+      await lines.return(undefined);
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private' },
+  });
+}

@@ -1,0 +1,163 @@
+/**
+ * The update pipeline every write of an existing object goes through (PUT, PATCH, apply, the
+ * status and scale subresources, binding, delete with finalizers): subresource rules,
+ * immutable metadata, defaulting, validation, generation, managedFields, the no-op check, the
+ * delete-when-last-finalizer-goes rule, dry run, and the compare-and-swap.
+ */
+import type { ResourceType } from '../api/resources.js';
+import { badRequest, conflict, invalid } from '../api/status.js';
+import { applyDefaults, KINDS_WITH_GENERATION } from '../api/defaults.js';
+import { assertValid } from '../api/validation.js';
+import { deepEqual, isRecord, metadataOf, readMetadata, rfc3339Now, type KubeObject } from '../api/objects.js';
+import { isStoreError, type KeyValue } from '../store/store.js';
+import type { HandlerContext } from './context.js';
+import type { Peers } from './peers.js';
+import { decode, encode } from './storage.js';
+
+/** WriteOptions say who writes and how. */
+export interface WriteOptions {
+  manager: string;
+  operation: 'Update' | 'Apply';
+  dryRun: boolean;
+  /** The subresource written (`status`), if any. */
+  subresource?: string;
+  /** Skip managedFields tracking (server-side apply has already computed them). */
+  managedFieldsDone?: boolean;
+}
+
+/** WriteResult is the object after the write, and whether the write deleted it (last finalizer removed). */
+export interface WriteResult {
+  object: KubeObject;
+  deleted: boolean;
+}
+
+/** isDryRun reads `dryRun` (only `All` is allowed, as Kubernetes). */
+export function isDryRun(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const v of values) {
+    if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+/** fieldManagerOf is `fieldManager` from the query, else the User-Agent's product name (Kubernetes' default). */
+export function fieldManagerOf(ctx: HandlerContext): string {
+  const explicit = ctx.query.get('fieldManager');
+  if (explicit !== null) {
+    if (explicit.length > 128) throw badRequest('fieldManager: Too long: may not be more than 128 bytes');
+    return explicit;
+  }
+  const agent = ctx.request.headers.get('user-agent') ?? '';
+  return agent.split('/')[0].slice(0, 128) || 'unknown';
+}
+
+/** hasStatusSubresource tells whether the main resource ignores status writes. */
+export function hasStatusSubresource(resource: ResourceType): boolean {
+  return resource.subresources.some((s) => s.name === 'status');
+}
+
+const IMMUTABLE_META = ['creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'namespace'] as const;
+
+/** mergeForUpdate applies subresource and metadata rules: what `desired` may change of `current`. */
+export function mergeForUpdate(resource: ResourceType, current: KubeObject, desired: KubeObject, subresource?: string): KubeObject {
+  if (subresource === 'status') {
+    // A status write changes status only (and the managedFields the tracker sets).
+    return { ...current, status: desired.status, metadata: { ...readMetadata(current), managedFields: readMetadata(desired).managedFields } };
+  }
+  const next: KubeObject = { ...desired, metadata: { ...readMetadata(desired) } };
+  // Main-resource and scale writes keep the stored status; binding writes spec.nodeName and a condition.
+  if (hasStatusSubresource(resource) && (subresource === undefined || subresource === 'scale')) {
+    if (current.status === undefined) delete next.status;
+    else next.status = current.status;
+  }
+  const meta = metadataOf(next);
+  const cur = readMetadata(current);
+  if (meta.uid !== undefined && meta.uid !== '' && meta.uid !== cur.uid) {
+    throw invalid(resource.group, resource.kind, String(cur.name), [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: "${meta.uid}": field is immutable` }]);
+  }
+  meta.uid = cur.uid;
+  for (const f of IMMUTABLE_META) {
+    if (cur[f] === undefined) delete meta[f];
+    else (meta as Record<string, unknown>)[f] = cur[f];
+  }
+  return next;
+}
+
+function bumpGeneration(resource: ResourceType, current: KubeObject, next: KubeObject): void {
+  if (!KINDS_WITH_GENERATION.has(resource.kind)) return;
+  const gen = Number(readMetadata(current).generation ?? 1);
+  metadataOf(next).generation = deepEqual(current.spec, next.spec) ? gen : gen + 1;
+}
+
+/** sameIgnoringManagedFields: a write that changes nothing but managedFields timestamps is a no-op (no new revision). */
+function sameIgnoringManagedFields(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...readMetadata(o), managedFields: undefined } });
+  return deepEqual(strip(a), strip(b));
+}
+
+/** shouldDeleteOnUpdate: a deleted object whose last finalizer is gone (and whose grace is over) leaves the store. */
+function shouldDeleteOnUpdate(obj: KubeObject): boolean {
+  const meta = readMetadata(obj);
+  if (meta.deletionTimestamp === undefined || (meta.finalizers ?? []).length > 0 || meta.deletionGracePeriodSeconds) return false;
+  // A namespace also waits for its spec.finalizers (emptied through `namespaces/<name>/finalize`).
+  const specFinalizers = obj.kind === 'Namespace' && isRecord(obj.spec) ? obj.spec.finalizers : undefined;
+  return !Array.isArray(specFinalizers) || specFinalizers.length === 0;
+}
+
+/**
+ * commitUpdate turns `desired` into the next version of `kv` and writes it with compare-and-swap
+ * on kv.modRevision. A lost race throws StoreError Conflict (callers retry or answer 409).
+ */
+export async function commitUpdate(
+  ctx: HandlerContext, peers: Peers, kv: KeyValue, desired: KubeObject, opts: WriteOptions,
+): Promise<WriteResult> {
+  const { resource } = ctx.info;
+  const current = decode(kv);
+  let next = mergeForUpdate(resource, current, desired, opts.subresource);
+  applyDefaults(resource.kind, next);
+  assertValid(resource, next, current);
+  bumpGeneration(resource, current, next);
+  if (!opts.managedFieldsDone && peers.trackManagedFields) {
+    next = peers.trackManagedFields(current, next, {
+      manager: opts.manager, operation: opts.operation, subresource: opts.subresource, now: rfc3339Now(ctx.now()),
+    });
+  }
+  metadataOf(next).resourceVersion = String(kv.modRevision);
+  if (sameIgnoringManagedFields(next, current)) return { object: current, deleted: false };
+  if (shouldDeleteOnUpdate(next)) {
+    if (!opts.dryRun) await ctx.store.delete(kv.key, kv.modRevision);
+    return { object: next, deleted: true };
+  }
+  if (opts.dryRun) return { object: next, deleted: false };
+  return { object: decode(await ctx.store.update(kv.key, encode(next), kv.modRevision)), deleted: false };
+}
+
+/**
+ * retryOnConflict runs a read-modify-write until it does not lose a compare-and-swap race
+ * (Kubernetes' GuaranteedUpdate loop); after `attempts` losses it answers 409 Conflict.
+ */
+export async function retryOnConflict<T>(ctx: HandlerContext, attempt: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isStoreError(err, 'Conflict')) throw err;
+      if (i >= attempts) throw conflict(ctx.info.resource.group, ctx.info.resource.plural, ctx.info.name ?? '');
+    }
+  }
+}
+
+/** assertApiVersionKind checks a body's apiVersion/kind against what the URL serves, filling them when absent. */
+export function assertApiVersionKind(body: KubeObject, apiVersion: string, kind: string): void {
+  if (body.apiVersion === undefined || body.apiVersion === '') body.apiVersion = apiVersion;
+  if (body.kind === undefined || body.kind === '') body.kind = kind;
+  if (body.apiVersion !== apiVersion || body.kind !== kind) {
+    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+  }
+}
+
+/** asObject refuses a body that is not a JSON object (400). */
+export function asObject(value: unknown): KubeObject {
+  if (!isRecord(value)) throw badRequest('the body of the request must be a JSON object');
+  return value;
+}
