@@ -15,16 +15,14 @@ export class FieldSet {
 
   /** insert adds `path` (a non-empty list of path elements). */
   insert(path: readonly string[]): void {
-    let node: FieldSet = this;
-    for (const pe of path.slice(0, -1)) node = node.child(pe);
-    node.members.add(path[path.length - 1]!);
+    const parent = path.slice(0, -1).reduce<FieldSet>((node, pe) => node.child(pe), this);
+    parent.members.add(path[path.length - 1]!);
   }
 
   /** has tells whether `path` is a member. */
   has(path: readonly string[]): boolean {
-    let node: FieldSet | undefined = this;
-    for (const pe of path.slice(0, -1)) node = node?.children.get(pe);
-    return node?.members.has(path[path.length - 1]!) ?? false;
+    const parent = path.slice(0, -1).reduce<FieldSet | undefined>((node, pe) => node?.children.get(pe), this);
+    return parent?.members.has(path[path.length - 1]!) ?? false;
   }
 
   /** child returns (creating it) the subtree under `pe`. */
