@@ -47,7 +47,7 @@ const pods = [{
 function fakeRest(url: URL, accept: string): Response {
   if (url.pathname === '/api/v1/namespaces/default/pods') {
     if (accept.includes('as=Table')) {
-      const table = toTable(RESOURCES.find((r) => r.plural === 'pods')!, pods, { wide: false, includeObject: 'Metadata', listMeta: { resourceVersion: '7' } });
+      const table = toTable(RESOURCES.find((r) => r.plural === 'pods')!, pods, { wide: true, includeObject: 'Metadata', listMeta: { resourceVersion: '7' } });
       return Response.json(table, { headers: { 'Content-Type': 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
     }
     return Response.json({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: pods });
@@ -148,7 +148,29 @@ describe('kubectl against discovery', () => {
     expect(strategy.stdout).toContain('Recreate');
   }, 60_000);
 
+  test('explain knows every served kind', async () => {
+    for (const res of RESOURCES) {
+      const r = await run('explain', res.plural, '--api-version', groupVersion(res));
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`KIND:\\s+${res.kind}\\n`));
+      expect(r.stdout).toMatch(/metadata\s+<ObjectMeta>/);
+    }
+  }, 120_000);
+
+  test('create --validate=strict learns from OpenAPI v3 that the server validates fields', async () => {
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n  - name: c\n    image: busybox\n    bogus: 1\n';
+    const r = await kubectl(['create', '-f', '-', '--dry-run=client', '--validate=strict', '-o', 'name', '-v=6', `--cache-dir=${join(dir, 'validate-cache')}`],
+      { kubeconfig, input: pod });
+    expect(r.stderr).toMatch(/url="https:\/\/127\.0\.0\.1:\d+\/openapi\/v3\/api\/v1\?hash=[0-9A-F]+[^"]*" status="200 OK"/);
+    // kubectl leaves strict validation to a server whose PATCH takes fieldValidation, so it does not fail here.
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('pod/x');
+  }, 60_000);
+
   test('get pods uses aggregated discovery and the server-side table', async () => {
+    const wide = await run('get', 'pods', '-o', 'wide');
+    expect(wide.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n/);
+    expect(wide.stdout).toMatch(/web-1\s+1\/1\s+Running\s+0\s+60m\s+10\.0\.0\.5\s+node-a\s+<none>\s+<none>/);
     // A fresh discovery cache, so kubectl really discovers.
     const r = await run('get', 'pods', '-v=8', `--cache-dir=${join(dir, 'fresh-cache')}`);
     expect(r.code).toBe(0);
