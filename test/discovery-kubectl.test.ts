@@ -146,6 +146,13 @@ describe('kubectl against discovery', () => {
     expect(strategy.stdout).toContain('The deployment strategy to use to replace existing pods with new ones.');
     expect(strategy.stdout).toMatch(/type\s+<string>/);
     expect(strategy.stdout).toContain('Recreate');
+
+    const surge = await run('explain', 'deployment.spec.strategy.rollingUpdate.maxSurge');
+    expect(surge.stdout).toMatch(/FIELD:\s+maxSurge <IntOrString>/);
+    const limits = await run('explain', 'pods.spec.containers.resources.limits');
+    expect(limits.stdout).toMatch(/FIELD:\s+limits <map\[string\]Quantity>/);
+    const created = await run('explain', 'pods.metadata.creationTimestamp');
+    expect(created.stdout).toMatch(/FIELD:\s+creationTimestamp <string>/);
   }, 60_000);
 
   test('explain knows every served kind', async () => {

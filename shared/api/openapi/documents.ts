@@ -31,8 +31,23 @@ function render(schema: Schema, prefix: string, v3: boolean): Record<string, unk
   return out;
 }
 
+/**
+ * In OpenAPI 3 Kubernetes spells its two union scalars with oneOf (their OpenAPIV3OneOfTypes) and no
+ * `type`, which is also how `kubectl explain` comes to print `<IntOrString>` and `<Quantity>`.
+ */
+const V3_ONE_OF: Readonly<Record<string, readonly string[]>> = {
+  'io.k8s.apimachinery.pkg.util.intstr.IntOrString': ['integer', 'string'],
+  'io.k8s.apimachinery.pkg.api.resource.Quantity': ['string', 'number'],
+};
+
 function definitionsOf(names: Iterable<string>, prefix: string, v3: boolean): Record<string, unknown> {
-  return Object.fromEntries([...names].map((n) => [n, render(DEFINITIONS.get(n)!, prefix, v3)]));
+  return Object.fromEntries([...names].map((n) => {
+    const schema = DEFINITIONS.get(n)!;
+    const oneOf = v3 ? V3_ONE_OF[n] : undefined;
+    if (!oneOf) return [n, render(schema, prefix, v3)];
+    const { type: _type, ...rest } = schema;
+    return [n, { ...render(rest, prefix, v3), oneOf: oneOf.map((type) => ({ type })) }];
+  }));
 }
 
 /** openAPIV2 is the Swagger 2.0 document of every served definition. */
