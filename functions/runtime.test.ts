@@ -1,0 +1,30 @@
+import { parseTokenFile, storeFromSettings, tokensFromSettings } from './runtime.js';
+
+describe('parseTokenFile', () => {
+  test('reads Kubernetes static token lines, with quoted groups, skipping blanks and comments', () => {
+    const tokens = parseTokenFile('# comment\nt1,alice,1,"system:masters,dev"\n\nt2,bob,2\n', 'tokens.csv');
+    expect(tokens.get('t1')).toEqual({ username: 'alice', groups: ['system:masters', 'dev'] });
+    expect(tokens.get('t2')).toEqual({ username: 'bob', groups: [] });
+    expect(tokens.size).toBe(2);
+  });
+
+  test('a line without a user is an error naming the file and line', () => {
+    expect(() => parseTokenFile('t1,alice,1\nlonely\n', '/x/tokens.csv')).toThrow('/x/tokens.csv:2');
+  });
+});
+
+describe('settings', () => {
+  test('CORACLE_ADMIN_TOKEN adds an admin in system:masters', async () => {
+    const tokens = await tokensFromSettings({ CORACLE_ADMIN_TOKEN: 'abc' });
+    expect(tokens.get('abc')).toEqual({ username: 'admin', groups: ['system:masters'] });
+  });
+
+  test('an unreadable token file is an error naming it', async () => {
+    await expect(tokensFromSettings({ CORACLE_TOKENS_FILE: '/nonexistent/tokens.csv' })).rejects.toThrow('/nonexistent/tokens.csv');
+  });
+
+  test('no store setting, or one not understood, is an error that says what to set', async () => {
+    await expect(storeFromSettings({})).rejects.toThrow(/CORACLE_STORE=sqlite/);
+    await expect(storeFromSettings({ CORACLE_STORE: 'etcd:x' })).rejects.toThrow(/not understood/);
+  });
+});
