@@ -136,13 +136,15 @@ export async function commitUpdate(
  * retryOnConflict runs a read-modify-write until it does not lose a compare-and-swap race
  * (Kubernetes' GuaranteedUpdate loop); after `attempts` losses it answers 409 Conflict.
  */
-export async function retryOnConflict<T>(ctx: HandlerContext, attempt: () => Promise<T>, attempts = 8): Promise<T> {
+export async function retryOnConflict<T>(ctx: HandlerContext, attempt: () => Promise<T>, attempts = 100): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await attempt();
     } catch (err) {
       if (!isStoreError(err, 'Conflict')) throw err;
       if (i >= attempts) throw conflict(ctx.info.resource.group, ctx.info.resource.plural, ctx.info.name ?? '');
+      // Past a few losses, spread the contenders out a little (jitter) instead of spinning.
+      if (i > 3) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(i, 20)));
     }
   }
 }
