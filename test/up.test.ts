@@ -65,6 +65,52 @@ describe('coracle up', () => {
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body)).toMatchObject({ kind: 'Status', code: 401 });
   });
+
+  test('a watch streams each event through the host as it happens (once the API server exists)', async () => {
+    const probe = await clusterRequest(cluster, '/api/v1/namespaces/default/configmaps', { token: cluster.token });
+    if (isPlaceholder(probe)) return;
+    const { resourceVersion } = JSON.parse(probe.body).metadata;
+    const lines: string[] = [];
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
+      https
+        .get(`${cluster.url}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${resourceVersion}`, { ca: cluster.caPem, headers: { authorization: `Bearer ${cluster.token}` } }, resolve)
+        .on('error', reject),
+    );
+    expect(res.statusCode).toBe(200);
+    res.setEncoding('utf8');
+    let buffered = '';
+    const nextEvent = () =>
+      new Promise<{ type: string; object: { metadata: { name: string } } }>((resolve) => {
+        const take = () => {
+          const nl = buffered.indexOf('\n');
+          if (nl < 0) return false;
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          lines.push(line);
+          resolve(JSON.parse(line));
+          return true;
+        };
+        if (take()) return;
+        const onData = (d: string) => {
+          buffered += d;
+          if (take()) res.off('data', onData);
+        };
+        res.on('data', onData);
+      });
+    // Each event arrives before the next object is even created: the body is not buffered.
+    for (const name of ['w1', 'w2']) {
+      const created = await clusterRequest(cluster, '/api/v1/namespaces/default/configmaps', {
+        method: 'POST',
+        token: cluster.token,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } }),
+      });
+      expect(created.status).toBe(201);
+      const event = await nextEvent();
+      expect([event.type, event.object.metadata.name]).toEqual(['ADDED', name]);
+    }
+    res.destroy();
+  });
 });
 
 describe('coracle up: lifecycle and data folder', () => {
@@ -101,6 +147,7 @@ describe('coracle up: lifecycle and data folder', () => {
       expect((await readFile(path.join(cluster.dataDir, 'tokens.csv'), 'utf8')).split(',')[0]).toBe(cluster.token);
       expect((await clusterRequest(cluster, '/readyz')).status).toBe(200);
       if (!isPlaceholder(created)) {
+        expect(created.status).toBe(201);
         const got = await clusterRequest(cluster, '/api/v1/namespaces/kept', { token: cluster.token });
         expect(got.status).toBe(200);
       }
