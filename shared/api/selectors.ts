@@ -56,10 +56,19 @@ function parseRequirement(clause: string, whole: string): LabelRequirement {
   throw badRequest(`unable to parse requirement: invalid label selector "${whole}"`);
 }
 
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function checkValues(r: LabelRequirement, whole: string): LabelRequirement {
+  for (const v of r.values) {
+    if (v.length > 63 || !LABEL_VALUE.test(v)) throw badRequest(`unable to parse requirement: values[0][${r.key}]: Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character in selector "${whole}"`);
+  }
+  return r;
+}
+
 /** parseLabelSelector parses `a=b,c!=d,e in (f,g),!h,i` (400 BadRequest when malformed). */
 export function parseLabelSelector(text: string | null | undefined): LabelSelector {
   if (!text) return [];
-  return splitTopLevel(text).map((clause) => parseRequirement(clause, text));
+  return splitTopLevel(text).map((clause) => checkValues(parseRequirement(clause, text), text));
 }
 
 /** matchesLabels tells whether `labels` satisfy every requirement of `selector`. */
