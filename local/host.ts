@@ -67,10 +67,16 @@ function functionsCore(logger: Logger): FunctionsCoreShim {
   return shim;
 }
 
-/** checkSupported throws, naming every function whose trigger or bindings the host cannot run. */
-function checkSupported(functions: Iterable<RegisteredFunction>, inputProviders: ReadonlyMap<string, InputProvider>): void {
+/** SUPPORTED_HOOKS are the app hooks the local host runs. */
+export const SUPPORTED_HOOKS: readonly string[] = ['appStart', 'appTerminate'];
+
+/** checkSupported throws, naming every function (or hook) whose trigger or bindings the host cannot run. */
+function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<string, InputProvider>): void {
   const problems: string[] = [];
-  for (const fn of functions) {
+  for (const [hook, callbacks] of core.hooks) {
+    if (callbacks.size > 0 && !SUPPORTED_HOOKS.includes(hook)) problems.push(`hook "${hook}" is not supported by the local host`);
+  }
+  for (const fn of core.functions.values()) {
     const type = triggerOf(fn.metadata).type;
     if (!SUPPORTED_TRIGGERS.includes(type)) problems.push(`function "${fn.metadata.name}": trigger type "${type}" is not supported by the local host`);
     for (const b of unsupportedBindings(fn, inputProviders)) problems.push(`function "${fn.metadata.name}": ${b} is not supported by the local host`);
@@ -90,7 +96,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const settings = await readAppSettings(options.appDir);
   await importEntryPoints(await entryPoints(options.appDir));
   const inputProviders = options.inputProviders ?? new Map<string, InputProvider>();
-  checkSupported(core.functions.values(), inputProviders);
+  checkSupported(core, inputProviders);
 
   const invokeOptions: InvokeOptions = {
     inputProviders,
