@@ -1,0 +1,54 @@
+/**
+ * The Runtime interface: what a node agent needs from whatever runs its pods, in virtual-kubelet's
+ * shape (`PodLifecycleHandler` + `PodNotifier`). Adapters: `moby` (Docker Engine API) and
+ * `simulated` (KWOK-style hollow pods).
+ *
+ * Who calls what: only the agent's pod reconciler calls these methods, one pod at a time per
+ * (namespace, name) — calls for different pods may run concurrently. The runtime owns everything
+ * between "this pod should run" and "these containers are running": container creation, restart
+ * policy with back-off, probes, init containers, graceful termination, and shipping output to the
+ * LogSink. It reports changes through `onPodStatus`; the agent writes them to `pods/status`.
+ */
+import type { V1Pod, V1PodStatus } from './pod-types.js';
+
+export type { V1Pod, V1PodStatus };
+
+/** RuntimeErrorReason classifies failures (never by message text). */
+export type RuntimeErrorReason = 'NotFound' | 'Invalid' | 'Unavailable';
+
+/** RuntimeError is the only error a Runtime throws on purpose. */
+export class RuntimeError extends Error {
+  constructor(readonly reason: RuntimeErrorReason, message: string) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+/** Runtime runs the pods bound to one node. */
+export interface Runtime {
+  /**
+   * createPod starts the pod's containers (init containers first). It returns once the work is
+   * started, not when containers are running. Idempotent: calling it for a pod that already runs
+   * (same uid) changes nothing — this is how an agent restarted after a crash adopts its pods.
+   */
+  createPod(pod: Readonly<V1Pod>): Promise<void>;
+  /** updatePod applies the mutable parts of a changed spec (e.g. an image change restarts that container). Idempotent. */
+  updatePod(pod: Readonly<V1Pod>): Promise<void>;
+  /**
+   * deletePod stops the pod: SIGTERM to every container, SIGKILL after `gracePeriodSeconds`
+   * (default: the pod's terminationGracePeriodSeconds), then removes them. May be called several
+   * times for the same pod, and for a pod the runtime does not know (then it does nothing).
+   */
+  deletePod(pod: Readonly<V1Pod>, gracePeriodSeconds?: number): Promise<void>;
+  /** getPodStatus returns the pod's current status as the runtime sees it, or undefined if unknown. */
+  getPodStatus(namespace: string, name: string): Promise<V1PodStatus | undefined>;
+  /** listPods returns every pod the runtime has (running or not), e.g. found again after an agent restart. */
+  listPods(): Promise<V1Pod[]>;
+  /**
+   * onPodStatus registers the agent's callback for status changes (PodNotifier). The runtime calls
+   * it whenever a pod's status changes (container started, exited, restarted, probe result).
+   */
+  onPodStatus(callback: (pod: Readonly<V1Pod>, status: V1PodStatus) => void): void;
+  /** close stops watching containers; it leaves them running (an agent restart must not kill pods). */
+  close(): Promise<void>;
+}
