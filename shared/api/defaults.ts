@@ -178,7 +178,7 @@ export function applyDefaults(kind: string, o: KubeObject): void {
 }
 
 /** KINDS_WITH_GENERATION are the kinds whose `metadata.generation` tracks spec changes. */
-export const KINDS_WITH_GENERATION: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'ReplicaSet', 'Service', 'Node', 'Namespace', 'PodDisruptionBudget']);
+export const KINDS_WITH_GENERATION: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'ReplicaSet', 'PodDisruptionBudget']);
 
 /**
  * resetStatusOnCreate says whether a create ignores the posted `status` (the registries' PrepareForCreate):

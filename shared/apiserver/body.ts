@@ -6,6 +6,7 @@
 import { parseDocument } from 'yaml';
 import { badRequest, requestEntityTooLarge, unsupportedMediaType } from '../api/status.js';
 import { isRecord } from '../api/objects.js';
+import { decodeProtobufObject, isProtobuf } from './protobuf.js';
 
 /** MAX_BODY_BYTES is Kubernetes' request body limit (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -23,9 +24,14 @@ export function mediaType(request: Request): string {
 
 /** readText reads the body as UTF-8, refusing more than `limit` bytes with 413. */
 export async function readText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  return Buffer.from(await readBytes(request, limit)).toString('utf8');
+}
+
+/** readBytes reads the raw body, refusing more than `limit` bytes with 413. */
+export async function readBytes(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > limit) throw requestEntityTooLarge(limit);
-  if (!request.body) return '';
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -39,7 +45,7 @@ export async function readText(request: Request, limit = MAX_BODY_BYTES): Promis
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -99,6 +105,7 @@ export const SUPPORTED_BODY_TYPES = ['application/json', 'application/yaml'];
  */
 export async function readBody(request: Request): Promise<ParsedBody> {
   const type = mediaType(request);
+  if (isProtobuf(type)) return { value: decodeProtobufObject(await readBytes(request)), duplicates: [] };
   const isJson = JSON_TYPES.has(type) || PATCH_TYPES.has(type);
   if (!isJson && !YAML_TYPES.has(type)) throw unsupportedMediaType(type, SUPPORTED_BODY_TYPES);
   const text = await readText(request);

@@ -84,14 +84,15 @@ describe('create', () => {
     expect(warn.body.foo).toBeUndefined();
   });
 
-  it('refuses malformed JSON (400), huge bodies (413), protobuf (415), __proto__ (400)', async () => {
+  it('refuses malformed JSON (400), huge bodies (413), unknown media types (415), __proto__ (400)', async () => {
     expect((await h.json('POST', '/api/v1/namespaces/default/configmaps', '{"a":')).status).toBe(400);
     const huge = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge' }, data: { a: 'x'.repeat(3 * 1024 * 1024 + 1) } };
     const big = await h.json('POST', '/api/v1/namespaces/default/configmaps', huge);
     expect(big.status).toBe(413);
     expect(big.body.reason).toBe('RequestEntityTooLarge');
-    const proto = await h.json('POST', '/api/v1/namespaces/default/configmaps', 'x', { 'content-type': 'application/vnd.kubernetes.protobuf' });
-    expect(proto.status).toBe(415);
+    const cbor = await h.json('POST', '/api/v1/namespaces/default/configmaps', 'x', { 'content-type': 'application/cbor' });
+    expect(cbor.status).toBe(415);
+    expect(cbor.body.reason).toBe('UnsupportedMediaType');
     const polluted = await h.json('POST', '/api/v1/namespaces/default/configmaps', '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"p","__proto__":{"polluted":1}}}');
     expect(polluted.status).toBe(400);
     expect(({} as any).polluted).toBeUndefined();

@@ -26,7 +26,7 @@ export async function ensureSystemNamespaces(store: Store, now = new Date()): Pr
     if (await store.get(namespaceKey(name))) continue;
     const ns: Record<string, unknown> = {
       apiVersion: 'v1', kind: 'Namespace',
-      metadata: { name, uid: newUid(), creationTimestamp: rfc3339Now(now), generation: 1 },
+      metadata: { name, uid: newUid(), creationTimestamp: rfc3339Now(now) },
     };
     applyDefaults('Namespace', ns);
     try {

@@ -32,12 +32,12 @@ export async function startApiServer(options: Partial<ApiServerOptions> = {}): P
   });
   const call = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
     const h: Record<string, string> = { authorization: `Bearer ${TOKEN}`, 'user-agent': 'kubectl/v1.35.0 (linux/amd64)', ...headers };
-    let payload: string | undefined;
+    let payload: string | Uint8Array | undefined;
     if (body !== undefined) {
-      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      payload = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
       h['content-type'] ??= 'application/json';
     }
-    return handler(new Request(`https://coracle.test${p}`, { method, headers: h, body: payload }));
+    return handler(new Request(`https://coracle.test${p}`, { method, headers: h, body: payload as BodyInit | undefined }));
   };
   return {
     handler,
