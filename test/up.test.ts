@@ -70,7 +70,6 @@ describe('coracle up', () => {
     const probe = await clusterRequest(cluster, '/api/v1/namespaces/default/configmaps', { token: cluster.token });
     if (isPlaceholder(probe)) return;
     const { resourceVersion } = JSON.parse(probe.body).metadata;
-    const lines: string[] = [];
     const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
       https
         .get(`${cluster.url}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${resourceVersion}`, { ca: cluster.caPem, headers: { authorization: `Bearer ${cluster.token}` } }, resolve)
@@ -78,25 +77,20 @@ describe('coracle up', () => {
     );
     expect(res.statusCode).toBe(200);
     res.setEncoding('utf8');
+    // One listener for the whole stream (a flowing stream drops data nobody listens to).
     let buffered = '';
-    const nextEvent = () =>
-      new Promise<{ type: string; object: { metadata: { name: string } } }>((resolve) => {
-        const take = () => {
-          const nl = buffered.indexOf('\n');
-          if (nl < 0) return false;
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          lines.push(line);
-          resolve(JSON.parse(line));
-          return true;
-        };
-        if (take()) return;
-        const onData = (d: string) => {
-          buffered += d;
-          if (take()) res.off('data', onData);
-        };
-        res.on('data', onData);
-      });
+    let wake: () => void = () => undefined;
+    res.on('data', (d: string) => {
+      buffered += d;
+      wake();
+    });
+    const nextEvent = async (): Promise<{ type: string; object: { metadata: { name: string } } }> => {
+      while (!buffered.includes('\n')) await new Promise<void>((resolve) => (wake = resolve));
+      const nl = buffered.indexOf('\n');
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      return JSON.parse(line);
+    };
     // Each event arrives before the next object is even created: the body is not buffered.
     for (const name of ['w1', 'w2']) {
       const created = await clusterRequest(cluster, '/api/v1/namespaces/default/configmaps', {
