@@ -265,7 +265,7 @@ export function decodeProtobufObject(body: Uint8Array): Record<string, unknown> 
   const envelope = new Reader(body.subarray(4));
   let apiVersion = '';
   let kind = '';
-  let raw = new Uint8Array();
+  let raw: Uint8Array = new Uint8Array();
   while (!envelope.done) {
     const tag = Number(envelope.varint());
     if (tag === ((1 << 3) | 2)) {
