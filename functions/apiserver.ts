@@ -7,6 +7,7 @@
  */
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
+import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { getRuntime, type Runtime } from './runtime.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
@@ -22,7 +23,7 @@ async function apiHandler(): Promise<ApiHandler> {
   const runtime = await getRuntime();
   let handler = handlers.get(runtime);
   if (!handler) {
-    handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
+    handler = createApiServer({ store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store) });
     handlers.set(runtime, handler);
   }
   return handler;
