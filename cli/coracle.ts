@@ -6,6 +6,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { up, type UpOptions } from './up.js';
+import { runImagesBuild } from './images.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -52,5 +53,7 @@ program
   .option('--nodes <n>', 'number of local nodes', integer(0, 10000), 0)
   .addOption(new Option('--runtime <runtime>', 'how nodes run containers').choices(['moby', 'simulated']))
   .action((options: UpOptions) => runUp(options));
+
+program.command('images').description('sample images').command('build').description('build the sample images (images/) into a Docker engine').option('--docker-host <host>', 'the engine, unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)').action((options: { dockerHost?: string }) => runImagesBuild(options).catch(fail));
 
 await program.parseAsync(process.argv);
