@@ -175,6 +175,8 @@ describe('cosmos store specifics', () => {
     try {
       const a = await store.create('/g/a', {});
       const it = store.watch('/g/', a.modRevision, { progressIntervalMs: 0 })[Symbol.asyncIterator]();
+      const next = it.next(); // the watch is live (tailing) before the gap appears
+      await new Promise((r) => setTimeout(r, 100));
       // A writer that died after bumping the counter: revision a+1 is consumed, never written.
       const counter = client.database('coracle').container('store').item('revision', cluster);
       const { resource } = await counter.read();
@@ -183,13 +185,54 @@ describe('cosmos store specifics', () => {
       const b = await other.create('/g/b', {});
       expect(b.modRevision).toBe(a.modRevision + 2);
       const started = Date.now();
-      const step = await it.next();
+      const step = await next;
       expect(step.value).toEqual({ type: 'put', kv: b });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250); // it waited for a+1 before skipping
       await it.return?.();
       await other.close();
     } finally {
       client.dispose();
+      await store.close();
+    }
+  });
+  it('watchers share one poll: twenty idle watches cost the round trips of one', async () => {
+    const store = await openFresh({ watchPollIntervalMs: 50 }).open();
+    const aborts = new AbortController();
+    const idleTrips = async (watchers: number) => {
+      const its = Array.from({ length: watchers }, () => store.watch('/w/', 0, { signal: aborts.signal, progressIntervalMs: 0 })[Symbol.asyncIterator]());
+      const pending = its.map((it) => it.next()); // subscribe them all
+      await new Promise((r) => setTimeout(r, 200));
+      const before = store.stats.roundTrips;
+      await new Promise((r) => setTimeout(r, 500));
+      return { trips: store.stats.roundTrips - before, pending };
+    };
+    try {
+      await store.create('/w/a', {});
+      const twenty = await idleTrips(20);
+      expect(twenty.trips).toBeGreaterThan(0);
+      expect(twenty.trips).toBeLessThanOrEqual(12); // ~10 polls of one counter read each
+      const b = await store.create('/w/b', {});
+      for (const step of await Promise.all(twenty.pending)) expect(step.value).toEqual({ type: 'put', kv: b });
+    } finally {
+      aborts.abort();
+      await store.close();
+    }
+  });
+
+  it('on the non-atomic emulator, a failed write marks its consumed revision so watches do not wait for it', async () => {
+    const store = await openFresh({ watchGapWaitMs: 5_000 }).open();
+    try {
+      const a = await store.create('/n/a', {});
+      const it = store.watch('/n/', a.modRevision, { progressIntervalMs: 0 })[Symbol.asyncIterator]();
+      await expect(store.create('/n/a', {})).rejects.toMatchObject({ reason: 'AlreadyExists' });
+      const b = await store.create('/n/b', {});
+      const consumed = b.modRevision - a.modRevision - 1; // 1 here (the emulator applied the counter), 0 on Cosmos DB
+      expect(consumed).toBe(1);
+      const started = Date.now();
+      expect((await it.next()).value).toEqual({ type: 'put', kv: b });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await it.return?.();
+    } finally {
       await store.close();
     }
   });

@@ -20,6 +20,7 @@ import { COUNTER_ID, currentToKeyValue, keyItemId, logItemId, type CounterItem, 
 import { KeyCache, type CachedVersion } from './lru.js';
 import { mergeAt, versionAt } from './history.js';
 import { watchLog } from './watch.js';
+import { LogTailer } from './tailer.js';
 import { compactLog, compactionFloor } from './compaction.js';
 
 /** CosmosStoreOptions configure `openCosmosStore`. */
@@ -98,6 +99,7 @@ class CosmosDbStore implements CosmosStore {
   private readonly closing = new AbortController();
   private readonly cluster: string;
   private readonly ttl?: number;
+  private readonly tailer: LogTailer;
 
   constructor(
     private readonly container: Container,
@@ -109,6 +111,14 @@ class CosmosDbStore implements CosmosStore {
     this.cache = new KeyCache(options.cacheSize ?? 10_000);
     const ttl = options.historyTtlSeconds ?? 3600;
     this.ttl = ttl > 0 ? ttl : undefined;
+    this.tailer = new LogTailer({
+      counterRevision: () => this.currentRevision(),
+      logAfter: (revision, max) => this.logAfter(revision, max),
+      compactedRevision: () => this.compactedRevision(),
+      closed: this.closing.signal,
+      pollIntervalMs: options.watchPollIntervalMs ?? 100,
+      gapWaitMs: options.watchGapWaitMs ?? 1000,
+    });
   }
 
   get stats(): CosmosStats {
@@ -208,16 +218,19 @@ class CosmosDbStore implements CosmosStore {
     const start = fromRevision > 0 ? Promise.resolve(fromRevision) : this.counter && !this.closing.signal.aborted ? Promise.resolve(this.counter.revision) : this.currentRevision();
     start.catch(() => undefined); // a failure (say, Unavailable) surfaces from the iterator
     return watchLog({
-      counterRevision: () => this.currentRevision(),
-      logAfter: async (revision, max) => (await this.calls.queryPage<LogItem>(this.container, this.cluster, {
-        query: "SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'log' AND c.revision > @rev ORDER BY c.revision",
-        parameters: [{ name: '@rev', value: revision }],
-      }, max)).items,
+      tailer: this.tailer,
+      logAfter: (revision, max) => this.logAfter(revision, max),
       compactedRevision: () => this.compactedRevision(),
       closed: this.closing.signal,
-      pollIntervalMs: this.options.watchPollIntervalMs ?? 100,
-      gapWaitMs: this.options.watchGapWaitMs ?? 1000,
     }, prefix, { start, checkCompaction: fromRevision > 0 }, options);
+  }
+
+  private async logAfter(revision: number, max: number): Promise<LogItem[]> {
+    const page = await this.calls.queryPage<LogItem>(this.container, this.cluster, {
+      query: "SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'log' AND c.revision > @rev ORDER BY c.revision",
+      parameters: [{ name: '@rev', value: revision }],
+    }, max);
+    return page.items;
   }
 
   async compact(revision: number): Promise<void> {

@@ -1,25 +1,26 @@
 /**
- * Watch by polling the log: each poll reads the counter (one round trip when idle) and, when it
- * moved, queries `type = 'log' AND revision > last ORDER BY revision`. Events are filtered by
- * key prefix here, not in the query, because every revision must be seen to notice gaps.
- *
- * A gap (revision r+1 missing while a later one exists) is a write still in flight or one that
- * will never land (a writer that died between the counter and its repair on a non-atomic
- * backend). Like kine, the watcher waits `gapWaitMs` for it, then checks compaction (a gap below
- * the compacted revision means history is gone: Gone) and skips it.
+ * One watch: it reads the log itself from its start revision up to where the store's shared
+ * LogTailer (tailer.ts) was when the watch subscribed, then takes the tailer's items, keeping
+ * those under its prefix. Revisions missing from that settled history were never written or were
+ * compacted: the compacted revision tells which (Gone).
  */
 import { StoreError, type WatchEvent, type WatchOptions } from '../../../shared/store/store.js';
 import { logToKeyValue, replacedVersion, type LogItem } from './items.js';
+import type { LogTailer, TailSubscriber } from './tailer.js';
 
-/** WatchSource is what the watcher needs from the store. */
+/** WatchSource is what a watch needs from the store. */
 export interface WatchSource {
-  counterRevision(): Promise<number>;
+  tailer: LogTailer;
   logAfter(revision: number, max: number): Promise<LogItem[]>;
   compactedRevision(): Promise<number>;
   /** Aborted when the store closes. */
   closed: AbortSignal;
-  pollIntervalMs: number;
-  gapWaitMs: number;
+}
+
+/** WatchStart is where a watch begins: a revision (resolved when watch was called), and whether to check it against compaction. */
+export interface WatchStart {
+  start: Promise<number>;
+  checkCompaction: boolean;
 }
 
 const PAGE = 500;
@@ -33,76 +34,94 @@ export function logEvent(item: LogItem): WatchEvent {
   return prev ? { type: 'put', kv, prev } : { type: 'put', kv };
 }
 
-function sleep(ms: number, signals: AbortSignal[]): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
-  });
+/** LiveQueue buffers the tailer's items for one watch and wakes it. */
+class LiveQueue implements TailSubscriber {
+  readonly items: LogItem[] = [];
+  failure?: unknown;
+  private wake?: () => void;
+
+  deliver(items: LogItem[]): void {
+    this.items.push(...items);
+    this.wake?.();
+  }
+
+  fail(err: unknown): void {
+    this.failure = err ?? new StoreError('Unavailable', 'watch stopped');
+    this.wake?.();
+  }
+
+  /** wait resolves on the next delivery, failure, `interrupt()`, or after `ms` (undefined: no timeout). */
+  wait(ms: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.interrupt(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  interrupt(): void {
+    this.wake?.();
+  }
 }
 
-/** WatchStart is where a watch begins: a revision (resolved when watch was called), and whether to check it against compaction. */
-export interface WatchStart {
-  start: Promise<number>;
-  checkCompaction: boolean;
+async function assertNotCompacted(source: WatchSource, position: number): Promise<void> {
+  const compacted = await source.compactedRevision();
+  if (position < compacted) throw new StoreError('Gone', `revision ${position} is compacted (compacted revision ${compacted})`);
 }
 
 /** watchLog yields the changes under `prefix` after the start revision (see the Store contract). */
 export async function* watchLog(source: WatchSource, prefix: string, from: WatchStart, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
   const signals = [source.closed, ...(options.signal ? [options.signal] : [])];
   const stopped = () => signals.some((s) => s.aborted);
-  const fromRevision = await from.start;
-  if (from.checkCompaction) {
-    const compacted = await source.compactedRevision();
-    if (fromRevision < compacted) throw new StoreError('Gone', `revision ${fromRevision} is compacted (compacted revision ${compacted})`);
-  }
-  const progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS;
-  let position = fromRevision;
-  let gapSince: number | undefined;
-  let lastSent = Date.now();
-  while (!stopped()) {
-    let newest: number;
-    let items: LogItem[];
-    try {
-      newest = await source.counterRevision();
-      items = newest > position ? await source.logAfter(position, PAGE) : [];
-    } catch (err) {
-      if (stopped()) return; // the store closed or the signal aborted mid-request: just end
-      throw err;
-    }
-    if (stopped()) return;
-    for (const item of items) {
-      if (item.revision <= position) continue;
-      if (item.revision > position + 1) {
-        gapSince ??= Date.now();
-        if (Date.now() - gapSince < source.gapWaitMs) break;
-        if ((await source.compactedRevision()) > position) throw new StoreError('Gone', `watch fell behind compaction at ${position}`);
-      }
-      gapSince = undefined;
-      position = item.revision;
-      if (!item.abandoned && item.key.startsWith(prefix)) {
-        yield logEvent(item);
-        lastSent = Date.now();
+  let position = await from.start;
+  if (from.checkCompaction) await assertNotCompacted(source, position);
+  const live = new LiveQueue();
+  const interrupt = () => live.interrupt();
+  for (const s of signals) s.addEventListener('abort', interrupt);
+  try {
+    const settled = await source.tailer.subscribe(live);
+    // Catch up from the log: (position, settled] is complete, so a missing revision is never coming.
+    while (position < settled && !stopped()) {
+      const items = (await source.logAfter(position, PAGE)).filter((item) => item.revision <= settled);
+      if (items.length === 0 || items[0].revision > position + 1) await assertNotCompacted(source, position);
+      if (items.length === 0) position = settled;
+      for (const item of items) {
+        if (item.revision > position + 1) await assertNotCompacted(source, position);
+        position = item.revision;
+        if (!item.abandoned && item.key.startsWith(prefix)) yield logEvent(item);
         if (stopped()) return;
       }
     }
-    if (items.length === 0 && newest > position) {
-      // The counter moved but no log item is visible: treat the missing tail as a gap too.
-      gapSince ??= Date.now();
-      if (Date.now() - gapSince >= source.gapWaitMs) {
-        gapSince = undefined;
-        position = newest;
+    const progressMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_MS;
+    let lastSent = Date.now();
+    while (!stopped()) {
+      const item = live.items.shift();
+      if (item) {
+        if (item.revision <= position) continue;
+        position = item.revision;
+        if (item.abandoned || !item.key.startsWith(prefix)) continue;
+        yield logEvent(item);
+        lastSent = Date.now();
+        continue;
       }
+      if (live.failure) {
+        if (stopped()) return;
+        throw live.failure;
+      }
+      const dueIn = lastSent + progressMs - Date.now();
+      if (progressMs > 0 && dueIn <= 0) {
+        // The queue is drained: everything up to the tailer's position has been seen.
+        yield { type: 'progress', revision: Math.max(position, source.tailer.position ?? position) };
+        lastSent = Date.now();
+        continue;
+      }
+      await live.wait(progressMs > 0 ? dueIn : undefined);
     }
-    if (progressMs > 0 && Date.now() - lastSent >= progressMs) {
-      yield { type: 'progress', revision: position };
-      lastSent = Date.now();
-    }
-    const morePending = items.length === PAGE && gapSince === undefined;
-    if (!morePending) await sleep(source.pollIntervalMs, signals);
+  } finally {
+    source.tailer.unsubscribe(live);
+    for (const s of signals) s.removeEventListener('abort', interrupt);
   }
 }
