@@ -1,0 +1,75 @@
+/**
+ * ControllerManager: turns batches of changes into reconcile keys for the registered controllers
+ * and runs them on one ReconcileQueue. Keys are deduplicated per batch (and while queued); a
+ * failed reconcile is retried with back-off without holding up the batch or other keys.
+ */
+import type { Change } from './change.js';
+import type { Controller, ControllerContext } from './controller.js';
+import { ReconcileQueue, type ReconcileOutcome, type ReconcileQueueOptions } from './queue.js';
+
+/** RESYNC is the queue key, per controller, of "list everything that may need work". */
+const RESYNC = '\u0000resync';
+
+function queueKey(controller: string, key: string): string {
+  return `${controller}\t${key}`;
+}
+
+/** ControllerManager runs `controllers` against `ctx`; one per process. */
+export class ControllerManager {
+  private readonly byName = new Map<string, Controller>();
+  private readonly queue: ReconcileQueue;
+
+  constructor(
+    controllers: readonly Controller[],
+    private readonly ctx: ControllerContext,
+    options: ReconcileQueueOptions = {},
+  ) {
+    for (const c of controllers) this.byName.set(c.name, c);
+    this.queue = new ReconcileQueue((k) => this.run(k), options);
+  }
+
+  /** keysOf maps a batch to queue keys, each once, in first-seen order. */
+  keysOf(changes: readonly Change[]): string[] {
+    const keys = new Set<string>();
+    for (const change of changes) {
+      const kind = String(change.value.kind ?? '');
+      for (const c of this.byName.values()) {
+        if (c.kinds !== '*' && !c.kinds.includes(kind)) continue;
+        for (const key of c.keysFor(change)) keys.add(queueKey(c.name, key));
+      }
+    }
+    return [...keys];
+  }
+
+  /**
+   * handleChanges queues the batch's keys and resolves once each has been reconciled once
+   * (successfully or not: failures stay queued for retry and do not hold the batch).
+   */
+  async handleChanges(changes: readonly Change[]): Promise<void> {
+    await Promise.all(this.keysOf(changes).map((k) => this.queue.addAndWait(k)));
+  }
+
+  /** resync queues every controller's full resync and resolves once each has listed its keys. */
+  async resync(): Promise<void> {
+    await Promise.all([...this.byName.keys()].map((name) => this.queue.addAndWait(queueKey(name, RESYNC))));
+  }
+
+  /** idle resolves once nothing is queued or running (retries may still be scheduled). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** stop ends the queue (pending retries are dropped: a restart resyncs). */
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+
+  private async run(qkey: string): Promise<ReconcileOutcome | void> {
+    const tab = qkey.indexOf('\t');
+    const controller = this.byName.get(qkey.slice(0, tab));
+    const key = qkey.slice(tab + 1);
+    if (!controller) return;
+    if (key !== RESYNC) return controller.reconcile(key, this.ctx);
+    for (const k of await controller.resync(this.ctx)) this.queue.add(queueKey(controller.name, k));
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The controllers the change feed runs, wired in one place (kube-controller-manager's list of
+ * `{name, start}` descriptors). Adding a controller is adding it here.
+ */
+import type { Controller } from './controller.js';
+import { garbageCollector } from './garbagecollector/index.js';
+import { namespaceController } from './namespace/index.js';
+
+/** CONTROLLERS are every controller the change feed drives, in no particular order. */
+export const CONTROLLERS: readonly Controller[] = [garbageCollector, namespaceController];
