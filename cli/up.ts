@@ -46,6 +46,8 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     tls: data.serving,
     logger,
     env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile },
+    // The change feed reads the very store the app opened (its runtime, loaded by then), not a second connection.
+    changeFeedStore: async () => (await (await import('../functions/runtime.js')).getRuntime()).store,
   });
   const server = `https://${urlHost(reachableAt)}:${host.port}`;
   await writeKubeconfig(data.kubeconfigFile, { server, caPem: data.ca.cert, token: data.adminToken });

@@ -13,6 +13,7 @@
  * The store opens at app start (a `appStart` hook), so a store that cannot be opened stops the
  * host instead of failing the first request, and closes at app termination.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
@@ -27,7 +28,12 @@ export interface TokenUser {
 export interface Runtime {
   store: Store;
   tokens: ReadonlyMap<string, TokenUser>;
+  /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
+  controllerToken: string;
 }
+
+/** CONTROLLER_USER is who the in-process controllers (change feed) are to the API server. */
+export const CONTROLLER_USER: TokenUser = { username: 'system:controller', groups: ['system:masters'] };
 
 /** Settings are the app settings the runtime reads; `process.env` by default. */
 export type Settings = Record<string, string | undefined>;
@@ -121,7 +127,10 @@ let runtime: Promise<Runtime> | undefined;
 export function getRuntime(settings: Settings = process.env): Promise<Runtime> {
   runtime ??= (async () => {
     const tokens = await tokensFromSettings(settings);
-    return { store: await storeFromSettings(settings), tokens };
+    // Never written anywhere: it only authenticates calls made inside this process.
+    const controllerToken = randomBytes(32).toString('base64url');
+    tokens.set(controllerToken, CONTROLLER_USER);
+    return { store: await storeFromSettings(settings), tokens, controllerToken };
   })();
   runtime.catch(() => (runtime = undefined));
   return runtime;

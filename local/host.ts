@@ -12,6 +12,7 @@ import type { LogLevel } from '@azure/functions';
 import { entryPoints, importEntryPoints, readAppSettings } from './app-loader.js';
 import { FunctionsCoreShim, installFunctionsCore, triggerOf, type CoreLogLevel, type RegisteredFunction } from './functions-core.js';
 import { buildHttpRoutes, findHttpRoute, serveHttpTrigger, type HttpRoute } from './http-trigger.js';
+import { findMount, serveMount, type FetchMount } from './fetch-mount.js';
 import { unsupportedBindings, type InputProvider, type InvokeOptions } from './invoke.js';
 import { createLogger, type Logger } from './logger.js';
 import { TimerTriggerRunner } from './timer-trigger.js';
@@ -34,6 +35,8 @@ export interface LocalHostOptions {
   logger?: Logger;
   /** Providers for extra input bindings by type (e.g. `durableClient`), for later engines. */
   inputProviders?: ReadonlyMap<string, InputProvider>;
+  /** Fetch-style handlers served beside the functions, matched by path prefix first (the embedded queue). */
+  mounts?: readonly FetchMount[];
 }
 
 /** LocalHost is a running host. */
@@ -117,6 +120,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
+    const mount = findMount(options.mounts ?? [], new URL(req.url ?? '/', 'http://local').pathname);
+    if (mount) {
+      void serveMount(mount, req, res, baseUrl, shutdown.signal).catch((err) => {
+        logger.error({ err, mount: mount.prefix }, 'mounted handler failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+        else res.destroy();
+      });
+      return;
+    }
     void handleRequest(routes, req, res, { baseUrl, options: invokeOptions, logger, shutdown: shutdown.signal });
   };
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : http.createServer(onRequest);

@@ -1,0 +1,82 @@
+/**
+ * The change feed: store changes in, controller work out. In Azure a Cosmos DB trigger on the
+ * store's container (with a lease container) delivers the adapter's documents; the local host
+ * delivers the same documents from the store's watch (local/changefeed-trigger.ts). Either way
+ * each document becomes a neutral Change, the registered controllers map it to keys, and the
+ * ControllerManager reconciles them (deduplicated per batch, failures retried with back-off).
+ *
+ * The handler returns once every key of the batch has been reconciled once, so the trigger's
+ * checkpoint only moves past changes that were acted on; a retry still pending when the process
+ * stops is recovered by the resync that runs when the app starts (controllers are level-triggered).
+ *
+ * Settings: `COSMOS_CONNECTION_STRING` (the trigger's connection) and `COSMOS_DATABASE` (the
+ * database holding the `objects` container).
+ */
+import { app, type InvocationContext } from '@azure/functions';
+import { changeFromDocument } from '../adapters/store/cosmos/change.js';
+import { createApiServer } from '../shared/apiserver/index.js';
+import type { Change } from '../shared/controllers/change.js';
+import { ApiClient } from '../shared/controllers/client.js';
+import { ControllerManager } from '../shared/controllers/manager.js';
+import { CONTROLLERS } from '../shared/controllers/registry.js';
+import { getRuntime, type Runtime } from './runtime.js';
+
+/** CHANGEFEED_FUNCTION is the function's name (also the local host's checkpoint name). */
+export const CHANGEFEED_FUNCTION = 'changefeed';
+
+const managers = new WeakMap<Runtime, ControllerManager>();
+let current: ControllerManager | undefined;
+
+/** controllerManager returns the manager of the current runtime, building it (and starting a resync) on first use. */
+async function controllerManager(): Promise<ControllerManager> {
+  const runtime = await getRuntime();
+  let manager = managers.get(runtime);
+  if (!manager) {
+    // In-process: the API handler itself, under the controllers' own identity.
+    const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
+    const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-controller-manager' });
+    manager = new ControllerManager(CONTROLLERS, { client, now: () => new Date() }, {
+      onError: (key, err, failures) => {
+        // First failure and then every tenth: retries are normal (conflicts), storms are not.
+        if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);
+      },
+    });
+    managers.set(runtime, manager);
+    current = manager;
+    void manager.resync();
+  }
+  return manager;
+}
+
+/** changesOf turns the trigger's documents into changes, skipping documents that are not changes. */
+export function changesOf(documents: readonly unknown[]): Change[] {
+  return documents.map(changeFromDocument).filter((c): c is Change => c !== undefined);
+}
+
+/** handleChangeFeed is the trigger's handler: one batch of documents, acted on before it returns. */
+export async function handleChangeFeed(documents: unknown[], _context: InvocationContext): Promise<void> {
+  const changes = changesOf(documents);
+  if (changes.length === 0) return;
+  await (await controllerManager()).handleChanges(changes);
+}
+
+app.cosmosDB(CHANGEFEED_FUNCTION, {
+  connection: 'COSMOS_CONNECTION_STRING',
+  databaseName: '%COSMOS_DATABASE%',
+  containerName: 'objects',
+  leaseContainerName: 'leases',
+  createLeaseContainerIfNotExists: true,
+  maxItemsPerInvocation: 100,
+  feedPollDelay: 500,
+  handler: handleChangeFeed,
+});
+
+// Resync when the app starts, not at the first change: work pending at the last stop resumes at once.
+app.hook.appStart(async () => {
+  await controllerManager();
+});
+app.hook.appTerminate(async () => {
+  const manager = current;
+  current = undefined;
+  await manager?.stop();
+});
