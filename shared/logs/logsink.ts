@@ -30,17 +30,28 @@ export interface ReadLogOptions {
   tailLines?: number;
   /** Only lines at or after this epoch millisecond. */
   sinceMs?: number;
+  /** At most this many bytes of text (each line's text and newline); the line crossing it is cut. */
   limitBytes?: number;
 }
 
 /** LogSink is the contract every log adapter keeps. */
 export interface LogSink {
-  /** append adds lines to a stream (created on first append); calls for one stream are ordered. */
+  /**
+   * append adds lines to a stream (created on first append) and resolves once they are stored;
+   * calls for one stream are ordered. Lines are expected in time order. Adapters may batch calls
+   * made close together, so a caller need not await one call before making the next.
+   */
   append(id: LogStreamId, lines: readonly LogLine[]): Promise<void>;
   /** read returns the stream's lines (empty if it does not exist). */
   read(id: LogStreamId, options?: ReadLogOptions): Promise<LogLine[]>;
-  /** follow yields the stream's lines from the end of `read`'s answer on, until `signal` aborts. */
+  /**
+   * follow yields what `read` with the same options answers, then every line appended after it (no
+   * gap, no repeat), until `signal` aborts, `limitBytes` is spent, or the stream is removed. A
+   * stream that does not exist yet is waited for.
+   */
   follow(id: LogStreamId, options: ReadLogOptions & { signal: AbortSignal }): AsyncIterable<LogLine>;
   /** remove deletes every stream of a pod (after the pod is gone). */
   removePod(namespace: string, pod: string, podUid: string): Promise<void>;
+  /** close stores whatever an adapter still buffers and releases it; later appends fail. Optional. */
+  close?(): Promise<void>;
 }
