@@ -1,0 +1,144 @@
+/**
+ * The simulated runtime: KWOK-style hollow pods. No process runs; a created pod reports every
+ * container running and ready (with a fake pod IP from the node's range) after `startDelayMs`,
+ * and a deleted pod is gone after `deleteDelayMs`. A pod costs one small object and one timer,
+ * so thousands of hollow nodes fit in one process.
+ */
+import { createHash } from 'node:crypto';
+import { RuntimeError, type Runtime, type V1Pod, type V1PodStatus } from '../runtime.js';
+import type { V1ContainerStatus } from '../pod-types.js';
+import { assemblePodStatus } from '../podstatus.js';
+
+/** SimulatedRuntimeOptions configure one hollow node. */
+export interface SimulatedRuntimeOptions {
+  nodeName: string;
+  /** Delay between createPod and Running (default 1000 ms, KWOK's order of magnitude). */
+  startDelayMs?: number;
+  /** Delay before a deleted pod is gone (default 100 ms). */
+  deleteDelayMs?: number;
+  /** The node's address, reported as hostIP (default 10.0.0.1). */
+  hostIP?: string;
+  /** The first three octets of the node's pod /24, e.g. "10.244.7" (default derived from the node name). */
+  podIPPrefix?: string;
+  /** Clock for timestamps (default Date.now). */
+  now?: () => number;
+}
+
+interface HollowPod {
+  pod: V1Pod;
+  status: V1PodStatus;
+  ipSuffix?: number;
+  timer?: NodeJS.Timeout;
+  deleting?: Promise<void>;
+}
+
+/** podIPPrefixFor derives a stable 10.x.y prefix from a node name (the node's fake pod /24). */
+export function podIPPrefixFor(nodeName: string): string {
+  const h = createHash('sha1').update(nodeName).digest();
+  return `10.${128 + (h[0] % 127)}.${h[1]}`;
+}
+
+function key(namespace: string | undefined, name: string | undefined): string {
+  return `${namespace ?? 'default'}/${name ?? ''}`;
+}
+
+/** createSimulatedRuntime returns a Runtime for one hollow node (see the file's TSDoc). */
+export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtime {
+  const startDelayMs = options.startDelayMs ?? 1000;
+  const deleteDelayMs = options.deleteDelayMs ?? 100;
+  const hostIP = options.hostIP ?? '10.0.0.1';
+  const prefix = options.podIPPrefix ?? podIPPrefixFor(options.nodeName);
+  const now = options.now ?? Date.now;
+  const pods = new Map<string, HollowPod>();
+  const freeSuffixes: number[] = [];
+  let nextSuffix = 2;
+  const listeners: Array<(pod: Readonly<V1Pod>, status: V1PodStatus) => void> = [];
+  const iso = () => new Date(now()).toISOString().replace(/\.\d+Z$/, 'Z');
+
+  const notify = (entry: HollowPod) => {
+    for (const listener of listeners) listener(entry.pod, entry.status);
+  };
+
+  const statusOf = (entry: HollowPod, state: 'waiting' | 'running' | 'terminated'): V1PodStatus => {
+    const at = iso();
+    const uid = entry.pod.metadata?.uid ?? '';
+    const containerStatus = (name: string, image: string, s: typeof state): V1ContainerStatus => ({
+      name, image, imageID: '', restartCount: 0, ready: s === 'running', started: s === 'running',
+      ...(s === 'waiting' ? {} : { containerID: `simulated://${uid}-${name}` }),
+      state: s === 'waiting' ? { waiting: { reason: 'ContainerCreating' } }
+        : s === 'running' ? { running: { startedAt: at } }
+          : { terminated: { exitCode: 0, reason: 'Completed', finishedAt: at } },
+    });
+    const spec = entry.pod.spec;
+    const initDone = state === 'waiting' ? 'waiting' : 'terminated';
+    return assemblePodStatus({
+      pod: entry.pod,
+      initContainerStatuses: (spec?.initContainers ?? []).map((c) => containerStatus(c.name, c.image ?? '', initDone)),
+      containerStatuses: (spec?.containers ?? []).map((c) => containerStatus(c.name, c.image ?? '', state)),
+      hostIP,
+      podIP: entry.ipSuffix === undefined ? undefined : `${prefix}.${entry.ipSuffix}`,
+      startTime: entry.status.startTime ?? at,
+      previous: entry.status,
+      now: at,
+    });
+  };
+
+  const allocateSuffix = (): number => {
+    const suffix = freeSuffixes.pop() ?? nextSuffix++;
+    if (suffix > 254) throw new RuntimeError('Unavailable', `node ${options.nodeName} has no pod IP left in ${prefix}.0/24`);
+    return suffix;
+  };
+
+  return {
+    async createPod(pod) {
+      const k = key(pod.metadata?.namespace, pod.metadata?.name);
+      const existing = pods.get(k);
+      if (existing && existing.pod.metadata?.uid === pod.metadata?.uid) return;
+      if (existing) await this.deletePod(existing.pod, 0);
+      const entry: HollowPod = { pod: structuredClone(pod) as V1Pod, status: {} };
+      entry.status = statusOf(entry, 'waiting');
+      pods.set(k, entry);
+      notify(entry);
+      entry.timer = setTimeout(() => {
+        entry.timer = undefined;
+        entry.ipSuffix = allocateSuffix();
+        entry.status = statusOf(entry, 'running');
+        notify(entry);
+      }, startDelayMs);
+    },
+    async updatePod(pod) {
+      const entry = pods.get(key(pod.metadata?.namespace, pod.metadata?.name));
+      if (!entry || entry.pod.metadata?.uid !== pod.metadata?.uid) throw new RuntimeError('NotFound', `pod ${key(pod.metadata?.namespace, pod.metadata?.name)} is not on this node`);
+      entry.pod = structuredClone(pod) as V1Pod;
+    },
+    deletePod(pod, _gracePeriodSeconds) {
+      const k = key(pod.metadata?.namespace, pod.metadata?.name);
+      const entry = pods.get(k);
+      if (!entry || (pod.metadata?.uid && entry.pod.metadata?.uid !== pod.metadata.uid)) return Promise.resolve();
+      entry.deleting ??= new Promise<void>((done) => {
+        clearTimeout(entry.timer);
+        setTimeout(() => {
+          entry.status = statusOf(entry, 'terminated');
+          notify(entry);
+          if (entry.ipSuffix !== undefined) freeSuffixes.push(entry.ipSuffix);
+          pods.delete(k);
+          done();
+        }, deleteDelayMs);
+      });
+      return entry.deleting;
+    },
+    async getPodStatus(namespace, name) {
+      const entry = pods.get(key(namespace, name));
+      return entry ? structuredClone(entry.status) : undefined;
+    },
+    async listPods() {
+      return [...pods.values()].map((e) => structuredClone(e.pod) as V1Pod);
+    },
+    onPodStatus(callback) {
+      listeners.push(callback);
+    },
+    async close() {
+      for (const entry of pods.values()) clearTimeout(entry.timer);
+    },
+  } satisfies Runtime;
+}

@@ -1,0 +1,56 @@
+/** The simulated runtime: hollow nodes whose pods go Running after a delay, at scale. */
+import { describe, expect, it } from '@jest/globals';
+import { createSimulatedRuntime } from '../agent/runtime/simulated/index.js';
+import type { V1Pod, V1PodStatus } from '../agent/runtime/runtime.js';
+
+function pod(node: string, name: string, uid = `${node}-${name}`): V1Pod {
+  return {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid },
+    spec: { nodeName: node, initContainers: [{ name: 'init', image: 'i' }], containers: [{ name: 'a', image: 'coracle/web:v1' }, { name: 'b', image: 'x' }] },
+  };
+}
+
+describe('simulated runtime', () => {
+  it('runs 1,000 pods across 100 hollow nodes', async () => {
+    const running = new Map<string, V1PodStatus>();
+    const nodes = Array.from({ length: 100 }, (_, i) => {
+      const runtime = createSimulatedRuntime({ nodeName: `hollow-${i}`, startDelayMs: 50, hostIP: `10.0.${i}.1` });
+      runtime.onPodStatus((p, status) => {
+        if (status.phase === 'Running') running.set(p.metadata!.uid!, status);
+      });
+      return runtime;
+    });
+    const started = Date.now();
+    await Promise.all(nodes.flatMap((runtime, i) => Array.from({ length: 10 }, (_, j) => runtime.createPod(pod(`hollow-${i}`, `p${j}`)))));
+    while (running.size < 1000 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(running.size).toBe(1000);
+    const status = running.get('hollow-7-p3')!;
+    expect(status.hostIP).toBe('10.0.7.1');
+    expect(status.containerStatuses?.map((c) => [c.name, c.ready, !!c.state?.running])).toEqual([['a', true, true], ['b', true, true]]);
+    expect(status.initContainerStatuses?.[0].state?.terminated?.reason).toBe('Completed');
+    expect(status.conditions?.filter((c) => c.status === 'True').map((c) => c.type).sort()).toEqual(['ContainersReady', 'Initialized', 'PodScheduled', 'Ready']);
+    const ips = new Set([...running.values()].map((s) => s.podIP));
+    expect(ips.size).toBe(1000);
+    expect((await nodes[3].listPods()).map((p) => p.metadata?.name).sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9']);
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+
+  it('is idempotent on create, replaces a pod with a new uid, and deletes after a delay', async () => {
+    const runtime = createSimulatedRuntime({ nodeName: 'n', startDelayMs: 10, deleteDelayMs: 30 });
+    const statuses: string[] = [];
+    runtime.onPodStatus((p, s) => statuses.push(`${p.metadata?.uid}:${s.phase}`));
+    await runtime.createPod(pod('n', 'web', 'u1'));
+    await runtime.createPod(pod('n', 'web', 'u1'));
+    await new Promise((r) => setTimeout(r, 40));
+    expect(statuses).toEqual(['u1:Pending', 'u1:Running']);
+    expect((await runtime.getPodStatus('default', 'web'))?.phase).toBe('Running');
+    await runtime.createPod(pod('n', 'web', 'u2'));
+    expect((await runtime.listPods()).map((p) => p.metadata?.uid)).toEqual(['u2']);
+    const t = Date.now();
+    await runtime.deletePod(pod('n', 'web', 'u2'));
+    expect(Date.now() - t).toBeGreaterThanOrEqual(25);
+    expect(await runtime.getPodStatus('default', 'web')).toBeUndefined();
+    await runtime.deletePod(pod('n', 'web', 'u2'));
+    await runtime.close();
+  });
+});
