@@ -38,7 +38,9 @@ export interface DeadLetter {
 export type WorkQueueErrorReason =
   | 'LockLost' // the lock expired or the message was settled already
   | 'Unavailable' // backend unreachable or closed
-  | 'BadRequest';
+  | 'BadRequest'
+  | 'Unauthorized' // the backend did not accept the caller's credentials
+  | 'Forbidden'; // the caller may not use this queue (a node's token names only its own queue)
 
 /** WorkQueueError is the only error a WorkQueue throws on purpose. */
 export class WorkQueueError extends Error {
