@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalHost, type LocalHost } from '../local/host.js';
 import { createLogger } from '../local/logger.js';
+import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
 import { prepareDataDir } from './data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
 
@@ -45,7 +46,12 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     host: options.host,
     tls: data.serving,
     logger,
-    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile },
+    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}` },
+    // Agents reach the embedded queue here; it is the app runtime's own queue and tokens (loaded by the time a request comes).
+    mounts: [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
+      queue: async () => (await import('../functions/runtime.js')).getWorkQueue(),
+      authenticate: async (token) => (await (await import('../functions/runtime.js')).getRuntime()).tokens.get(token),
+    }) }],
     // The change feed reads the very store the app opened (its runtime, loaded by then), not a second connection.
     changeFeedStore: async () => (await (await import('../functions/runtime.js')).getRuntime()).store,
   });

@@ -9,6 +9,8 @@
  *   `coracle`); `CORACLE_CLUSTER` (default `default`) is the partition.
  * - `CORACLE_TOKENS_FILE`: a Kubernetes static token file (CSV `token,user,uid,"group1,group2"`);
  *   `CORACLE_ADMIN_TOKEN`: one token for user `admin` in `system:masters`. Both may be set.
+ * - `CORACLE_QUEUE=sqlite:<path>`: the embedded WorkQueue (local); otherwise Service Bus with
+ *   `SERVICEBUS_CONNECTION_STRING` (Azure). Opened on first use by getWorkQueue.
  *
  * The store opens at app start (a `appStart` hook), so a store that cannot be opened stops the
  * host instead of failing the first request, and closes at app termination.
@@ -17,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
+import type { WorkQueue } from '../shared/workqueue/queue.js';
 
 /** TokenUser is the user a bearer token authenticates. */
 export interface TokenUser {
@@ -136,8 +139,42 @@ export function getRuntime(settings: Settings = process.env): Promise<Runtime> {
   return runtime;
 }
 
-/** closeRuntime closes the store, if one was built; the next getRuntime builds afresh. */
+/**
+ * workQueueFromSettings opens the WorkQueue the settings name: `CORACLE_QUEUE=sqlite:<path>`, the
+ * embedded queue (local; agents reach it through the local host), or else Azure Service Bus with
+ * `SERVICEBUS_CONNECTION_STRING`. Throws, naming the setting, if neither is usable.
+ */
+export async function workQueueFromSettings(settings: Settings): Promise<WorkQueue> {
+  const spec = settings.CORACLE_QUEUE ?? '';
+  if (spec.startsWith('sqlite:')) {
+    const path = spec.slice('sqlite:'.length);
+    if (!path) throw new Error('CORACLE_QUEUE=sqlite: needs a file path');
+    // Imported lazily, like the store: the Azure deployment never loads better-sqlite3.
+    const { openSqliteWorkQueue } = await import('../adapters/workqueue/sqlite/index.js');
+    return openSqliteWorkQueue({ path });
+  }
+  if (spec !== '' && spec !== 'servicebus') throw new Error(`CORACLE_QUEUE="${spec}" is not understood (use sqlite:<path> or servicebus)`);
+  if (settings.SERVICEBUS_CONNECTION_STRING) {
+    const { openServiceBusWorkQueue } = await import('../adapters/workqueue/servicebus/index.js');
+    return openServiceBusWorkQueue({ connectionString: settings.SERVICEBUS_CONNECTION_STRING });
+  }
+  throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, or SERVICEBUS_CONNECTION_STRING');
+}
+
+let workQueue: Promise<WorkQueue> | undefined;
+
+/** getWorkQueue returns the process's WorkQueue (pod work for nodes), opening it on first use; a failed open is retried next call. */
+export function getWorkQueue(settings: Settings = process.env): Promise<WorkQueue> {
+  workQueue ??= workQueueFromSettings(settings);
+  workQueue.catch(() => (workQueue = undefined));
+  return workQueue;
+}
+
+/** closeRuntime closes the store and the work queue, if they were built; the next get builds afresh. */
 export async function closeRuntime(): Promise<void> {
+  const queue = workQueue;
+  workQueue = undefined;
+  await (await queue?.catch(() => undefined))?.close();
   const current = runtime;
   runtime = undefined;
   if (!current) return;
