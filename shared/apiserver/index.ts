@@ -21,6 +21,8 @@ import { handleCreate } from './create.js';
 import { handleUpdate } from './update.js';
 import { handlePatch } from './patch.js';
 import { handleDelete, handleDeleteCollection } from './delete.js';
+import { handlePodLog } from './log.js';
+import type { LogSink } from '../logs/logsink.js';
 import type { RequestInfo } from './context.js';
 
 /** ApiServerOptions are the API server's dependencies and settings. */
@@ -37,6 +39,8 @@ export interface ApiServerOptions {
   admitEviction?: EvictionAdmission;
   /** The clock; tests inject one. */
   now?: () => Date;
+  /** Where container logs are read from (`pods/log`); undefined: that subresource answers 503. */
+  logSink?: LogSink;
   /** Replacements for the functions other modules provide (tests). */
   peers?: Partial<Peers>;
 }
@@ -92,6 +96,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       const ctx: HandlerContext = {
         store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction,
       };
+      if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
       return await HANDLERS[info.verb](ctx, peers);
     } catch (err) {
       return errorResponse(err, info);
