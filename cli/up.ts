@@ -4,9 +4,11 @@
  * (API server on SQLite in the data folder), writes the kubeconfig and prints one ready line.
  * SIGINT/SIGTERM stop it cleanly (watches end, the store closes) with exit code 0.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalHost, type LocalHost } from '../local/host.js';
+import { startAzurite } from '../local/azurite.js';
 import { createLogger } from '../local/logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
 import { prepareDataDir } from './data-dir.js';
@@ -21,6 +23,13 @@ export interface UpOptions {
   runtime?: 'moby' | 'simulated';
   host: string;
 }
+
+/**
+ * LOGS_CONNECTION_FILE, in the data folder, holds the connection string of the cluster's Azurite
+ * (container logs): agents and tools ship and read logs with it. Locally the dev account key is
+ * fine; in Azure agents get a SAS for the `container-logs` container instead.
+ */
+export const LOGS_CONNECTION_FILE = 'logs-connection-string';
 
 /** APP_DIR is the function app this CLI ships with: the package root (package.json `main`, host.json). */
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,13 +49,16 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   const reachableAt = clientHost(options.host);
   const data = await prepareDataDir(options.dataDir, [reachableAt, options.host].filter((h) => h !== '0.0.0.0' && h !== '::'));
   if (options.nodes > 0) out(`coracle: --nodes ${options.nodes} --runtime ${options.runtime ?? 'auto'} noted; node agents are not started yet`);
+  // Container logs: Azurite's blob service, under the data folder so logs survive a restart.
+  const azurite = await startAzurite({ location: path.join(data.dir, 'azurite') });
+  await writeFile(path.join(data.dir, LOGS_CONNECTION_FILE), azurite.connectionString, { mode: 0o600 });
   const host = await startLocalHost({
     appDir: APP_DIR,
     port: options.port,
     host: options.host,
     tls: data.serving,
     logger,
-    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}` },
+    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString },
     // Agents reach the embedded queue here; it is the app runtime's own queue and tokens (loaded by the time a request comes).
     mounts: [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
       queue: async () => (await import('../functions/runtime.js')).getWorkQueue(),
@@ -54,9 +66,12 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     }) }],
     // The change feed reads the very store the app opened (its runtime, loaded by then), not a second connection.
     changeFeedStore: async () => (await (await import('../functions/runtime.js')).getRuntime()).store,
+  }).catch(async (err: unknown) => {
+    await azurite.stop();
+    throw err;
   });
   const server = `https://${urlHost(reachableAt)}:${host.port}`;
   await writeKubeconfig(data.kubeconfigFile, { server, caPem: data.ca.cert, token: data.adminToken });
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
-  return host;
+  return { ...host, stop: () => host.stop().finally(() => azurite.stop()) };
 }

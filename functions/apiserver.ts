@@ -8,7 +8,7 @@
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
-import { getRuntime, type Runtime } from './runtime.js';
+import { getLogSink, getRuntime, type Runtime } from './runtime.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
 const { HttpResponse } = azureFunctions;
@@ -23,7 +23,8 @@ async function apiHandler(): Promise<ApiHandler> {
   const runtime = await getRuntime();
   let handler = handlers.get(runtime);
   if (!handler) {
-    handler = createApiServer({ store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store) });
+    const logSink = await getLogSink();
+    handler = createApiServer({ store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink });
     handlers.set(runtime, handler);
   }
   return handler;

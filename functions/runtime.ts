@@ -11,6 +11,9 @@
  *   `CORACLE_ADMIN_TOKEN`: one token for user `admin` in `system:masters`. Both may be set.
  * - `CORACLE_QUEUE=sqlite:<path>`: the embedded WorkQueue (local); otherwise Service Bus with
  *   `SERVICEBUS_CONNECTION_STRING` (Azure). Opened on first use by getWorkQueue.
+ * - Container logs (getLogSink): `CORACLE_LOGS=<connection string>` (local: Azurite's, set by
+ *   `coracle up`); in Azure `LOGS_BLOB_ENDPOINT` (a blob account URL, signed with the app's managed
+ *   identity, or a container URL with a SAS) or else the `AzureWebJobsStorage` connection string.
  *
  * The store opens at app start (a `appStart` hook), so a store that cannot be opened stops the
  * host instead of failing the first request, and closes at app termination.
@@ -20,6 +23,7 @@ import { readFile } from 'node:fs/promises';
 import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
+import type { LogSink } from '../shared/logs/logsink.js';
 
 /** TokenUser is the user a bearer token authenticates. */
 export interface TokenUser {
@@ -170,8 +174,33 @@ export function getWorkQueue(settings: Settings = process.env): Promise<WorkQueu
   return workQueue;
 }
 
-/** closeRuntime closes the store and the work queue, if they were built; the next get builds afresh. */
+/** logSinkFromSettings builds the blob LogSink the settings name, or undefined when none is set (pods/log then answers 503). */
+export async function logSinkFromSettings(settings: Settings): Promise<LogSink | undefined> {
+  const { CORACLE_LOGS: local, LOGS_BLOB_ENDPOINT: endpoint, AzureWebJobsStorage: storage } = settings;
+  if (!local && !endpoint && !storage) return undefined;
+  const { createBlobLogSink } = await import('../adapters/logs/blob/index.js');
+  if (local || !endpoint) return createBlobLogSink({ connectionString: local || storage });
+  if (endpoint.includes('?')) return createBlobLogSink({ containerUrl: endpoint });
+  // A computed specifier: @azure/identity is loaded only where a managed identity signs requests.
+  const identity = '@azure/identity';
+  const { DefaultAzureCredential } = (await import(identity)) as { DefaultAzureCredential: new () => import('@azure/core-auth').TokenCredential };
+  return createBlobLogSink({ accountUrl: endpoint, credential: new DefaultAzureCredential() });
+}
+
+let logSink: Promise<LogSink | undefined> | undefined;
+
+/** getLogSink returns the process's LogSink (undefined if none is configured), built on first use. */
+export function getLogSink(settings: Settings = process.env): Promise<LogSink | undefined> {
+  logSink ??= logSinkFromSettings(settings);
+  logSink.catch(() => (logSink = undefined));
+  return logSink;
+}
+
+/** closeRuntime closes the store, the work queue and the log sink, if they were built; the next get builds afresh. */
 export async function closeRuntime(): Promise<void> {
+  const sink = logSink;
+  logSink = undefined;
+  await (await sink?.catch(() => undefined))?.close?.();
   const queue = workQueue;
   workQueue = undefined;
   await (await queue?.catch(() => undefined))?.close();

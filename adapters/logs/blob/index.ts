@@ -5,6 +5,7 @@
  * and segments.ts (blob names).
  */
 import { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/core-auth';
 import type { LogLine, LogSink, LogStreamId, ReadLogOptions } from '../../../shared/logs/logsink.js';
 import { followStream, readSelection } from './reader.js';
 import { isStatus, podPrefix, streamBase } from './segments.js';
@@ -22,9 +23,13 @@ export interface BlobLogSinkOptions {
   connectionString?: string;
   /** `https://<account>.blob.core.windows.net/container-logs?<sas>`: used as is; the container must exist. */
   containerUrl?: string;
-  /** A client built by the caller (for instance with a token credential). */
+  /** The account's blob endpoint (`https://<account>.blob.core.windows.net`), with `credential`. */
+  accountUrl?: string;
+  /** A token credential (managed identity) for `accountUrl`. */
+  credential?: TokenCredential;
+  /** A client built by the caller. */
   containerClient?: ContainerClient;
-  /** The container name with `connectionString` (default `container-logs`). */
+  /** The container name with `connectionString` or `accountUrl` (default `container-logs`). */
   containerName?: string;
   /** The least time between two appends to one stream; lines in between share one block (default 100 ms). */
   flushIntervalMs?: number;
@@ -45,9 +50,11 @@ export interface BlobLogSink extends LogSink {
 function containerFrom(options: BlobLogSinkOptions): { client: ContainerClient; mayCreate: boolean } {
   if (options.containerClient) return { client: options.containerClient, mayCreate: true };
   if (options.containerUrl) return { client: new ContainerClient(options.containerUrl), mayCreate: false };
-  if (!options.connectionString) throw new Error('the blob log sink needs a connectionString, containerUrl or containerClient');
+  const name = options.containerName ?? LOG_CONTAINER;
+  if (options.accountUrl) return { client: new BlobServiceClient(options.accountUrl, options.credential).getContainerClient(name), mayCreate: true };
+  if (!options.connectionString) throw new Error('the blob log sink needs a connectionString, accountUrl, containerUrl or containerClient');
   const service = BlobServiceClient.fromConnectionString(options.connectionString);
-  return { client: service.getContainerClient(options.containerName ?? LOG_CONTAINER), mayCreate: true };
+  return { client: service.getContainerClient(name), mayCreate: true };
 }
 
 /** createBlobLogSink builds the sink; the container is created on first use when the credentials allow. */
