@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { up, type UpOptions } from './up.js';
 import { runImagesBuild } from './images.js';
+import { agentCommand } from './agent.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -23,19 +24,22 @@ function fail(err: unknown): never {
 
 /** runUp starts the cluster and keeps it until SIGINT or SIGTERM. */
 async function runUp(options: UpOptions): Promise<void> {
-  const host = await up(options).catch(fail);
+  // Handlers first: a signal that arrives while starting (or right after the ready line, while
+  // start-up work still runs) must stop the cluster cleanly, not kill it.
   let stopping = false;
+  const starting = up(options).catch(fail);
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1); // a second signal: stop waiting
     stopping = true;
     process.stderr.write(`coracle: ${signal} received, stopping\n`);
-    host.stop().then(
+    starting.then((host) => host.stop()).then(
       () => process.exit(0),
       (err: unknown) => fail(err),
     );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  await starting;
 }
 
 const program = new Command()
@@ -55,5 +59,7 @@ program
   .action((options: UpOptions) => runUp(options));
 
 program.command('images').description('sample images').command('build').description('build the sample images (images/) into a Docker engine').option('--docker-host <host>', 'the engine, unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)').action((options: { dockerHost?: string }) => runImagesBuild(options).catch(fail));
+
+program.addCommand(agentCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,160 @@
+/**
+ * `coracle agent`: runs one node agent (or, with `--hollow K`, K hollow nodes) against a cluster.
+ * The token comes from `--token`, `--token-file` or `CORACLE_AGENT_TOKEN` (the way `coracle up`
+ * hands it over, so it never shows in `ps`). Work comes from the node's queue when `--queue-url`
+ * is given, else from a watch of the pods bound to the node. SIGTERM/SIGINT stop the agent and
+ * leave its containers running (a restarted agent adopts them). Prints `agent <node>: ready`
+ * once registered and resynced.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import os from 'node:os';
+import { ApiClient } from '../shared/controllers/client.js';
+import { Agent } from '../agent/agent.js';
+import { HollowNodes } from '../agent/hollow.js';
+import { AGENT_VERSION, goArch } from '../agent/node.js';
+import { apiEnvSources } from '../agent/env.js';
+import { createRuntime, machineIP, type RuntimeKind } from '../agent/runtimes.js';
+import { createTransport } from '../agent/transport.js';
+import { KeyQueue, queueSource, watchPods, type WorkSource } from '../agent/work.js';
+
+/** AgentCliOptions are `coracle agent`'s options, as commander parsed them. */
+export interface AgentCliOptions {
+  nodeName: string;
+  server: string;
+  token?: string;
+  tokenFile?: string;
+  caFile?: string;
+  runtime: RuntimeKind;
+  dockerHost?: string;
+  queueUrl?: string;
+  logsFile?: string;
+  hollow?: number;
+  zone?: string;
+  instanceType?: string;
+  nodeIp?: string;
+  cpu?: number;
+  memory?: number;
+  pods: number;
+  startDelayMs?: number;
+  resyncSeconds: number;
+}
+
+/** Running is a started agent process's handle. */
+export interface RunningAgent {
+  stop(): Promise<void>;
+}
+
+async function tokenOf(o: AgentCliOptions): Promise<string> {
+  const token = o.token ?? (o.tokenFile ? (await readFile(o.tokenFile, 'utf8')).trim() : process.env.CORACLE_AGENT_TOKEN);
+  if (!token) throw new Error('no token: give --token, --token-file or CORACLE_AGENT_TOKEN');
+  return token;
+}
+
+async function workSource(o: AgentCliOptions, client: ApiClient, token: string, ca: string | undefined, signal: AbortSignal, log: (m: string) => void): Promise<WorkSource> {
+  if (o.queueUrl) {
+    const { HttpWorkQueue } = await import('../adapters/workqueue/http/index.js');
+    return queueSource(new HttpWorkQueue({ server: o.queueUrl, token, ca }), o.nodeName, log);
+  }
+  const keys = new KeyQueue(8, log);
+  void watchPods(client, `spec.nodeName=${o.nodeName}`, (_node, ns, name) => keys.add(ns, name), signal, log);
+  return keys;
+}
+
+/** startAgent starts what the options ask for and resolves once it is registered. */
+export async function startAgent(o: AgentCliOptions, out: (line: string) => void): Promise<RunningAgent> {
+  const token = await tokenOf(o);
+  const ca = o.caFile ? await readFile(o.caFile, 'utf8') : undefined;
+  const transport = createTransport({ caPem: ca, maxSockets: o.hollow ? 64 : 8 });
+  const client = new ApiClient(transport.fetch, { baseUrl: o.server, token, userAgent: `coracle-agent/${AGENT_VERSION} (${process.platform}/${goArch(process.arch)})` });
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  if (o.hollow) {
+    const hollow = new HollowNodes({
+      client, count: o.hollow, prefix: o.nodeName, cpu: o.cpu, memoryBytes: o.memory, pods: o.pods, zone: o.zone,
+      instanceType: o.instanceType, startDelayMs: o.startDelayMs, resyncIntervalMs: o.resyncSeconds * 1000, log,
+    });
+    await hollow.start();
+    out(`agent ${o.nodeName}: ready (${o.hollow} hollow nodes)`);
+    return { stop: async () => { await hollow.stop(); transport.close(); } };
+  }
+  const stopping = new AbortController();
+  const nodeLog = (m: string) => log(`agent ${o.nodeName}: ${m}`);
+  const hostIP = o.nodeIp ?? machineIP();
+  const logsConnectionString = o.logsFile ? (await readFile(o.logsFile, 'utf8')).trim() : process.env.CORACLE_LOGS;
+  const built = await createRuntime({
+    kind: o.runtime, nodeName: o.nodeName, hostIP, env: apiEnvSources(client), dockerHost: o.dockerHost, startDelayMs: o.startDelayMs,
+    logsConnectionString, log: nodeLog,
+  });
+  const { runtime, version } = built;
+  const agent = new Agent({
+    client, runtime, log: nodeLog, resyncIntervalMs: o.resyncSeconds * 1000,
+    work: await workSource(o, client, token, ca, stopping.signal, nodeLog),
+    node: {
+      name: o.nodeName, cpu: o.cpu ?? os.cpus().length, memoryBytes: o.memory ?? os.totalmem(), pods: o.pods, internalIP: hostIP,
+      containerRuntimeVersion: version, arch: goArch(process.arch), zone: o.zone, instanceType: o.instanceType,
+    },
+  });
+  await agent.start();
+  out(`agent ${o.nodeName}: ready (${o.runtime} runtime, ${o.queueUrl ? 'queue' : 'watch'} work source)`);
+  return {
+    async stop() {
+      stopping.abort();
+      await agent.stop();
+      await built.close(); // leaves containers running
+      transport.close();
+    },
+  };
+}
+
+function whole(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** runAgent starts the agent and keeps it until SIGINT or SIGTERM (exit 0), or exits 1 if it cannot start. */
+export async function runAgent(options: AgentCliOptions): Promise<void> {
+  const fail = (err: unknown): never => {
+    process.stderr.write(`coracle agent: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(1);
+  };
+  let stopRequested: NodeJS.Signals | undefined;
+  let running: RunningAgent | undefined = undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopRequested) process.exit(1); // a second signal: stop waiting
+    stopRequested = signal;
+    process.stderr.write(`agent ${options.nodeName}: ${signal} received, stopping (containers keep running)\n`);
+    if (running) running.stop().then(() => process.exit(0), fail);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  running = await startAgent(options, (line) => process.stdout.write(`${line}\n`)).catch(fail);
+  if (stopRequested) await running.stop().then(() => process.exit(0), fail);
+}
+
+/** agentCommand is the `coracle agent` command, for the CLI to add. */
+export function agentCommand(): Command {
+  return new Command('agent')
+    .description('run a node agent (the kubelet\'s job): register a Node, renew its Lease, run the pods bound to it')
+    .requiredOption('--node-name <name>', 'the node\'s name (with --hollow: the prefix of <name>-1 … <name>-K)')
+    .requiredOption('--server <url>', 'the API server, e.g. https://127.0.0.1:6443')
+    .option('--token <token>', 'bearer token (default: --token-file, else CORACLE_AGENT_TOKEN)')
+    .option('--token-file <file>', 'file holding the bearer token')
+    .option('--ca-file <file>', 'CA certificate (PEM) that signed the server\'s certificate')
+    .addOption(new Option('--runtime <runtime>', 'how pods run').choices(['moby', 'simulated']).default('moby'))
+    .option('--docker-host <host>', 'Docker engine for the moby runtime (default: DOCKER_HOST, else /var/run/docker.sock)')
+    .option('--queue-url <url>', 'take work from the node\'s queue on this server (default: watch the pods bound to the node)')
+    .option('--logs-file <file>', 'file holding the Blob Storage connection string for container logs (default: CORACLE_LOGS)')
+    .option('--hollow <k>', 'run K hollow nodes (simulated runtime) in this process', whole(1, 100_000))
+    .option('--zone <zone>', 'topology.kubernetes.io/zone label')
+    .option('--instance-type <type>', 'node.kubernetes.io/instance-type label')
+    .option('--node-ip <ip>', 'the InternalIP address (default: this machine\'s first IPv4 address)')
+    .option('--cpu <n>', 'CPU capacity (default: this machine\'s)', whole(1, 1024))
+    .option('--memory <bytes>', 'memory capacity in bytes (default: this machine\'s)', whole(1, Number.MAX_SAFE_INTEGER))
+    .option('--pods <n>', 'pod capacity', whole(1, 10_000), 110)
+    .option('--start-delay-ms <ms>', 'simulated runtime: delay before a created pod runs', whole(0, 600_000))
+    .option('--resync-seconds <s>', 'full resync period', whole(1, 86_400), 60)
+    .action((options: AgentCliOptions) => runAgent(options));
+}
