@@ -127,6 +127,8 @@ class FeedRunner {
     const watch = this.store.watch(FEED_PREFIX, from, { signal: AbortSignal.any([this.signal, ended.signal]), progressIntervalMs: 0 });
     try {
       for await (const batch of batchesOf(watch, this.maxItems)) {
+        // In-process deliveries can run on promises alone: let I/O (requests, signals) in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
         const documents = batch.map((e) => documentFromWatchEvent(e, this.cluster)!);
         await this.deliver(documents, batch[batch.length - 1]!.kv.modRevision);
         if (this.signal.aborted) return;
