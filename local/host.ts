@@ -1,7 +1,8 @@
 /**
  * The local Functions host: loads a function app as Azure would, serves its HTTP triggers from a
- * node:http(s) server, runs its timer triggers, and runs the app's `appStart` / `appTerminate`
- * hooks around it. A trigger or binding type it does not support fails start-up loudly, naming
+ * node:http(s) server, runs its timer triggers, feeds its Cosmos DB triggers from the store's
+ * watch (changefeed-trigger.ts), and runs the app's `appStart` / `appTerminate` hooks around it.
+ * A trigger or binding type it does not support fails start-up loudly, naming
  * the function.
  */
 import http from 'node:http';
@@ -16,9 +17,10 @@ import { findMount, serveMount, type FetchMount } from './fetch-mount.js';
 import { unsupportedBindings, type InputProvider, type InvokeOptions } from './invoke.js';
 import { createLogger, type Logger } from './logger.js';
 import { TimerTriggerRunner } from './timer-trigger.js';
+import { ChangeFeedTriggerRunner, COSMOS_TRIGGER, type ChangeFeedStoreProvider } from './changefeed-trigger.js';
 
-/** SUPPORTED_TRIGGERS are the trigger binding types the local host can run. */
-export const SUPPORTED_TRIGGERS: readonly string[] = ['httpTrigger', 'timerTrigger'];
+/** SUPPORTED_TRIGGERS are the trigger binding types the local host can run (cosmosDBTrigger only with a `changeFeedStore`). */
+export const SUPPORTED_TRIGGERS: readonly string[] = ['httpTrigger', 'timerTrigger', COSMOS_TRIGGER];
 
 /** LocalHostOptions configure one host. */
 export interface LocalHostOptions {
@@ -35,6 +37,11 @@ export interface LocalHostOptions {
   logger?: Logger;
   /** Providers for extra input bindings by type (e.g. `durableClient`), for later engines. */
   inputProviders?: ReadonlyMap<string, InputProvider>;
+  /**
+   * The store cosmosDBTrigger functions are fed from (the store's watch stands in for Cosmos DB's
+   * change feed). Without it, such a function fails start-up like any unsupported trigger.
+   */
+  changeFeedStore?: ChangeFeedStoreProvider;
   /** Fetch-style handlers served beside the functions, matched by path prefix first (the embedded queue). */
   mounts?: readonly FetchMount[];
 }
@@ -74,7 +81,7 @@ function functionsCore(logger: Logger): FunctionsCoreShim {
 export const SUPPORTED_HOOKS: readonly string[] = ['appStart', 'appTerminate'];
 
 /** checkSupported throws, naming every function (or hook) whose trigger or bindings the host cannot run. */
-function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<string, InputProvider>): void {
+function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<string, InputProvider>, hasChangeFeed: boolean): void {
   const problems: string[] = [];
   for (const [hook, callbacks] of core.hooks) {
     if (callbacks.size > 0 && !SUPPORTED_HOOKS.includes(hook)) problems.push(`hook "${hook}" is not supported by the local host`);
@@ -82,6 +89,7 @@ function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<str
   for (const fn of core.functions.values()) {
     const type = triggerOf(fn.metadata).type;
     if (!SUPPORTED_TRIGGERS.includes(type)) problems.push(`function "${fn.metadata.name}": trigger type "${type}" is not supported by the local host`);
+    else if (type === COSMOS_TRIGGER && !hasChangeFeed) problems.push(`function "${fn.metadata.name}": trigger type "${type}" needs a change feed store (LocalHostOptions.changeFeedStore)`);
     for (const b of unsupportedBindings(fn, inputProviders)) problems.push(`function "${fn.metadata.name}": ${b} is not supported by the local host`);
   }
   if (problems.length) throw new Error(problems.join('\n'));
@@ -99,7 +107,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const settings = await readAppSettings(options.appDir);
   await importEntryPoints(await entryPoints(options.appDir));
   const inputProviders = options.inputProviders ?? new Map<string, InputProvider>();
-  checkSupported(core, inputProviders);
+  checkSupported(core, inputProviders, options.changeFeedStore !== undefined);
 
   const invokeOptions: InvokeOptions = {
     inputProviders,
@@ -112,6 +120,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const timers = new TimerTriggerRunner(core.functions.values(), invokeOptions, (name, err) =>
     logger.error({ function: name, err }, 'timer invocation failed'),
   );
+  const changeFeeds = options.changeFeedStore
+    ? new ChangeFeedTriggerRunner(core.functions.values(), invokeOptions, options.changeFeedStore, (name, err) =>
+      logger.error({ function: name, err }, 'change feed invocation failed'))
+    : undefined;
   await runHooks(core, 'appStart', options.appDir);
 
   const inFlight = new Set<ServerResponse>();
@@ -136,6 +148,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const port = await listen(server, options.port, host);
   baseUrl = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   timers.start();
+  changeFeeds?.start();
   logger.info({ url: baseUrl, functions: [...core.functions.keys()] }, 'local host started');
 
   let stopping: Promise<void> | undefined;
@@ -149,7 +162,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       shutdown.abort();
       await waitFor(() => inFlight.size === 0, SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
-      await Promise.all([closed, timers.stop()]);
+      await Promise.all([closed, timers.stop(), changeFeeds?.stop()]);
       logger.debug('local host: server closed, running appTerminate hooks');
       await runHooks(core, 'appTerminate', options.appDir);
       logger.debug('local host: stopped');
