@@ -125,7 +125,7 @@ export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: str
   };
 }
 
-/** instanceConfig is the create options of one container instance joined to the sandbox. */
+/** instanceConfig is the create options of one container instance joined to the sandbox (which exposes the ports: Docker refuses them on a joined container). */
 export function instanceConfig(
   nodeName: string, pod: Readonly<V1Pod>, container: Readonly<V1Container>, role: 'init' | 'app', restart: number,
   sandboxId: string, env: string[], command: { Entrypoint?: string[]; Cmd?: string[] },
@@ -141,7 +141,6 @@ export function instanceConfig(
     WorkingDir: container.workingDir ?? '',
     Tty: container.tty ?? false,
     OpenStdin: container.stdin ?? false,
-    ExposedPorts: Object.fromEntries((container.ports ?? []).map((p) => [`${p.containerPort}/${(p.protocol ?? 'TCP').toLowerCase()}`, {}])),
     Labels: {
       ...podLabels(nodeName, pod, role),
       [LABELS.container]: container.name,

@@ -1,0 +1,206 @@
+/**
+ * The moby runtime against a private dockerd: real containers, shared network namespaces, logs,
+ * restarts with back-off, probes, image pull failures, graceful termination, adoption and init
+ * containers. Skips (saying why) when dockerd is not installed or we are not root.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createMobyRuntime } from '../agent/runtime/moby/index.js';
+import { LABELS } from '../agent/runtime/moby/containers.js';
+import type { Runtime, V1Pod, V1PodStatus } from '../agent/runtime/runtime.js';
+import type { V1Container } from '../agent/runtime/pod-types.js';
+import { dockerUnavailable, MemoryLogSink, startTestDocker, type DockerEnv } from './support/docker.js';
+
+const NODE = 'moby-test-node';
+const unavailable = dockerUnavailable();
+if (unavailable) console.warn(`runtime-moby: skipped: ${unavailable}`);
+const suite = unavailable ? describe.skip : describe;
+jest.setTimeout(60_000);
+
+function pod(name: string, containers: V1Container[], spec: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace: 'default', uid: randomUUID() },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, containers, ...spec },
+  };
+}
+
+async function waitFor(runtime: Runtime, p: V1Pod, test: (s: V1PodStatus) => boolean, timeoutMs = 20_000): Promise<V1PodStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: V1PodStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await runtime.getPodStatus(p.metadata!.namespace!, p.metadata!.name!);
+    if (last && test(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out; last status: ${JSON.stringify(last, null, 1)}`);
+}
+
+const stream = (p: V1Pod, container: string, restart = 0) => ({ namespace: 'default', pod: p.metadata!.name!, podUid: p.metadata!.uid!, container, restart });
+const running = (name: string) => (s: V1PodStatus) => !!s.containerStatuses?.find((c) => c.name === name)?.state?.running;
+
+suite('moby runtime', () => {
+  let env: DockerEnv;
+  let runtime: Runtime;
+  const logs = new MemoryLogSink();
+  const notified: string[] = [];
+
+  async function containersOf(p: V1Pod) {
+    return env.docker.listContainers({ all: true, filters: { label: [`${LABELS.podUid}=${p.metadata!.uid}`] } });
+  }
+
+  beforeAll(async () => {
+    env = await startTestDocker();
+    for (const c of await env.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${NODE}`] } })) {
+      await env.docker.getContainer(c.Id).remove({ force: true });
+    }
+    runtime = createMobyRuntime({ docker: env.docker, nodeName: NODE, hostIP: '192.0.2.10', logSink: logs, backoff: { baseMs: 500, maxMs: 2000 }, syncIntervalMs: 200 });
+    runtime.onPodStatus((p, s) => notified.push(`${p.metadata?.name}:${s.phase}`));
+  });
+
+  afterAll(async () => {
+    if (!env) return;
+    await Promise.all((await runtime.listPods()).map((p) => runtime.deletePod(p, 0)));
+    await runtime.close();
+    await env.stop();
+  });
+
+  it('runs a container and ships its output to the LogSink', async () => {
+    const p = pod('hello', [{
+      name: 'main', image: 'coracle/busybox:latest', command: ['sh', '-c'], args: ['echo hello $(WHO) from $(pwd); echo oops >&2; sleep 3600'],
+      env: [{ name: 'WHO', value: 'coracle' }], workingDir: '/tmp', resources: { limits: { memory: '64Mi', cpu: '500m' } },
+    }]);
+    await runtime.createPod(p);
+    const status = await waitFor(runtime, p, (s) => s.phase === 'Running' && s.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
+    expect(status.podIP).toMatch(/^10\.213\.\d+\.\d+$/);
+    expect(status.hostIP).toBe('192.0.2.10');
+    const main = status.containerStatuses![0];
+    expect(main).toMatchObject({ name: 'main', ready: true, restartCount: 0, image: 'coracle/busybox:latest' });
+    expect(main.containerID).toMatch(/^docker:\/\/[0-9a-f]{64}$/);
+    expect(main.imageID).toMatch(/^docker:\/\/sha256:/);
+    const deadline = Date.now() + 5000;
+    while (logs.text(stream(p, 'main')).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const lines = await logs.read(stream(p, 'main'));
+    expect(lines.map((l) => [l.stream, l.text]).sort()).toEqual([['stderr', 'oops'], ['stdout', 'hello coracle from /tmp']]);
+    expect(lines[0].time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    const info = await env.docker.getContainer(main.containerID!.slice('docker://'.length)).inspect();
+    expect(info.HostConfig.Memory).toBe(64 * 2 ** 20);
+    expect(info.HostConfig.NanoCpus).toBe(5e8);
+    expect(notified).toContain('hello:Running');
+    await runtime.deletePod(p, 0);
+    expect(await containersOf(p)).toHaveLength(0);
+  });
+
+  it('lets the containers of a pod share one network namespace', async () => {
+    const p = pod('shared-net', [
+      { name: 'web', image: 'coracle/web:v1', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } },
+      { name: 'client', image: 'coracle/busybox:latest', command: ['sh', '-c', 'until wget -q -O- http://localhost:8080/; do sleep 0.2; done; sleep 3600'] },
+    ]);
+    await runtime.createPod(p);
+    const status = await waitFor(runtime, p, (s) => s.containerStatuses?.every((c) => c.ready) === true);
+    const deadline = Date.now() + 10_000;
+    while (!logs.text(stream(p, 'client')).includes('coracle web v1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(logs.text(stream(p, 'client'))).toContain('coracle web v1');
+    const page = await fetch(`http://${status.podIP}:8080/`).then((r) => r.text());
+    expect(page.trim()).toBe('coracle web v1');
+    await runtime.deletePod(p, 0);
+  });
+
+  it('restarts an exiting container with growing back-off (CrashLoopBackOff)', async () => {
+    const p = pod('crasher', [{ name: 'crash', image: 'coracle/crash:latest' }]);
+    await runtime.createPod(p);
+    const reasons = new Set<string>();
+    const status = await waitFor(runtime, p, (s) => {
+      const reason = s.containerStatuses?.[0].state?.waiting?.reason;
+      if (reason) reasons.add(reason);
+      return (s.containerStatuses?.[0].restartCount ?? 0) >= 3;
+    });
+    expect(reasons).toContain('CrashLoopBackOff');
+    expect(status.phase).toBe('Running');
+    expect(status.containerStatuses![0].lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(logs.text(stream(p, 'crash', 1))).toEqual(['crashing now']);
+    const names = (await containersOf(p)).map((c) => c.Labels[LABELS.restart]).filter((_, i, all) => all.length > 0);
+    expect(names.length).toBeLessThanOrEqual(3); // sandbox, the newest instance and the one before
+    await runtime.deletePod(p, 0);
+  });
+
+  it('restarts a container whose liveness probe fails', async () => {
+    const p = pod('unlive', [{
+      name: 'main', image: 'coracle/busybox:latest', command: ['sh', '-c', 'touch /tmp/alive; sleep 1; rm /tmp/alive; sleep 3600'],
+      livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 1 },
+    }], { terminationGracePeriodSeconds: 1 });
+    await runtime.createPod(p);
+    const status = await waitFor(runtime, p, (s) => (s.containerStatuses?.[0].restartCount ?? 0) >= 1 && running('main')(s));
+    expect(status.containerStatuses![0].lastState?.terminated?.exitCode).toBeGreaterThan(0);
+    await runtime.deletePod(p, 0);
+  });
+
+  it('reports ErrImagePull then ImagePullBackOff for a missing image', async () => {
+    const p = pod('missing', [{ name: 'main', image: 'coracle/missing:v0' }]);
+    await runtime.createPod(p);
+    await waitFor(runtime, p, (s) => s.containerStatuses?.[0].state?.waiting?.reason === 'ErrImagePull');
+    const status = await waitFor(runtime, p, (s) => s.containerStatuses?.[0].state?.waiting?.reason === 'ImagePullBackOff');
+    expect(status.phase).toBe('Pending');
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    await runtime.deletePod(p, 0);
+    expect(await containersOf(p)).toHaveLength(0);
+  });
+
+  it('SIGKILLs a container that ignores SIGTERM once the grace period is over', async () => {
+    const p = pod('stubborn', [
+      { name: 'deaf', image: 'coracle/busybox:latest', command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'] },
+      { name: 'polite', image: 'coracle/busybox:latest', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] },
+    ], { terminationGracePeriodSeconds: 2 });
+    await runtime.createPod(p);
+    await waitFor(runtime, p, (s) => s.phase === 'Running' && running('deaf')(s) && running('polite')(s));
+    const started = Date.now();
+    await runtime.deletePod(p);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(1900);
+    expect(took).toBeLessThan(6000);
+    expect(await containersOf(p)).toHaveLength(0);
+    expect(await runtime.getPodStatus('default', 'stubborn')).toBeUndefined();
+  });
+
+  it('adopts running pods when recreated on the same engine (no duplicates)', async () => {
+    const p = pod('adopted', [{ name: 'main', image: 'coracle/busybox:latest', command: ['sleep', '3600'] }]);
+    await runtime.createPod(p);
+    const before = await waitFor(runtime, p, (s) => s.phase === 'Running');
+    const containersBefore = (await containersOf(p)).map((c) => c.Id).sort();
+    const second = createMobyRuntime({ docker: env.docker, nodeName: NODE, hostIP: '192.0.2.10', syncIntervalMs: 200 });
+    try {
+      expect((await second.listPods()).map((x) => x.metadata?.uid)).toContain(p.metadata!.uid);
+      await second.createPod(p);
+      const after = await waitFor(second, p, (s) => s.phase === 'Running');
+      expect(after.containerStatuses![0].containerID).toBe(before.containerStatuses![0].containerID);
+      expect(after.podIP).toBe(before.podIP);
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await containersOf(p)).map((c) => c.Id).sort()).toEqual(containersBefore);
+    } finally {
+      await second.close();
+    }
+    await runtime.deletePod(p, 0);
+  });
+
+  it('runs init containers in order before the app containers', async () => {
+    const p = pod('with-init', [{ name: 'app', image: 'coracle/busybox:latest', command: ['sleep', '3600'] }], {
+      initContainers: [
+        { name: 'first', image: 'coracle/busybox:latest', command: ['sh', '-c', 'echo first; sleep 1'] },
+        { name: 'second', image: 'coracle/busybox:latest', command: ['sh', '-c', 'echo second'] },
+      ],
+    });
+    await runtime.createPod(p);
+    const pending = await waitFor(runtime, p, (s) => !!s.initContainerStatuses?.[0].state?.running);
+    expect(pending.phase).toBe('Pending');
+    expect(pending.containerStatuses![0].state?.waiting?.reason).toBe('PodInitializing');
+    expect(pending.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('False');
+    const status = await waitFor(runtime, p, (s) => s.phase === 'Running');
+    const [first, second] = status.initContainerStatuses!.map((c) => c.state!.terminated!);
+    expect([first.reason, second.reason]).toEqual(['Completed', 'Completed']);
+    expect(Date.parse(second.startedAt!)).toBeGreaterThanOrEqual(Date.parse(first.finishedAt!));
+    expect(Date.parse(status.containerStatuses![0].state!.running!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(second.finishedAt!));
+    expect(status.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    expect(logs.text(stream(p, 'first'))).toEqual(['first']);
+    await runtime.deletePod(p, 0);
+  });
+});
