@@ -129,3 +129,40 @@ export function chooseNodeRuntime(requested: 'moby' | 'simulated' | undefined, e
   if (requested === 'moby' || engineSocket) return { runtime: 'moby' };
   return { runtime: 'simulated', banner: 'coracle: no Docker engine is reachable: nodes are SIMULATED (pods run no containers); start Docker and use --runtime moby for real containers' };
 }
+
+/** NodeEngine is the runtime the local nodes use, and the private dockerd started for them (if any). */
+export interface NodeEngine {
+  runtime: 'moby' | 'simulated';
+  dockerHost?: string;
+  banner?: string;
+  /** stop ends a private dockerd started here (containers end with it); nothing otherwise. */
+  stop(): Promise<void>;
+}
+
+/**
+ * resolveNodeEngine finds a Docker engine (DOCKER_HOST or /var/run/docker.sock); failing that, as
+ * root with `dockerd` installed, starts a private one under `<dataDir>/dockerd`; failing that,
+ * nodes are simulated (with a banner). `--runtime simulated` skips all of it.
+ */
+export async function resolveNodeEngine(requested: 'moby' | 'simulated' | undefined, dataDir: string): Promise<NodeEngine> {
+  const none = async () => undefined;
+  if (requested === 'simulated') return { runtime: 'simulated', stop: none };
+  const { findDockerEngine, findDockerd, startPrivateDockerd } = await import('../local/dockerd.js');
+  const engine = await findDockerEngine();
+  if (engine) return { runtime: 'moby', dockerHost: `unix://${engine}`, stop: none };
+  if (findDockerd() && process.getuid?.() === 0) {
+    try {
+      const dockerd = await startPrivateDockerd(path.join(dataDir, 'dockerd'));
+      return {
+        runtime: 'moby', dockerHost: `unix://${dockerd.socketPath}`, stop: () => dockerd.stop(),
+        banner: `coracle: nodes run containers on a private dockerd (${dockerd.socketPath}); build the sample images with: coracle images build --docker-host unix://${dockerd.socketPath}`,
+      };
+    } catch (err) {
+      if (requested === 'moby') throw err;
+      const choice = chooseNodeRuntime(undefined, undefined);
+      return { ...choice, banner: `${choice.banner} (a private dockerd did not start: ${(err as Error).message})`, stop: none };
+    }
+  }
+  if (requested === 'moby') throw new Error('--runtime moby: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock), and no private dockerd can be started (needs root and dockerd)');
+  return { ...chooseNodeRuntime(undefined, undefined), stop: none };
+}

@@ -13,6 +13,7 @@ import { createLogger } from '../local/logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
 import { prepareDataDir } from './data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
 
 /** UpOptions are `coracle up`'s options, validated. */
 export interface UpOptions {
@@ -48,7 +49,8 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   const logger = createLogger();
   const reachableAt = clientHost(options.host);
   const data = await prepareDataDir(options.dataDir, [reachableAt, options.host].filter((h) => h !== '0.0.0.0' && h !== '::'));
-  if (options.nodes > 0) out(`coracle: --nodes ${options.nodes} --runtime ${options.runtime ?? 'auto'} noted; node agents are not started yet`);
+  // Node identities go into the token file before the API server reads it.
+  const nodeTokens = await ensureNodeTokens(data.tokensFile, localNodeNames(options.nodes));
   // Container logs: Azurite's blob service, under the data folder so logs survive a restart.
   const azurite = await startAzurite({ location: path.join(data.dir, 'azurite') });
   await writeFile(path.join(data.dir, LOGS_CONNECTION_FILE), azurite.connectionString, { mode: 0o600 });
@@ -72,6 +74,22 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   });
   const server = `https://${urlHost(reachableAt)}:${host.port}`;
   await writeKubeconfig(data.kubeconfigFile, { server, caPem: data.ca.cert, token: data.adminToken });
+  let nodes: LocalNodes | undefined;
+  let engine: NodeEngine | undefined;
+  if (options.nodes > 0) {
+    engine = await resolveNodeEngine(options.runtime, data.dir);
+    if (engine.banner) out(engine.banner);
+    nodes = await startLocalNodes({
+      server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
+      dockerHost: engine.dockerHost, useQueue: false, logsConnectionString: azurite.connectionString,
+    }).catch(async (err: unknown) => {
+      await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
+      throw err;
+    });
+    out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
+  }
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
-  return { ...host, stop: () => host.stop().finally(() => azurite.stop()) };
+  // Agents stop first (their containers keep running); a private dockerd started here stops last.
+  const stopNodes = async () => nodes?.stop();
+  return { ...host, stop: () => stopNodes().finally(() => host.stop().finally(() => azurite.stop()).finally(() => engine?.stop())) };
 }
