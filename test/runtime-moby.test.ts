@@ -45,6 +45,14 @@ suite('moby runtime', () => {
   const logs = new MemoryLogSink();
   const notified: string[] = [];
 
+  const envSources = {
+    configMap: async (ns: string, name: string) => (ns === 'default' && name === 'settings' ? { COLOR: 'blue' } : undefined),
+    secret: async (ns: string, name: string) => (ns === 'default' && name === 'creds' ? { PASSWORD: 's3cret' } : undefined),
+  };
+  const newRuntime = () => createMobyRuntime({
+    docker: env.docker, nodeName: NODE, hostIP: '192.0.2.10', logSink: logs, envSources, backoff: { baseMs: 500, maxMs: 2000 }, syncIntervalMs: 200,
+  });
+
   async function containersOf(p: V1Pod) {
     return env.docker.listContainers({ all: true, filters: { label: [`${LABELS.podUid}=${p.metadata!.uid}`] } });
   }
@@ -54,7 +62,7 @@ suite('moby runtime', () => {
     for (const c of await env.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${NODE}`] } })) {
       await env.docker.getContainer(c.Id).remove({ force: true });
     }
-    runtime = createMobyRuntime({ docker: env.docker, nodeName: NODE, hostIP: '192.0.2.10', logSink: logs, backoff: { baseMs: 500, maxMs: 2000 }, syncIntervalMs: 200 });
+    runtime = newRuntime();
     runtime.onPodStatus((p, s) => notified.push(`${p.metadata?.name}:${s.phase}`));
   });
 
@@ -119,8 +127,10 @@ suite('moby runtime', () => {
     expect(status.phase).toBe('Running');
     expect(status.containerStatuses![0].lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
     expect(logs.text(stream(p, 'crash', 1))).toEqual(['crashing now']);
-    const names = (await containersOf(p)).map((c) => c.Labels[LABELS.restart]).filter((_, i, all) => all.length > 0);
-    expect(names.length).toBeLessThanOrEqual(3); // sandbox, the newest instance and the one before
+    // The sandbox, the newest instance and the one before it (kept for --previous); older ones are pruned.
+    const instances = (await containersOf(p)).filter((c) => c.Labels[LABELS.role] === 'app').map((c) => Number(c.Labels[LABELS.restart]));
+    expect(instances.length).toBeLessThanOrEqual(2);
+    expect(Math.min(...instances)).toBeGreaterThanOrEqual(status.containerStatuses![0].restartCount - 2);
     await runtime.deletePod(p, 0);
   });
 
@@ -163,23 +173,26 @@ suite('moby runtime', () => {
   });
 
   it('adopts running pods when recreated on the same engine (no duplicates)', async () => {
-    const p = pod('adopted', [{ name: 'main', image: 'coracle/busybox:latest', command: ['sleep', '3600'] }]);
+    const p = pod('adopted', [{ name: 'main', image: 'coracle/busybox:latest', command: ['sh', '-c', 'echo once; sleep 3600'] }]);
     await runtime.createPod(p);
     const before = await waitFor(runtime, p, (s) => s.phase === 'Running');
     const containersBefore = (await containersOf(p)).map((c) => c.Id).sort();
-    const second = createMobyRuntime({ docker: env.docker, nodeName: NODE, hostIP: '192.0.2.10', syncIntervalMs: 200 });
+    const deadline = Date.now() + 5000;
+    while (logs.text(stream(p, 'main')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await runtime.close(); // as if the agent died: containers keep running
+    runtime = newRuntime();
     try {
-      expect((await second.listPods()).map((x) => x.metadata?.uid)).toContain(p.metadata!.uid);
-      await second.createPod(p);
-      const after = await waitFor(second, p, (s) => s.phase === 'Running');
+      expect((await runtime.listPods()).map((x) => x.metadata?.uid)).toContain(p.metadata!.uid);
+      await runtime.createPod(p);
+      const after = await waitFor(runtime, p, (s) => s.phase === 'Running');
       expect(after.containerStatuses![0].containerID).toBe(before.containerStatuses![0].containerID);
       expect(after.podIP).toBe(before.podIP);
       await new Promise((r) => setTimeout(r, 600));
       expect((await containersOf(p)).map((c) => c.Id).sort()).toEqual(containersBefore);
+      expect(logs.text(stream(p, 'main'))).toEqual(['once']);
     } finally {
-      await second.close();
+      await runtime.deletePod(p, 0);
     }
-    await runtime.deletePod(p, 0);
   });
 
   it('runs init containers in order before the app containers', async () => {
@@ -201,6 +214,75 @@ suite('moby runtime', () => {
     expect(Date.parse(status.containerStatuses![0].state!.running!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(second.finishedAt!));
     expect(status.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
     expect(logs.text(stream(p, 'first'))).toEqual(['first']);
+    await runtime.deletePod(p, 0);
+  });
+
+  it('resolves env from ConfigMaps and Secrets, and fails a missing key with CreateContainerConfigError', async () => {
+    const p = pod('env', [{
+      name: 'main', image: 'coracle/busybox:latest', command: ['sh', '-c', 'echo $COLOR $CRED_PASSWORD $NODE; sleep 3600'],
+      envFrom: [{ secretRef: { name: 'creds' }, prefix: 'CRED_' }],
+      env: [{ name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'settings', key: 'COLOR' } } }, { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+    }]);
+    await runtime.createPod(p);
+    await waitFor(runtime, p, running('main'));
+    const deadline = Date.now() + 5000;
+    while (logs.text(stream(p, 'main')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(logs.text(stream(p, 'main'))).toEqual([`blue s3cret ${NODE}`]);
+    const bad = pod('env-bad', [{ name: 'main', image: 'coracle/busybox:latest', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'settings', key: 'NOPE' } } }] }]);
+    await runtime.createPod(bad);
+    const status = await waitFor(runtime, bad, (s) => s.containerStatuses?.[0].state?.waiting?.reason === 'CreateContainerConfigError');
+    expect(status.containerStatuses![0].state!.waiting!.message).toContain('NOPE');
+    await Promise.all([runtime.deletePod(p, 0), runtime.deletePod(bad, 0)]);
+  });
+
+  it('ends Failed under Never and Succeeded under OnFailure', async () => {
+    const failed = pod('never', [{ name: 'main', image: 'coracle/crash:latest' }], { restartPolicy: 'Never' });
+    const done = pod('onfailure', [{ name: 'main', image: 'coracle/busybox:latest', command: ['true'] }], { restartPolicy: 'OnFailure' });
+    await Promise.all([runtime.createPod(failed), runtime.createPod(done)]);
+    const f = await waitFor(runtime, failed, (s) => s.phase === 'Failed');
+    expect(f.containerStatuses![0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } });
+    const d = await waitFor(runtime, done, (s) => s.phase === 'Succeeded');
+    expect(d.containerStatuses![0].state!.terminated!.reason).toBe('Completed');
+    expect(d.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('PodCompleted');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await runtime.getPodStatus('default', 'never'))!.containerStatuses![0].restartCount).toBe(0);
+    await Promise.all([runtime.deletePod(failed, 0), runtime.deletePod(done, 0)]);
+  });
+
+  it('gates readiness on startup and tcpSocket probes', async () => {
+    const p = pod('probed', [{
+      name: 'web', image: 'coracle/web:v1', ports: [{ name: 'http', containerPort: 8080 }],
+      startupProbe: { httpGet: { path: '/healthz', port: 'http' }, initialDelaySeconds: 1, periodSeconds: 1 },
+      readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+    }]);
+    await runtime.createPod(p);
+    const early = await waitFor(runtime, p, running('web'));
+    expect(early.containerStatuses![0].ready).toBe(false);
+    const status = await waitFor(runtime, p, (s) => s.containerStatuses?.[0].ready === true);
+    expect(status.containerStatuses![0].started).toBe(true);
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    await runtime.deletePod(p, 0);
+  });
+
+  it('restarts a container whose image changed (v1 → v2)', async () => {
+    const p = pod('upgrade', [{ name: 'web', image: 'coracle/web:v1', ports: [{ containerPort: 8080 }] }], { terminationGracePeriodSeconds: 1 });
+    await runtime.createPod(p);
+    const v1 = await waitFor(runtime, p, running('web'));
+    const page = async (ip: string) => {
+      for (let i = 0; i < 50; i++) {
+        const text = await fetch(`http://${ip}:8080/`).then((r) => r.text(), () => undefined);
+        if (text) return text.trim();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return undefined;
+    };
+    expect(await page(v1.podIP!)).toBe('coracle web v1');
+    const next = structuredClone(p);
+    next.spec!.containers[0].image = 'coracle/web:v2';
+    await runtime.updatePod(next);
+    const v2 = await waitFor(runtime, p, (s) => s.containerStatuses?.[0].image === 'coracle/web:v2' && running('web')(s) && s.containerStatuses[0].restartCount === 1);
+    expect(v2.podIP).toBe(v1.podIP);
+    expect(await page(v2.podIP!)).toBe('coracle web v2');
     await runtime.deletePod(p, 0);
   });
 });

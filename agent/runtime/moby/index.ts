@@ -131,10 +131,7 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime {
       await ready;
       const key = podKey(pod);
       const existing = state.workers.get(key);
-      if (existing && existing.uid === pod.metadata?.uid) {
-        existing.pod = structuredClone(pod) as V1Pod;
-        return;
-      }
+      if (existing && existing.uid === pod.metadata?.uid) return existing.restartChanged(structuredClone(pod) as V1Pod);
       if (existing) {
         await existing.terminate(graceOf(existing.pod));
         state.workers.delete(key);
@@ -143,11 +140,8 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime {
       state.workers.set(key, worker);
       void worker.kick();
     },
-    async updatePod(pod) {
-      await ready;
-      const worker = state.workers.get(podKey(pod));
-      if (!worker || worker.uid !== pod.metadata?.uid) return this.createPod(pod);
-      await worker.restartChanged(structuredClone(pod) as V1Pod);
+    updatePod(pod) {
+      return this.createPod(pod);
     },
     async deletePod(pod, gracePeriodSeconds) {
       await ready;

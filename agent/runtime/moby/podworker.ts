@@ -209,6 +209,9 @@ export class PodWorker {
 
   /** watch starts log shipping and probes for instances that have none yet. */
   private watch(obs: Observation): void {
+    const present = new Set([...obs.byName.values()].flat().map((i) => i.id));
+    for (const id of this.shippers.keys()) if (!present.has(id)) this.shippers.delete(id);
+    for (const id of this.inspected.keys()) if (!present.has(id)) this.inspected.delete(id);
     for (const instances of obs.byName.values()) {
       for (const instance of instances) if (!instance.created) this.shipLogs(instance);
     }
@@ -276,6 +279,7 @@ export class PodWorker {
 
   /** restartChanged restarts containers whose image changed (updatePod). */
   async restartChanged(pod: V1Pod): Promise<void> {
+    if (this.terminating) return;
     this.pod = pod;
     const obs = await this.observe();
     for (const spec of pod.spec?.containers ?? []) {
