@@ -26,7 +26,7 @@ export const sqliteEntry: BenchStoreEntry = {
 };
 
 /** Modules (relative to this file) that export `benchEntry`, loaded when present. */
-const OPTIONAL_ENTRIES = ['./cosmos-entry.js'];
+const OPTIONAL_ENTRIES = ['./store-cosmos-entry.js'];
 
 /** benchStoreEntries lists sqlite and every optional entry that is present. */
 export async function benchStoreEntries(): Promise<BenchStoreEntry[]> {

@@ -103,8 +103,12 @@ export class CosmosCalls {
     return { items: page.resources, continuationToken: page.continuationToken || undefined };
   }
 
-  /** queryAll fetches every page of a single-partition query (each page retried on its own). */
-  async queryAll<T extends ItemDefinition>(container: Container, cluster: string, spec: SqlQuerySpec, pageSize = 1000): Promise<T[]> {
+  /**
+   * queryAll fetches every page of a single-partition query (each page retried on its own).
+   * Pages are large: Cosmos DB still ends a page at about 4 MB, and the emulator re-runs the
+   * whole query for every page.
+   */
+  async queryAll<T extends ItemDefinition>(container: Container, cluster: string, spec: SqlQuerySpec, pageSize = 10_000): Promise<T[]> {
     const all: T[] = [];
     let token: string | undefined;
     do {
