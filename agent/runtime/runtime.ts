@@ -12,6 +12,8 @@
 import type { V1Pod, V1PodStatus } from './pod-types.js';
 
 export type { V1Pod, V1PodStatus };
+/** EnvSources: the ConfigMap/Secret lookups an agent hands a runtime for env and envFrom (see env.ts). */
+export type { EnvSources } from './env.js';
 
 /** RuntimeErrorReason classifies failures (never by message text). */
 export type RuntimeErrorReason = 'NotFound' | 'Invalid' | 'Unavailable';

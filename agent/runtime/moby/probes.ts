@@ -90,7 +90,8 @@ export async function runProbe(target: ProbeTarget, probe: V1Probe): Promise<boo
 
 /**
  * ProbeLoop runs one probe every periodSeconds after initialDelaySeconds (measured from the
- * instance's start) and reports each change of its thresholded result through `onResult`.
+ * instance's start) and reports through `onResult`: success once successThreshold passes in a row
+ * are reached, failure on every period once failureThreshold failures in a row are reached.
  */
 export class ProbeLoop {
   private timer?: NodeJS.Timeout;
@@ -121,12 +122,14 @@ export class ProbeLoop {
       this.failures++;
       this.successes = 0;
     }
-    const next = ok && this.successes >= (this.probe.successThreshold ?? 1) ? true
-      : !ok && this.failures >= (this.probe.failureThreshold ?? 3) ? false : this.result;
-    if (next !== undefined && next !== this.result) {
-      this.result = next;
-      this.onResult(next);
-    } else if (next === false) this.onResult(false);
+    if (!ok && this.failures >= (this.probe.failureThreshold ?? 3)) {
+      // Every failing period past the threshold is reported: liveness acts on it, readiness stays false.
+      this.result = false;
+      this.onResult(false);
+    } else if (ok && this.successes >= (this.probe.successThreshold ?? 1) && this.result !== true) {
+      this.result = true;
+      this.onResult(true);
+    }
     this.timer = setTimeout(() => this.tick(), (this.probe.periodSeconds ?? 10) * 1000);
   }
 
