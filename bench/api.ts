@@ -1,0 +1,196 @@
+/**
+ * `npm run bench:api`: the API server's targets (issue 3) on the local host with the SQLite store.
+ * Starts `coracle up` on a temporary data folder as a child process and talks HTTPS with
+ * keep-alive, as a client would:
+ * - mutating calls: pod creates at 200/s, open loop, for 15 s (p50/p99, achieved rate);
+ * - single-object get p99;
+ * - a list of 10,000 pods (JSON);
+ * - watch delivery with 100 watch streams: time from a create being issued to its ADDED event.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
+const NS = 'bench';
+
+interface Conn { url: string; ca: string; token: string; agent: https.Agent }
+
+/** startUp runs `coracle up` and resolves once its ready line is printed. */
+async function startUp(dataDir: string) {
+  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /cluster ready at (https:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`coracle up exited (${code}): ${err}`)));
+  });
+  return { child, url };
+}
+
+function request(c: Conn, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = https.request(new URL(p, c.url), {
+      method, agent: c.agent, ca: c.ca,
+      headers: { authorization: `Bearer ${c.token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const pod = (name: string) => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'bench' } },
+  spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
+});
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+function report(label: string, value: number, target: number, unit = ' ms'): void {
+  console.log(`${label.padEnd(44)} ${value.toFixed(1).padStart(9)}${unit}   target < ${target}${unit}   ${value < target ? 'MET' : 'MISSED'}`);
+}
+
+/** createAtRate issues `rate` creates a second for `seconds` without waiting for answers (open loop). */
+async function createAtRate(c: Conn, prefix: string, rate: number, seconds: number, sent?: Map<string, number>) {
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  let failures = 0;
+  const start = performance.now();
+  const total = rate * seconds;
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const name = `${prefix}-${i}`;
+    const t0 = performance.now();
+    sent?.set(name, t0);
+    pending.push(request(c, 'POST', `/api/v1/namespaces/${NS}/pods`, pod(name)).then((res) => {
+      if (res.status !== 201) failures++;
+      latencies.push(performance.now() - t0);
+    }));
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000;
+  return { latencies: sortNum(latencies), rate: total / elapsed, failures };
+}
+
+/** openWatch streams pod events from `rv`, calling `onAdded` with each ADDED pod's name. */
+function openWatch(c: Conn, rv: string, onAdded: (name: string) => void): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(`/api/v1/namespaces/${NS}/pods?watch=1&resourceVersion=${rv}`, c.url), {
+      ca: c.ca, headers: { authorization: `Bearer ${c.token}`, accept: 'application/json' },
+    }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        buf += d;
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const e = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
+          if (e.type === 'ADDED') onAdded(e.object.metadata.name);
+        }
+      });
+      res.on('error', () => undefined);
+      resolve(() => req.destroy());
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    req.end();
+  });
+}
+
+async function benchWatch(c: Conn, watchers: number, rate: number, seconds: number) {
+  const list = JSON.parse((await request(c, 'GET', `/api/v1/namespaces/${NS}/pods?limit=1`)).body);
+  const sent = new Map<string, number>();
+  const latencies: number[] = [];
+  const closers = await Promise.all(Array.from({ length: watchers }, () => openWatch(c, list.metadata.resourceVersion, (name) => {
+    const t0 = sent.get(name);
+    if (t0 !== undefined) latencies.push(performance.now() - t0);
+  })));
+  const creates = await createAtRate(c, 'watched', rate, seconds, sent);
+  const expected = creates.latencies.length * watchers;
+  const deadline = Date.now() + 10_000;
+  while (latencies.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  closers.forEach((close) => close());
+  return { latencies: sortNum(latencies), expected, creates };
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-bench-api-'));
+  const { child, url } = await startUp(dataDir);
+  const c: Conn = {
+    url, ca: await readFile(path.join(dataDir, 'ca.crt'), 'utf8'),
+    token: (await readFile(path.join(dataDir, 'tokens.csv'), 'utf8')).split(',')[0]!,
+    agent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  };
+  try {
+    console.log(`coracle up at ${url} (SQLite store in ${dataDir}); node ${process.version}, ${os.cpus().length} CPUs\n`);
+    await request(c, 'POST', '/api/v1/namespaces', { metadata: { name: NS } });
+    await createAtRate(c, 'warm', 50, 2);
+
+    const m = await createAtRate(c, 'rate', 200, 15);
+    console.log(`creates: ${m.latencies.length} at ${m.rate.toFixed(1)}/s achieved, ${m.failures} failed; p50 ${ms(percentile(m.latencies, 50))}`);
+    report('mutating (pod create) p99 at 200/s', percentile(m.latencies, 99), 50);
+
+    const gets: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t0 = performance.now();
+      await request(c, 'GET', `/api/v1/namespaces/${NS}/pods/rate-${(i * 7919) % m.latencies.length}`);
+      gets.push(performance.now() - t0);
+    }
+    const g = sortNum(gets);
+    console.log(`gets: 2000 sequential; p50 ${ms(percentile(g, 50))}`);
+    report('single-object get p99', percentile(g, 99), 10);
+
+    const have = m.latencies.length + 100;
+    const fill: Promise<unknown>[] = [];
+    for (let i = have; i < 10_000; i++) {
+      fill.push(request(c, 'POST', `/api/v1/namespaces/${NS}/pods`, pod(`fill-${i}`)));
+      if (fill.length >= 32) await Promise.all(fill.splice(0));
+    }
+    await Promise.all(fill);
+    const listTimes: number[] = [];
+    let count = 0;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const res = await request(c, 'GET', `/api/v1/namespaces/${NS}/pods`);
+      listTimes.push(performance.now() - t0);
+      count = JSON.parse(res.body).items.length;
+    }
+    console.log(`list: ${count} pods, JSON; runs ${listTimes.map(ms).join(', ')}`);
+    report(`list of ${count} pods (median of 3)`, sortNum(listTimes)[1]!, 1000);
+
+    const w = await benchWatch(c, 100, 20, 5);
+    console.log(`watch: 100 streams, ${w.creates.latencies.length} creates at ${w.creates.rate.toFixed(1)}/s; ` +
+      `${w.latencies.length}/${w.expected} events delivered; p50 ${ms(percentile(w.latencies, 50))}`);
+    report('watch delivery p99 (100 watchers)', percentile(w.latencies, 99), 100);
+  } finally {
+    c.agent.destroy();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
