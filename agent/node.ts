@@ -35,6 +35,9 @@ export interface NodeConfig {
   arch: string;
   zone?: string;
   instanceType?: string;
+  /** nodeInfo.kernelVersion and osImage (default empty and `Coracle`). */
+  kernelVersion?: string;
+  osImage?: string;
   /** More labels (they win over the defaults). */
   labels?: Record<string, string>;
 }
@@ -85,7 +88,7 @@ export function nodeStatus(config: NodeConfig, now: Date, previousConditions?: r
     addresses: [{ type: 'InternalIP', address: config.internalIP }, { type: 'Hostname', address: config.name }],
     daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     nodeInfo: {
-      machineID: '', systemUUID: '', bootID: '', kernelVersion: '', osImage: 'Coracle',
+      machineID: '', systemUUID: '', bootID: '', kernelVersion: config.kernelVersion ?? '', osImage: config.osImage ?? 'Coracle',
       containerRuntimeVersion: config.containerRuntimeVersion, kubeletVersion: AGENT_VERSION, kubeProxyVersion: '',
       operatingSystem: 'linux', architecture: config.arch,
     },

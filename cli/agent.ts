@@ -45,6 +45,12 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/** osImage is the machine's PRETTY_NAME from /etc/os-release, as the kubelet reports it. */
+async function osImage(): Promise<string> {
+  const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? 'Linux';
+}
+
 async function tokenOf(o: AgentCliOptions): Promise<string> {
   const token = o.token ?? (o.tokenFile ? (await readFile(o.tokenFile, 'utf8')).trim() : process.env.CORACLE_AGENT_TOKEN);
   if (!token) throw new Error('no token: give --token, --token-file or CORACLE_AGENT_TOKEN');
@@ -92,6 +98,7 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
     node: {
       name: o.nodeName, cpu: o.cpu ?? os.cpus().length, memoryBytes: o.memory ?? os.totalmem(), pods: o.pods, internalIP: hostIP,
       containerRuntimeVersion: version, arch: goArch(process.arch), zone: o.zone, instanceType: o.instanceType,
+      kernelVersion: os.release(), osImage: await osImage(),
     },
   });
   await agent.start();

@@ -8,7 +8,8 @@ import { startApiServer, TOKEN, type Harness } from './support/apiserver.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { ApiClient } from '../shared/controllers/client.js';
 import { Agent } from '../agent/agent.js';
-import { KeyQueue, watchPods } from '../agent/work.js';
+import { KeyQueue, queueSource, watchPods } from '../agent/work.js';
+import { openSqliteWorkQueue } from '../adapters/workqueue/sqlite/index.js';
 import type { NodeConfig } from '../agent/node.js';
 import type { Runtime, V1Pod, V1PodStatus } from '../agent/runtime/runtime.js';
 import type { Store } from '../shared/store/store.js';
@@ -199,5 +200,35 @@ describe('agent', () => {
     const newUid = (await getJson('/api/v1/namespaces/default/pods/keep')).metadata.uid;
     await until('new uid runs', async () => runtime.pods.get('default/keep')?.metadata?.uid === newUid);
     expect(newUid).not.toBe(oldUid);
+  });
+
+  it('takes work from the node queue: completes on success (duplicates harmless), retries failures and dead-letters them', async () => {
+    const queue = await openSqliteWorkQueue({ path: ':memory:', settings: { maxDeliveryCount: 10 } });
+    const runtime = new MemoryRuntime();
+    const failing = new Set<string>(['default/broken']);
+    const create = runtime.createPod.bind(runtime);
+    runtime.createPod = async (pod) => {
+      if (failing.has(`${pod.metadata!.namespace}/${pod.metadata!.name}`)) throw new Error('engine refused');
+      return create(pod);
+    };
+    const agent = new Agent({ client: node, runtime, node: config, work: queueSource(queue, 'node-1', () => undefined, 3), log: () => undefined, leaseIntervalMs: 60_000 });
+    await agent.start();
+    try {
+      for (const name of ['queued', 'broken']) expect((await h.json('POST', '/api/v1/namespaces/default/pods', boundPod(name))).status).toBe(201);
+      // The resync at start already ran: only queue messages bring these pods in. Twice, as an at-least-once producer may.
+      for (let i = 0; i < 2; i++) for (const name of ['queued', 'broken']) await queue.send('node-1', { namespace: 'default', name });
+      await until('queued runs', async () => runtime.pods.has('default/queued'));
+      const dead = await until('broken dead-lettered', async () => {
+        const d = await queue.deadLetters('node-1');
+        return d.length > 0 && d;
+      }, 10_000);
+      expect(dead[0].body).toEqual({ namespace: 'default', name: 'broken' });
+      expect(dead[0].reason).toContain('engine refused');
+      expect(runtime.calls.filter((c) => c === 'create default/queued')).toHaveLength(1);
+      await until('queue drained', async () => (await queue.receive('node-1', { maxMessages: 10 })).length === 0 || undefined);
+    } finally {
+      await agent.stop();
+      await queue.close();
+    }
   });
 });
