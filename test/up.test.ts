@@ -193,7 +193,7 @@ describe('coracle up: lifecycle and data folder', () => {
     }
   });
 
-  test('validates --nodes and --runtime, and says nodes are not started yet', async () => {
+  test('validates --nodes and --runtime, and starts the nodes before the ready line', async () => {
     const bad = spawnUp(['--runtime', 'kvm', '--data-dir', await tempDir()]);
     expect((await bad.exited).code).toBe(2);
     expect(bad.stderr()).toContain('moby, simulated');
@@ -201,9 +201,12 @@ describe('coracle up: lifecycle and data folder', () => {
     expect((await badNodes.exited).code).toBe(2);
 
     const run = spawnUp(['--port', '0', '--nodes', '2', '--runtime', 'simulated', '--data-dir', await tempDir()]);
-    await run.ready;
-    expect(run.stdout()).toContain('--nodes 2 --runtime simulated noted');
-    run.child.kill('SIGTERM');
+    try {
+      await run.ready;
+      expect(run.stdout()).toContain('coracle: 2 node(s) ready (simulated runtime): node-1, node-2');
+    } finally {
+      run.child.kill('SIGTERM');
+    }
     expect((await run.exited).code).toBe(0);
   });
 });
