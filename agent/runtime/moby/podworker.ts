@@ -50,6 +50,8 @@ export class PodWorker {
   private readonly inspected = new Map<string, Instance>();
   private current?: Promise<void>;
   private dirty = false;
+  /** Set when the current sync changed something in the engine (then it observes again). */
+  private mutated = false;
   private terminating?: Promise<void>;
   private closed = false;
 
@@ -87,12 +89,13 @@ export class PodWorker {
     const byName = new Map<string, Instance[]>();
     let sandbox: Instance | undefined;
     for (const summary of list) {
+      // A cached inspection holds while the list agrees on running-or-not (exited instances never change).
       let instance = this.inspected.get(summary.Id);
-      if (!instance) {
+      if (!instance || instance.created || instance.running !== (summary.State === 'running')) {
         const info = await this.ctx.docker.getContainer(summary.Id).inspect().catch(() => undefined);
         if (!info) continue; // removed meanwhile
         instance = instanceFromInspect(info);
-        if (!instance.running && !instance.created) this.inspected.set(summary.Id, instance); // exited instances never change
+        this.inspected.set(summary.Id, instance);
       }
       if (instance.role === 'sandbox') {
         if (!sandbox || instance.running) sandbox = instance;
@@ -106,8 +109,9 @@ export class PodWorker {
   private async sync(): Promise<void> {
     const before = await this.observe();
     for (const memo of this.memos.values()) memo.waiting = undefined;
+    this.mutated = false;
     await this.act(before);
-    const after = await this.observe();
+    const after = this.mutated ? await this.observe() : before;
     this.watch(after);
     this.report(after);
   }
@@ -135,6 +139,7 @@ export class PodWorker {
   /** step starts the container's next instance, unless its back-off has not passed yet. */
   private async step(spec: Readonly<V1Container>, role: 'init' | 'app', latest: Instance | undefined, sandbox: Instance): Promise<void> {
     if (latest?.created) {
+      this.mutated = true;
       await this.ctx.docker.getContainer(latest.id).remove({ force: true }).catch(ignoreGone);
       return this.start(spec, role, latest.restart, sandbox);
     }
@@ -162,6 +167,7 @@ export class PodWorker {
       memo.pullFailures = 0;
       const env = await containerEnv(this.pod, spec, this.ctx.envSources, { podIP: sandbox.ip, hostIP: this.ctx.hostIP });
       const config = instanceConfig(this.ctx.nodeName, this.pod, spec, role, restart, sandbox.id, env, dockerCommand(spec, env));
+      this.mutated = true;
       const container = await this.ctx.docker.createContainer(config);
       try {
         await container.start();
@@ -190,6 +196,7 @@ export class PodWorker {
   }
 
   private async startSandbox(obs: Observation): Promise<void> {
+    this.mutated = true;
     if (obs.sandbox) {
       // A dead sandbox took the network namespace with it: every container restarts in a new one.
       for (const instances of obs.byName.values()) {
@@ -210,6 +217,7 @@ export class PodWorker {
   /** watch starts log shipping and probes for instances that have none yet. */
   private watch(obs: Observation): void {
     const present = new Set([...obs.byName.values()].flat().map((i) => i.id));
+    if (obs.sandbox) present.add(obs.sandbox.id);
     for (const id of this.shippers.keys()) if (!present.has(id)) this.shippers.delete(id);
     for (const id of this.inspected.keys()) if (!present.has(id)) this.inspected.delete(id);
     for (const instances of obs.byName.values()) {

@@ -4,6 +4,8 @@
  * successThreshold / failureThreshold as the kubelet's prober does.
  */
 import type Docker from 'dockerode';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { IProbe as V1Probe } from 'kubernetes-models/v1/Probe';
 import type { V1Container } from '../pod-types.js';
@@ -43,20 +45,24 @@ async function execProbe(target: ProbeTarget, command: string[], timeoutMs: numb
   return info.ExitCode === 0;
 }
 
-async function httpProbe(target: ProbeTarget, probe: V1Probe, timeoutMs: number): Promise<boolean> {
+function httpProbe(target: ProbeTarget, probe: V1Probe, timeoutMs: number): Promise<boolean> {
   const get = probe.httpGet!;
   const port = resolvePort(get.port as number | string, target.container);
   const host = get.host || target.podIP;
-  if (!host || !port) return false;
+  if (!host || !port) return Promise.resolve(false);
   const path = get.path?.startsWith('/') ? get.path : `/${get.path ?? ''}`;
   const headers = Object.fromEntries((get.httpHeaders ?? []).map((h) => [h.name, h.value]));
-  try {
-    const res = await fetch(`${(get.scheme ?? 'HTTP').toLowerCase()}://${host}:${port}${path}`, { headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
-    return res.status >= 200 && res.status < 400;
-  } catch {
-    return false;
-  }
+  const send = get.scheme === 'HTTPS' ? httpsRequest : httpRequest;
+  // No keep-alive, as the kubelet's prober: a probe must not hold connections between periods.
+  return new Promise((done) => {
+    const req = send({ host, port, path, headers, agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      done((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(false));
+    req.end();
+  });
 }
 
 function tcpProbe(target: ProbeTarget, probe: V1Probe, timeoutMs: number): Promise<boolean> {
