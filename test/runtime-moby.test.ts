@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { get } from 'node:http';
 import { createMobyRuntime } from '../agent/runtime/moby/index.js';
 import { LABELS } from '../agent/runtime/moby/containers.js';
 import type { Runtime, V1Pod, V1PodStatus } from '../agent/runtime/runtime.js';
@@ -34,6 +35,16 @@ async function waitFor(runtime: Runtime, p: V1Pod, test: (s: V1PodStatus) => boo
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out; last status: ${JSON.stringify(last, null, 1)}`);
+}
+
+/** httpText GETs a URL without keep-alive (so no socket outlives the suite). */
+function httpText(url: string): Promise<string> {
+  return new Promise((done, fail) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => done(body));
+    }).on('error', fail);
+  });
 }
 
 const stream = (p: V1Pod, container: string, restart = 0) => ({ namespace: 'default', pod: p.metadata!.name!, podUid: p.metadata!.uid!, container, restart });
@@ -109,7 +120,7 @@ suite('moby runtime', () => {
     const deadline = Date.now() + 10_000;
     while (!logs.text(stream(p, 'client')).includes('coracle web v1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(logs.text(stream(p, 'client'))).toContain('coracle web v1');
-    const page = await fetch(`http://${status.podIP}:8080/`).then((r) => r.text());
+    const page = await httpText(`http://${status.podIP}:8080/`);
     expect(page.trim()).toBe('coracle web v1');
     await runtime.deletePod(p, 0);
   });
@@ -270,7 +281,7 @@ suite('moby runtime', () => {
     const v1 = await waitFor(runtime, p, running('web'));
     const page = async (ip: string) => {
       for (let i = 0; i < 50; i++) {
-        const text = await fetch(`http://${ip}:8080/`).then((r) => r.text(), () => undefined);
+        const text = await httpText(`http://${ip}:8080/`).catch(() => undefined);
         if (text) return text.trim();
         await new Promise((r) => setTimeout(r, 100));
       }
