@@ -13,6 +13,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../local/azurite.js';
 import { createBlobLogSink, LOG_CONTAINER, type BlobLogSinkOptions } from '../adapters/logs/blob/index.js';
 import { describeLogSinkContract } from '../shared/logs/contract.js';
+import { logSinkFromSettings } from '../functions/runtime.js';
 import type { LogLine, LogStreamId } from '../shared/logs/logsink.js';
 
 jest.setTimeout(60_000);
@@ -141,5 +142,14 @@ describe('blob LogSink on Azurite', () => {
     await sink.close(); // ...or for close
     await late;
     expect((await sinkWith().read(id)).map((l) => l.text)).toEqual(['n0', 'n1']);
+  });
+
+  it('is built from the app settings: none gives no sink; CORACLE_LOGS names Azurite', async () => {
+    expect(await logSinkFromSettings({})).toBeUndefined();
+    const sink = await logSinkFromSettings({ CORACLE_LOGS: azurite.connectionString });
+    const id = newId();
+    await sink!.append(id, numbered(0, 1));
+    expect((await sinkWith().read(id)).map((l) => l.text)).toEqual(['n0']);
+    await sink!.close?.();
   });
 });
