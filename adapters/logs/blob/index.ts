@@ -31,7 +31,7 @@ export interface BlobLogSinkOptions {
   containerClient?: ContainerClient;
   /** The container name with `connectionString` or `accountUrl` (default `container-logs`). */
   containerName?: string;
-  /** The least time between two appends to one stream; lines in between share one block (default 100 ms). */
+  /** The least time between two appends to one stream; lines in between share one block (default 20 ms). */
   flushIntervalMs?: number;
   /** How often `follow` looks for new lines (default 500 ms). */
   pollIntervalMs?: number;
@@ -70,7 +70,7 @@ export function createBlobLogSink(options: BlobLogSinkOptions): BlobLogSink {
   };
   const maxBlocksPerBlob = Math.min(options.maxBlocksPerBlob ?? MAX_BLOCKS_PER_BLOB, MAX_BLOCKS_PER_BLOB);
   const writer = new BlobLogWriter(container, {
-    flushIntervalMs: options.flushIntervalMs ?? 100,
+    flushIntervalMs: options.flushIntervalMs ?? 20,
     maxBlocksPerBlob,
     maxBlockBytes: Math.min(options.maxBlockBytes ?? MAX_APPEND_BLOCK_BYTES, MAX_APPEND_BLOCK_BYTES),
   });
