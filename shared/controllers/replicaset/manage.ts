@@ -1,0 +1,106 @@
+/**
+ * manageReplicas: create or delete pods so a ReplicaSet has `spec.replicas` active pods, as
+ * Kubernetes' ReplicaSetController.manageReplicas does — creates in slow-start batches that stop
+ * at the first failure, deletes of the best-ranked victims in parallel, at most BURST_REPLICAS
+ * either way per pass, one event per pod.
+ */
+import { clone, isRecord, readMetadata, type KubeObject } from '../../api/objects.js';
+import { findResourceByKind } from '../../api/resources.js';
+import { ApiError } from '../../api/status.js';
+import type { EventRecorder } from '../events.js';
+import type { ApiClient } from '../client.js';
+import { ignoreNotFound } from '../update.js';
+import { controllerRefFor } from './claim.js';
+import { podsToDelete, slowStartBatches } from './pods.js';
+import type { ManageFailure } from './status.js';
+
+const PODS = findResourceByKind('v1', 'Pod')!;
+
+/** BURST_REPLICAS caps the creates or deletes of one pass (Kubernetes' --replicaset burst, 500). */
+export const BURST_REPLICAS = 500;
+
+/** ManageResult is the active pods after the pass (what a fresh list would now show) and what failed, if anything. */
+export interface ManageResult {
+  active: Readonly<KubeObject>[];
+  failure?: ManageFailure;
+}
+
+/** desiredReplicas is `spec.replicas` (1 when unset, as defaulting sets it). */
+export function desiredReplicas(rs: Readonly<KubeObject>): number {
+  const spec = isRecord(rs.spec) ? rs.spec : {};
+  return typeof spec.replicas === 'number' ? spec.replicas : 1;
+}
+
+/** podFromTemplate builds a new pod of `rs` (GetPodFromTemplate): the template's labels, annotations, finalizers and spec, named `<rs-name>-<random>`. */
+export function podFromTemplate(rs: Readonly<KubeObject>): KubeObject {
+  const meta = readMetadata(rs);
+  const spec = isRecord(rs.spec) ? rs.spec : {};
+  const template = isRecord(spec.template) ? spec.template : {};
+  const tmeta = isRecord(template.metadata) ? template.metadata : {};
+  const podMeta: Record<string, unknown> = { generateName: `${meta.name}-`, namespace: meta.namespace };
+  for (const field of ['labels', 'annotations', 'finalizers']) if (tmeta[field] !== undefined) podMeta[field] = clone(tmeta[field]);
+  podMeta.ownerReferences = [controllerRefFor(rs)];
+  return { apiVersion: 'v1', kind: 'Pod', metadata: podMeta, spec: clone(template.spec ?? {}) };
+}
+
+/** isNamespaceTerminating tells whether a create was refused because the namespace is going away (not a failure worth reporting). */
+function isNamespaceTerminating(err: unknown): boolean {
+  return err instanceof ApiError && (err.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * manageReplicas creates or deletes pods of `rs` given its `active` pods (read-only), recording
+ * SuccessfulCreate / SuccessfulDelete and FailedCreate / FailedDelete events on the ReplicaSet.
+ */
+export async function manageReplicas(client: ApiClient, recorder: EventRecorder, rs: Readonly<KubeObject>, active: readonly Readonly<KubeObject>[]): Promise<ManageResult> {
+  const diff = active.length - desiredReplicas(rs);
+  if (diff < 0) return createPods(client, recorder, rs, active, Math.min(-diff, BURST_REPLICAS));
+  if (diff > 0) return deletePods(client, recorder, rs, active, Math.min(diff, BURST_REPLICAS));
+  return { active: [...active] };
+}
+
+async function createPods(client: ApiClient, recorder: EventRecorder, rs: Readonly<KubeObject>, active: readonly Readonly<KubeObject>[], count: number): Promise<ManageResult> {
+  const result: ManageResult = { active: [...active] };
+  const createOne = async (): Promise<void> => {
+    let pod: KubeObject;
+    try {
+      pod = await client.create(PODS, podFromTemplate(rs));
+    } catch (err) {
+      if (isNamespaceTerminating(err)) return;
+      await recorder.warning(rs, 'FailedCreate', `Error creating: ${messageOf(err)}`);
+      throw err;
+    }
+    result.active.push(pod);
+    await recorder.normal(rs, 'SuccessfulCreate', `Created pod: ${String(readMetadata(pod).name)}`);
+  };
+  for (const size of slowStartBatches(count)) {
+    const outcomes = await Promise.allSettled(Array.from({ length: size }, createOne));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    // Skip the rest: if one create of a batch failed, the next ones would most likely fail too.
+    if (failed) return { ...result, failure: { reason: 'FailedCreate', message: messageOf(failed.reason) } };
+  }
+  return result;
+}
+
+async function deletePods(client: ApiClient, recorder: EventRecorder, rs: Readonly<KubeObject>, active: readonly Readonly<KubeObject>[], count: number): Promise<ManageResult> {
+  const victims = podsToDelete(active, count);
+  const deleted = new Set<Readonly<KubeObject>>();
+  const outcomes = await Promise.allSettled(victims.map(async (pod) => {
+    const meta = readMetadata(pod);
+    try {
+      await ignoreNotFound(client.delete(PODS, { namespace: meta.namespace, name: String(meta.name) }, { preconditions: { uid: meta.uid } }));
+    } catch (err) {
+      await recorder.warning(rs, 'FailedDelete', `Error deleting: ${messageOf(err)}`);
+      throw err;
+    }
+    deleted.add(pod);
+    await recorder.normal(rs, 'SuccessfulDelete', `Deleted pod: ${String(meta.name)}`);
+  }));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  const remaining = active.filter((p) => !deleted.has(p));
+  return failed ? { active: remaining, failure: { reason: 'FailedDelete', message: messageOf(failed.reason) } } : { active: remaining };
+}
