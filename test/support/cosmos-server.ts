@@ -35,6 +35,10 @@ export const EMULATOR_KEY =
 /** startCosmosServer starts an emulator on 127.0.0.1 and resolves once it listens. */
 export async function startCosmosServer(): Promise<CosmosServer> {
   const server = createHttpServer({ keepAlive: true });
+  // Node closes idle keep-alive sockets after 5 s; a client reusing one just then gets "socket
+  // hang up". Keep them longer than any pause in the tests and the bench.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

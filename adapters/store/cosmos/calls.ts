@@ -44,6 +44,8 @@ function retryAfterMsOf(err: unknown): number | undefined {
   return e?.retryAfterInMs ?? e?.cause?.retryAfterInMs;
 }
 
+const TRANSPORT_RETRIES = 2;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CosmosCalls wraps requests with counting, throttle retries and transport-error mapping. */
@@ -60,10 +62,14 @@ export class CosmosCalls {
 
   /**
    * run performs one request. HTTP failures other than 429 are rethrown as the SDK raised them,
-   * for the caller to classify by status; failures without an HTTP status become Unavailable.
+   * for the caller to classify by status; failures without an HTTP status (transport errors)
+   * become Unavailable, after up to TRANSPORT_RETRIES retries when the request is `idempotent`
+   * (reads and queries). Writes are never retried on a transport error: the batch may have been
+   * applied, and a second one would apply the change again.
    */
-  async run<T>(request: () => Promise<T>): Promise<T> {
+  async run<T>(request: () => Promise<T>, idempotent = false): Promise<T> {
     let waitedMs = 0;
+    let transportRetries = 0;
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new StoreError('Unavailable', 'cosmos store is closed');
       this.stats.roundTrips++;
@@ -71,6 +77,7 @@ export class CosmosCalls {
         return await request();
       } catch (err) {
         const status = httpStatusOf(err);
+        if (status === undefined && idempotent && transportRetries++ < TRANSPORT_RETRIES && !this.closed) continue;
         if (status === undefined) throw new StoreError('Unavailable', `cosmos request failed: ${(err as Error).message}`);
         if (status !== 429) throw err;
         const delay = retryAfterMsOf(err) ?? this.policy.defaultRetryAfterMs;
@@ -99,7 +106,7 @@ export class CosmosCalls {
     const scoped: SqlQuerySpec = { ...spec, parameters: [...(spec.parameters ?? []), { name: '@cluster', value: cluster }] };
     const page = await this.run(() =>
       container.items.query<T>(scoped, { partitionKey: cluster, maxItemCount, continuationToken }).fetchNext(),
-    );
+    true);
     return { items: page.resources, continuationToken: page.continuationToken || undefined };
   }
 

@@ -22,7 +22,7 @@ const DELETE_BATCH = 100; // Cosmos DB's limit of operations per batch
 /** compactionFloor is the revision below which history is gone (see the file header). */
 export async function compactionFloor(calls: CosmosCalls, container: Container, cluster: string, newestRevision: () => Promise<number>): Promise<number> {
   const [recorded, oldest, newest] = await Promise.all([
-    calls.run(() => container.item(COMPACT_ID, cluster).read<CompactItem>()).then((r) => r.resource?.revision ?? 0),
+    calls.run(() => container.item(COMPACT_ID, cluster).read<CompactItem>(), true).then((r) => r.resource?.revision ?? 0),
     calls.queryPage<{ revision: number }>(container, cluster, {
       query: "SELECT TOP 1 c.revision FROM c WHERE c.cluster = @cluster AND c.type = 'log' ORDER BY c.revision",
     }, 1).then((page) => page.items[0]?.revision),
@@ -49,7 +49,7 @@ export async function compactLog(calls: CosmosCalls, container: Container, clust
 
 async function raiseCompactRecord(calls: CosmosCalls, container: Container, cluster: string, revision: number): Promise<void> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const { resource } = await calls.run(() => container.item(COMPACT_ID, cluster).read<CompactItem>());
+    const { resource } = await calls.run(() => container.item(COMPACT_ID, cluster).read<CompactItem>(), true);
     if (resource && resource.revision >= revision) return;
     const body: CompactItem = { id: COMPACT_ID, cluster, type: 'compact', revision };
     try {

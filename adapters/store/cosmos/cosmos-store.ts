@@ -7,8 +7,10 @@
  * Round trips (`stats.roundTrips`): get = 1 (a point read); create = 1; update and delete = 1 when
  * this instance has the key's version cached (from a get or a write) and its counter is fresh,
  * else 2 (read, then batch). Another writer moving the counter costs 1 more (re-read) per retry.
- * currentRevision = 1; count = 1; list = 3 (counter, current items, log above the revision — more
- * pages for large lists); get at a revision = 2 + the compaction check (3, in parallel).
+ * currentRevision = 1; count = 1; list = 3 (counter, the current items query, counter again) plus
+ * one point read per revision written meanwhile (or one query when more than 32); a list at an
+ * older revision reads the log from it instead. get at a revision = 2 + the compaction check
+ * (3 in parallel). An idle watch poll (shared by all watches of the instance) = 1.
  * The SDK also fetches a query plan before each query: one more HTTP request per query.
  */
 import { CosmosClient, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
@@ -54,6 +56,8 @@ export interface CosmosStore extends Store {
 
 const MAX_COUNTER_RETRIES = 100;
 const MAX_ETAG_RETRIES = 10;
+/** Up to this many new revisions are point-read rather than queried (see logAfter). */
+const POINT_READ_RANGE = 32;
 
 /**
  * openCosmosStore opens the store of `options.cluster` in the given container (created with
@@ -113,7 +117,7 @@ class CosmosDbStore implements CosmosStore {
     this.ttl = ttl > 0 ? ttl : undefined;
     this.tailer = new LogTailer({
       counterRevision: () => this.currentRevision(),
-      logAfter: (revision, max) => this.logAfter(revision, max),
+      logAfter: (revision, max, newest) => this.logAfter(revision, max, newest),
       compactedRevision: () => this.compactedRevision(),
       closed: this.closing.signal,
       pollIntervalMs: options.watchPollIntervalMs ?? 100,
@@ -141,19 +145,32 @@ class CosmosDbStore implements CosmosStore {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const revision = options.revision || (await this.currentRevision());
-    const range = 'STARTSWITH(c.key, @prefix) AND c.key > @after';
-    const parameters = [{ name: '@prefix', value: prefix }, { name: '@after', value: options.startAfter ?? '' }, { name: '@rev', value: revision }];
+    const after = options.startAfter ?? '';
     const currents = await this.calls.queryAll<CurrentItem>(this.container, this.cluster, {
-      query: `SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'current' AND ${range} ORDER BY c.key`, parameters,
+      query: "SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'current' AND STARTSWITH(c.key, @prefix) AND c.key > @after ORDER BY c.key",
+      parameters: [{ name: '@prefix', value: prefix }, { name: '@after', value: after }],
     });
-    const changes = await this.calls.queryAll<LogItem>(this.container, this.cluster, {
-      query: `SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'log' AND c.revision > @rev AND ${range} ORDER BY c.revision`, parameters,
-    });
+    // Changes made after `revision` (racing writes, or all since an older revision) are in the
+    // log between it and the counter as read now, AFTER the current items.
+    const changes = (await this.logBetween(revision, await this.currentRevision()))
+      .filter((item) => item.key.startsWith(prefix) && item.key > after);
     if (options.revision) await this.assertNotCompacted(revision);
     const all = mergeAt(currents, changes, revision);
     const limit = options.limit && options.limit > 0 ? options.limit : all.length;
     const more = all.length > limit;
     return { items: all.slice(0, limit), revision, more, remaining: more ? all.length - limit : 0 };
+  }
+
+  /** logBetween returns every log item in (from, to], in revision order. */
+  private async logBetween(from: number, to: number): Promise<LogItem[]> {
+    const items: LogItem[] = [];
+    for (let position = from; position < to; ) {
+      const page = (await this.logAfter(position, 1000, to)).filter((item) => item.revision <= to);
+      if (page.length === 0) break;
+      items.push(...page);
+      position = page[page.length - 1].revision;
+    }
+    return items;
   }
 
   async count(prefix: string): Promise<number> {
@@ -225,7 +242,21 @@ class CosmosDbStore implements CosmosStore {
     }, prefix, { start, checkCompaction: fromRevision > 0 }, options);
   }
 
-  private async logAfter(revision: number, max: number): Promise<LogItem[]> {
+  /**
+   * logAfter returns the log items above `revision`, in order, at most `max` of them. When the
+   * counter says only a few revisions are new (POINT_READ_RANGE), they are point-read by id in
+   * parallel (1 RU each, and O(1) in the emulator, whose queries scan the whole container);
+   * otherwise one query. Missing revisions are simply absent: callers treat them as gaps.
+   */
+  private async logAfter(revision: number, max: number, newest?: number): Promise<LogItem[]> {
+    const upTo = newest ?? (await this.currentRevision());
+    if (upTo <= revision) return [];
+    if (upTo - revision <= POINT_READ_RANGE) {
+      const revisions = Array.from({ length: Math.min(upTo - revision, max) }, (_, i) => revision + 1 + i);
+      const found = await Promise.all(revisions.map((r) =>
+        this.calls.run(() => this.container.item(logItemId(r), this.cluster).read<LogItem>(), true).then((res) => res.resource)));
+      return found.filter((item) => item?.type === 'log') as LogItem[];
+    }
     const page = await this.calls.queryPage<LogItem>(this.container, this.cluster, {
       query: "SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'log' AND c.revision > @rev ORDER BY c.revision",
       parameters: [{ name: '@rev', value: revision }],
@@ -330,7 +361,7 @@ class CosmosDbStore implements CosmosStore {
 
   private async loadCounter(): Promise<{ revision: number; etag: string }> {
     for (;;) {
-      const { resource } = await this.calls.run(() => this.container.item(COUNTER_ID, this.cluster).read<CounterItem>());
+      const { resource } = await this.calls.run(() => this.container.item(COUNTER_ID, this.cluster).read<CounterItem>(), true);
       if (resource?._etag) return this.noteCounter(resource.revision, resource._etag);
       try {
         const created = await this.calls.run(() => this.container.items.create<CounterItem>({ id: COUNTER_ID, cluster: this.cluster, type: 'counter', revision: 0 }));
@@ -347,7 +378,7 @@ class CosmosDbStore implements CosmosStore {
   }
 
   private async readCurrent(key: string): Promise<CachedVersion | undefined> {
-    const { resource } = await this.calls.run(() => this.container.item(keyItemId(key), this.cluster).read<CurrentItem>());
+    const { resource } = await this.calls.run(() => this.container.item(keyItemId(key), this.cluster).read<CurrentItem>(), true);
     if (!resource || resource.key !== key || !resource._etag) {
       this.cache.delete(key);
       return undefined;
@@ -358,7 +389,7 @@ class CosmosDbStore implements CosmosStore {
   }
 
   private async getAt(key: string, revision: number): Promise<KeyValue | undefined> {
-    const { resource: current } = await this.calls.run(() => this.container.item(keyItemId(key), this.cluster).read<CurrentItem>());
+    const { resource: current } = await this.calls.run(() => this.container.item(keyItemId(key), this.cluster).read<CurrentItem>(), true);
     const [firstChange] = (await this.calls.queryPage<LogItem>(this.container, this.cluster, {
       query: "SELECT TOP 1 * FROM c WHERE c.cluster = @cluster AND c.type = 'log' AND c.key = @key AND c.revision > @rev ORDER BY c.revision",
       parameters: [{ name: '@key', value: key }, { name: '@rev', value: revision }],

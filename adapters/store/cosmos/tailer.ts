@@ -2,10 +2,10 @@
  * LogTailer: ONE poll loop per store instance follows the log and hands every revision, in
  * order, to all its watchers (kine's shape), so 100 watchers cost what one does.
  *
- * Each poll reads the counter (one round trip when idle) and, when it moved, queries
- * `type = 'log' AND revision > position ORDER BY revision`. A gap (revision r+1 missing while a
- * later one exists, or the counter ahead of the last log item) is a write still in flight or one
- * that will never land (a writer that died between the counter and its repair on a non-atomic
+ * Each poll reads the counter (one round trip when idle) and, when it moved, reads the log
+ * items above its position (point reads for a few, a query for many: see the store's logAfter).
+ * A gap (revision r+1 missing while a later one exists, or the counter ahead of the last log
+ * item) is a write still in flight or one that will never land (a writer that died between the counter and its repair on a non-atomic
  * backend): like kine, the tailer waits `gapWaitMs` for it, then skips it. Items are handed out
  * unfiltered (abandoned markers included); watchers filter. A skipped revision below the
  * compacted revision ends every watch with Gone.
@@ -16,7 +16,8 @@ import type { LogItem } from './items.js';
 /** TailSource is what the tailer reads. */
 export interface TailSource {
   counterRevision(): Promise<number>;
-  logAfter(revision: number, max: number): Promise<LogItem[]>;
+  /** The log items above `revision`, in order, at most `max`; `newest` is the counter just read. */
+  logAfter(revision: number, max: number, newest: number): Promise<LogItem[]>;
   compactedRevision(): Promise<number>;
   /** Aborted when the store closes. */
   closed: AbortSignal;
@@ -73,7 +74,7 @@ export class LogTailer {
     while (this.subscribers.size > 0 && !this.source.closed.aborted) {
       const position = this.position!;
       const newest = await this.source.counterRevision();
-      const items = newest > position ? await this.source.logAfter(position, PAGE) : [];
+      const items = newest > position ? await this.source.logAfter(position, PAGE, newest) : [];
       const accepted: LogItem[] = [];
       let next = position;
       let waiting = false;
