@@ -18,9 +18,13 @@ import { unsupportedBindings, type InputProvider, type InvokeOptions } from './i
 import { createLogger, type Logger } from './logger.js';
 import { TimerTriggerRunner } from './timer-trigger.js';
 import { ChangeFeedTriggerRunner, COSMOS_TRIGGER, type ChangeFeedStoreProvider } from './changefeed-trigger.js';
+import { DURABLE_TRIGGERS, DurableHost, type DurableHostOptions } from './durable/index.js';
 
-/** SUPPORTED_TRIGGERS are the trigger binding types the local host can run (cosmosDBTrigger only with a `changeFeedStore`). */
-export const SUPPORTED_TRIGGERS: readonly string[] = ['httpTrigger', 'timerTrigger', COSMOS_TRIGGER];
+/**
+ * SUPPORTED_TRIGGERS are the trigger binding types the local host can run (cosmosDBTrigger only
+ * with a `changeFeedStore`, orchestrationTrigger/activityTrigger only with `durable`).
+ */
+export const SUPPORTED_TRIGGERS: readonly string[] = ['httpTrigger', 'timerTrigger', COSMOS_TRIGGER, ...DURABLE_TRIGGERS];
 
 /** LocalHostOptions configure one host. */
 export interface LocalHostOptions {
@@ -42,6 +46,12 @@ export interface LocalHostOptions {
    * change feed). Without it, such a function fails start-up like any unsupported trigger.
    */
   changeFeedStore?: ChangeFeedStoreProvider;
+  /**
+   * The durable engine's settings (its data folder): runs orchestrationTrigger and activityTrigger
+   * functions, provides the `durableClient` input and serves the client's webhooks. Without it,
+   * such functions fail start-up like any unsupported trigger.
+   */
+  durable?: DurableHostOptions;
   /** Fetch-style handlers served beside the functions, matched by path prefix first (the embedded queue). */
   mounts?: readonly FetchMount[];
 }
@@ -81,7 +91,7 @@ function functionsCore(logger: Logger): FunctionsCoreShim {
 export const SUPPORTED_HOOKS: readonly string[] = ['appStart', 'appTerminate'];
 
 /** checkSupported throws, naming every function (or hook) whose trigger or bindings the host cannot run. */
-function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<string, InputProvider>, hasChangeFeed: boolean): void {
+function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<string, InputProvider>, hasChangeFeed: boolean, hasDurable: boolean): void {
   const problems: string[] = [];
   for (const [hook, callbacks] of core.hooks) {
     if (callbacks.size > 0 && !SUPPORTED_HOOKS.includes(hook)) problems.push(`hook "${hook}" is not supported by the local host`);
@@ -90,6 +100,7 @@ function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<str
     const type = triggerOf(fn.metadata).type;
     if (!SUPPORTED_TRIGGERS.includes(type)) problems.push(`function "${fn.metadata.name}": trigger type "${type}" is not supported by the local host`);
     else if (type === COSMOS_TRIGGER && !hasChangeFeed) problems.push(`function "${fn.metadata.name}": trigger type "${type}" needs a change feed store (LocalHostOptions.changeFeedStore)`);
+    else if (DURABLE_TRIGGERS.includes(type) && !hasDurable) problems.push(`function "${fn.metadata.name}": trigger type "${type}" needs the durable engine (LocalHostOptions.durable)`);
     for (const b of unsupportedBindings(fn, inputProviders)) problems.push(`function "${fn.metadata.name}": ${b} is not supported by the local host`);
   }
   if (problems.length) throw new Error(problems.join('\n'));
@@ -106,8 +117,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const core = functionsCore(logger);
   const settings = await readAppSettings(options.appDir);
   await importEntryPoints(await entryPoints(options.appDir));
-  const inputProviders = options.inputProviders ?? new Map<string, InputProvider>();
-  checkSupported(core, inputProviders, options.changeFeedStore !== undefined);
+  const durable = options.durable ? new DurableHost(core.functions, options.appDir, { onError: (what, err) => logger.error({ err }, `${what} failed`), ...options.durable }) : undefined;
+  const inputProviders = new Map<string, InputProvider>(options.inputProviders ?? []);
+  if (durable) inputProviders.set('durableClient', durable.clientInputProvider);
+  checkSupported(core, inputProviders, options.changeFeedStore !== undefined, durable !== undefined);
+  const mounts = [...(options.mounts ?? []), ...(durable ? [durable.mount] : [])];
 
   const invokeOptions: InvokeOptions = {
     inputProviders,
@@ -132,7 +146,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
-    const mount = findMount(options.mounts ?? [], new URL(req.url ?? '/', 'http://local').pathname);
+    const mount = findMount(mounts, new URL(req.url ?? '/', 'http://local').pathname);
     if (mount) {
       void serveMount(mount, req, res, baseUrl, shutdown.signal).catch((err) => {
         logger.error({ err, mount: mount.prefix }, 'mounted handler failed');
@@ -148,6 +162,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const port = await listen(server, options.port, host);
   baseUrl = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   timers.start();
+  // Before the change feed: it signals orchestrations through the durable client.
+  await durable?.start(baseUrl, invokeOptions);
   changeFeeds?.start();
   logger.info({ url: baseUrl, functions: [...core.functions.keys()] }, 'local host started');
 
@@ -163,6 +179,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await waitFor(() => inFlight.size === 0, SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
       await Promise.all([closed, timers.stop(), changeFeeds?.stop()]);
+      await durable?.stop();
       logger.debug('local host: server closed, running appTerminate hooks');
       await runHooks(core, 'appTerminate', options.appDir);
       logger.debug('local host: stopped');
