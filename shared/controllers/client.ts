@@ -177,10 +177,15 @@ export class ApiClient {
     return items;
   }
 
-  /** create creates `obj` (namespace from the object's metadata unless given). */
+  /**
+   * create creates `obj` (namespace from the object's metadata unless given). With
+   * `opts.subresource` it POSTs to that subresource of the object named by `obj`'s metadata
+   * (`binding`, `eviction`).
+   */
   create(r: ResourceType, obj: KubeObject, opts: WriteOptions & { namespace?: string } = {}): Promise<KubeObject> {
     const namespace = opts.namespace ?? metaOf(obj).namespace;
-    return this.sendJson('POST', this.path(r, namespace), writeQuery(opts), obj);
+    const path = opts.subresource ? this.path(r, namespace, metaOf(obj).name, opts.subresource) : this.path(r, namespace);
+    return this.sendJson('POST', path, writeQuery(opts), obj);
   }
 
   /** update replaces `obj` (or a subresource of it); a stale resourceVersion is 409 Conflict. */

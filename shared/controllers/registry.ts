@@ -6,6 +6,7 @@ import type { Controller } from './controller.js';
 import { garbageCollector } from './garbagecollector/index.js';
 import { namespaceController } from './namespace/index.js';
 import { replicaSetController } from './replicaset/index.js';
+import { schedulerController } from './scheduler/index.js';
 
 /** CONTROLLERS are every controller the change feed drives, in no particular order. */
-export const CONTROLLERS: readonly Controller[] = [garbageCollector, namespaceController, replicaSetController];
+export const CONTROLLERS: readonly Controller[] = [garbageCollector, namespaceController, replicaSetController, schedulerController];

@@ -1,0 +1,33 @@
+/**
+ * The scheduler's descriptor: Pod and Node changes that may let a pending pod be placed, all on
+ * the one key `scheduler:default` (see keys.ts, reconcile.ts).
+ */
+import { findResourceByKind } from '../../api/resources.js';
+import type { Controller } from '../controller.js';
+import { isPendingPod, SCHEDULER_KEY, schedulerKeys } from './keys.js';
+import { reconcileScheduling } from './reconcile.js';
+
+const PODS = findResourceByKind('v1', 'Pod')!;
+
+/** SCHEDULER_CONTROLLER is the controller's name (and its orchestration's). */
+export const SCHEDULER_CONTROLLER = 'scheduler';
+
+/**
+ * schedulerControllerWith builds the descriptor around `reconcile`: the scheduling pass itself
+ * when it runs in-process, or a function that signals the scheduler's singleton orchestration.
+ */
+export function schedulerControllerWith(reconcile: Controller['reconcile']): Controller {
+  return {
+    name: SCHEDULER_CONTROLLER,
+    kinds: ['Pod', 'Node'],
+    keysFor: schedulerKeys,
+    reconcile,
+    async resync(ctx) {
+      const unbound = await ctx.client.listAll(PODS, { fieldSelector: 'spec.nodeName=' });
+      return unbound.some(isPendingPod) ? [SCHEDULER_KEY] : [];
+    },
+  };
+}
+
+/** schedulerController places pending pods on nodes, running the scheduling pass in-process. */
+export const schedulerController: Controller = schedulerControllerWith(reconcileScheduling);

@@ -1,0 +1,149 @@
+/**
+ * The scheduling pass: read the pending pods, the nodes and the bound pods through the API (one
+ * list each), decide with the pure `scheduleBatch`, then bind (POST pods/binding) in parallel
+ * with bounded concurrency, recording `Scheduled` events; pods that fit nowhere get
+ * PodScheduled=False/Unschedulable with kube-scheduler's message and a `FailedScheduling`
+ * Warning. Level-triggered and idempotent: a pass re-reads everything, and a binding that lost a
+ * race (409: already bound, or being deleted; 404: gone) is skipped.
+ *
+ * Correctness relies on one scheduler per cluster at a time (kube-scheduler's leader election):
+ * in-process the controller queue never runs the one key twice at once; in Azure the pass runs
+ * as a singleton orchestration.
+ */
+import { isRecord, readMetadata, rfc3339Now, type KubeObject } from '../../api/objects.js';
+import { findResourceByKind } from '../../api/resources.js';
+import { ApiError } from '../../api/status.js';
+import { scheduleBatch, type Assignment, type Unschedulable } from '../../scheduler/schedule.js';
+import type { ApiClient } from '../client.js';
+import type { ControllerContext } from '../controller.js';
+import { EventRecorder } from '../events.js';
+import type { ReconcileOutcome } from '../queue.js';
+import { isPendingPod, SCHEDULER_NAME } from './keys.js';
+
+const PODS = findResourceByKind('v1', 'Pod')!;
+const NODES = findResourceByKind('v1', 'Node')!;
+
+/** BIND_CONCURRENCY is how many bindings (each with its event) are in flight at once. */
+export const BIND_CONCURRENCY = 32;
+
+/** UNSCHEDULABLE_RETRY_MS is how soon a pass that left pods unschedulable runs again (besides node changes waking it). */
+export const UNSCHEDULABLE_RETRY_MS = 15_000;
+
+/** LIST_PAGE is the page size of the pass's lists (large: fewer round trips for big clusters). */
+const LIST_PAGE = 5000;
+
+/** SchedulingPass reports what one pass did. */
+export interface SchedulingPass {
+  pending: number;
+  bound: number;
+  /** Bindings skipped because the pod was bound, deleted or gone meanwhile. */
+  skipped: number;
+  unschedulable: number;
+}
+
+const recorders = new WeakMap<ApiClient, EventRecorder>();
+
+/** schedulerRecorder is the `default-scheduler` EventRecorder of `ctx`'s client (one per client, so aggregation works across passes). */
+export function schedulerRecorder(ctx: ControllerContext): EventRecorder {
+  let recorder = recorders.get(ctx.client);
+  if (!recorder) recorders.set(ctx.client, (recorder = new EventRecorder(ctx.client, { component: SCHEDULER_NAME, now: ctx.now })));
+  return recorder;
+}
+
+/** forEachLimited runs `work` for each item with at most `limit` in flight; resolves when all settled, rejecting with the first error. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let firstError: unknown;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (firstError !== undefined) throw firstError;
+}
+
+function nameOf(pod: Readonly<KubeObject>): { namespace: string; name: string } {
+  const meta = readMetadata(pod);
+  return { namespace: String(meta.namespace ?? 'default'), name: String(meta.name ?? '') };
+}
+
+/** bind POSTs the Binding of one assignment; answers false when the pod was bound, deleted or gone meanwhile. */
+async function bind(ctx: ControllerContext, a: Assignment): Promise<boolean> {
+  const ref = nameOf(a.pod);
+  const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: ref.name, namespace: ref.namespace, uid: readMetadata(a.pod).uid }, target: { apiVersion: 'v1', kind: 'Node', name: a.nodeName } };
+  try {
+    await ctx.client.create(PODS, binding, { namespace: ref.namespace, subresource: 'binding' });
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === 409 || err.code === 404)) return false;
+    throw err;
+  }
+  await schedulerRecorder(ctx).normal(a.pod, 'Scheduled', `Successfully assigned ${ref.namespace}/${ref.name} to ${a.nodeName}`);
+  return true;
+}
+
+function podScheduledCondition(pod: Readonly<KubeObject>): Record<string, unknown> | undefined {
+  const status = isRecord(pod.status) ? pod.status : {};
+  const conditions = Array.isArray(status.conditions) ? status.conditions : [];
+  return conditions.find((c): c is Record<string, unknown> => isRecord(c) && c.type === 'PodScheduled');
+}
+
+/** markUnschedulable sets PodScheduled=False/Unschedulable (unless already so with this message) and records FailedScheduling. */
+async function markUnschedulable(ctx: ControllerContext, u: Unschedulable): Promise<void> {
+  const current = podScheduledCondition(u.pod);
+  const same = current?.status === 'False' && current.reason === 'Unschedulable' && current.message === u.message;
+  if (!same) {
+    const now = rfc3339Now(ctx.now());
+    const condition = {
+      type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: u.message, lastProbeTime: null,
+      lastTransitionTime: current?.status === 'False' ? current.lastTransitionTime ?? now : now,
+    };
+    try {
+      await ctx.client.patch(PODS, nameOf(u.pod), { status: { conditions: [condition] } }, 'strategic', { subresource: 'status' });
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return;
+      throw err;
+    }
+  }
+  await schedulerRecorder(ctx).warning(u.pod, 'FailedScheduling', u.message);
+}
+
+/** readCluster lists pending pods, then (only if any) nodes and bound pods, one list each. */
+async function readCluster(client: ApiClient): Promise<{ pending: KubeObject[]; nodes: KubeObject[]; bound: KubeObject[] }> {
+  const unbound = await client.listAll(PODS, { fieldSelector: 'spec.nodeName=', limit: LIST_PAGE });
+  const pending = unbound.filter(isPendingPod);
+  if (pending.length === 0) return { pending, nodes: [], bound: [] };
+  const [nodes, bound] = await Promise.all([
+    client.listAll(NODES, { limit: LIST_PAGE }),
+    client.listAll(PODS, { fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed', limit: LIST_PAGE }),
+  ]);
+  return { pending, nodes, bound };
+}
+
+/** runSchedulingPass does one pass (see the file comment) and reports it. Throws when a write failed for another reason than a lost race (the pass is retried). */
+export async function runSchedulingPass(ctx: ControllerContext): Promise<SchedulingPass> {
+  const { pending, nodes, bound } = await readCluster(ctx.client);
+  const pass: SchedulingPass = { pending: pending.length, bound: 0, skipped: 0, unschedulable: 0 };
+  if (pending.length === 0) return pass;
+  const decision = scheduleBatch(pending, nodes, bound);
+  pass.unschedulable = decision.unschedulable.length;
+  await Promise.all([
+    forEachLimited(decision.assignments, BIND_CONCURRENCY, async (a) => {
+      if (await bind(ctx, a)) pass.bound++;
+      else pass.skipped++;
+    }),
+    forEachLimited(decision.unschedulable, BIND_CONCURRENCY, (u) => markUnschedulable(ctx, u)),
+  ]);
+  return pass;
+}
+
+/** reconcileScheduling is the controller's reconcile: one pass, and a retry later while pods stay unschedulable. */
+export async function reconcileScheduling(_key: string, ctx: ControllerContext): Promise<ReconcileOutcome | void> {
+  const pass = await runSchedulingPass(ctx);
+  if (pass.unschedulable > 0) return { requeueAfterMs: UNSCHEDULABLE_RETRY_MS };
+}
