@@ -20,6 +20,10 @@ describe('isPendingPod', () => {
 describe('schedulerKeys', () => {
   it('wakes for pending pods and for pods leaving a node', () => {
     expect(schedulerKeys(put(testPod('p')))).toEqual([SCHEDULER_KEY]);
+    const unschedulable = { ...testPod('p'), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False' }] } };
+    expect(schedulerKeys(put(unschedulable, testPod('p')))).toEqual([]);
+    expect(schedulerKeys(put(testPod('p', { cpu: '1' }), testPod('p')))).toEqual([SCHEDULER_KEY]);
+    expect(schedulerKeys(put(testPod('p', { labels: { a: 'b' } }), testPod('p')))).toEqual([SCHEDULER_KEY]);
     const running = testPod('p', { nodeName: 'n', phase: 'Running' });
     expect(schedulerKeys(put(running, running))).toEqual([]);
     expect(schedulerKeys(put(testPod('p', { nodeName: 'n', phase: 'Succeeded' }), running))).toEqual([SCHEDULER_KEY]);

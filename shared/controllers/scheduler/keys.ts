@@ -41,7 +41,12 @@ function schedulingView(node: Readonly<KubeObject>): unknown {
 export function schedulerKeys(change: Change): string[] {
   const kind = change.value.kind;
   if (kind === 'Pod') {
-    if (change.type === 'put' && isPendingPod(change.value)) return [SCHEDULER_KEY];
+    if (change.type === 'put' && isPendingPod(change.value)) {
+      // A status-only update of a pod already pending (our own Unschedulable condition) changes nothing to try again for.
+      const prev = change.prevValue;
+      const same = prev && isPendingPod(prev) && deepEqual(prev.spec, change.value.spec) && deepEqual(readMetadata(prev).labels, readMetadata(change.value).labels);
+      return same ? [] : [SCHEDULER_KEY];
+    }
     // A pod leaving a node (deleted or finished) frees room for pods that did not fit.
     const freed = change.type === 'delete' ? holdsNode(change.value) : holdsNode(change.prevValue) && !holdsNode(change.value);
     return freed ? [SCHEDULER_KEY] : [];
