@@ -6,8 +6,8 @@
  * Delivery is at least once, in revision order: the checkpoint (the last revision acted on) is a
  * key in the store itself, `/coracle/checkpoints/<function>`, written after each batch's
  * invocation returns, so a restart redelivers at most that last batch. A failed invocation is
- * retried with back-off (never skipped). When the checkpoint's history has been compacted, the
- * runner resyncs: it delivers every object under `/registry/` as a put (controllers are
+ * retried with back-off (never skipped). On first start (no checkpoint), or when the checkpoint's
+ * history has been compacted, the runner resyncs: it delivers every object under `/registry/` as a put (controllers are
  * level-triggered, so that is safe) and goes on from the listing's revision.
  */
 import { documentFromWatchEvent, type ChangeFeedDocument } from '../adapters/store/cosmos/change.js';
@@ -106,7 +106,9 @@ class FeedRunner {
     while (!this.signal.aborted) {
       try {
         this.checkpoint = await this.store.get(checkpointKey(this.name));
-        await this.follow(Number(this.checkpoint?.value.revision ?? 0));
+        // No checkpoint yet (first start): begin from a listing, as after compaction (a watch from 0 means "from now").
+        if (!this.checkpoint) await this.resync();
+        else await this.follow(Number(this.checkpoint.value.revision));
         failures = 0;
       } catch (err) {
         if (this.signal.aborted) return;

@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { changeFromDocument } from '../adapters/store/cosmos/change.js';
+import type { Store } from '../shared/store/store.js';
+import type { RegisteredFunction } from './functions-core.js';
+import { ChangeFeedTriggerRunner, checkpointKey } from './changefeed-trigger.js';
+
+let store: Store;
+beforeEach(async () => { store = await openSqliteStore({ path: ':memory:', pollIntervalMs: 0 }); });
+afterEach(async () => { await store.close(); });
+
+/** feedFunction registers a cosmosDBTrigger function that records each batch (and can be told to fail). */
+function feedFunction(batches: unknown[][], failFirst = 0): RegisteredFunction {
+  let failures = 0;
+  return {
+    metadata: { name: 'feed', bindings: { trigger: { type: 'cosmosDBTrigger', direction: 'in', maxItemsPerInvocation: 2 } } },
+    callback: async (documents: unknown) => {
+      if (failures++ < failFirst) throw new Error('transient');
+      batches.push(documents as unknown[]);
+    },
+  };
+}
+
+function runner(fn: RegisteredFunction, errors: unknown[] = []): ChangeFeedTriggerRunner {
+  return new ChangeFeedTriggerRunner([fn], { log: () => undefined, inputProviders: new Map() }, async () => store, (_n, err) => errors.push(err));
+}
+
+async function until(check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const keysOf = (batches: unknown[][]) => batches.flat().map((d) => changeFromDocument(d)).map((c) => `${c?.type} ${c?.key}`);
+
+describe('local change feed trigger', () => {
+  it('delivers log documents in order, in batches, and resumes after its checkpoint', async () => {
+    await store.create('/other/marker', {});
+    await store.create(checkpointKey('feed'), { revision: await store.currentRevision() });
+    await store.create('/registry/core/configmaps/default/a', { kind: 'ConfigMap', metadata: { name: 'a' } });
+    const b = await store.create('/registry/core/configmaps/default/b', { kind: 'ConfigMap', metadata: { name: 'b' } });
+    await store.update(b.key, { kind: 'ConfigMap', metadata: { name: 'b' }, data: { x: '1' } }, b.modRevision);
+    const last = (await store.delete('/registry/core/configmaps/default/a')).modRevision;
+    const batches: unknown[][] = [];
+    const errors: unknown[] = [];
+    const first = runner(feedFunction(batches), errors);
+    first.start();
+    await until(() => batches.flat().length === 4).catch((err) => { throw new Error(`${err}: ${JSON.stringify(errors.map(String))}`); });
+    expect(keysOf(batches)).toEqual(['put /registry/core/configmaps/default/a', 'put /registry/core/configmaps/default/b', 'put /registry/core/configmaps/default/b', 'delete /registry/core/configmaps/default/a']);
+    expect(batches.every((batch) => batch.length <= 2)).toBe(true);
+    expect(batches.flat()[2]).toMatchObject({ type: 'log', prevValue: { metadata: { name: 'b' } }, value: { data: { x: '1' } } });
+    // Stopped once the last batch is checkpointed (a stop before that may redeliver that batch).
+    for (let i = 0; i < 300 && Number((await store.get(checkpointKey('feed')))?.value.revision) < last; i++) await new Promise((r) => setTimeout(r, 10));
+    await first.stop();
+
+    await store.create('/registry/core/configmaps/default/c', { kind: 'ConfigMap', metadata: { name: 'c' } });
+    const later: unknown[][] = [];
+    const second = runner(feedFunction(later));
+    second.start();
+    await until(() => later.flat().length >= 1);
+    await new Promise((r) => setTimeout(r, 50));
+    await second.stop();
+    // Nothing before the checkpoint again (the checkpoint key itself is never delivered).
+    expect(keysOf(later)).toEqual(['put /registry/core/configmaps/default/c']);
+  });
+
+  it('starts from a listing when it has no checkpoint yet', async () => {
+    const a = await store.create('/registry/core/configmaps/default/a', { kind: 'ConfigMap', metadata: { name: 'a' } });
+    await store.update(a.key, { kind: 'ConfigMap', metadata: { name: 'a' }, data: { v: '2' } }, a.modRevision);
+    const batches: unknown[][] = [];
+    const r = runner(feedFunction(batches));
+    r.start();
+    await until(() => batches.length >= 1);
+    await r.stop();
+    expect(batches.flat()).toEqual([expect.objectContaining({ type: 'log', key: a.key, value: expect.objectContaining({ data: { v: '2' } }) })]);
+  });
+
+  it('retries a failed invocation with the same batch instead of skipping it', async () => {
+    await store.create('/registry/core/configmaps/default/a', { kind: 'ConfigMap', metadata: { name: 'a' } });
+    const batches: unknown[][] = [];
+    const errors: unknown[] = [];
+    const r = runner(feedFunction(batches, 1), errors);
+    r.start();
+    await until(() => batches.length === 1);
+    await r.stop();
+    expect(errors.map(String)).toEqual(['Error: transient']);
+    expect(keysOf(batches)).toEqual(['put /registry/core/configmaps/default/a']);
+  });
+
+  it('resyncs from a listing when its checkpoint was compacted away', async () => {
+    const a = await store.create('/registry/core/configmaps/default/a', { kind: 'ConfigMap', metadata: { name: 'a' } });
+    await store.create(checkpointKey('feed'), { revision: a.modRevision });
+    await store.delete(a.key);
+    await store.create('/registry/core/configmaps/default/b', { kind: 'ConfigMap', metadata: { name: 'b' } });
+    await store.compact(await store.currentRevision());
+    const batches: unknown[][] = [];
+    const r = runner(feedFunction(batches));
+    r.start();
+    await until(() => batches.length >= 1);
+    await r.stop();
+    expect(keysOf(batches)).toEqual(['put /registry/core/configmaps/default/b']);
+    expect(Number((await store.get(checkpointKey('feed')))!.value.revision)).toBeGreaterThanOrEqual(a.modRevision + 2);
+  });
+});
