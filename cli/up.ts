@@ -66,6 +66,8 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       queue: async () => (await import('../functions/runtime.js')).getWorkQueue(),
       authenticate: async (token) => (await (await import('../functions/runtime.js')).getRuntime()).tokens.get(token),
     }) }],
+    // Orchestrations (durable-functions) run on the local durable engine, state in <data>/durable.db.
+    durable: { dataDir: data.dir },
     // The change feed reads the very store the app opened (its runtime, loaded by then), not a second connection.
     changeFeedStore: async () => (await (await import('../functions/runtime.js')).getRuntime()).store,
   }).catch(async (err: unknown) => {

@@ -13,16 +13,22 @@
  * database holding the `objects` container).
  */
 import { app, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
 import { changeFromDocument } from '../adapters/store/cosmos/change.js';
 import { createApiServer } from '../shared/apiserver/index.js';
 import type { Change } from '../shared/controllers/change.js';
 import { ApiClient } from '../shared/controllers/client.js';
+import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
+import { signalReconcile } from './orchestration.js';
 import { getRuntime, type Runtime } from './runtime.js';
 
 /** CHANGEFEED_FUNCTION is the function's name (also the local host's checkpoint name). */
 export const CHANGEFEED_FUNCTION = 'changefeed';
+
+const IN_PROCESS: readonly Controller[] = CONTROLLERS.filter((c): c is Controller => !isOrchestrated(c));
+const ORCHESTRATED: readonly OrchestratedController[] = CONTROLLERS.filter(isOrchestrated);
 
 const managers = new WeakMap<Runtime, ControllerManager>();
 let current: ControllerManager | undefined;
@@ -35,7 +41,7 @@ async function controllerManager(): Promise<ControllerManager> {
     // In-process: the API handler itself, under the controllers' own identity.
     const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
     const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-controller-manager' });
-    manager = new ControllerManager(CONTROLLERS, { client, now: () => new Date() }, {
+    manager = new ControllerManager(IN_PROCESS, { client, now: () => new Date() }, {
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);
@@ -53,11 +59,39 @@ export function changesOf(documents: readonly unknown[]): Change[] {
   return documents.map(changeFromDocument).filter((c): c is Change => c !== undefined);
 }
 
-/** handleChangeFeed is the trigger's handler: one batch of documents, acted on before it returns. */
-export async function handleChangeFeed(documents: unknown[], _context: InvocationContext): Promise<void> {
+/** OrchestrationSignal is one key for one orchestrated controller. */
+export interface OrchestrationSignal {
+  orchestration: string;
+  key: string;
+}
+
+/** orchestrationSignals maps a batch to the orchestrated controllers' keys, each once, in first-seen order. */
+export function orchestrationSignals(changes: readonly Change[], controllers: readonly OrchestratedController[] = ORCHESTRATED): OrchestrationSignal[] {
+  const seen = new Map<string, OrchestrationSignal>();
+  for (const change of changes) {
+    const kind = String(change.value.kind ?? '');
+    for (const c of controllers) {
+      if (c.kinds !== '*' && !c.kinds.includes(kind)) continue;
+      for (const key of c.keysFor(change)) seen.set(`${c.orchestration}\t${key}`, { orchestration: c.orchestration, key });
+    }
+  }
+  return [...seen.values()];
+}
+
+/**
+ * handleChangeFeed is the trigger's handler: one batch of documents, acted on before it returns
+ * (in-process controllers reconciled once, orchestrated ones started or signalled).
+ */
+export async function handleChangeFeed(documents: unknown[], context: InvocationContext): Promise<void> {
   const changes = changesOf(documents);
   if (changes.length === 0) return;
-  await (await controllerManager()).handleChanges(changes);
+  const signals = orchestrationSignals(changes);
+  const signalled = signals.length === 0 ? Promise.resolve() : (async () => {
+    const client = df.getClient(context);
+    // A failed signal fails the batch, so the trigger delivers it again (signals are idempotent).
+    await Promise.all(signals.map((s) => signalReconcile(client, s.orchestration, s.key)));
+  })();
+  await Promise.all([(await controllerManager()).handleChanges(changes), signalled]);
 }
 
 app.cosmosDB(CHANGEFEED_FUNCTION, {
@@ -68,6 +102,8 @@ app.cosmosDB(CHANGEFEED_FUNCTION, {
   createLeaseContainerIfNotExists: true,
   maxItemsPerInvocation: 100,
   feedPollDelay: 500,
+  // The durable client only when some controller is orchestrated: a host without a durable engine can still run the rest.
+  extraInputs: ORCHESTRATED.length > 0 ? [df.input.durableClient()] : [],
   handler: handleChangeFeed,
 });
 

@@ -141,7 +141,7 @@ describe('instance management', () => {
     do {
       const url = new URL('/runtime/webhooks/durabletask/instances/?runtimeStatus=Completed&top=2', host.url);
       url.searchParams.set('code', host.key);
-      const res = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {} });
+      const res: Response = await fetch(url, { headers: token ? { 'x-ms-continuation-token': token } : {} });
       const page = await res.json() as Array<{ instanceId: string; runtimeStatus: string }>;
       expect(page.length).toBeLessThanOrEqual(2);
       seen.push(...page.map((p) => p.instanceId));

@@ -19,9 +19,7 @@ export interface ControllerContext {
  * a key whose object is gone returns quietly; a throw asks for a retry with back-off. It may be
  * called any number of times for the same key, also concurrently with other keys.
  *
- * Later controllers (scheduling, replication) will be durable orchestrations: their descriptor
- * will name the orchestration to start or signal per key instead of a reconcile function; the
- * change feed keeps mapping changes to keys the same way.
+ * A controller may instead run as a durable orchestration per key: see OrchestratedController.
  */
 export interface Controller {
   name: string;
@@ -32,4 +30,29 @@ export interface Controller {
   reconcile(key: string, ctx: ControllerContext): Promise<ReconcileOutcome | void>;
   /** resync lists every key that may need work (after a restart, or when changes were lost). */
   resync(ctx: ControllerContext): Promise<string[]>;
+}
+
+/**
+ * OrchestratedController describes a controller whose reconcile runs as an eternal durable
+ * orchestration per key (functions/orchestration.ts: `registerReconcileOrchestration`). The change
+ * feed maps changes to keys exactly as for an in-process Controller, then starts or signals the
+ * instance `<orchestration>:<key>` (`signalReconcile`) instead of queueing the key in process:
+ * the orchestration is the durable work queue (signals coalesce) and the requeue/resync timer.
+ */
+export interface OrchestratedController {
+  name: string;
+  /** The kinds whose changes may produce keys (`'*'`: every kind). */
+  kinds: readonly string[] | '*';
+  /** keysFor maps one change to the keys to reconcile (none is fine). Pure. */
+  keysFor(change: Change): string[];
+  /** The orchestrator registered with registerReconcileOrchestration for this controller. */
+  orchestration: string;
+}
+
+/** ControllerDescriptor is one registry entry: an in-process or an orchestrated controller. */
+export type ControllerDescriptor = Controller | OrchestratedController;
+
+/** isOrchestrated tells an orchestrated controller from an in-process one. */
+export function isOrchestrated(c: ControllerDescriptor): c is OrchestratedController {
+  return 'orchestration' in c && typeof c.orchestration === 'string';
 }

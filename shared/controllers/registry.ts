@@ -2,11 +2,15 @@
  * The controllers the change feed runs, wired in one place (kube-controller-manager's list of
  * `{name, start}` descriptors). Adding a controller is adding it here.
  */
-import type { Controller } from './controller.js';
+import type { ControllerDescriptor } from './controller.js';
 import { garbageCollector } from './garbagecollector/index.js';
 import { namespaceController } from './namespace/index.js';
 import { replicaSetController } from './replicaset/index.js';
 import { schedulerController } from './scheduler/index.js';
 
-/** CONTROLLERS are every controller the change feed drives, in no particular order. */
-export const CONTROLLERS: readonly Controller[] = [garbageCollector, namespaceController, replicaSetController, schedulerController];
+/**
+ * CONTROLLERS are every controller the change feed drives, in no particular order: in-process
+ * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
+ * `orchestration` name, started or signalled per key through the durable client).
+ */
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController];
