@@ -5,8 +5,7 @@
  * and `kubectl describe rs` events; a `kill -9` of `coracle up` while 20 pods are being created,
  * then a restart, ends with exactly 20 pods. Needs dist/ (npm test builds it first).
  *
- * Until the scheduler runs in `coracle up`, the suite binds unscheduled pods itself through
- * `pods/binding`, round-robin over the nodes (BIND_IN_TEST).
+ * Pods are placed by the scheduler that `coracle up` runs.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
@@ -15,12 +14,9 @@ import { kubectl, type KubectlResult } from './support/kubectl.js';
 
 jest.setTimeout(180_000);
 
-/** BIND_IN_TEST: the suite binds pods itself (no scheduler in `coracle up` yet). */
-const BIND_IN_TEST = true;
 const NODES = ['node-1', 'node-2', 'node-3'];
 
 let cluster: Cluster;
-let binder: { stop(): Promise<void> } | undefined;
 const run = (...args: string[]): Promise<KubectlResult> => kubectl(args, { kubeconfig: cluster.kubeconfigPath });
 const json = async (...args: string[]) => {
   const r = await run(...args, '-o', 'json');
@@ -52,28 +48,6 @@ async function livePods(rs: string): Promise<PodJson[]> {
   return (list.items as PodJson[]).filter((p) => !p.metadata.deletionTimestamp && p.metadata.ownerReferences?.some((r) => r.name === rs && r.controller));
 }
 
-/** startBinder binds every unscheduled pod of `default`, round-robin over NODES, until stopped. */
-function startBinder(): { stop(): Promise<void> } {
-  let stopped = false;
-  let next = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      const res = await clusterRequest(cluster, '/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3D', { token: cluster.token }).catch(() => undefined);
-      const items: PodJson[] = res?.status === 200 ? JSON.parse(res.body).items : [];
-      for (const pod of items) {
-        if (pod.metadata.deletionTimestamp) continue;
-        const target = NODES[next++ % NODES.length];
-        await clusterRequest(cluster, `/api/v1/namespaces/default/pods/${pod.metadata.name}/binding`, {
-          method: 'POST', token: cluster.token, headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name }, target: { kind: 'Node', name: target } }),
-        }).catch(() => undefined);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return { stop: async () => { stopped = true; await loop; } };
-}
-
 const replicaSet = (name: string, replicas: number) => ({
   apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name },
   spec: {
@@ -95,10 +69,8 @@ async function agentPids(): Promise<number[]> {
 
 beforeAll(async () => {
   cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 60_000 });
-  if (BIND_IN_TEST) binder = startBinder();
 });
 afterAll(async () => {
-  await binder?.stop();
   await cluster?.destroy();
   // Agents orphaned by the kill -9 test: they were started for this suite; stop them by pid.
   if (cluster) for (const pid of await agentPids()) process.kill(pid, 'SIGTERM');
@@ -176,10 +148,8 @@ describe('ReplicaSet on coracle up --nodes 3 --runtime simulated', () => {
     expect(atKill).toBeGreaterThan(0);
     expect((await cluster.kill('SIGKILL')).signal).toBe('SIGKILL');
     console.log(`kill -9 with ${atKill} of 20 pods created`);
-    await binder?.stop();
-    await cluster.restart();
-    if (BIND_IN_TEST) binder = startBinder();
-    await until('20 running pods of burst', async () => {
+      await cluster.restart();
+      await until('20 running pods of burst', async () => {
       const live = await livePods('burst');
       return live.length === 20 && live.every((p) => p.status?.phase === 'Running');
     }, 60_000);
