@@ -1,5 +1,5 @@
 /** Jest runs the TypeScript sources as ES modules through ts-jest (see README: "Tests"). */
-const tsJest = ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }];
+const tsJest = ['ts-jest', { useESM: true, diagnostics: false }];
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
