@@ -80,6 +80,30 @@ export async function buildSampleImages(docker: Docker, only?: readonly string[]
   return built;
 }
 
+/** SampleImagesResult says which sample images an engine lacked and were built. */
+export interface SampleImagesResult {
+  built: string[];
+  /** Why nothing could be built (images stay missing), e.g. busybox-static not installed. */
+  error?: ImageBuildError;
+}
+
+/**
+ * ensureSampleImages builds the sample images the engine behind `docker` lacks (all of them when
+ * the base `coracle/busybox` is missing, since the others build FROM it) and returns what it
+ * built. A build failure is returned, not thrown: a cluster without sample images still runs.
+ */
+export async function ensureSampleImages(docker: Docker): Promise<SampleImagesResult> {
+  const present = new Set((await docker.listImages()).flatMap((i) => i.RepoTags ?? []));
+  const missing = SAMPLE_IMAGES.map((i) => i.tag).filter((t) => !present.has(t));
+  if (missing.length === 0) return { built: [] };
+  try {
+    return { built: await buildSampleImages(docker, missing.includes(SAMPLE_IMAGES[0].tag) ? undefined : missing) };
+  } catch (err) {
+    if (err instanceof ImageBuildError) return { built: [], error: err };
+    throw err;
+  }
+}
+
 /** dockerFor connects to `unix:///path` or a socket path (default: DOCKER_HOST, else /var/run/docker.sock). */
 export function dockerFor(host: string | undefined = process.env.DOCKER_HOST): Docker {
   const socketPath = host ? host.replace(/^unix:\/\//, '') : '/var/run/docker.sock';

@@ -155,7 +155,7 @@ export async function resolveNodeEngine(requested: 'moby' | 'simulated' | undefi
       const dockerd = await startPrivateDockerd(path.join(dataDir, 'dockerd'));
       return {
         runtime: 'moby', dockerHost: `unix://${dockerd.socketPath}`, stop: () => dockerd.stop(),
-        banner: `coracle: nodes run containers on a private dockerd (${dockerd.socketPath}); build the sample images with: coracle images build --docker-host unix://${dockerd.socketPath}`,
+        banner: `coracle: nodes run containers on a private dockerd (${dockerd.socketPath}); docker CLI: DOCKER_HOST=unix://${dockerd.socketPath} docker ps`,
       };
     } catch (err) {
       if (requested === 'moby') throw err;

@@ -44,6 +44,25 @@ function clientHost(bind: string): string {
 
 const urlHost = (h: string): string => (h.includes(':') ? `[${h}]` : h);
 
+/**
+ * sampleImagesLine builds the sample images (images/) the node engine lacks — a private dockerd
+ * starts empty and nothing can be pulled here — and says what it did, so that
+ * `kubectl run web --image=coracle/web:v1` works on a fresh cluster.
+ */
+async function sampleImagesLine(dockerHost: string): Promise<string> {
+  const { dockerFor, ensureSampleImages, SAMPLE_IMAGES } = await import('./images.js');
+  const started = Date.now();
+  try {
+    const { built, error } = await ensureSampleImages(dockerFor(dockerHost));
+    if (error) return `coracle: the sample images could not be built (${error.message}); pods can use only images already in the engine`;
+    const tags = SAMPLE_IMAGES.map((i) => i.tag).join(', ');
+    if (built.length === 0) return `coracle: sample images present: ${tags}`;
+    return `coracle: built the sample images ${built.join(', ')} (${((Date.now() - started) / 1000).toFixed(1)} s; nothing can be pulled here)`;
+  } catch (err) {
+    return `coracle: could not check the sample images: ${(err as Error).message}`;
+  }
+}
+
 /** up starts the cluster and resolves once it is serving; it rejects (with the reason) if it cannot start. */
 export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<LocalHost> {
   const logger = createLogger();
@@ -81,14 +100,17 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   if (options.nodes > 0) {
     engine = await resolveNodeEngine(options.runtime, data.dir);
     if (engine.banner) out(engine.banner);
+    if (engine.runtime === 'moby' && engine.dockerHost) out(await sampleImagesLine(engine.dockerHost));
     nodes = await startLocalNodes({
       server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
-      dockerHost: engine.dockerHost, useQueue: false, logsConnectionString: azurite.connectionString,
+      // Work comes from each node's queue (the change feed's podwork producer), with a periodic full resync in the agent.
+      dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
     }).catch(async (err: unknown) => {
       await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
       throw err;
     });
     out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
+    if (engine.runtime === 'moby') out('coracle: try: kubectl run web --image=coracle/web:v1 && kubectl get pods -o wide && kubectl logs web');
   }
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
   // Agents stop first (their containers keep running); a private dockerd started here stops last.

@@ -9,6 +9,10 @@
  * checkpoint only moves past changes that were acted on; a retry still pending when the process
  * stops is recovered by the resync that runs when the app starts (controllers are level-triggered).
  *
+ * Pod work for nodes: when a WorkQueue is configured (`CORACLE_QUEUE` locally,
+ * `SERVICEBUS_CONNECTION_STRING` in Azure; see functions/runtime.ts), the podwork controller puts
+ * a message naming each changed bound pod on its node's queue, where that node's agent takes it.
+ *
  * Settings: `COSMOS_CONNECTION_STRING` (the trigger's connection) and `COSMOS_DATABASE` (the
  * database holding the `objects` container).
  */
@@ -20,15 +24,27 @@ import type { Change } from '../shared/controllers/change.js';
 import { ApiClient } from '../shared/controllers/client.js';
 import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
+import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
 import { signalReconcile } from './orchestration.js';
-import { getRuntime, type Runtime } from './runtime.js';
+import { getRuntime, getWorkQueue, type Runtime, type Settings } from './runtime.js';
 
 /** CHANGEFEED_FUNCTION is the function's name (also the local host's checkpoint name). */
 export const CHANGEFEED_FUNCTION = 'changefeed';
 
 const IN_PROCESS: readonly Controller[] = CONTROLLERS.filter((c): c is Controller => !isOrchestrated(c));
 const ORCHESTRATED: readonly OrchestratedController[] = CONTROLLERS.filter(isOrchestrated);
+
+/**
+ * inProcessControllers is the registry's in-process controllers plus, when the settings name a
+ * WorkQueue, the podwork producer (it needs the composition root's queue, so it is wired here
+ * rather than in the registry). Without a queue agents watch their pods instead, and a producer
+ * would only fail every send.
+ */
+export function inProcessControllers(settings: Settings = process.env): Controller[] {
+  const hasQueue = Boolean(settings.CORACLE_QUEUE || settings.SERVICEBUS_CONNECTION_STRING);
+  return hasQueue ? [...IN_PROCESS, podWorkController(() => getWorkQueue(settings))] : [...IN_PROCESS];
+}
 
 const managers = new WeakMap<Runtime, ControllerManager>();
 let current: ControllerManager | undefined;
@@ -41,7 +57,7 @@ async function controllerManager(): Promise<ControllerManager> {
     // In-process: the API handler itself, under the controllers' own identity.
     const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
     const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-controller-manager' });
-    manager = new ControllerManager(IN_PROCESS, { client, now: () => new Date() }, {
+    manager = new ControllerManager(inProcessControllers(), { client, now: () => new Date() }, {
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);
