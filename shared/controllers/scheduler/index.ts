@@ -5,7 +5,7 @@
 import { findResourceByKind } from '../../api/resources.js';
 import type { Controller } from '../controller.js';
 import { isPendingPod, SCHEDULER_KEY, schedulerKeys } from './keys.js';
-import { reconcileScheduling } from './reconcile.js';
+import { signalSchedulingLoop } from './loop.js';
 
 const PODS = findResourceByKind('v1', 'Pod')!;
 
@@ -29,5 +29,9 @@ export function schedulerControllerWith(reconcile: Controller['reconcile']): Con
   };
 }
 
-/** schedulerController places pending pods on nodes, running the scheduling pass in-process. */
-export const schedulerController: Controller = schedulerControllerWith(reconcileScheduling);
+/**
+ * schedulerController places pending pods on nodes in-process: changes signal a background
+ * SchedulingLoop (the change feed never waits for a pass). With the durable engine, this becomes
+ * `schedulerControllerWith(<signal the scheduler:default orchestration>)`.
+ */
+export const schedulerController: Controller = schedulerControllerWith(signalSchedulingLoop);
