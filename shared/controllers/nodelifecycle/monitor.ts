@@ -1,0 +1,143 @@
+/**
+ * The node monitor: one level-triggered pass over every node (kube-controller-manager's node
+ * lifecycle controller, `monitorNodeHealth` every nodeMonitorPeriod, plus its NoExecute taint
+ * manager). Per node:
+ * 1. a node whose agent is silent past the grace period gets its conditions Unknown (a
+ *    compare-and-swap on the status, so an agent posting at that moment wins: the next pass
+ *    looks again), and its pods' Ready condition turns False (they are not known to serve);
+ * 2. its controller-owned taints follow its conditions (unreachable / not-ready, NoSchedule and
+ *    NoExecute; pressure; unschedulable when cordoned) — a node that came back loses them;
+ * 3. pods on a node with NoExecute taints are deleted once their tolerations run out. The delete
+ *    is graceful: on an unreachable node they stay Terminating until the agent returns (or the
+ *    node is deleted: pod GC), and their ReplicaSet replaces them meanwhile, elsewhere, since
+ *    the scheduler keeps pods off tainted nodes.
+ * It keeps no state between passes: everything is read back from the API.
+ */
+import { findResourceByKind } from '../../api/resources.js';
+import { isRecord, readMetadata, rfc3339Now, type KubeObject } from '../../api/objects.js';
+import type { ControllerContext } from '../controller.js';
+import type { EventRecorder } from '../events.js';
+import { ignoreNotFound, updateWithRetry } from '../update.js';
+import { forEachLimited } from '../scheduler/reconcile.js';
+import { conditionsOf, isSilent, nextTaints, readyStatus, taintsOf, unknownConditions, wantedTaints } from './health.js';
+import { planNoExecuteEvictions } from './noexecute.js';
+
+const NODES = findResourceByKind('v1', 'Node')!;
+const PODS = findResourceByKind('v1', 'Pod')!;
+const LEASES = findResourceByKind('coordination.k8s.io/v1', 'Lease')!;
+
+/** NODE_LEASE_NAMESPACE holds one Lease per node, named after it. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** DEFAULT_NODE_MONITOR_GRACE_MS is how long an agent may be silent before its node is Unknown (40 s, as upstream). */
+export const DEFAULT_NODE_MONITOR_GRACE_MS = 40_000;
+
+/** NodeMonitorSettings tune the monitor. */
+export interface NodeMonitorSettings {
+  /** How long an agent may stay silent (no Lease renewal, no status) before its node turns Unknown. */
+  gracePeriodMs: number;
+  /** Nodes handled at once (default 8). */
+  concurrency?: number;
+}
+
+/** NodeMonitorReport says what one pass did (names), for logs and tests. */
+export interface NodeMonitorReport {
+  nodes: number;
+  markedUnknown: string[];
+  taintsChanged: string[];
+  /** `<namespace>/<name>` of the pods marked for deletion by NoExecute taints. */
+  evicted: string[];
+  /** The earliest later eviction deadline (ms since the epoch), if any. */
+  nextEvictionAt?: number;
+}
+
+/** monitorNodes runs one pass over every node (see the file comment); a failure on one node does not stop the others. */
+export async function monitorNodes(ctx: ControllerContext, settings: NodeMonitorSettings, recorder?: EventRecorder): Promise<NodeMonitorReport> {
+  const [nodes, leases] = await Promise.all([ctx.client.listAll(NODES), ctx.client.listAll(LEASES, { namespace: NODE_LEASE_NAMESPACE })]);
+  const leaseOf = new Map(leases.map((l) => [String(readMetadata(l).name), l]));
+  const report: NodeMonitorReport = { nodes: nodes.length, markedUnknown: [], taintsChanged: [], evicted: [] };
+  const failures: Error[] = [];
+  await forEachLimited(nodes, settings.concurrency ?? 8, async (node) => {
+    try {
+      await monitorNode(ctx, settings, node, leaseOf.get(String(readMetadata(node).name)), report, recorder);
+    } catch (err) {
+      failures.push(err as Error);
+    }
+  });
+  if (failures.length > 0) throw new AggregateError(failures, `node monitor: ${failures.length} node(s) failed: ${failures[0]!.message}`);
+  return report;
+}
+
+async function monitorNode(
+  ctx: ControllerContext, settings: NodeMonitorSettings, listed: KubeObject, lease: KubeObject | undefined,
+  report: NodeMonitorReport, recorder?: EventRecorder,
+): Promise<void> {
+  const name = String(readMetadata(listed).name);
+  let node: KubeObject | undefined = listed;
+  const silent = isSilent(listed, lease, ctx.now(), settings.gracePeriodMs);
+  if (silent && unknownConditions(conditionsOf(listed), ctx.now())) {
+    const wasReady = readyStatus(listed) === 'True';
+    node = await updateWithRetry(ctx.client, NODES, { name }, (n) => {
+      // Re-checked on the fresh copy: the agent may just have posted.
+      const next = isSilent(n, lease, ctx.now(), settings.gracePeriodMs) ? unknownConditions(conditionsOf(n), ctx.now()) : undefined;
+      if (!next) return false;
+      (n.status as Record<string, unknown>).conditions = next;
+      return true;
+    }, 'status');
+    if (!node) return;
+    if (readyStatus(node) === 'Unknown') {
+      report.markedUnknown.push(name);
+      if (wasReady) await recorder?.normal(node, 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    }
+  }
+  node = await syncTaints(ctx, node, report, recorder);
+  if (!node) return;
+  const taints = taintsOf(node);
+  const noExecute = taints.some((t) => t.effect === 'NoExecute');
+  if (!silent && !noExecute) return;
+  const pods = await ctx.client.listAll(PODS, { fieldSelector: `spec.nodeName=${name}` });
+  if (silent) await markPodsNotReady(ctx, pods);
+  const plan = planNoExecuteEvictions(pods, taints, ctx.now());
+  if (plan.nextAt !== undefined) report.nextEvictionAt = Math.min(report.nextEvictionAt ?? Infinity, plan.nextAt);
+  for (const pod of plan.evict) {
+    const meta = readMetadata(pod);
+    await ignoreNotFound(ctx.client.delete(PODS, { namespace: meta.namespace, name: String(meta.name) }, { preconditions: { uid: meta.uid } }));
+    report.evicted.push(`${meta.namespace}/${meta.name}`);
+    await recorder?.normal(pod, 'TaintManagerEviction', `Marking for deletion Pod ${meta.namespace}/${meta.name}`);
+  }
+}
+
+/** syncTaints makes the node's controller-owned taints follow its conditions; answers the node as written (or read). */
+async function syncTaints(ctx: ControllerContext, node: KubeObject, report: NodeMonitorReport, recorder?: EventRecorder): Promise<KubeObject | undefined> {
+  if (!nextTaints(taintsOf(node), wantedTaints(node), ctx.now())) return node;
+  const name = String(readMetadata(node).name);
+  const wasTaintedUnreachable = readyStatus(node) !== 'True';
+  const written = await updateWithRetry(ctx.client, NODES, { name }, (n) => {
+    const next = nextTaints(taintsOf(n), wantedTaints(n), ctx.now());
+    if (!next) return false;
+    if (!isRecord(n.spec)) n.spec = {};
+    (n.spec as Record<string, unknown>).taints = next;
+    if (next.length === 0) delete (n.spec as Record<string, unknown>).taints;
+    return true;
+  });
+  if (written) {
+    report.taintsChanged.push(name);
+    if (wasTaintedUnreachable && readyStatus(written) === 'True') await recorder?.normal(written, 'NodeReady', `Node ${name} status is now: NodeReady`);
+  }
+  return written;
+}
+
+/** markPodsNotReady turns Ready False on the pods of a silent node (upstream's MarkPodsNotReady). */
+async function markPodsNotReady(ctx: ControllerContext, pods: readonly KubeObject[]): Promise<void> {
+  const stamp = rfc3339Now(ctx.now());
+  for (const pod of pods) {
+    if (!conditionsOf(pod).some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    const meta = readMetadata(pod);
+    await updateWithRetry(ctx.client, PODS, { namespace: meta.namespace, name: String(meta.name) }, (p) => {
+      const status = isRecord(p.status) ? p.status : (p.status = {});
+      const conditions = conditionsOf(p);
+      if (!conditions.some((c) => c.type === 'Ready' && c.status === 'True')) return false;
+      status.conditions = conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: stamp } : c));
+      return true;
+    }, 'status');
+  }
+}
