@@ -1,26 +1,33 @@
-/** The ReplicaSet controller's descriptor: ReplicaSet and Pod changes, keyed `<namespace>/<name>` (see keys.ts, reconcile.ts). */
+/**
+ * The ReplicaSet controller's descriptors: ReplicaSet and Pod changes, keyed `<namespace>/<name>`
+ * (see keys.ts, reconcile.ts). Two ways to run it, chosen by the registry entry:
+ * `replicaSetController` reconciles in-process (the ControllerManager's queue);
+ * `replicaSetOrchestration` has the change feed start or signal the durable orchestration
+ * `replicaset:<namespace>/<name>` that functions/replicaset.ts registers.
+ */
 import { readMetadata } from '../../api/objects.js';
 import { findResourceByKind } from '../../api/resources.js';
-import type { Controller } from '../controller.js';
+import type { Change } from '../change.js';
+import type { Controller, OrchestratedController } from '../controller.js';
 import { replicaSetKey, replicaSetKeys, SelectorIndex } from './keys.js';
 import { reconcileReplicaSet } from './reconcile.js';
 
 const REPLICASETS = findResourceByKind('apps/v1', 'ReplicaSet')!;
+const KINDS = ['ReplicaSet', 'Pod'] as const;
 
 /** REPLICASET_CONTROLLER is the controller's name (and its orchestration's). */
 export const REPLICASET_CONTROLLER = 'replicaset';
 
 /**
- * replicaSetControllerWith builds the descriptor around `reconcile`: the reconcile itself when
- * keys run in-process, or a function that hands the key to the controller's orchestration. Each
- * descriptor holds its own selector index (a cache filled by the changes it maps and by resync).
+ * replicaSetControllerWith builds the in-process descriptor around `reconcile`. Each descriptor
+ * holds its own selector index (a cache filled by the changes it maps and by resync).
  */
 export function replicaSetControllerWith(reconcile: Controller['reconcile']): Controller {
   const index = new SelectorIndex();
   return {
     name: REPLICASET_CONTROLLER,
-    kinds: ['ReplicaSet', 'Pod'],
-    keysFor: (change) => replicaSetKeys(change, index),
+    kinds: KINDS,
+    keysFor: (change: Change) => replicaSetKeys(change, index),
     reconcile,
     async resync(ctx) {
       const all = await ctx.client.listAll(REPLICASETS);
@@ -30,5 +37,19 @@ export function replicaSetControllerWith(reconcile: Controller['reconcile']): Co
   };
 }
 
+/**
+ * replicaSetOrchestrationWith builds the orchestrated descriptor. Its selector index is filled
+ * only by the changes it maps (an orchestrated descriptor has no resync): an orphan matching a
+ * ReplicaSet not changed since the process started is adopted at that ReplicaSet's next
+ * reconcile (any change of it, or the orchestration's periodic resync).
+ */
+export function replicaSetOrchestrationWith(orchestration: string): OrchestratedController {
+  const index = new SelectorIndex();
+  return { name: REPLICASET_CONTROLLER, kinds: KINDS, keysFor: (change: Change) => replicaSetKeys(change, index), orchestration };
+}
+
 /** replicaSetController keeps each ReplicaSet's pods at `spec.replicas`, reconciling in-process. */
 export const replicaSetController: Controller = replicaSetControllerWith(reconcileReplicaSet);
+
+/** replicaSetOrchestration is the same controller run as one durable orchestration per ReplicaSet. */
+export const replicaSetOrchestration: OrchestratedController = replicaSetOrchestrationWith(REPLICASET_CONTROLLER);
