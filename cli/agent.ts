@@ -137,6 +137,9 @@ export async function runAgent(options: AgentCliOptions): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Started by `coracle up` with an IPC channel: when that parent dies (even by kill -9) the channel
+  // closes, and the agent stops as on SIGTERM instead of living on beside the next `coracle up`'s agents.
+  if (process.send) process.once('disconnect', () => stop('SIGTERM'));
   running = await startAgent(options, (line) => process.stdout.write(`${line}\n`)).catch(fail);
   if (stopRequested) await running.stop().then(() => process.exit(0), fail);
 }

@@ -77,7 +77,8 @@ function spawnAgent(name: string, token: string, o: LocalNodesOptions): { child:
   const args = [AGENT_CLI, 'agent', '--node-name', name, '--server', o.server, '--ca-file', o.caFile, '--runtime', o.runtime,
     ...(o.dockerHost ? ['--docker-host', o.dockerHost] : []), ...(o.useQueue ? ['--queue-url', o.server] : []), ...(o.extraArgs ?? [])];
   const env = { ...process.env, CORACLE_AGENT_TOKEN: token, ...(o.logsConnectionString ? { CORACLE_LOGS: o.logsConnectionString } : {}) };
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The IPC channel is the agent's tie to this process: it closes when `coracle up` dies, and the agent stops.
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   const ready = new Promise<void>((resolve, reject) => {
     let out = '';

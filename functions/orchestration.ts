@@ -65,9 +65,14 @@ export function reconcileActivityName(name: string): string {
   return `${name}-reconcile`;
 }
 
-/** reconcileInstanceId is the singleton instance of `key` for orchestration `name`. */
+/**
+ * reconcileInstanceId is the singleton instance of `key` for orchestration `name`. A key's `/`
+ * (as in `default/web`) becomes `|`: the durable client puts the id in a URL path, and Azure
+ * forbids `/`, `\\`, `#` and `?` in instance ids. Kubernetes names never contain `|`, so two keys
+ * never share an instance.
+ */
 export function reconcileInstanceId(name: string, key: string): string {
-  return `${name}:${key}`;
+  return `${name}:${key.replaceAll('/', '|')}`;
 }
 
 function retryOptionsOf(options: ReconcileOrchestrationOptions): df.RetryOptions {
