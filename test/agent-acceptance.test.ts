@@ -1,0 +1,203 @@
+/**
+ * Issue 4's acceptance with real kubectl on `coracle up --nodes 2` and the moby runtime, the way a
+ * newcomer runs it: no DOCKER_HOST, so (as root with dockerd installed) `coracle up` starts its
+ * own private dockerd and builds the sample images into it. Agents take their work from the node
+ * queues. A pod bound to node-1 runs a real container (Running with its IP and node in
+ * `get pods -o wide`, its output in `kubectl logs`, gone from the engine after `kubectl delete`);
+ * an unbound pod is scheduled; an exiting container is restarted (RESTARTS grows); a failing
+ * liveness probe restarts its container; a missing image shows ErrImagePull/ImagePullBackOff;
+ * a container that ignores SIGTERM is stopped once the grace period is over. Skipped, saying why,
+ * when no Docker engine can run here.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import Docker from 'dockerode';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import path from 'node:path';
+import { LABELS } from '../agent/runtime/moby/containers.js';
+import { startCluster, type Cluster } from './support/cluster.js';
+import { dockerUnavailable } from './support/docker.js';
+import { kubectl, type KubectlResult } from './support/kubectl.js';
+
+jest.setTimeout(120_000);
+
+const why = dockerUnavailable();
+const suite = why ? describe.skip : describe;
+if (why) console.warn(`agent-acceptance: skipped: no Docker engine can run here (${why})`);
+
+let cluster: Cluster;
+let docker: Docker;
+const run = (...args: string[]): Promise<KubectlResult> => kubectl(args, { kubeconfig: cluster.kubeconfigPath });
+const apply = (manifest: object): Promise<KubectlResult> => kubectl(['apply', '-f', '-'], { kubeconfig: cluster.kubeconfigPath, input: JSON.stringify(manifest) });
+const json = async (...args: string[]) => {
+  const r = await run(...args, '-o', 'json');
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let failure: unknown;
+  for (;;) {
+    const value = await probe().catch((err: unknown) => void (failure = err));
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${failure ? ` (last error: ${(failure as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** podRow is the pod's line of `kubectl get pod <name>` (columns NAME READY STATUS RESTARTS AGE …), split. */
+async function podRow(name: string, ...args: string[]): Promise<string[]> {
+  const r = await run('get', 'pod', name, '--no-headers', ...args);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout.trim().split(/\s+/);
+}
+
+/** containersOf lists the engine's containers of a pod (running or not). */
+async function containersOf(pod: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [`${LABELS.podName}=${pod}`] } });
+}
+
+/** engineSocket is the engine `coracle up` chose: its private dockerd, else DOCKER_HOST or the system socket. */
+function engineSocket(): string {
+  const own = path.join(cluster.dataDir, 'dockerd', 'docker.sock');
+  if (existsSync(own)) return own;
+  return process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') ?? '/var/run/docker.sock';
+}
+
+/** agentArgs returns the command line of the agent of `node` for this cluster. */
+async function agentArgs(node: string): Promise<string[]> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (args.includes('agent') && args.includes(node) && args.includes(cluster.url)) return args;
+  }
+  throw new Error(`no agent process for ${node}`);
+}
+
+function httpText(url: string): Promise<string> {
+  return new Promise((done, fail) => {
+    get(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => done(body));
+    }).on('error', fail);
+  });
+}
+
+const pod = (name: string, spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'node-1', ...spec } });
+
+beforeAll(async () => {
+  if (why) return;
+  cluster = await startCluster({ nodes: 2, extraArgs: ['--runtime', 'moby'], timeoutMs: 110_000 });
+  docker = new Docker({ socketPath: engineSocket() });
+}, 120_000);
+
+afterAll(async () => {
+  if (why || !cluster) return;
+  await run('delete', 'pods', '--all', '--grace-period=1', '--timeout=30s').catch(() => undefined);
+  // Stops the agents, the host, Azurite and the private dockerd coracle up started.
+  await cluster.destroy();
+});
+
+suite('acceptance: coracle up --nodes 2 (moby) with kubectl', () => {
+  it('nodes take their work from the node queues', async () => {
+    for (const node of ['node-1', 'node-2']) expect(await agentArgs(node)).toContain('--queue-url');
+    const nodes = await json('get', 'nodes');
+    for (const n of nodes.items) expect(n.status.nodeInfo.containerRuntimeVersion).toMatch(/^docker:\/\//);
+  });
+
+  it('runs a pod bound to node-1: Running with IP and node in get -o wide, output in kubectl logs, stopped by kubectl delete', async () => {
+    expect((await apply(pod('web', { containers: [{ name: 'web', image: 'coracle/web:v1', ports: [{ containerPort: 8080 }] }] }))).code).toBe(0);
+    const p = await until('web Running', async () => {
+      const got = await json('get', 'pod', 'web');
+      return got.status?.phase === 'Running' && got;
+    });
+    const ip: string = p.status.podIP;
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const wide = await run('get', 'pods', '-o', 'wide');
+    expect(wide.stdout).toMatch(new RegExp(`web\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${ip.replace(/\./g, '\\.')}\\s+node-1`));
+    const running = (await containersOf('web')).filter((c) => c.State === 'running');
+    expect(running.map((c) => c.Labels[LABELS.container]).sort()).toEqual(['POD', 'web']);
+
+    // The container serves, and what it prints reaches kubectl logs.
+    expect(await httpText(`http://${ip}:8080/`)).toBe('coracle web v1\n');
+    const logs = await until('the request in kubectl logs', async () => {
+      const r = await run('logs', 'web');
+      return r.code === 0 && /response:200/.test(r.stdout) && r.stdout;
+    }, 20_000);
+    expect(logs).toContain(`[::ffff:`);
+
+    const started = Date.now();
+    expect((await run('delete', 'pod', 'web', '--timeout=60s')).code).toBe(0);
+    // coracle/web stops on SIGTERM: no waiting out the 30 s grace period.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await containersOf('web')).toHaveLength(0);
+    expect((await run('get', 'pod', 'web')).code).not.toBe(0);
+  });
+
+  it('schedules an unbound pod (kubectl run) onto a node, where it runs', async () => {
+    expect((await run('run', 'free', '--image=coracle/web:v1')).code).toBe(0);
+    const p = await until('free Running', async () => {
+      const got = await json('get', 'pod', 'free');
+      return got.status?.phase === 'Running' && got;
+    });
+    expect(['node-1', 'node-2']).toContain(p.spec.nodeName);
+    const row = await podRow('free', '-o', 'wide');
+    expect(row.slice(1, 4)).toEqual(['1/1', 'Running', '0']);
+    expect(row[6]).toBe(p.spec.nodeName);
+    expect((await containersOf('free')).filter((c) => c.State === 'running')).toHaveLength(2);
+    expect((await run('delete', 'pod', 'free', '--timeout=30s')).code).toBe(0);
+  });
+
+  it('restarts a container that exits: RESTARTS grows, CrashLoopBackOff in between', async () => {
+    expect((await apply(pod('crash', { containers: [{ name: 'crash', image: 'coracle/crash:latest' }] }))).code).toBe(0);
+    const statuses = new Set<string>();
+    // The first restart is immediate, the next after the kubelet's 10 s back-off.
+    await until('crash RESTARTS ≥ 2', async () => {
+      const row = await podRow('crash');
+      statuses.add(row[2]);
+      return Number(row[3]) >= 2;
+    }, 40_000);
+    expect(statuses).toContain('CrashLoopBackOff');
+    const r = await run('logs', 'crash', '--previous');
+    expect(r.stdout).toContain('crashing now');
+  });
+
+  it('restarts a container whose liveness probe fails', async () => {
+    expect((await apply(pod('unlive', {
+      terminationGracePeriodSeconds: 1,
+      containers: [{
+        name: 'main', image: 'coracle/busybox:latest', command: ['sh', '-c', 'touch /tmp/alive; sleep 2; rm /tmp/alive; sleep 3600'],
+        livenessProbe: { exec: { command: ['cat', '/tmp/alive'] }, periodSeconds: 1, failureThreshold: 1 },
+      }],
+    }))).code).toBe(0);
+    await until('unlive RESTARTS ≥ 1', async () => Number((await podRow('unlive'))[3]) >= 1, 30_000);
+    const status = (await json('get', 'pod', 'unlive')).status.containerStatuses[0];
+    expect(status.lastState.terminated.exitCode).toBeGreaterThan(0);
+  });
+
+  it('shows ErrImagePull / ImagePullBackOff for a missing image', async () => {
+    expect((await apply(pod('missing', { containers: [{ name: 'main', image: 'coracle/missing:v0' }] }))).code).toBe(0);
+    const row = await until('missing shows a pull error', async () => {
+      const r = await podRow('missing');
+      return /^(ErrImagePull|ImagePullBackOff)$/.test(r[2]) && r;
+    });
+    expect(row[1]).toBe('0/1');
+    expect((await json('get', 'pod', 'missing')).status.phase).toBe('Pending');
+  });
+
+  it('stops a pod whose container ignores SIGTERM once its grace period is over', async () => {
+    expect((await apply(pod('stubborn', {
+      terminationGracePeriodSeconds: 3,
+      containers: [{ name: 'deaf', image: 'coracle/busybox:latest', command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'] }],
+    }))).code).toBe(0);
+    await until('stubborn Running', async () => (await podRow('stubborn'))[2] === 'Running');
+    const started = Date.now();
+    expect((await run('delete', 'pod', 'stubborn', '--timeout=30s')).code).toBe(0);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(2_500);
+    expect(took).toBeLessThan(3_000 + 7_000);
+    expect(await containersOf('stubborn')).toHaveLength(0);
+  });
+});
