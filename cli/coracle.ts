@@ -17,6 +17,14 @@ function integer(min: number, max: number) {
   };
 }
 
+/** durationSeconds parses a Go-style duration of whole seconds or minutes (`40s`, `2m`, `1m30s`) or plain seconds. */
+function durationSeconds(value: string): number {
+  const m = /^(?:(\d+)m)?(?:(\d+)s?)?$/.exec(value);
+  const seconds = m && (m[1] !== undefined || m[2] !== undefined) ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : NaN;
+  if (!(seconds > 0)) throw new InvalidArgumentError('expected a positive duration such as 40s, 2m or 1m30s');
+  return seconds;
+}
+
 function fail(err: unknown): never {
   process.stderr.write(`coracle: ${(err as Error).message ?? String(err)}\n`);
   process.exit(1);
@@ -56,6 +64,8 @@ program
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .option('--nodes <n>', 'number of local nodes', integer(0, 10000), 0)
   .addOption(new Option('--runtime <runtime>', 'how nodes run containers').choices(['moby', 'simulated']))
+  .option('--node-monitor-grace-period <duration>', 'how long a node may stop renewing its Lease before it is NotReady (Unknown) and tainted unreachable (default 40s)', durationSeconds)
+  .option('--default-toleration-seconds <n>', 'tolerationSeconds of the not-ready/unreachable tolerations new pods get: how long they stay on such a node before eviction (default 300)', integer(0, 86400 * 365))
   .action((options: UpOptions) => runUp(options));
 
 program.command('images').description('sample images').command('build').description('build the sample images (images/) into a Docker engine').option('--docker-host <host>', 'the engine, unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)').action((options: { dockerHost?: string }) => runImagesBuild(options).catch(fail));

@@ -23,6 +23,18 @@ export interface UpOptions {
   /** How nodes run containers; absent: decided when nodes exist (Moby if an engine answers). */
   runtime?: 'moby' | 'simulated';
   host: string;
+  /** Seconds a node's agent may stay silent before its node is Unknown (CORACLE_NODE_MONITOR_GRACE_SECONDS; default 40). */
+  nodeMonitorGracePeriod?: number;
+  /** tolerationSeconds of the default not-ready/unreachable tolerations (CORACLE_DEFAULT_TOLERATION_SECONDS; default 300). */
+  defaultTolerationSeconds?: number;
+}
+
+/** lifecycleSettings are the app settings of the node lifecycle options given. */
+function lifecycleSettings(options: UpOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (options.nodeMonitorGracePeriod !== undefined) env.CORACLE_NODE_MONITOR_GRACE_SECONDS = String(options.nodeMonitorGracePeriod);
+  if (options.defaultTolerationSeconds !== undefined) env.CORACLE_DEFAULT_TOLERATION_SECONDS = String(options.defaultTolerationSeconds);
+  return env;
 }
 
 /**
@@ -79,7 +91,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     host: options.host,
     tls: data.serving,
     logger,
-    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString },
+    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, ...lifecycleSettings(options) },
     // Agents reach the embedded queue here; it is the app runtime's own queue and tokens (loaded by the time a request comes).
     mounts: [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
       queue: async () => (await import('../functions/runtime.js')).getWorkQueue(),

@@ -8,6 +8,8 @@
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
+import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
+import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
 import { getLogSink, getRuntime, type Runtime } from './runtime.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
@@ -15,6 +17,10 @@ const { HttpResponse } = azureFunctions;
 
 // In Azure, streamed responses (watch) need the worker's HTTP streaming mode.
 app.setup({ enableHttpStream: true });
+
+// DefaultTolerationSeconds for new pods (default 300), process-wide: the in-process controllers' handlers create pods too.
+const tolerationSetting = process.env.CORACLE_DEFAULT_TOLERATION_SECONDS;
+if (tolerationSetting) setDefaultTolerationSeconds(Number(tolerationSetting));
 
 const handlers = new WeakMap<Runtime, ApiHandler>();
 
@@ -24,7 +30,9 @@ async function apiHandler(): Promise<ApiHandler> {
   let handler = handlers.get(runtime);
   if (!handler) {
     const logSink = await getLogSink();
-    handler = createApiServer({ store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink });
+    handler = createApiServer({
+      store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink, admitEviction: admitEvictionByBudgets,
+    });
     handlers.set(runtime, handler);
   }
   return handler;

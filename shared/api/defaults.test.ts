@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyDefaults, imagePullPolicyFor, qosClass } from './defaults.js';
+import { applyDefaults, DEFAULT_TOLERATION_SECONDS, imagePullPolicyFor, qosClass, setDefaultTolerationSeconds } from './defaults.js';
 
 describe('defaults', () => {
   it('pick imagePullPolicy from the tag', () => {
@@ -31,5 +31,26 @@ describe('defaults', () => {
     const ns: Record<string, unknown> = { metadata: { name: 'x' } };
     applyDefaults('Namespace', ns);
     expect(ns).toEqual({ metadata: { name: 'x', labels: { 'kubernetes.io/metadata.name': 'x' } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  });
+});
+
+describe('DefaultTolerationSeconds', () => {
+  const tolerationsOf = () => {
+    const pod: Record<string, any> = { kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x:1' }], tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' }] } };
+    applyDefaults('Pod', pod);
+    return pod.spec.tolerations;
+  };
+  it('adds the unreachable toleration for the configured seconds, keeping a pod\'s own', () => {
+    try {
+      setDefaultTolerationSeconds(15);
+      expect(tolerationsOf()).toEqual([
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 15 },
+      ]);
+      expect(() => setDefaultTolerationSeconds(-1)).toThrow(RangeError);
+    } finally {
+      setDefaultTolerationSeconds(DEFAULT_TOLERATION_SECONDS);
+    }
+    expect(tolerationsOf()[1].tolerationSeconds).toBe(300);
   });
 });

@@ -53,6 +53,22 @@ export function defaultPodSpec(spec: Obj): void {
 
 const TOLERATIONS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
 
+/** DEFAULT_TOLERATION_SECONDS is how long pods tolerate a not-ready or unreachable node unless configured (300 s, as upstream). */
+export const DEFAULT_TOLERATION_SECONDS = 300;
+let defaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS;
+
+/**
+ * setDefaultTolerationSeconds sets the tolerationSeconds the DefaultTolerationSeconds defaulting
+ * gives new pods, for the whole process: like kube-apiserver's
+ * `--default-not-ready-toleration-seconds`/`--default-unreachable-toleration-seconds`, it is a
+ * setting of the server, read once by the composition root (CORACLE_DEFAULT_TOLERATION_SECONDS),
+ * and every in-process API handler must apply the same value. A non-negative integer.
+ */
+export function setDefaultTolerationSeconds(seconds: number): void {
+  if (!Number.isInteger(seconds) || seconds < 0) throw new RangeError(`default toleration seconds must be a non-negative integer, not ${seconds}`);
+  defaultTolerationSeconds = seconds;
+}
+
 function defaultPod(pod: KubeObject): void {
   const spec = obj(pod, 'spec');
   defaultPodSpec(spec);
@@ -60,11 +76,11 @@ function defaultPod(pod: KubeObject): void {
   setDefault(spec, 'serviceAccountName', 'default');
   setDefault(spec, 'priority', 0);
   setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-  // DefaultTolerationSeconds admission: tolerate not-ready/unreachable nodes for 300 s.
+  // DefaultTolerationSeconds admission: tolerate not-ready/unreachable nodes for 300 s (configurable).
   const tolerations = Array.isArray(spec.tolerations) ? (spec.tolerations as Obj[]) : [];
   for (const key of TOLERATIONS) {
     if (!tolerations.some((t) => isRecord(t) && t.key === key && (t.effect === undefined || t.effect === 'NoExecute'))) {
-      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: defaultTolerationSeconds });
     }
   }
   spec.tolerations = tolerations;

@@ -34,8 +34,10 @@ export type Authorizer = (user: UserInfo, info: RequestInfo) => ApiError | undef
 /**
  * EvictionAdmission decides whether a pod may be evicted now; it returns an ApiError (429
  * TooManyRequests when a PodDisruptionBudget forbids it) or undefined. PDB checks plug in here.
+ * It may write (charge a budget) unless `options.dryRun`; a store Conflict it throws makes the
+ * eviction start over (re-read pod, admit again).
  */
-export type EvictionAdmission = (ctx: HandlerContext, pod: Readonly<Record<string, unknown>>) => Promise<ApiError | undefined>;
+export type EvictionAdmission = (ctx: HandlerContext, pod: Readonly<Record<string, unknown>>, options?: { dryRun?: boolean }) => Promise<ApiError | undefined>;
 
 /** HandlerContext is everything one verb handler needs. */
 export interface HandlerContext {

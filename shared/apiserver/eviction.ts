@@ -1,6 +1,8 @@
 /**
- * pods/eviction: a policy/v1 Eviction deletes the pod gracefully, unless admission (a
- * PodDisruptionBudget check, a later issue, through `admitEviction`) refuses it.
+ * pods/eviction: a policy/v1 Eviction deletes the pod gracefully, unless admission (the
+ * PodDisruptionBudget check, shared/apiserver/disruption.ts, through `admitEviction`) refuses it.
+ * Admission and delete run in one conflict-retry loop: a budget charged by a concurrent eviction,
+ * or a pod changed meanwhile, makes both run again on fresh reads.
  */
 import { badRequest } from '../api/status.js';
 import { isRecord, readMetadata } from '../api/objects.js';
@@ -29,7 +31,7 @@ export async function handleEviction(ctx: HandlerContext, _peers: Peers): Promis
   };
   await retryOnConflict(ctx, async () => {
     const kv = await loadObject(ctx);
-    const refusal = ctx.admitEviction ? await ctx.admitEviction(ctx, decode(kv)) : undefined;
+    const refusal = ctx.admitEviction ? await ctx.admitEviction(ctx, decode(kv), { dryRun: opts.dryRun }) : undefined;
     if (refusal) throw refusal;
     return deleteStored(ctx, kv, opts);
   });

@@ -3,8 +3,10 @@
  * `{name, start}` descriptors). Adding a controller is adding it here.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { disruptionController } from './disruption/index.js';
 import { garbageCollector } from './garbagecollector/index.js';
 import { namespaceController } from './namespace/index.js';
+import { podGcController } from './nodelifecycle/index.js';
 import { replicaSetController } from './replicaset/index.js';
 import { schedulerController } from './scheduler/index.js';
 
@@ -13,4 +15,4 @@ import { schedulerController } from './scheduler/index.js';
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController, disruptionController, podGcController];

@@ -1,0 +1,66 @@
+/**
+ * The node monitor as a timer-triggered function: every 5 seconds (kube-controller-manager's
+ * nodeMonitorPeriod) one stateless pass of monitorNodes — silent nodes turn Unknown and get the
+ * unreachable taints, taints follow conditions, NoExecute taints evict pods once their
+ * tolerations run out, returning nodes lose their taints.
+ *
+ * Why a timer trigger rather than an eternal orchestration with timers: the monitor keeps no
+ * state between passes (everything, down to when a taint was added, is read back from the API),
+ * so the durable engine would only add history writes every few seconds for nothing to replay.
+ * The Functions host already runs a timer trigger as a singleton (one instance at a time, never
+ * overlapping itself; a pass still running when the next tick comes skips that tick), which is
+ * exactly the single-writer guarantee the monitor wants. Its event-driven twin, pod GC for
+ * deleted nodes, runs from the change feed (registry: podGcController).
+ *
+ * Settings: `CORACLE_NODE_MONITOR_GRACE_SECONDS` (default 40): how long a node's agent may be
+ * silent before the node is Unknown. The pods' default toleration of unreachable / not-ready
+ * nodes is the API server's setting (`CORACLE_DEFAULT_TOLERATION_SECONDS`, functions/apiserver.ts).
+ */
+import { app, type InvocationContext } from '@azure/functions';
+import { createApiServer } from '../shared/apiserver/index.js';
+import { ApiClient } from '../shared/controllers/client.js';
+import type { ControllerContext } from '../shared/controllers/controller.js';
+import { EventRecorder } from '../shared/controllers/events.js';
+import { DEFAULT_NODE_MONITOR_GRACE_MS, monitorNodes, NODE_LIFECYCLE_CONTROLLER } from '../shared/controllers/nodelifecycle/index.js';
+import { getRuntime, type Runtime, type Settings } from './runtime.js';
+
+/** NODE_MONITOR_SCHEDULE is the monitor's NCRONTAB schedule: every 5 seconds. */
+export const NODE_MONITOR_SCHEDULE = '*/5 * * * * *';
+
+/** nodeMonitorGraceMs reads CORACLE_NODE_MONITOR_GRACE_SECONDS (a positive number of seconds), else 40 s. */
+export function nodeMonitorGraceMs(settings: Settings = process.env): number {
+  const raw = settings.CORACLE_NODE_MONITOR_GRACE_SECONDS;
+  if (raw === undefined || raw === '') return DEFAULT_NODE_MONITOR_GRACE_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`CORACLE_NODE_MONITOR_GRACE_SECONDS="${raw}" is not a positive number of seconds`);
+  return seconds * 1000;
+}
+
+interface Monitor {
+  ctx: ControllerContext;
+  recorder: EventRecorder;
+}
+const monitors = new WeakMap<Runtime, Monitor>();
+
+async function monitor(): Promise<Monitor> {
+  const runtime = await getRuntime();
+  let m = monitors.get(runtime);
+  if (!m) {
+    const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
+    const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-node-lifecycle-controller' });
+    const ctx: ControllerContext = { client, now: () => new Date() };
+    monitors.set(runtime, (m = { ctx, recorder: new EventRecorder(client, { component: NODE_LIFECYCLE_CONTROLLER, now: ctx.now }) }));
+  }
+  return m;
+}
+
+/** runNodeMonitor is the timer's handler: one pass, logged when it changed something. */
+export async function runNodeMonitor(_timer: unknown, context: InvocationContext): Promise<void> {
+  const { ctx, recorder } = await monitor();
+  const report = await monitorNodes(ctx, { gracePeriodMs: nodeMonitorGraceMs() }, recorder);
+  if (report.markedUnknown.length + report.taintsChanged.length + report.evicted.length > 0) {
+    context.log(`node monitor: unknown [${report.markedUnknown.join(', ')}] taints changed [${report.taintsChanged.join(', ')}] evicted [${report.evicted.join(', ')}]`);
+  }
+}
+
+app.timer(NODE_LIFECYCLE_CONTROLLER, { schedule: NODE_MONITOR_SCHEDULE, handler: runNodeMonitor });
