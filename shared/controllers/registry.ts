@@ -3,6 +3,7 @@
  * `{name, start}` descriptors). Adding a controller is adding it here.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { deploymentOrchestration } from './deployment/index.js';
 import { disruptionController } from './disruption/index.js';
 import { garbageCollector } from './garbagecollector/index.js';
 import { namespaceController } from './namespace/index.js';
@@ -15,4 +16,4 @@ import { schedulerController } from './scheduler/index.js';
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController, disruptionController, podGcController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController, deploymentOrchestration, disruptionController, podGcController];
