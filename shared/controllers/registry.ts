@@ -7,7 +7,7 @@ import { deploymentOrchestration } from './deployment/index.js';
 import { disruptionController } from './disruption/index.js';
 import { garbageCollector } from './garbagecollector/index.js';
 import { namespaceController } from './namespace/index.js';
-import { podGcController } from './nodelifecycle/index.js';
+import { nodeTaintController, podGcController } from './nodelifecycle/index.js';
 import { replicaSetController } from './replicaset/index.js';
 import { schedulerController } from './scheduler/index.js';
 
@@ -16,4 +16,4 @@ import { schedulerController } from './scheduler/index.js';
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController, deploymentOrchestration, disruptionController, podGcController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController, deploymentOrchestration, disruptionController, podGcController, nodeTaintController];

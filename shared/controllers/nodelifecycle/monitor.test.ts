@@ -5,6 +5,7 @@ import type { KubeObject } from '../../api/objects.js';
 import { monitorNodes } from './monitor.js';
 import { EventRecorder } from '../events.js';
 import { reconcilePodGc, podGcController } from './podgc.js';
+import { nodeTaintController } from './taints.js';
 import { NODE_STATUS_UNKNOWN_MESSAGE, TAINT_UNREACHABLE } from './health.js';
 
 const NODES = '/api/v1/nodes';
@@ -126,5 +127,23 @@ describe('pod GC', () => {
     expect(await f.get(`${PODS}/orphan`)).toBeUndefined();
     expect(podGcController.keysFor({ key: 'k', type: 'delete', value: { kind: 'Node', metadata: { name: 'node-9' } }, revision: 1 })).toEqual(['node-9']);
     expect(podGcController.keysFor({ key: 'k', type: 'put', value: { kind: 'Node', metadata: { name: 'node-9' } }, revision: 1 })).toEqual([]);
+  });
+});
+
+describe('condition-taint controller', () => {
+  it('queues a node only when its taints disagree with its conditions, and fixes them at once', async () => {
+    await seedNode('node-1', 0);
+    await renewLease('node-1', 0);
+    const change = (value: KubeObject) => ({ key: 'k', type: 'put' as const, value, revision: 1 });
+    const node = await f.get(`${NODES}/node-1`);
+    expect(nodeTaintController.keysFor(change(node))).toEqual([]);
+    const cordoned = (await f.harness.json('PATCH', `${NODES}/node-1`, { spec: { unschedulable: true } }, { 'content-type': 'application/merge-patch+json' })).body;
+    expect(nodeTaintController.keysFor(change(cordoned))).toEqual(['node-1']);
+    expect(await nodeTaintController.resync(f.ctx)).toEqual(['node-1']);
+    await nodeTaintController.reconcile('node-1', f.ctx);
+    const tainted = await f.get(`${NODES}/node-1`);
+    expect(tainted.spec.taints).toEqual([{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }]);
+    expect(nodeTaintController.keysFor(change(tainted))).toEqual([]);
+    expect(nodeTaintController.keysFor({ ...change(tainted), type: 'delete' })).toEqual([]);
   });
 });

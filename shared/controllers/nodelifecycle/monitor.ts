@@ -106,8 +106,12 @@ async function monitorNode(
   }
 }
 
-/** syncTaints makes the node's controller-owned taints follow its conditions; answers the node as written (or read). */
-async function syncTaints(ctx: ControllerContext, node: KubeObject, report: NodeMonitorReport, recorder?: EventRecorder): Promise<KubeObject | undefined> {
+/**
+ * syncTaints makes the node's controller-owned taints follow its conditions (a read-modify-write
+ * retried on conflict); answers the node as written (or as given when nothing changed), or
+ * undefined when the node is gone. `report` (optional) collects the node's name when it wrote.
+ */
+export async function syncTaints(ctx: ControllerContext, node: KubeObject, report?: NodeMonitorReport, recorder?: EventRecorder): Promise<KubeObject | undefined> {
   if (!nextTaints(taintsOf(node), wantedTaints(node), ctx.now())) return node;
   const name = String(readMetadata(node).name);
   const wasTaintedUnreachable = readyStatus(node) !== 'True';
@@ -120,7 +124,7 @@ async function syncTaints(ctx: ControllerContext, node: KubeObject, report: Node
     return true;
   });
   if (written) {
-    report.taintsChanged.push(name);
+    report?.taintsChanged.push(name);
     if (wasTaintedUnreachable && readyStatus(written) === 'True') await recorder?.normal(written, 'NodeReady', `Node ${name} status is now: NodeReady`);
   }
   return written;
