@@ -1,9 +1,12 @@
 /**
- * The scheduler's descriptor: Pod and Node changes that may let a pending pod be placed, all on
- * the one key `scheduler:default` (see keys.ts, reconcile.ts).
+ * The scheduler's descriptors: Pod and Node changes that may let a pending pod be placed, all on
+ * the one key `default` (see keys.ts, reconcile.ts). In-process (`schedulerController`) the
+ * change feed signals a background SchedulingLoop; orchestrated (`schedulerOrchestration`) it
+ * signals the singleton durable orchestration `scheduler:default` (functions/scheduler.ts).
+ * Switching is replacing one name by the other in the registry.
  */
 import { findResourceByKind } from '../../api/resources.js';
-import type { Controller } from '../controller.js';
+import type { Controller, OrchestratedController } from '../controller.js';
 import { isPendingPod, SCHEDULER_KEY, schedulerKeys } from './keys.js';
 import { signalSchedulingLoop } from './loop.js';
 
@@ -35,3 +38,11 @@ export function schedulerControllerWith(reconcile: Controller['reconcile']): Con
  * `schedulerControllerWith(<signal the scheduler:default orchestration>)`.
  */
 export const schedulerController: Controller = schedulerControllerWith(signalSchedulingLoop);
+
+/** schedulerOrchestration is the scheduler as the singleton durable orchestration `scheduler:default`. */
+export const schedulerOrchestration: OrchestratedController = {
+  name: SCHEDULER_CONTROLLER,
+  kinds: ['Pod', 'Node'],
+  keysFor: schedulerKeys,
+  orchestration: SCHEDULER_CONTROLLER,
+};

@@ -10,8 +10,8 @@ import { isTerminated } from '../../scheduler/podinfo.js';
 /** SCHEDULER_NAME is the `spec.schedulerName` this scheduler serves (Kubernetes' default). */
 export const SCHEDULER_NAME = 'default-scheduler';
 
-/** SCHEDULER_KEY is the one reconcile key (and singleton orchestration id) of the default scheduler. */
-export const SCHEDULER_KEY = 'scheduler:default';
+/** SCHEDULER_KEY is the one reconcile key of the default scheduler (its orchestration instance is `scheduler:default`). */
+export const SCHEDULER_KEY = 'default';
 
 function specOf(obj: Readonly<KubeObject> | undefined): Record<string, unknown> {
   return obj && isRecord(obj.spec) ? obj.spec : {};
