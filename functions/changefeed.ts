@@ -8,6 +8,8 @@
  * The handler returns once every key of the batch has been reconciled once, so the trigger's
  * checkpoint only moves past changes that were acted on; a retry still pending when the process
  * stops is recovered by the resync that runs when the app starts (controllers are level-triggered).
+ * Orchestrated controllers' resync keys are signalled once, with the first batch a process handles
+ * (the durable client is an input of the invocation, so it cannot happen at app start).
  *
  * Pod work for nodes: when a WorkQueue is configured (`CORACLE_QUEUE` locally,
  * `SERVICEBUS_CONNECTION_STRING` in Azure; see functions/runtime.ts), the podwork controller puts
@@ -22,7 +24,7 @@ import { changeFromDocument } from '../adapters/store/cosmos/change.js';
 import { createApiServer } from '../shared/apiserver/index.js';
 import type { Change } from '../shared/controllers/change.js';
 import { ApiClient } from '../shared/controllers/client.js';
-import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
+import { isOrchestrated, type Controller, type ControllerContext, type OrchestratedController } from '../shared/controllers/controller.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
 import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
@@ -47,17 +49,26 @@ export function inProcessControllers(settings: Settings = process.env): Controll
 }
 
 const managers = new WeakMap<Runtime, ControllerManager>();
+const contexts = new WeakMap<Runtime, ControllerContext>();
 let current: ControllerManager | undefined;
+
+/** controllerContext is the controllers' API client on `runtime`: the API handler itself, under the controllers' own identity. */
+function controllerContext(runtime: Runtime): ControllerContext {
+  let ctx = contexts.get(runtime);
+  if (!ctx) {
+    const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
+    const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-controller-manager' });
+    contexts.set(runtime, (ctx = { client, now: () => new Date() }));
+  }
+  return ctx;
+}
 
 /** controllerManager returns the manager of the current runtime, building it (and starting a resync) on first use. */
 async function controllerManager(): Promise<ControllerManager> {
   const runtime = await getRuntime();
   let manager = managers.get(runtime);
   if (!manager) {
-    // In-process: the API handler itself, under the controllers' own identity.
-    const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
-    const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-controller-manager' });
-    manager = new ControllerManager(inProcessControllers(), { client, now: () => new Date() }, {
+    manager = new ControllerManager(inProcessControllers(), controllerContext(runtime), {
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);
@@ -68,6 +79,22 @@ async function controllerManager(): Promise<ControllerManager> {
     void manager.resync();
   }
   return manager;
+}
+
+/**
+ * orchestrationResyncSignals lists, once per runtime, every key the orchestrated controllers'
+ * resync names (undefined after the first successful call). The orchestrations are durable, so
+ * after a restart they hold every signal delivered before it; this covers what they never got (a
+ * fresh or restored durable store beside an existing cluster). A failed listing is tried again
+ * at the next batch.
+ */
+const resynced = new WeakSet<Runtime>();
+async function orchestrationResyncSignals(controllers: readonly OrchestratedController[] = ORCHESTRATED): Promise<{ runtime: Runtime; signals: OrchestrationSignal[] } | undefined> {
+  const runtime = await getRuntime();
+  if (resynced.has(runtime)) return undefined;
+  const ctx = controllerContext(runtime);
+  const lists = await Promise.all(controllers.map(async (c) => (await c.resync?.(ctx) ?? []).map((key) => ({ orchestration: c.orchestration, key }))));
+  return { runtime, signals: lists.flat() };
 }
 
 /** changesOf turns the trigger's documents into changes, skipping documents that are not changes. */
@@ -100,14 +127,20 @@ export function orchestrationSignals(changes: readonly Change[], controllers: re
  */
 export async function handleChangeFeed(documents: unknown[], context: InvocationContext): Promise<void> {
   const changes = changesOf(documents);
-  if (changes.length === 0) return;
-  const signals = orchestrationSignals(changes);
+  const resync = ORCHESTRATED.length > 0 ? await orchestrationResyncSignals() : undefined;
+  if (changes.length === 0 && !resync) return;
+  const signals = dedupeSignals([...(resync?.signals ?? []), ...orchestrationSignals(changes)]);
   const signalled = signals.length === 0 ? Promise.resolve() : (async () => {
     const client = df.getClient(context);
     // A failed signal fails the batch, so the trigger delivers it again (signals are idempotent).
     await Promise.all(signals.map((s) => signalReconcile(client, s.orchestration, s.key)));
+    if (resync) resynced.add(resync.runtime);
   })();
   await Promise.all([(await controllerManager()).handleChanges(changes), signalled]);
+}
+
+function dedupeSignals(signals: readonly OrchestrationSignal[]): OrchestrationSignal[] {
+  return [...new Map(signals.map((s) => [`${s.orchestration}\t${s.key}`, s])).values()];
 }
 
 app.cosmosDB(CHANGEFEED_FUNCTION, {

@@ -47,6 +47,12 @@ export interface OrchestratedController {
   keysFor(change: Change): string[];
   /** The orchestrator registered with registerReconcileOrchestration for this controller. */
   orchestration: string;
+  /**
+   * resync lists every key that may need work. The change feed signals them once when it starts
+   * in a process (a fresh durable store, or changes acted on by no instance, still converge);
+   * optional: without it only changes reach the orchestrations.
+   */
+  resync?(ctx: ControllerContext): Promise<string[]>;
 }
 
 /** ControllerDescriptor is one registry entry: an in-process or an orchestrated controller. */

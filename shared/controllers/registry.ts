@@ -8,12 +8,12 @@ import { disruptionController } from './disruption/index.js';
 import { garbageCollector } from './garbagecollector/index.js';
 import { namespaceController } from './namespace/index.js';
 import { nodeTaintController, podGcController } from './nodelifecycle/index.js';
-import { replicaSetController } from './replicaset/index.js';
-import { schedulerController } from './scheduler/index.js';
+import { replicaSetOrchestration } from './replicaset/index.js';
+import { schedulerOrchestration } from './scheduler/index.js';
 
 /**
  * CONTROLLERS are every controller the change feed drives, in no particular order: in-process
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetController, schedulerController, deploymentOrchestration, disruptionController, podGcController, nodeTaintController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController];

@@ -8,7 +8,7 @@
 import { readMetadata } from '../../api/objects.js';
 import { findResourceByKind } from '../../api/resources.js';
 import type { Change } from '../change.js';
-import type { Controller, OrchestratedController } from '../controller.js';
+import type { Controller, ControllerContext, OrchestratedController } from '../controller.js';
 import { replicaSetKey, replicaSetKeys, SelectorIndex } from './keys.js';
 import { reconcileReplicaSet } from './reconcile.js';
 
@@ -18,34 +18,31 @@ const KINDS = ['ReplicaSet', 'Pod'] as const;
 /** REPLICASET_CONTROLLER is the controller's name (and its orchestration's). */
 export const REPLICASET_CONTROLLER = 'replicaset';
 
+/** resyncInto lists every ReplicaSet's key, recording each selector in `index`. */
+function resyncInto(index: SelectorIndex): (ctx: ControllerContext) => Promise<string[]> {
+  return async (ctx) => {
+    const all = await ctx.client.listAll(REPLICASETS);
+    for (const rs of all) index.observe(rs);
+    return all.map((rs) => replicaSetKey(String(readMetadata(rs).namespace), String(readMetadata(rs).name)));
+  };
+}
+
 /**
  * replicaSetControllerWith builds the in-process descriptor around `reconcile`. Each descriptor
  * holds its own selector index (a cache filled by the changes it maps and by resync).
  */
 export function replicaSetControllerWith(reconcile: Controller['reconcile']): Controller {
   const index = new SelectorIndex();
-  return {
-    name: REPLICASET_CONTROLLER,
-    kinds: KINDS,
-    keysFor: (change: Change) => replicaSetKeys(change, index),
-    reconcile,
-    async resync(ctx) {
-      const all = await ctx.client.listAll(REPLICASETS);
-      for (const rs of all) index.observe(rs);
-      return all.map((rs) => replicaSetKey(String(readMetadata(rs).namespace), String(readMetadata(rs).name)));
-    },
-  };
+  return { name: REPLICASET_CONTROLLER, kinds: KINDS, keysFor: (change: Change) => replicaSetKeys(change, index), reconcile, resync: resyncInto(index) };
 }
 
 /**
- * replicaSetOrchestrationWith builds the orchestrated descriptor. Its selector index is filled
- * only by the changes it maps (an orchestrated descriptor has no resync): an orphan matching a
- * ReplicaSet not changed since the process started is adopted at that ReplicaSet's next
- * reconcile (any change of it, or the orchestration's periodic resync).
+ * replicaSetOrchestrationWith builds the orchestrated descriptor; its selector index is filled by
+ * the changes it maps and by the resync the change feed runs once when it starts.
  */
 export function replicaSetOrchestrationWith(orchestration: string): OrchestratedController {
   const index = new SelectorIndex();
-  return { name: REPLICASET_CONTROLLER, kinds: KINDS, keysFor: (change: Change) => replicaSetKeys(change, index), orchestration };
+  return { name: REPLICASET_CONTROLLER, kinds: KINDS, keysFor: (change: Change) => replicaSetKeys(change, index), orchestration, resync: resyncInto(index) };
 }
 
 /** replicaSetController keeps each ReplicaSet's pods at `spec.replicas`, reconciling in-process. */

@@ -6,7 +6,7 @@
  * Switching is replacing one name by the other in the registry.
  */
 import { findResourceByKind } from '../../api/resources.js';
-import type { Controller, OrchestratedController } from '../controller.js';
+import type { Controller, ControllerContext, OrchestratedController } from '../controller.js';
 import { isPendingPod, SCHEDULER_KEY, schedulerKeys } from './keys.js';
 import { signalSchedulingLoop } from './loop.js';
 
@@ -15,21 +15,18 @@ const PODS = findResourceByKind('v1', 'Pod')!;
 /** SCHEDULER_CONTROLLER is the controller's name (and its orchestration's). */
 export const SCHEDULER_CONTROLLER = 'scheduler';
 
+/** resyncScheduler answers the scheduler key when some pod waits for a node. */
+async function resyncScheduler(ctx: ControllerContext): Promise<string[]> {
+  const unbound = await ctx.client.listAll(PODS, { fieldSelector: 'spec.nodeName=' });
+  return unbound.some(isPendingPod) ? [SCHEDULER_KEY] : [];
+}
+
 /**
  * schedulerControllerWith builds the descriptor around `reconcile`: the scheduling pass itself
  * when it runs in-process, or a function that signals the scheduler's singleton orchestration.
  */
 export function schedulerControllerWith(reconcile: Controller['reconcile']): Controller {
-  return {
-    name: SCHEDULER_CONTROLLER,
-    kinds: ['Pod', 'Node'],
-    keysFor: schedulerKeys,
-    reconcile,
-    async resync(ctx) {
-      const unbound = await ctx.client.listAll(PODS, { fieldSelector: 'spec.nodeName=' });
-      return unbound.some(isPendingPod) ? [SCHEDULER_KEY] : [];
-    },
-  };
+  return { name: SCHEDULER_CONTROLLER, kinds: ['Pod', 'Node'], keysFor: schedulerKeys, reconcile, resync: resyncScheduler };
 }
 
 /**
@@ -45,4 +42,5 @@ export const schedulerOrchestration: OrchestratedController = {
   kinds: ['Pod', 'Node'],
   keysFor: schedulerKeys,
   orchestration: SCHEDULER_CONTROLLER,
+  resync: resyncScheduler,
 };
