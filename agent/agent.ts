@@ -109,11 +109,19 @@ export class Agent {
     }
   }
 
-  /** resync reconciles every pod of the node with the runtime once. */
+  /**
+   * resync reconciles every pod of the node with the runtime once, then reports every runtime
+   * pod's status again (the reporter skips what it already wrote): the kubelet's status manager
+   * also re-syncs statuses, so one lost anywhere on the way is written within a resync period.
+   */
   async resync(): Promise<void> {
     try {
       const { errors } = await this.reconciler.resync();
       if (errors > 0) this.log(`resync: ${errors} pod(s) failed, retried next resync`);
+      for (const pod of await this.o.runtime.listPods()) {
+        const status = await this.o.runtime.getPodStatus(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '');
+        if (status) this.status.report(pod, status);
+      }
     } catch (err) {
       this.log(`resync failed: ${(err as Error).message}`);
     }

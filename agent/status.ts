@@ -64,17 +64,29 @@ export function podKeyOf(pod: Readonly<V1Pod>): string {
 interface Pending {
   pod: Readonly<V1Pod>;
   status: V1PodStatus;
+  /** Epoch ms before which this status is not written (a retry's back-off). */
+  notBefore: number;
+  /** Failed writes of this status so far. */
+  failures: number;
 }
+
+/** STATUS_RETRY_MAX_MS caps the back-off between retries of a failed status write. */
+const STATUS_RETRY_MAX_MS = 10_000;
 
 /**
  * StatusReporter writes pod statuses. `report` may be called at any rate: per pod, the newest
- * status is written after at most `delayMs`, and writes of one pod never overlap.
+ * status is written after at most `delayMs`, and writes of one pod never overlap. A write that
+ * fails for a reason other than the pod being gone or replaced (404, 409) is retried with back-off
+ * (from `delayMs` doubling, at most 10 s) until it succeeds or a newer status replaces it: the
+ * runtime reports a status once, when it changes, so a dropped write would leave the pod's
+ * status stale until the next change.
  */
 export class StatusReporter {
   private readonly pending = new Map<string, Pending>();
   private readonly written = new Map<string, { uid: string; status: V1PodStatus }>();
   private readonly inFlight = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
   private closed = false;
 
   constructor(
@@ -88,8 +100,8 @@ export class StatusReporter {
   /** report queues `status` for `pod` (coalescing with anything not yet written). */
   report(pod: Readonly<V1Pod>, status: V1PodStatus): void {
     if (this.closed) return;
-    this.pending.set(podKeyOf(pod), { pod, status });
-    this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+    this.pending.set(podKeyOf(pod), { pod, status, notBefore: 0, failures: 0 });
+    this.schedule(Date.now() + this.delayMs);
   }
 
   /** forget drops what is known of a pod (it is gone). */
@@ -98,16 +110,29 @@ export class StatusReporter {
     this.written.delete(key);
   }
 
-  /** flush writes every pending status now (those of pods being written wait for the next flush). */
+  /** flush writes every pending status that is due now (those of pods being written wait for the next flush). */
   async flush(): Promise<void> {
     this.timer = undefined;
-    const batch = [...this.pending].filter(([key]) => !this.inFlight.has(key));
+    this.timerAt = Infinity;
+    const now = Date.now();
+    const batch = [...this.pending].filter(([key, p]) => !this.inFlight.has(key) && p.notBefore <= now);
     for (const [key] of batch) this.pending.delete(key);
     await Promise.all(batch.map(([key, p]) => this.write(key, p)));
-    if (this.pending.size > 0 && !this.closed) this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+    if (this.closed || this.pending.size === 0) return;
+    const due = Math.min(...[...this.pending.values()].map((p) => p.notBefore));
+    this.schedule(Math.max(due, Date.now() + this.delayMs));
   }
 
-  private async write(key: string, { pod, status }: Pending): Promise<void> {
+  /** schedule arranges a flush at `at` (epoch ms) unless one is due sooner. */
+  private schedule(at: number): void {
+    if (this.closed || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => void this.flush(), Math.max(0, at - Date.now()));
+  }
+
+  private async write(key: string, pending: Pending): Promise<void> {
+    const { pod, status } = pending;
     const uid = pod.metadata?.uid ?? '';
     const last = this.written.get(key);
     const full = completeStatus(pod, status, this.hostIP, this.now(), last?.uid === uid ? last.status : undefined);
@@ -119,8 +144,14 @@ export class StatusReporter {
       await this.client.patch(PODS, ref, { metadata: { uid }, status: full }, 'merge', { subresource: 'status' });
       this.written.set(key, { uid, status: full });
     } catch (err) {
-      // Gone or replaced: nothing to report. Anything else: the next status or resync retries.
-      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) this.log(`status of ${key}: ${(err as Error).message}`);
+      // Gone or replaced: nothing to report. Anything else: retried, unless a newer status came meanwhile.
+      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
+      const failures = pending.failures + 1;
+      if (failures === 1 || failures % 10 === 0) this.log(`status of ${key} (attempt ${failures}, retried): ${(err as Error).message}`);
+      if (!this.pending.has(key) && !this.closed) {
+        const notBefore = Date.now() + Math.min(STATUS_RETRY_MAX_MS, this.delayMs * 2 ** failures);
+        this.pending.set(key, { ...pending, failures, notBefore });
+      }
     } finally {
       this.inFlight.delete(key);
     }
@@ -131,5 +162,6 @@ export class StatusReporter {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerAt = Infinity;
   }
 }
