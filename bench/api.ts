@@ -6,6 +6,11 @@
  * - single-object get p99;
  * - a list of 10,000 pods (JSON);
  * - watch delivery with 100 watch streams: time from a create being issued to its ADDED event.
+ *
+ * `BENCH_API_PROFILE=<dir>` starts the server under the inspector and writes one CPU profile of it
+ * per scenario (`create`, `get`, `list`, `watch`) to that folder (see bench/inspector.ts and
+ * bench/profile-summary.ts). The profiler costs the server a little time: compare figures from
+ * runs without it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,15 +18,18 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INSPECT_FLAG, InspectorProfiler, inspectorUrl } from './inspector.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 const NS = 'bench';
 
 interface Conn { url: string; ca: string; token: string; agent: https.Agent }
 
-/** startUp runs `coracle up` and resolves once its ready line is printed. */
-async function startUp(dataDir: string) {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** startUp runs `coracle up` (under the inspector when profiling) and resolves once its ready line is printed. */
+async function startUp(dataDir: string, profileDir: string | undefined) {
+  const node = profileDir ? [INSPECT_FLAG] : [];
+  const child = spawn(process.execPath, [...node, CLI, 'up', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const inspector = profileDir ? inspectorUrl(child.stderr) : undefined;
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -33,7 +41,8 @@ async function startUp(dataDir: string) {
     });
     child.once('exit', (code) => reject(new Error(`coracle up exited (${code}): ${err}`)));
   });
-  return { child, url };
+  const profiler = inspector && profileDir ? await InspectorProfiler.connect(await inspector, profileDir) : undefined;
+  return { child, url, profiler };
 }
 
 function request(c: Conn, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
@@ -57,6 +66,9 @@ const pod = (name: string) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'bench' } },
   spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
 });
+
+/** loadAverage is the machine's load (other work skews every figure: print it beside them). */
+const loadAverage = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
@@ -135,27 +147,31 @@ async function benchWatch(c: Conn, watchers: number, rate: number, seconds: numb
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-bench-api-'));
-  const { child, url } = await startUp(dataDir);
+  const profileDir = process.env.BENCH_API_PROFILE;
+  const { child, url, profiler } = await startUp(dataDir, profileDir ? path.resolve(profileDir) : undefined);
+  const phase = <T>(name: string, work: () => Promise<T>): Promise<T> => (profiler ? profiler.profile(name, work) : work());
   const c: Conn = {
     url, ca: await readFile(path.join(dataDir, 'ca.crt'), 'utf8'),
     token: (await readFile(path.join(dataDir, 'tokens.csv'), 'utf8')).split(',')[0]!,
     agent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
   };
   try {
-    console.log(`coracle up at ${url} (SQLite store in ${dataDir}); node ${process.version}, ${os.cpus().length} CPUs\n`);
+    console.log(`coracle up at ${url} (SQLite store in ${dataDir}); node ${process.version}, ${os.cpus().length} CPUs, ${loadAverage()}\n`);
     await request(c, 'POST', '/api/v1/namespaces', { metadata: { name: NS } });
     await createAtRate(c, 'warm', 50, 2);
 
-    const m = await createAtRate(c, 'rate', 200, 15);
+    const m = await phase('create', () => createAtRate(c, 'rate', 200, 15));
     console.log(`creates: ${m.latencies.length} at ${m.rate.toFixed(1)}/s achieved, ${m.failures} failed; p50 ${ms(percentile(m.latencies, 50))}`);
     report('mutating (pod create) p99 at 200/s', percentile(m.latencies, 99), 50);
 
     const gets: number[] = [];
-    for (let i = 0; i < 2000; i++) {
-      const t0 = performance.now();
-      await request(c, 'GET', `/api/v1/namespaces/${NS}/pods/rate-${(i * 7919) % m.latencies.length}`);
-      gets.push(performance.now() - t0);
-    }
+    await phase('get', async () => {
+      for (let i = 0; i < 2000; i++) {
+        const t0 = performance.now();
+        await request(c, 'GET', `/api/v1/namespaces/${NS}/pods/rate-${(i * 7919) % m.latencies.length}`);
+        gets.push(performance.now() - t0);
+      }
+    });
     const g = sortNum(gets);
     console.log(`gets: 2000 sequential; p50 ${ms(percentile(g, 50))}`);
     report('single-object get p99', percentile(g, 99), 10);
@@ -169,20 +185,24 @@ async function main(): Promise<void> {
     await Promise.all(fill);
     const listTimes: number[] = [];
     let count = 0;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      const res = await request(c, 'GET', `/api/v1/namespaces/${NS}/pods`);
-      listTimes.push(performance.now() - t0);
-      count = JSON.parse(res.body).items.length;
-    }
+    await phase('list', async () => {
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const res = await request(c, 'GET', `/api/v1/namespaces/${NS}/pods`);
+        listTimes.push(performance.now() - t0);
+        count = JSON.parse(res.body).items.length;
+      }
+    });
     console.log(`list: ${count} pods, JSON; runs ${listTimes.map(ms).join(', ')}`);
     report(`list of ${count} pods (median of 3)`, sortNum(listTimes)[1]!, 1000);
 
-    const w = await benchWatch(c, 100, 20, 5);
+    const w = await phase('watch', () => benchWatch(c, 100, 20, 5));
     console.log(`watch: 100 streams, ${w.creates.latencies.length} creates at ${w.creates.rate.toFixed(1)}/s; ` +
       `${w.latencies.length}/${w.expected} events delivered; p50 ${ms(percentile(w.latencies, 50))}`);
     report('watch delivery p99 (100 watchers)', percentile(w.latencies, 99), 100);
+    console.log(`\n${loadAverage()} at the end`);
   } finally {
+    profiler?.close();
     c.agent.destroy();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

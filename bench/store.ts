@@ -153,9 +153,13 @@ function printTable(results: Map<string, Figures>): void {
   }
 }
 
+/** BENCH_STORE_ONLY=name[,name] runs only those backends (sqlite, cosmos (emulator), etcd). */
+const ONLY = process.env.BENCH_STORE_ONLY?.split(',').map((s) => s.trim());
+const selected = (name: string) => !ONLY || ONLY.some((o) => name.startsWith(o));
+
 async function main(): Promise<void> {
   const results = new Map<string, Figures>();
-  for (const entry of await benchStoreEntries()) {
+  for (const entry of (await benchStoreEntries()).filter((e) => selected(e.name))) {
     const { store, destroy } = await entry.open();
     try {
       results.set(entry.name, await measure(entry.name, storeTarget(store, destroy)));
@@ -163,9 +167,10 @@ async function main(): Promise<void> {
       await destroy();
     }
   }
-  const etcd = await startEtcd();
-  if (!etcd) console.log('(etcd is not installed: no baseline)');
-  else {
+  const etcd = selected('etcd') ? await startEtcd() : undefined;
+  if (!etcd) {
+    if (selected('etcd')) console.log('(etcd is not installed: no baseline)');
+  } else {
     try {
       results.set('etcd', await measure('etcd', etcd));
     } finally {
