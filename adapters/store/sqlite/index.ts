@@ -2,7 +2,7 @@
  * The SQLite adapter of the Store port (kine's model over better-sqlite3): the local host's store.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   StoreError,
   type KeyValue,
@@ -17,6 +17,7 @@ import { openDatabase, COMPACTED_REVISION_KEY, type SqliteDatabase, type SqliteD
 import { prefixRange, SqliteQueries, toKeyValue } from './queries.js';
 import { GroupCommitter, type WriteOp } from './writer.js';
 import { WatchHub } from './watch.js';
+import { WalSync } from './wal-sync.js';
 
 export type { SqliteDurability } from './schema.js';
 
@@ -34,10 +35,20 @@ export interface SqliteStoreOptions {
  * openSqliteStore opens (or creates) the store in `options.path` and returns it ready to use.
  * Throws an Error naming the path if the file is not a usable Coracle store; never starts empty
  * over a file it cannot read.
+ *
+ * Durability 'full' on a file: SQLite itself runs with `synchronous=NORMAL` and the store fsyncs
+ * the WAL off the event loop before acknowledging (wal-sync.ts) — acknowledged writes are on disk
+ * as with FULL, without stalling every request for each fsync. Reads may see a write that is
+ * committed but not yet acknowledged (it survives `kill -9`, and a power cut only if its sync
+ * completed); watches deliver only writes whose sync completed.
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  return new SqliteStore(options.path, openDatabase(options.path, options.durability), options.pollIntervalMs);
+  const onDisk = options.path !== ':memory:';
+  if (onDisk) mkdirSync(dirname(options.path), { recursive: true });
+  const syncHere = onDisk && (options.durability ?? 'full') === 'full';
+  const db = openDatabase(options.path, syncHere ? 'normal' : options.durability);
+  const walSync = syncHere ? new WalSync(`${resolve(options.path)}-wal`) : undefined;
+  return new SqliteStore(options.path, db, options.pollIntervalMs, walSync);
 }
 
 /** SqliteStore keeps the Store contract in one SQLite file; several processes may share the file. */
@@ -53,10 +64,12 @@ export class SqliteStore implements Store {
     readonly path: string,
     private readonly db: SqliteDatabase,
     pollIntervalMs = 1_000,
+    /** When given, commits are acknowledged after this WAL sync (the connection then need not sync itself). */
+    private readonly walSync?: WalSync,
   ) {
     this.queries = new SqliteQueries(db);
-    this.hub = new WatchHub(this.queries, pollIntervalMs);
-    this.writer = new GroupCommitter(this.queries, () => this.hub.tail());
+    this.hub = new WatchHub(this.queries, pollIntervalMs, () => this.writer.durableRevision());
+    this.writer = new GroupCommitter(this.queries, () => this.hub.tail(), walSync);
     // Superseded versions and tombstones at or below the revision; a key's newest live row stays.
     this.compactStatement = db.prepare(
       `DELETE FROM kv WHERE id <= @rev AND (deleted = 1 OR EXISTS
@@ -73,6 +86,11 @@ export class SqliteStore implements Store {
   }
 
   async get(key: string, options: { revision?: number } = {}): Promise<KeyValue | undefined> {
+    if (!options.revision) {
+      // Now: one statement reads one snapshot by itself (no transaction, no revision lookup).
+      const row = this.read(() => this.queries.latest(key), false);
+      return row && !row.deleted ? toKeyValue(row) : undefined;
+    }
     return this.read(() => {
       const revision = this.readRevision(options.revision);
       const row = this.queries.latest(key, revision);
@@ -98,11 +116,11 @@ export class SqliteStore implements Store {
   }
 
   async create(key: string, value: StoredValue): Promise<KeyValue> {
-    return this.write({ kind: 'create', key, value: serialize(key, value) });
+    return this.write({ kind: 'create', key, value: serialize(key, value), object: value });
   }
 
   async update(key: string, value: StoredValue, expectedModRevision: number): Promise<KeyValue> {
-    return this.write({ kind: 'update', key, value: serialize(key, value), expected: expectedModRevision });
+    return this.write({ kind: 'update', key, value: serialize(key, value), expected: expectedModRevision, object: value });
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
@@ -117,7 +135,14 @@ export class SqliteStore implements Store {
   async compact(revision: number): Promise<void> {
     this.checkOpen();
     this.writer.flush();
-    this.hub.tail(); // live watchers must hold every row before any is deleted
+    // Live watchers must hold every row before any is deleted: wait until every commit is durable
+    // (so delivered), then compact in the same turn, before another batch commits.
+    while (this.writer.hasUnsynced) {
+      await this.writer.settled();
+      this.checkOpen();
+      this.writer.flush();
+    }
+    this.hub.tail();
     this.db
       .transaction(() => {
         if (revision <= this.queries.compactedRevision()) return;
@@ -135,15 +160,20 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.writer.flush();
     this.closed = true;
+    await this.writer.settled(); // writes accepted before close are acknowledged first
     this.hub.failAll(unavailable());
     this.db.close();
+    await this.walSync?.close();
   }
 
-  /** read runs `fn` in one read transaction (one snapshot); driver failures become Unavailable. */
-  private read<T>(fn: () => T): T {
+  /**
+   * read runs `fn` in one read transaction (one snapshot), or bare when it runs a single
+   * statement (`snapshot` false); driver failures become Unavailable.
+   */
+  private read<T>(fn: () => T, snapshot = true): T {
     this.checkOpen();
     try {
-      return this.db.transaction(fn)();
+      return snapshot ? this.db.transaction(fn)() : fn();
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError('Unavailable', `SQLite read failed: ${(err as Error).message}`);

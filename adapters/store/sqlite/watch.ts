@@ -31,6 +31,8 @@ export class WatchHub {
   constructor(
     private readonly queries: SqliteQueries,
     private readonly pollIntervalMs: number,
+    /** The newest revision that may be delivered (this process's commits count once durable). */
+    private readonly deliverable: () => number = () => Number.MAX_SAFE_INTEGER,
   ) {
     this.head = queries.currentRevision();
   }
@@ -49,7 +51,7 @@ export class WatchHub {
 
   private tailOrThrow(): void {
     if (this.subscribers.size === 0) {
-      this.head = this.queries.currentRevision();
+      this.head = Math.min(this.queries.currentRevision(), this.deliverable());
       return;
     }
     for (;;) {
@@ -73,7 +75,7 @@ export class WatchHub {
         this.head = this.queries.currentRevision();
         return undefined;
       }
-      return this.queries.events(ALL_KEYS, this.head, Number.MAX_SAFE_INTEGER, PAGE);
+      return this.queries.events(ALL_KEYS, this.head, this.deliverable(), PAGE);
     })();
   }
 
