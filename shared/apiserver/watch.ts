@@ -73,11 +73,24 @@ export function translate(kind: string, filter: ObjectFilter, ev: StoreEvent): {
   return undefined;
 }
 
-function line(type: WatchEventType, object: unknown): string {
-  return `${JSON.stringify({ type, object })}\n`;
+function line(type: WatchEventType, object: unknown): Uint8Array {
+  return Buffer.from(`${JSON.stringify({ type, object })}\n`);
 }
 
-async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest, out: OutputKind, signal: AbortSignal): AsyncGenerator<string> {
+/**
+ * The JSON lines of store events already rendered as plain objects, by event type. A store hands
+ * every watcher the same event object, so a hundred watchers of one change serialize it once
+ * and share the bytes (a translated event depends only on the store event and its type).
+ */
+const sharedLines = new WeakMap<StoreEvent, Partial<Record<WatchEventType, Uint8Array>>>();
+
+function sharedLine(ev: StoreEvent, type: WatchEventType, object: KubeObject): Uint8Array {
+  let lines = sharedLines.get(ev);
+  if (!lines) sharedLines.set(ev, (lines = {}));
+  return (lines[type] ??= line(type, object));
+}
+
+async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest, out: OutputKind, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   const { resource, namespace } = ctx.info;
   const prefix = storageKey(resource, namespace);
   const apiVersion = groupVersion(resource);
@@ -109,7 +122,8 @@ async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest,
         continue;
       }
       const w = translate(resource.kind, req.filter, ev);
-      if (w) yield line(w.type, render(w.object));
+      if (!w) continue;
+      yield out === 'Object' ? sharedLine(ev, w.type, w.object) : line(w.type, render(w.object));
     }
   } catch (err) {
     if (signal.aborted) return;
@@ -127,7 +141,6 @@ export async function handleWatch(ctx: HandlerContext, peers: Peers): Promise<Re
   const onClientGone = () => abort.abort();
   ctx.request.signal?.addEventListener('abort', onClientGone);
   const lines = watchLines(ctx, peers, req, out, abort.signal);
-  const encoder = new TextEncoder();
   const finish = () => {
     clearTimeout(timer);
     ctx.request.signal?.removeEventListener('abort', onClientGone);
@@ -138,7 +151,7 @@ export async function handleWatch(ctx: HandlerContext, peers: Peers): Promise<Re
       if (next.done) {
         finish();
         controller.close();
-      } else controller.enqueue(encoder.encode(next.value));
+      } else controller.enqueue(next.value);
     },
     async cancel() {
       abort.abort();

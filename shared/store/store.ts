@@ -77,6 +77,8 @@ export interface ListResult {
  * - `delete`: the key was deleted; `kv` is the last version with `modRevision` set to the revision
  *   of the delete, `prev` the version that was deleted.
  * - `progress`: nothing matching changed up to `revision` (a bookmark).
+ * An adapter may hand the same event (and value objects) to every watcher of one change, so that
+ * a change is decoded once, not once per watcher: treat watch events as read-only.
  */
 export type WatchEvent =
   | { type: 'put'; kv: KeyValue; prev?: KeyValue }

@@ -1,7 +1,8 @@
 /**
  * Watch for the SQLite store, built like kine's: the log is polled for `id > last`.
  *
- * One WatchHub per store reads new rows ONCE and fans them out to every watcher in memory. It reads
+ * One WatchHub per store reads new rows ONCE, decodes each ONCE, and fans the events out to every
+ * watcher in memory (the values are shared between watchers: read-only). It reads
  * right after each local commit (low latency) and on a timer (another process may write the same
  * file). A new watcher first catches up from the database up to the hub's head, then takes the
  * hub's live rows; the two meet exactly at that head, so nothing is missed or repeated.
@@ -15,8 +16,8 @@ const DEFAULT_PROGRESS_MS = 10_000;
 
 interface Subscriber {
   prefix: string;
-  /** Rows after the catch-up point, not yet yielded. Decoded per watcher: values are never shared. */
-  queue: EventRow[];
+  /** Events after the catch-up point, not yet yielded; shared with the other subscribers. */
+  queue: WatchEvent[];
   failure?: StoreError;
   wake: () => void;
 }
@@ -58,8 +59,12 @@ export class WatchHub {
       const rows = this.readAfterHead();
       if (rows === undefined || rows.length === 0) return;
       this.head = rows[rows.length - 1].id;
+      // Decoded on first use, once for every subscriber (a hundred watchers used to parse each row a hundred times).
+      const events: (WatchEvent | undefined)[] = new Array(rows.length);
       for (const sub of this.subscribers) {
-        for (const row of rows) if (row.name.startsWith(sub.prefix)) sub.queue.push(row);
+        rows.forEach((row, i) => {
+          if (row.name.startsWith(sub.prefix)) sub.queue.push((events[i] ??= toWatchEvent(row)));
+        });
         sub.wake();
       }
       if (rows.length < PAGE) return;
@@ -114,8 +119,12 @@ export class WatchHub {
       }
       for (;;) {
         while (sub.queue.length > 0 && !signal?.aborted) {
-          const row = sub.queue.shift()!;
-          if (row.id > start) yield toWatchEvent(row); // `start` may lie past the head
+          const batch = sub.queue;
+          sub.queue = [];
+          for (const ev of batch) {
+            if (signal?.aborted) return;
+            if (ev.type !== 'progress' && ev.kv.modRevision > start) yield ev; // `start` may lie past the head
+          }
         }
         if (signal?.aborted) return;
         if (sub.failure) throw sub.failure;
