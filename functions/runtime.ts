@@ -65,22 +65,47 @@ export async function storeFromSettings(settings: Settings): Promise<Store> {
   throw new Error('no store configured: set CORACLE_STORE=sqlite:<path>, or COSMOS_ENDPOINT and COSMOS_KEY (or COSMOS_CONNECTION_STRING)');
 }
 
-/** The Cosmos adapter's entry point, as this root expects it (adapters/store/cosmos). */
-interface CosmosAdapterModule {
-  openCosmosStore(options: { endpoint?: string; key?: string; connectionString?: string; database?: string; cluster: string }): Promise<Store>;
+/**
+ * cosmosAccount reads the account from `COSMOS_CONNECTION_STRING` (`AccountEndpoint=…;AccountKey=…;`)
+ * or `COSMOS_ENDPOINT` + `COSMOS_KEY`.
+ */
+function cosmosAccount(settings: Settings): { endpoint: string; key: string } {
+  const parts = new Map<string, string>();
+  for (const part of (settings.COSMOS_CONNECTION_STRING ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0) parts.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  const endpoint = settings.COSMOS_ENDPOINT ?? parts.get('accountendpoint');
+  const key = settings.COSMOS_KEY ?? parts.get('accountkey');
+  if (!endpoint || !key) throw new Error('Cosmos DB needs COSMOS_CONNECTION_STRING, or COSMOS_ENDPOINT and COSMOS_KEY');
+  return { endpoint, key };
 }
 
+/**
+ * openCosmosFromSettings opens the Cosmos DB store: database `COSMOS_DATABASE` (default `coracle`),
+ * container `COSMOS_CONTAINER` (default `objects`), partition `CORACLE_CLUSTER` (default `default`).
+ * `COSMOS_ENDPOINT_DISCOVERY=false` is for single-endpoint emulators. The adapter (and the Cosmos
+ * SDK) load only here, so a local cluster never loads them.
+ */
 async function openCosmosFromSettings(settings: Settings): Promise<Store> {
-  // A computed specifier keeps this file compiling while the adapter is built elsewhere.
-  const specifier = '../adapters/store/cosmos/index.js';
-  const adapter = (await import(specifier)) as CosmosAdapterModule;
-  return adapter.openCosmosStore({
-    connectionString: settings.COSMOS_CONNECTION_STRING,
-    endpoint: settings.COSMOS_ENDPOINT,
-    key: settings.COSMOS_KEY,
-    database: settings.COSMOS_DATABASE ?? 'coracle',
-    cluster: settings.CORACLE_CLUSTER ?? 'default',
+  // One after the other: jest's ESM loader fails on two concurrent imports of one module graph.
+  const { openCosmosStore } = await import('../adapters/store/cosmos/index.js');
+  const { CosmosClient } = await import('@azure/cosmos');
+  const client = new CosmosClient({
+    ...cosmosAccount(settings),
+    connectionPolicy: { enableEndpointDiscovery: settings.COSMOS_ENDPOINT_DISCOVERY !== 'false' },
   });
+  try {
+    return await openCosmosStore({
+      client,
+      databaseId: settings.COSMOS_DATABASE ?? 'coracle',
+      containerId: settings.COSMOS_CONTAINER ?? 'objects',
+      cluster: settings.CORACLE_CLUSTER ?? 'default',
+    });
+  } catch (err) {
+    client.dispose();
+    throw err;
+  }
 }
 
 /** Splits one CSV line; double quotes group commas. */

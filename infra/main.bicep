@@ -8,7 +8,7 @@
 //
 // Deploy (from CI or a shell with the Azure CLI):
 //   az group create -n coracle-rg -l westeurope
-//   az deployment group create -g coracle-rg -f infra/main.bicep -p clusterName=prod
+//   az deployment group create -g coracle-rg -f infra/main.bicep -p clusterName=prod adminToken=$(openssl rand -hex 32)
 //   npm run build && func-less zip deploy: see README "Deploy to Azure".
 //
 // Nothing here has a fixed name or key: names derive from the resource group, and the Function App
@@ -30,6 +30,11 @@ param namePrefix string = 'coracle'
 
 @description('Most Function App instances the API server may scale out to.')
 param maximumInstanceCount int = 40
+
+@description('Bearer token of the cluster admin (put it in your kubeconfig). Generate one: openssl rand -hex 32')
+@secure()
+@minLength(32)
+param adminToken string
 
 @description('Memory of one Function App instance, in MB (512, 2048 or 4096).')
 @allowed([512, 2048, 4096])
@@ -175,8 +180,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AzureWebJobsStorage__accountName', value: storage.name }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'CORACLE_CLUSTER', value: clusterName }
-        { name: 'COSMOS_ENDPOINT', value: cosmos.properties.documentEndpoint }
-        { name: 'COSMOS_KEY', value: cosmos.listKeys().primaryMasterKey }
+        { name: 'CORACLE_ADMIN_TOKEN', value: adminToken }
+        // The store and the change-feed trigger (functions/changefeed.ts) both read the connection string.
+        { name: 'COSMOS_CONNECTION_STRING', value: cosmos.listConnectionStrings().connectionStrings[0].connectionString }
         { name: 'COSMOS_DATABASE', value: 'coracle' }
         { name: 'COSMOS_CONTAINER', value: 'objects' }
         { name: 'SERVICEBUS_CONNECTION_STRING', value: busRule.listKeys().primaryConnectionString }
