@@ -26,7 +26,7 @@ export interface AgentOptions {
   leaseIntervalMs?: number;
   /** Delay before the first renewal, to spread many nodes' renewals (hollow mode). */
   leaseOffsetMs?: number;
-  /** Pods reconciled at once (default 8). */
+  /** Pods reconciled at once (default 16: a reconcile mostly waits on the API or the engine). */
   concurrency?: number;
   /** Register the runtime's status callback (default true; hollow mode routes one shared callback). */
   subscribeStatus?: boolean;
@@ -143,7 +143,7 @@ export class Agent {
 
   private async workLoop(): Promise<void> {
     const signal = this.abort.signal;
-    const limit = this.o.concurrency ?? 8;
+    const limit = this.o.concurrency ?? 16;
     while (!signal.aborted) {
       let items: WorkItem[];
       try {

@@ -1,6 +1,7 @@
 /**
  * Ships one container instance's output to the LogSink: follows the engine's log stream (with
- * timestamps), splits it into lines per stream and appends them in batches, in order.
+ * timestamps), splits it into lines per stream and appends them in batches, in order (without
+ * waiting for one append before making the next: the sink keeps them in order).
  */
 import type Docker from 'dockerode';
 import type { LogLine, LogSink, LogStreamId } from '../../../shared/logs/logsink.js';
@@ -42,7 +43,9 @@ export async function followContainerLogs(options: LogShipperOptions): Promise<v
   signal.addEventListener('abort', onAbort, { once: true });
 
   let batch: LogLine[] = [];
-  let chain = Promise.resolve();
+  // The sink orders the calls of one stream and batches calls made close together (LogSink's
+  // contract): appends are not chained, so a slow store round trip never holds back the next batch.
+  const appending = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     clearTimeout(timer);
@@ -50,7 +53,9 @@ export async function followContainerLogs(options: LogShipperOptions): Promise<v
     if (batch.length === 0) return;
     const lines = batch;
     batch = [];
-    chain = chain.then(() => sink.append(stream, lines)).catch((err) => options.onError?.(err));
+    const append = sink.append(stream, lines).catch((err: unknown) => options.onError?.(err));
+    appending.add(append);
+    void append.finally(() => appending.delete(append));
   };
   const partial = { stdout: '', stderr: '' };
   const emit = (kind: 'stdout' | 'stderr', text: string) => {
@@ -85,5 +90,5 @@ export async function followContainerLogs(options: LogShipperOptions): Promise<v
   signal.removeEventListener('abort', onAbort);
   for (const kind of ['stdout', 'stderr'] as const) if (partial[kind]) emit(kind, '\n');
   flush();
-  await chain;
+  await Promise.all(appending);
 }

@@ -15,9 +15,27 @@ const put = (value: KubeObject, prevValue?: KubeObject): Change => ({ key: 'k', 
 const body = { namespace: 'default', name: 'web', uid: 'uid-web' };
 
 describe('podWorkMessages', () => {
-  it('sends a created or updated bound pod to its node', () => {
+  it('sends a created bound pod, or one whose spec changed, to its node', () => {
     expect(podWorkMessages(put(pod('node-a')))).toEqual([{ node: 'node-a', body }]);
-    expect(podWorkMessages(put(pod('node-a'), pod('node-a')))).toEqual([{ node: 'node-a', body }]);
+    const updated = pod('node-a');
+    (updated.spec as { containers: Array<{ image: string }> }).containers[0].image = 'busybox:2';
+    expect(podWorkMessages(put(updated, pod('node-a')))).toEqual([{ node: 'node-a', body }]);
+  });
+
+  it('sends a pod being deleted (deletionTimestamp set) to its node', () => {
+    const deleting = pod('node-a');
+    Object.assign(deleting.metadata as object, { deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 30 });
+    expect(podWorkMessages(put(deleting, pod('node-a')))).toEqual([{ node: 'node-a', body }]);
+  });
+
+  it('sends nothing for a status-only or metadata-only update (the agent\'s own writes)', () => {
+    const reported: KubeObject = { ...pod('node-a'), status: { phase: 'Running' } };
+    Object.assign(reported.metadata as object, { resourceVersion: '12', labels: { a: 'b' } });
+    expect(podWorkMessages(put(reported, pod('node-a')))).toEqual([]);
+  });
+
+  it('sends every update when the source does not know the previous value', () => {
+    expect(podWorkMessages(put({ ...pod('node-a'), status: { phase: 'Running' } }))).toEqual([{ node: 'node-a', body }]);
   });
 
   it('sends a pod to the node it was just bound to', () => {

@@ -7,7 +7,7 @@
  * Keys are `node/namespace/name/uid` (none of those contain a slash), so deduplication in the
  * reconcile queue collapses a burst of changes to one pod into one message.
  */
-import { isRecord, readMetadata, type KubeObject } from '../../api/objects.js';
+import { deepEqual, isRecord, readMetadata, type KubeObject } from '../../api/objects.js';
 import type { WorkQueue } from '../../workqueue/queue.js';
 import type { Change } from '../change.js';
 import type { Controller } from '../controller.js';
@@ -31,12 +31,30 @@ function nodeNameOf(pod: Readonly<KubeObject> | undefined): string | undefined {
 }
 
 /**
+ * agentRelevant says whether an update may change what the node agent does with the pod: its
+ * spec, its deletion, or its identity. Status and most metadata are the agent's own writes (or
+ * nobody's business on the node): without this, each status the agent writes would come back to
+ * it as work. Without `prevValue` (a source that does not know it) every update counts.
+ */
+function agentRelevant(change: Change): boolean {
+  const before = change.prevValue;
+  if (change.type === 'delete' || !before) return true;
+  const meta = readMetadata(change.value);
+  const prev = readMetadata(before);
+  const m = isRecord(change.value.metadata) ? change.value.metadata : {};
+  const p = isRecord(before.metadata) ? before.metadata : {};
+  return meta.uid !== prev.uid || m.deletionTimestamp !== p.deletionTimestamp || m.deletionGracePeriodSeconds !== p.deletionGracePeriodSeconds ||
+    !deepEqual(change.value.spec, before.spec);
+}
+
+/**
  * podWorkMessages maps one change to the messages it causes: one for the node the pod is bound
  * to, and one for the node it was bound to before if that differs (Kubernetes forbids rebinding,
- * but a message too many costs nothing). Non-pods and unbound pods cause none. Pure.
+ * but a message too many costs nothing). Non-pods, unbound pods and updates that touch only the
+ * status or other metadata cause none. Pure.
  */
 export function podWorkMessages(change: Change): PodWorkMessage[] {
-  if (change.value.kind !== 'Pod') return [];
+  if (change.value.kind !== 'Pod' || !agentRelevant(change)) return [];
   const meta = readMetadata(change.value);
   if (!meta.name || !meta.namespace || !meta.uid) return [];
   const body: PodWork = { namespace: meta.namespace, name: meta.name, uid: meta.uid };
