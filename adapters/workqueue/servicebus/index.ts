@@ -23,6 +23,9 @@
  *   the original. Copies past maxDeliveryCount are dead-lettered by the adapter itself.
  * - Settling needs the receiver that received the message, so locked messages are remembered in
  *   memory by lock token; a lock unknown here (settled, or received by another process) is LockLost.
+ * - Locks are renewed only by renewLock: receivers turn off the SDK's automatic renewal.
+ * - dead-letter: the port's reason becomes DeadLetterReason (its first line, at most 256
+ *   characters) and DeadLetterErrorDescription (all of it, at most 4,096).
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -67,7 +70,16 @@ interface Held {
   enqueuedAt: number;
 }
 
-/** toWorkQueueError classifies a Service Bus failure by its code. */
+/** httpStatusOf reads the HTTP status of an administration client failure (a RestError), if it is one. */
+function httpStatusOf(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * toWorkQueueError classifies a failure: messaging (AMQP) failures are ServiceBusErrors with a
+ * code; the administration client (ATOM over HTTPS) throws RestErrors with an HTTP status.
+ */
 function toWorkQueueError(err: unknown): WorkQueueError {
   if (err instanceof WorkQueueError) return err;
   if (isServiceBusError(err)) {
@@ -75,7 +87,20 @@ function toWorkQueueError(err: unknown): WorkQueueError {
     if (err.code === 'UnauthorizedAccess') return new WorkQueueError('Unauthorized', err.message);
     if (err.code === 'MessageSizeExceeded') return new WorkQueueError('BadRequest', err.message);
   }
+  const status = httpStatusOf(err);
+  if (status === 401) return new WorkQueueError('Unauthorized', `Service Bus administration: ${(err as Error).message}`);
+  if (status === 403) return new WorkQueueError('Forbidden', `Service Bus administration (the connection string needs Manage rights): ${(err as Error).message}`);
   return new WorkQueueError('Unavailable', `Service Bus: ${(err as Error)?.message ?? String(err)}`);
+}
+
+/** Service Bus keeps DeadLetterReason short (a classification); the whole text goes in the description. */
+const MAX_DEAD_LETTER_REASON = 256;
+const MAX_DEAD_LETTER_DESCRIPTION = 4096;
+
+/** deadLetterOptions splits the port's reason into Service Bus' reason (first line, short) and description (all of it). */
+function deadLetterOptions(reason: string): { deadLetterReason: string; deadLetterErrorDescription: string } {
+  const firstLine = reason.split('\n', 1)[0] ?? '';
+  return { deadLetterReason: firstLine.slice(0, MAX_DEAD_LETTER_REASON), deadLetterErrorDescription: reason.slice(0, MAX_DEAD_LETTER_DESCRIPTION) };
 }
 
 const isoSeconds = (ms: number) => `PT${Math.max(5, Math.min(300, Math.round(ms / 1000)))}S`;
@@ -171,7 +196,7 @@ export class ServiceBusWorkQueue implements WorkQueue {
 
   async deadLetter(queue: string, message: QueueMessage, reason: string): Promise<void> {
     const held = this.take(message);
-    await this.guard(() => held.receiver.deadLetterMessage(held.message, { deadLetterReason: reason, deadLetterErrorDescription: reason }));
+    await this.guard(() => held.receiver.deadLetterMessage(held.message, deadLetterOptions(reason)));
   }
 
   async deadLetters(queue: string): Promise<DeadLetter[]> {
@@ -183,7 +208,9 @@ export class ServiceBusWorkQueue implements WorkQueue {
         const batch = await this.guard(() => receiver.peekMessages(100));
         if (batch.length === 0) return out;
         for (const m of batch) {
-          out.push({ messageId: String(m.messageId), body: m.body as Record<string, unknown>, deliveryCount: this.deliveryCountOf(m), reason: m.deadLetterReason ?? 'unknown' });
+          // The full reason is the description (deadLetterOptions), except for delivery-count dead letters (ours or the queue's).
+          const reason = m.deadLetterReason === MAX_DELIVERY_REASON ? m.deadLetterReason : (m.deadLetterErrorDescription ?? m.deadLetterReason ?? 'unknown');
+          out.push({ messageId: String(m.messageId), body: m.body as Record<string, unknown>, deliveryCount: this.deliveryCountOf(m), reason });
         }
       }
     } finally {
@@ -264,7 +291,9 @@ export class ServiceBusWorkQueue implements WorkQueue {
         await this.admin.createQueue(name, { lockDuration: isoSeconds(this.settings.lockDurationMs), maxDeliveryCount: this.settings.maxDeliveryCount });
         this.created.add(name);
       } catch (err) {
-        if (!(isServiceBusError(err) && err.code === 'MessagingEntityAlreadyExists')) throw err;
+        // Created meanwhile by another process: the administration client answers 409
+        // (a RestError, code MessageEntityAlreadyExistsError), not a ServiceBusError.
+        if (httpStatusOf(err) !== 409) throw err;
       }
     });
   }
@@ -279,7 +308,9 @@ export class ServiceBusWorkQueue implements WorkQueue {
   }
 
   private newReceiver(name: string): ServiceBusReceiver {
-    const receiver = this.client.createReceiver(name, { receiveMode: 'peekLock' });
+    // No automatic lock renewal (the SDK's default renews for 5 minutes): the port's lock lasts the
+    // queue's lock duration unless renewLock is called, so an unsettled message comes back on time.
+    const receiver = this.client.createReceiver(name, { receiveMode: 'peekLock', maxAutoLockRenewalDurationInMs: 0 });
     this.all.add(receiver);
     return receiver;
   }
