@@ -97,6 +97,18 @@ function withoutManagedFields(obj: JsonObject): JsonObject {
   return copy;
 }
 
+/**
+ * stripManagedFields is `obj` without metadata.managedFields, copying only the top level and
+ * metadata: for trackManagedFields, which reads the rest and never writes it (no deep clone of
+ * every object on every write).
+ */
+function stripManagedFields(obj: JsonObject): JsonObject {
+  if (!isObject(obj.metadata)) return { ...obj };
+  const metadata = { ...obj.metadata };
+  delete metadata.managedFields;
+  return { ...obj, metadata };
+}
+
 function withManagedFields(obj: JsonObject, managers: Managers): JsonObject {
   const managedFields = encodeManagers(managers);
   const metadata: JsonObject = { ...metadataOf(obj) };
@@ -232,16 +244,19 @@ function managersForUpdate(previous: JsonObject | undefined, next: JsonObject): 
  * trackManagedFields records a create (`previous` undefined), update or patch by `manager`: the
  * manager gains ownership of the fields it added or changed (entry time set to `now`), every other
  * manager loses those fields and any field that was removed, and entries left empty disappear.
- * Returns a copy of `next` with `metadata.managedFields` updated. As in Kubernetes, an existing
- * object that has no managedFields at all is left untracked (returned unchanged).
+ * Returns a copy of `next` with `metadata.managedFields` updated (its top level and metadata are
+ * new objects; deeper values are shared with `next`, which is not mutated). As in Kubernetes, an
+ * existing object that has no managedFields at all is left untracked (returned unchanged).
  */
 export function trackManagedFields(previous: JsonObject | undefined, next: JsonObject, options: TrackOptions): JsonObject {
   const managers = managersForUpdate(previous, next);
-  if (previous && managers.size === 0 && !Array.isArray(metadataOf(previous).managedFields)) return structuredClone(next);
+  if (previous && managers.size === 0 && !Array.isArray(metadataOf(previous).managedFields)) {
+    return isObject(next.metadata) ? { ...next, metadata: { ...next.metadata } } : { ...next };
+  }
   const apiVersion = String(next.apiVersion ?? previous?.apiVersion ?? '');
   const meta = patchMetaFor(apiVersion, String(next.kind ?? previous?.kind ?? ''));
-  const after = withoutManagedFields(next);
-  const before = previous ? withoutManagedFields(previous) : emptyLike(after);
+  const after = stripManagedFields(next);
+  const before = previous ? stripManagedFields(previous) : emptyLike(after);
   const selfEntry: ManagerEntry = { manager: options.manager, operation: options.operation, apiVersion, set: new FieldSet(),
     ...(options.subresource ? { subresource: options.subresource } : {}) };
   const selfId = identity(selfEntry);

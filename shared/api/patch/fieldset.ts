@@ -49,16 +49,53 @@ export class FieldSet {
     return s;
   }
 
+  // The set operations walk both trees at once (they used to flatten both into sorted path lists
+  // and rebuild a tree: most of the cost of tracking managedFields on every write). Results never
+  // hold empty subtrees, as a tree built from paths does not.
+
   union(other: FieldSet): FieldSet {
-    return FieldSet.of([...this.paths(), ...other.paths()]);
+    const out = new FieldSet();
+    for (const m of this.members) out.members.add(m);
+    for (const m of other.members) out.members.add(m);
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      out.adopt(pe, o ? c.union(o) : c.copy());
+    }
+    for (const [pe, c] of other.children) if (!this.children.has(pe)) out.adopt(pe, c.copy());
+    return out;
   }
 
   difference(other: FieldSet): FieldSet {
-    return FieldSet.of(this.paths().filter((p) => !other.has(p)));
+    const out = new FieldSet();
+    for (const m of this.members) if (!other.members.has(m)) out.members.add(m);
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      out.adopt(pe, o ? c.difference(o) : c.copy());
+    }
+    return out;
   }
 
   intersection(other: FieldSet): FieldSet {
-    return FieldSet.of(this.paths().filter((p) => other.has(p)));
+    const out = new FieldSet();
+    for (const m of this.members) if (other.members.has(m)) out.members.add(m);
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      if (o) out.adopt(pe, c.intersection(o));
+    }
+    return out;
+  }
+
+  /** copy is a deep copy without empty subtrees. */
+  copy(): FieldSet {
+    const out = new FieldSet();
+    for (const m of this.members) out.members.add(m);
+    for (const [pe, c] of this.children) out.adopt(pe, c.copy());
+    return out;
+  }
+
+  /** adopt makes `child` the subtree under `pe`, unless it is empty. */
+  private adopt(pe: string, child: FieldSet): void {
+    if (!child.empty) this.children.set(pe, child);
   }
 
   /** withNamedFields adds every `f:` parent as a member too (structured-merge-diff's EnsureNamedFieldsAreMembers). */
