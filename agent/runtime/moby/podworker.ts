@@ -116,8 +116,15 @@ export class PodWorker {
     this.report(after);
   }
 
-  private async act(obs: Observation): Promise<void> {
-    if (!obs.sandbox?.running) return this.startSandbox(obs);
+  private async act(observed: Observation): Promise<void> {
+    let obs = observed;
+    if (!obs.sandbox?.running) {
+      await this.startSandbox(obs);
+      // Go on to the containers in this same sync (not after the engine's start event and another
+      // sync): a pod's start is sandbox then containers, and every engine round trip counts.
+      obs = await this.observe();
+      if (!obs.sandbox?.running) return;
+    }
     const policy = restartPolicyOf(this.pod);
     for (const spec of this.pod.spec?.initContainers ?? []) {
       const latest = obs.byName.get(spec.name)?.[0];
