@@ -3,15 +3,16 @@
  * Kubernetes' `resourceVersion`/`resourceVersionMatch` semantics
  * (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions).
  */
-import { storageKey } from '../api/resources.js';
+import { groupVersion, storageKey } from '../api/resources.js';
 import { ApiError, badRequest, tooLargeResourceVersion } from '../api/status.js';
 import { isEmptyFilter, matchesFilter, parseObjectFilter, type ObjectFilter } from '../api/selectors.js';
 import type { KubeObject } from '../api/objects.js';
-import { isStoreError } from '../store/store.js';
+import { isStoreError, type KeyValue } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { decode, parseResourceVersion } from './storage.js';
-import { jsonResponse } from './respond.js';
+import { jsonResponse, jsonTextResponse } from './respond.js';
+import { listJson } from './objectjson.js';
 import { negotiateOutput, renderList } from './output.js';
 
 /** ContinueToken is what a `continue` value carries: the list's revision and the last key returned. */
@@ -85,9 +86,15 @@ export interface ListPage {
 
 /** readList reads one page under `prefix` as the request asks; filters may leave a page short. */
 export async function readList(ctx: HandlerContext, prefix: string, req: ListRequest): Promise<ListPage> {
+  const page = await readListEntries(ctx, prefix, req);
+  return { items: page.entries.map(decode), listMeta: page.listMeta };
+}
+
+/** readListEntries is readList's page as the stored versions (not decoded unless a filter needed it). */
+async function readListEntries(ctx: HandlerContext, prefix: string, req: ListRequest): Promise<{ entries: KeyValue[]; listMeta: Record<string, unknown> }> {
   const kind = ctx.info.resource.kind;
   const filtered = !isEmptyFilter(req.filter);
-  const items: KubeObject[] = [];
+  const items: KeyValue[] = [];
   let revision = req.revision;
   let startAfter = req.startAfter;
   for (;;) {
@@ -96,21 +103,20 @@ export async function readList(ctx: HandlerContext, prefix: string, req: ListReq
     revision = page.revision;
     for (let i = 0; i < page.items.length; i++) {
       const kv = page.items[i];
-      const obj = decode(kv);
-      if (filtered && !matchesFilter(kind, req.filter, obj)) continue;
-      items.push(obj);
+      if (filtered && !matchesFilter(kind, req.filter, decode(kv))) continue;
+      items.push(kv);
       if (req.limit > 0 && items.length === req.limit) {
         const more = i < page.items.length - 1 || page.more;
         if (!more) break;
         const listMeta: Record<string, unknown> = { resourceVersion: String(revision), continue: encodeContinue({ rv: revision, start: kv.key }) };
         if (!filtered) listMeta.remainingItemCount = page.remaining;
-        return { items, listMeta };
+        return { entries: items, listMeta };
       }
     }
     if (!page.more || page.items.length === 0) break;
     startAfter = page.items[page.items.length - 1].key;
   }
-  return { items, listMeta: { resourceVersion: String(revision) } };
+  return { entries: items, listMeta: { resourceVersion: String(revision) } };
 }
 
 async function listAt(
@@ -130,6 +136,10 @@ export async function handleList(ctx: HandlerContext, peers: Peers): Promise<Res
   const { resource, namespace } = ctx.info;
   const out = negotiateOutput(ctx.request);
   const req = await parseListRequest(ctx);
-  const page = await readList(ctx, storageKey(resource, namespace), req);
-  return jsonResponse(renderList(out, peers, resource, ctx.query, page.items, page.listMeta));
+  const page = await readListEntries(ctx, storageKey(resource, namespace), req);
+  if (out === 'Object') {
+    // Plain JSON: rendered from the stored text where the store kept it (no decode, no re-encode).
+    return jsonTextResponse(listJson({ kind: resource.listKind, apiVersion: groupVersion(resource), metadata: page.listMeta }, page.entries));
+  }
+  return jsonResponse(renderList(out, peers, resource, ctx.query, page.entries.map(decode), page.listMeta));
 }

@@ -10,10 +10,15 @@ import type { RequestInfo } from './context.js';
 
 /** jsonResponse answers `body` as JSON with `status` and optional extra headers (e.g. Warning). */
 export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+  return jsonTextResponse(JSON.stringify(body), status, headers);
+}
+
+/** jsonTextResponse answers JSON text already rendered, as jsonResponse does. */
+export function jsonTextResponse(text: string, status = 200, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set('content-type', 'application/json');
   h.set('cache-control', 'no-cache, private');
-  return new Response(JSON.stringify(body), { status, headers: h });
+  return new Response(text, { status, headers: h });
 }
 
 /** successStatus is the `Status` with `status: Success` some calls answer (delete, binding, eviction). */

@@ -21,6 +21,12 @@ export interface KeyValue {
   modRevision: number;
   /** The revision at which the key was (last) created (etcd's create_revision). */
   createRevision: number;
+  /**
+   * Optional: `value`'s JSON text exactly as `JSON.stringify(value)` renders it, when the adapter
+   * holds it anyway (SQLite lists); a reader that only re-serializes values can use it and skip
+   * decoding. Adapters that set it keep it non-enumerable, so comparisons of KeyValues ignore it.
+   */
+  readonly json?: string;
 }
 
 /** StoreErrorReason classifies a failure; the API server maps each to a Kubernetes Status once. */

@@ -14,7 +14,7 @@ import {
   type WatchOptions,
 } from '../../../shared/store/store.js';
 import { openDatabase, COMPACTED_REVISION_KEY, type SqliteDatabase, type SqliteDurability } from './schema.js';
-import { prefixRange, SqliteQueries, toKeyValue } from './queries.js';
+import { prefixRange, SqliteQueries, toKeyValue, toListedKeyValue } from './queries.js';
 import { GroupCommitter, type WriteOp } from './writer.js';
 import { WatchHub } from './watch.js';
 import { WalSync } from './wal-sync.js';
@@ -107,7 +107,7 @@ export class SqliteStore implements Store {
       const rows = this.queries.liveRows(range, revision, options.startAfter ?? '', limit);
       const full = limit > 0 && rows.length === limit;
       const remaining = full ? this.queries.liveCount(range, rows[rows.length - 1].name, revision) : 0;
-      return { items: rows.map(toKeyValue), revision, more: remaining > 0, remaining };
+      return { items: rows.map(toListedKeyValue), revision, more: remaining > 0, remaining };
     });
   }
 

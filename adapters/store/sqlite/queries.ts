@@ -2,7 +2,7 @@
  * The SQL of the SQLite store: prepared statements and the decoding of rows into the Store's types.
  * Every function here is synchronous (better-sqlite3) and reads one consistent snapshot.
  */
-import { StoreError, type KeyValue, type WatchEvent } from '../../../shared/store/store.js';
+import { StoreError, type KeyValue, type StoredValue, type WatchEvent } from '../../../shared/store/store.js';
 import { COMPACTED_REVISION_KEY, type SqliteDatabase } from './schema.js';
 
 /** Row is one revision as stored. `value` is JSON text; for a tombstone, the deleted version's. */
@@ -54,6 +54,26 @@ export function toKeyValue(row: Row): KeyValue {
   };
 }
 
+/**
+ * toListedKeyValue is toKeyValue for lists: the stored text is kept as the non-enumerable `json`
+ * (see KeyValue) and `value` is parsed only when first read, so a list rendered from the text
+ * never parses.
+ */
+export function toListedKeyValue(row: Row): KeyValue {
+  let value: StoredValue | undefined;
+  const kv = { key: row.name } as KeyValue;
+  Object.defineProperty(kv, 'value', {
+    enumerable: true,
+    configurable: true,
+    get: () => (value ??= JSON.parse(row.value) as StoredValue),
+    set: (v: StoredValue) => { value = v; },
+  });
+  kv.modRevision = row.id;
+  kv.createRevision = row.create_revision;
+  Object.defineProperty(kv, 'json', { value: row.value, enumerable: false });
+  return kv;
+}
+
 /** toWatchEvent decodes a row into the change it records. */
 export function toWatchEvent(row: EventRow): WatchEvent {
   const kv = toKeyValue(row);
@@ -87,9 +107,14 @@ export class SqliteQueries {
     // The newest row of each key in the range as of a revision, then only the live ones.
     const newestPerKey = `SELECT max(id) AS id FROM kv
        WHERE name >= @lo AND name < @hi AND name > @after AND id <= @rev GROUP BY name`;
+    // The newest ids come ordered by name and drive the join (CROSS JOIN keeps that loop order), so
+    // SQLite sees the outer ORDER BY already satisfied: no temporary B-tree sorting every row of a
+    // big list (10,000 pods: about half the query's time).
     this.liveAt = db.prepare<Record<string, unknown>, Row>(
-      `SELECT kv.* FROM kv JOIN (${newestPerKey}) m ON kv.id = m.id
-       WHERE kv.deleted = 0 ORDER BY kv.name LIMIT @limit`,
+      `SELECT kv.* FROM (SELECT name, max(id) AS id FROM kv
+         WHERE name >= @lo AND name < @hi AND name > @after AND id <= @rev GROUP BY name ORDER BY name) m
+       CROSS JOIN kv ON kv.id = m.id
+       WHERE kv.deleted = 0 ORDER BY m.name LIMIT @limit`,
     );
     this.liveCountAt = db.prepare<Record<string, unknown>, { n: number }>(
       `SELECT count(*) AS n FROM kv JOIN (${newestPerKey}) m ON kv.id = m.id WHERE kv.deleted = 0`,
