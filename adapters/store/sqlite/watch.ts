@@ -12,6 +12,8 @@ import { prefixRange, toWatchEvent, type EventRow, type SqliteQueries } from './
 
 const ALL_KEYS = prefixRange('');
 const PAGE = 1_000;
+/** How many recently decoded events the hub keeps for watchers catching up over the same rows. */
+const RECENT_EVENTS = 4_096;
 const DEFAULT_PROGRESS_MS = 10_000;
 
 interface Subscriber {
@@ -28,6 +30,8 @@ export class WatchHub {
   private head: number;
   private readonly subscribers = new Set<Subscriber>();
   private poller: NodeJS.Timeout | undefined;
+  /** Recently decoded events by revision: a hundred watchers that start together catch up on the same rows once. */
+  private readonly recent = new Map<number, WatchEvent>();
 
   constructor(
     private readonly queries: SqliteQueries,
@@ -63,7 +67,7 @@ export class WatchHub {
       const events: (WatchEvent | undefined)[] = new Array(rows.length);
       for (const sub of this.subscribers) {
         rows.forEach((row, i) => {
-          if (row.name.startsWith(sub.prefix)) sub.queue.push((events[i] ??= toWatchEvent(row)));
+          if (row.name.startsWith(sub.prefix)) sub.queue.push((events[i] ??= this.decoded(row)));
         });
         sub.wake();
       }
@@ -115,7 +119,7 @@ export class WatchHub {
     try {
       for (const row of this.catchUp(prefix, start, caughtUpTo)) {
         if (signal?.aborted) return;
-        yield toWatchEvent(row);
+        yield this.decoded(row);
       }
       for (;;) {
         while (sub.queue.length > 0 && !signal?.aborted) {
@@ -142,6 +146,17 @@ export class WatchHub {
       signal?.removeEventListener('abort', onAbort);
       this.unsubscribe(sub);
     }
+  }
+
+  /** decoded is the row's event, decoded once while it is recent (shared: read-only). */
+  private decoded(row: EventRow): WatchEvent {
+    let ev = this.recent.get(row.id);
+    if (!ev) {
+      ev = toWatchEvent(row);
+      this.recent.set(row.id, ev);
+      if (this.recent.size > RECENT_EVENTS) this.recent.delete(this.recent.keys().next().value!);
+    }
+    return ev;
   }
 
   private subscribe(sub: Subscriber): number {
