@@ -76,11 +76,27 @@ function serializeCookie(c: Cookie): string {
   return parts.join('; ');
 }
 
+/** PENDING marks a body read that did not complete within the current turn of the event loop. */
+const PENDING = Symbol('pending');
+
+/** readNow reads the next chunk if the body has it at hand (within this turn), else answers PENDING with the read still running. */
+async function readNow<T>(read: Promise<T>): Promise<T | typeof PENDING> {
+  let timer: NodeJS.Immediate | undefined;
+  const later = new Promise<typeof PENDING>((resolve) => { timer = setImmediate(() => resolve(PENDING)); });
+  try {
+    return await Promise.race([read, later]);
+  } finally {
+    clearImmediate(timer);
+  }
+}
+
 /**
  * writeHttpResponse writes a handler's result: an `HttpResponse`, an `HttpResponseInit`, or
- * nothing (204). The body is piped chunk by chunk; if the client goes away first, the body
- * stream is cancelled so its producer (a watch) stops; on `shutdown` the body is cancelled too
- * and the response ends cleanly (a watcher sees the end of the stream, not a reset).
+ * nothing (204). A body that is complete at once (a JSON object, a list) goes out in one write
+ * with its Content-Length; a body still being produced (a watch) gets its headers at once and is
+ * piped chunk by chunk. If the client goes away first, the body stream is cancelled so its
+ * producer (a watch) stops; on `shutdown` the body is cancelled too and the response ends
+ * cleanly (a watcher sees the end of the stream, not a reset).
  */
 export async function writeHttpResponse(result: unknown, res: ServerResponse, shutdown?: AbortSignal): Promise<void> {
   if (result === undefined || result === null) {
@@ -94,11 +110,9 @@ export async function writeHttpResponse(result: unknown, res: ServerResponse, sh
   });
   const setCookies = [...response.headers.getSetCookie(), ...response.cookies.map(serializeCookie)];
   if (setCookies.length) headers['set-cookie'] = setCookies;
-  res.writeHead(response.status, headers);
-  res.flushHeaders();
   const body = response.body;
   if (!body) {
-    res.end();
+    res.writeHead(response.status, headers).end();
     return;
   }
   const reader = body.getReader();
@@ -107,18 +121,44 @@ export async function writeHttpResponse(result: unknown, res: ServerResponse, sh
   shutdown?.addEventListener('abort', cancel, { once: true });
   if (shutdown?.aborted) cancel();
   try {
+    // Whole at once? Then one write with a length (no chunked encoding, no separate header packet).
+    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < 2 && pending; i++) {
+      const next = await readNow(pending);
+      if (next === PENDING) break;
+      pending = undefined;
+      if (next.done) {
+        const bytes = chunks.length === 0 ? undefined : chunks[0];
+        if (headers['content-length'] === undefined && !headers['transfer-encoding']) headers['content-length'] = String(bytes?.byteLength ?? 0);
+        res.writeHead(response.status, headers).end(bytes);
+        return;
+      }
+      chunks.push(next.value);
+      if (i === 0) pending = reader.read();
+    }
+    res.writeHead(response.status, headers);
+    res.flushHeaders();
+    for (const chunk of chunks) if (!(await writeChunk(res, chunk))) return;
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (res.destroyed) break;
-      if (!res.write(value)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      const { done, value } = await (pending ?? reader.read());
+      pending = undefined;
+      if (done || res.destroyed) break;
+      if (!(await writeChunk(res, value))) break;
     }
   } finally {
     res.off('close', cancel);
     shutdown?.removeEventListener('abort', cancel);
     if (res.destroyed) cancel();
-    else res.end();
+    else if (!res.writableEnded) res.end();
   }
+}
+
+/** writeChunk writes one chunk, waiting for the socket to drain; answers false once the response is gone. */
+async function writeChunk(res: ServerResponse, chunk: Uint8Array): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+  return !res.destroyed;
 }
 
 /** serveHttpTrigger runs the matched function for one request and writes its response. */
