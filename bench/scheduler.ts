@@ -20,17 +20,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
-const NODES = 1000;
-const REPLICASETS = 100;
-const REPLICAS = 100;
+// The workload's shape; the environment may shrink it for a quick look (the targets are for the defaults).
+const envInt = (name: string, fallback: number) => Number(process.env[name] ?? '') || fallback;
+const NODES = envInt('BENCH_NODES', 1000);
+const REPLICASETS = envInt('BENCH_REPLICASETS', 100);
+const REPLICAS = envInt('BENCH_REPLICAS', 100);
 const PODS = REPLICASETS * REPLICAS;
-const DEADLINE_MS = 240_000;
+const DEADLINE_MS = envInt('BENCH_DEADLINE_S', 240) * 1000;
 
 interface Conn { url: string; ca: string; token: string; agent: https.Agent }
 
 /** startChild runs the CLI with `args` and resolves once stdout matches `ready`. */
-async function startChild(args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+async function startChild(args: string[], ready: RegExp, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
@@ -49,7 +51,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   await exited;
   clearTimeout(timer);
 }
@@ -196,7 +198,9 @@ async function run(c: Conn): Promise<void> {
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-bench-scheduler-'));
-  const up = await startChild(['up', '--port', '0', '--data-dir', dataDir], /cluster ready at (https:\/\/\S+)/);
+  const up = await startChild(['up', '--port', '0', '--data-dir', dataDir], /cluster ready at (https:\/\/\S+)/, {},
+    // BENCH_UP_NODE_ARGS: node options for `coracle up` alone, e.g. `--prof` or `--cpu-prof --cpu-prof-dir=DIR`.
+    (process.env.BENCH_UP_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const c: Conn = {
     url: up.match[1]!, ca: await readFile(path.join(dataDir, 'ca.crt'), 'utf8'),
     token: (await readFile(path.join(dataDir, 'tokens.csv'), 'utf8')).split(',')[0]!,

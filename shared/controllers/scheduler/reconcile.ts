@@ -18,6 +18,7 @@ import type { ApiClient } from '../client.js';
 import type { ControllerContext } from '../controller.js';
 import { EventRecorder } from '../events.js';
 import type { ReconcileOutcome } from '../queue.js';
+import type { ClusterSnapshot, SchedulerCache } from './cache.js';
 import { isPendingPod, SCHEDULER_NAME } from './keys.js';
 
 const PODS = findResourceByKind('v1', 'Pod')!;
@@ -114,7 +115,7 @@ async function markUnschedulable(ctx: ControllerContext, u: Unschedulable): Prom
 }
 
 /** readCluster lists pending pods, then (only if any) nodes and bound pods, one list each. */
-async function readCluster(client: ApiClient): Promise<{ pending: KubeObject[]; nodes: KubeObject[]; bound: KubeObject[] }> {
+async function readCluster(client: ApiClient): Promise<ClusterSnapshot> {
   const unbound = await client.listAll(PODS, { fieldSelector: 'spec.nodeName=', limit: LIST_PAGE });
   const pending = unbound.filter(isPendingPod);
   if (pending.length === 0) return { pending, nodes: [], bound: [] };
@@ -125,16 +126,28 @@ async function readCluster(client: ApiClient): Promise<{ pending: KubeObject[]; 
   return { pending, nodes, bound };
 }
 
-/** runSchedulingPass does one pass (see the file comment) and reports it. Throws when a write failed for another reason than a lost race (the pass is retried). */
-export async function runSchedulingPass(ctx: ControllerContext): Promise<SchedulingPass> {
-  const { pending, nodes, bound } = await readCluster(ctx.client);
+/**
+ * runSchedulingPass does one pass (see the file comment) and reports it: from `cache` when given
+ * when it catches up with the store in time (bindings are assumed at once), else from three lists. Throws when a write failed for another
+ * reason than a lost race (the pass is retried).
+ */
+export async function runSchedulingPass(ctx: ControllerContext, cache?: SchedulerCache): Promise<SchedulingPass> {
+  // A pass runs alone (singleton), so the lists see every earlier binding: assumptions only matter for the cache.
+  const { pending, nodes, bound } = (await cache?.snapshot()) ?? (await readCluster(ctx.client));
   const pass: SchedulingPass = { pending: pending.length, bound: 0, skipped: 0, unschedulable: 0 };
   if (pending.length === 0) return pass;
   const decision = scheduleBatch(pending, nodes, bound);
   pass.unschedulable = decision.unschedulable.length;
+  for (const a of decision.assignments) cache?.assume(a.pod, a.nodeName);
   await Promise.all([
     forEachLimited(decision.assignments, BIND_CONCURRENCY, async (a) => {
-      if (await bind(ctx, a)) pass.bound++;
+      let done = false;
+      try {
+        done = await bind(ctx, a);
+      } finally {
+        if (!done) cache?.forget(a.pod);
+      }
+      if (done) pass.bound++;
       else pass.skipped++;
     }),
     forEachLimited(decision.unschedulable, BIND_CONCURRENCY, (u) => markUnschedulable(ctx, u)),
@@ -143,7 +156,7 @@ export async function runSchedulingPass(ctx: ControllerContext): Promise<Schedul
 }
 
 /** reconcileScheduling is the controller's reconcile: one pass, and a retry later while pods stay unschedulable. */
-export async function reconcileScheduling(_key: string, ctx: ControllerContext): Promise<ReconcileOutcome | void> {
-  const pass = await runSchedulingPass(ctx);
+export async function reconcileScheduling(_key: string, ctx: ControllerContext, cache?: SchedulerCache): Promise<ReconcileOutcome | void> {
+  const pass = await runSchedulingPass(ctx, cache);
   if (pass.unschedulable > 0) return { requeueAfterMs: UNSCHEDULABLE_RETRY_MS };
 }
