@@ -6,11 +6,8 @@
  * the function itself is anonymous.
  */
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
-import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
-import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
-import { getLogSink, getRuntime, type Runtime } from './runtime.js';
+import { apiHandler } from './api.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
 const { HttpResponse } = azureFunctions;
@@ -21,22 +18,6 @@ app.setup({ enableHttpStream: true });
 // DefaultTolerationSeconds for new pods (default 300), process-wide: the in-process controllers' handlers create pods too.
 const tolerationSetting = process.env.CORACLE_DEFAULT_TOLERATION_SECONDS;
 if (tolerationSetting) setDefaultTolerationSeconds(Number(tolerationSetting));
-
-const handlers = new WeakMap<Runtime, ApiHandler>();
-
-/** The API handler for the current runtime (rebuilt if the runtime was closed and rebuilt). */
-async function apiHandler(): Promise<ApiHandler> {
-  const runtime = await getRuntime();
-  let handler = handlers.get(runtime);
-  if (!handler) {
-    const logSink = await getLogSink();
-    handler = createApiServer({
-      store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink, admitEviction: admitEvictionByBudgets,
-    });
-    handlers.set(runtime, handler);
-  }
-  return handler;
-}
 
 /** toFetchRequest re-wraps an Azure HttpRequest as a fetch Request, keeping its body a stream. */
 export function toFetchRequest(request: HttpRequest): Request {

@@ -21,13 +21,12 @@
 import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { changeFromDocument } from '../adapters/store/cosmos/change.js';
-import { createApiServer } from '../shared/apiserver/index.js';
 import type { Change } from '../shared/controllers/change.js';
-import { ApiClient } from '../shared/controllers/client.js';
-import { isOrchestrated, type Controller, type ControllerContext, type OrchestratedController } from '../shared/controllers/controller.js';
+import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
 import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
+import { controllerContext } from './api.js';
 import { signalReconcile } from './orchestration.js';
 import { getRuntime, getWorkQueue, type Runtime, type Settings } from './runtime.js';
 
@@ -48,27 +47,18 @@ export function inProcessControllers(settings: Settings = process.env): Controll
   return hasQueue ? [...IN_PROCESS, podWorkController(() => getWorkQueue(settings))] : [...IN_PROCESS];
 }
 
-const managers = new WeakMap<Runtime, ControllerManager>();
-const contexts = new WeakMap<Runtime, ControllerContext>();
-let current: ControllerManager | undefined;
+/** The in-process controllers' user agent (kube-controller-manager's). */
+const CONTROLLER_MANAGER = 'coracle-controller-manager';
 
-/** controllerContext is the controllers' API client on `runtime`: the API handler itself, under the controllers' own identity. */
-function controllerContext(runtime: Runtime): ControllerContext {
-  let ctx = contexts.get(runtime);
-  if (!ctx) {
-    const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
-    const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-controller-manager' });
-    contexts.set(runtime, (ctx = { client, now: () => new Date() }));
-  }
-  return ctx;
-}
+const managers = new WeakMap<Runtime, ControllerManager>();
+let current: ControllerManager | undefined;
 
 /** controllerManager returns the manager of the current runtime, building it (and starting a resync) on first use. */
 async function controllerManager(): Promise<ControllerManager> {
   const runtime = await getRuntime();
   let manager = managers.get(runtime);
   if (!manager) {
-    manager = new ControllerManager(inProcessControllers(), controllerContext(runtime), {
+    manager = new ControllerManager(inProcessControllers(), await controllerContext(CONTROLLER_MANAGER), {
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);
@@ -92,7 +82,7 @@ const resynced = new WeakSet<Runtime>();
 async function orchestrationResyncSignals(controllers: readonly OrchestratedController[] = ORCHESTRATED): Promise<{ runtime: Runtime; signals: OrchestrationSignal[] } | undefined> {
   const runtime = await getRuntime();
   if (resynced.has(runtime)) return undefined;
-  const ctx = controllerContext(runtime);
+  const ctx = await controllerContext(CONTROLLER_MANAGER);
   const lists = await Promise.all(controllers.map(async (c) => (await c.resync?.(ctx) ?? []).map((key) => ({ orchestration: c.orchestration, key }))));
   return { runtime, signals: lists.flat() };
 }

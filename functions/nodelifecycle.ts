@@ -17,11 +17,10 @@
  * nodes is the API server's setting (`CORACLE_DEFAULT_TOLERATION_SECONDS`, functions/apiserver.ts).
  */
 import { app, type InvocationContext } from '@azure/functions';
-import { createApiServer } from '../shared/apiserver/index.js';
-import { ApiClient } from '../shared/controllers/client.js';
 import type { ControllerContext } from '../shared/controllers/controller.js';
 import { EventRecorder } from '../shared/controllers/events.js';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, monitorNodes, NODE_LIFECYCLE_CONTROLLER } from '../shared/controllers/nodelifecycle/index.js';
+import { controllerContext } from './api.js';
 import { getRuntime, type Runtime, type Settings } from './runtime.js';
 
 /** NODE_MONITOR_SCHEDULE is the monitor's NCRONTAB schedule: every 5 seconds. */
@@ -46,10 +45,8 @@ async function monitor(): Promise<Monitor> {
   const runtime = await getRuntime();
   let m = monitors.get(runtime);
   if (!m) {
-    const handler = createApiServer({ store: runtime.store, tokens: runtime.tokens });
-    const client = new ApiClient(handler, { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: 'coracle-node-lifecycle-controller' });
-    const ctx: ControllerContext = { client, now: () => new Date() };
-    monitors.set(runtime, (m = { ctx, recorder: new EventRecorder(client, { component: NODE_LIFECYCLE_CONTROLLER, now: ctx.now }) }));
+    const ctx = await controllerContext('coracle-node-lifecycle-controller');
+    monitors.set(runtime, (m = { ctx, recorder: new EventRecorder(ctx.client, { component: NODE_LIFECYCLE_CONTROLLER, now: ctx.now }) }));
   }
   return m;
 }
