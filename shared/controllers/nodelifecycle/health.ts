@@ -105,14 +105,17 @@ const PRESSURE_TAINTS: ReadonlyArray<[condition: string, key: string]> = [
 /**
  * wantedTaints are the controller-owned taints `node` should carry, from its conditions and
  * `spec.unschedulable` (upstream's taintNodeByCondition and doNoExecuteTaintingPass): Ready
- * False → not-ready NoSchedule + NoExecute; Ready Unknown (or absent) → unreachable NoSchedule
- * + NoExecute; a pressure condition True → its NoSchedule taint; cordoned → unschedulable.
+ * False → not-ready NoSchedule + NoExecute; Ready Unknown → unreachable NoSchedule + NoExecute;
+ * a pressure condition True → its NoSchedule taint; cordoned → unschedulable. A node that never
+ * posted a Ready condition gets no taint yet: the monitor marks it Unknown (NodeStatusNeverUpdated)
+ * once its grace period from creation has passed, and the taint follows — as upstream, where a
+ * freshly created Node shows `Taints: <none>`.
  */
 export function wantedTaints(node: Readonly<KubeObject>): Taint[] {
   const wanted: Taint[] = [];
   const ready = readyStatus(node);
   if (ready === 'False') wanted.push({ key: TAINT_NOT_READY, effect: 'NoSchedule' }, { key: TAINT_NOT_READY, effect: 'NoExecute' });
-  else if (ready !== 'True') wanted.push({ key: TAINT_UNREACHABLE, effect: 'NoSchedule' }, { key: TAINT_UNREACHABLE, effect: 'NoExecute' });
+  else if (ready === 'Unknown') wanted.push({ key: TAINT_UNREACHABLE, effect: 'NoSchedule' }, { key: TAINT_UNREACHABLE, effect: 'NoExecute' });
   const conditions = conditionsOf(node);
   for (const [type, key] of PRESSURE_TAINTS) {
     if (conditions.some((c) => c.type === type && c.status === 'True')) wanted.push({ key, effect: 'NoSchedule' });
