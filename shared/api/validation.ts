@@ -7,6 +7,8 @@ import type { ResourceType } from './resources.js';
 import { ApiError, invalid, type StatusCause } from './status.js';
 import { deepEqual, isRecord, readMetadata, type KubeObject } from './objects.js';
 import { fromLabelSelectorObject, matchesLabels } from './selectors.js';
+import { applyDefaults } from './defaults.js';
+import { validatePodSpecLimits, validatePodSpecUpdate } from './podvalidation.js';
 
 const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
@@ -15,6 +17,9 @@ const QUALIFIED_NAME = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const LABEL_VALUE = '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?';
 const CONFIG_KEY = '[-._a-zA-Z0-9]+';
 const full = (re: string) => new RegExp(`^${re}$`);
+
+/** MAX_CONFIG_DATA_BYTES is upstream's MaxSecretSize: a ConfigMap's or Secret's data, keys included, at most 1 MiB. */
+export const MAX_CONFIG_DATA_BYTES = 1024 * 1024;
 
 /** TOTAL_ANNOTATION_SIZE_LIMIT is Kubernetes' cap on the summed size of annotation keys and values. */
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
@@ -98,7 +103,7 @@ export class Causes {
     this.list.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${fmt(value)}`, field });
   }
   tooLong(field: string, max: number): void {
-    this.list.push({ reason: 'FieldValueTooLong', message: `Too long: must have at most ${max} bytes`, field });
+    this.list.push({ reason: 'FieldValueTooLong', message: `Too long: may not be more than ${max} bytes`, field });
   }
   forbidden(field: string, detail: string): void {
     this.list.push({ reason: 'FieldValueForbidden', message: `Forbidden: ${detail}`, field });
@@ -189,11 +194,12 @@ function validatePodSpec(spec: unknown, field: string, c: Causes): void {
   if (spec.restartPolicy !== undefined && !RESTART_POLICIES.includes(String(spec.restartPolicy))) {
     c.notSupported(`${field}.restartPolicy`, spec.restartPolicy, RESTART_POLICIES);
   }
+  validatePodSpecLimits(spec, field, c);
 }
 
 function validateReplicated(obj: KubeObject, c: Causes): void {
   const spec = isRecord(obj.spec) ? obj.spec : {};
-  if (spec.replicas !== undefined && (typeof spec.replicas !== 'number' || spec.replicas < 0)) {
+  if (spec.replicas !== undefined && spec.replicas !== null && (typeof spec.replicas !== 'number' || spec.replicas < 0)) {
     c.invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0');
   }
   const selector = fromLabelSelectorObject(spec.selector);
@@ -216,6 +222,7 @@ function validateService(obj: KubeObject, c: Causes): void {
   const spec = isRecord(obj.spec) ? obj.spec : {};
   const type = spec.type ?? 'ClusterIP';
   if (!SERVICE_TYPES.includes(String(type))) c.notSupported('spec.type', type, SERVICE_TYPES);
+  validateClusterIPs(spec, c);
   const ports = Array.isArray(spec.ports) ? spec.ports : [];
   if (ports.length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None') c.required('spec.ports');
   const names = new Set<string>();
@@ -229,7 +236,54 @@ function validateService(obj: KubeObject, c: Causes): void {
   });
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** isIP tells whether `v` is an IPv4 address in dotted decimal (no leading zeros) or an IPv6 address, as Go's netip parses. */
+export function isIP(v: string): boolean {
+  if (IPV4.test(v)) return true;
+  if (!v.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(v)) return false;
+  try {
+    return new URL(`http://[${v}]/`).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** validateClusterIPs: `clusterIP` and `clusterIPs` hold IP addresses, `None` or "" (upstream's validateServiceClusterIPs wording). */
+function validateClusterIPs(spec: Record<string, unknown>, c: Causes): void {
+  const ips = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
+  if (spec.clusterIP !== undefined && spec.clusterIP !== '' && spec.clusterIP !== 'None' && (typeof spec.clusterIP !== 'string' || !isIP(spec.clusterIP))) {
+    c.invalid('spec.clusterIPs[0]', spec.clusterIP, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+  }
+  ips.forEach((ip, i) => {
+    if (ip === 'None' && i === 0) return;
+    if (typeof ip !== 'string' || !isIP(ip)) {
+      if (!(i === 0 && ip === spec.clusterIP)) c.invalid(`spec.clusterIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)');
+    }
+  });
+  if (ips.length > 0 && typeof spec.clusterIP === 'string' && spec.clusterIP !== '' && ips[0] !== spec.clusterIP) {
+    c.invalid('spec.clusterIPs[0]', ips[0], 'must be same as clusterIP');
+  }
+}
+
+/** configDataSize is the summed bytes of keys and values of data, binaryData (decoded) and stringData, as upstream counts it. */
+function configDataSize(obj: KubeObject): number {
+  let size = 0;
+  for (const field of ['data', 'binaryData', 'stringData']) {
+    const data = obj[field];
+    if (!isRecord(data)) continue;
+    const base64 = field === 'binaryData' || (field === 'data' && obj.kind === 'Secret');
+    for (const [k, v] of Object.entries(data)) {
+      size += Buffer.byteLength(k) + (typeof v !== 'string' ? 0 : base64 ? Buffer.from(v, 'base64').length : Buffer.byteLength(v));
+    }
+  }
+  return size;
+}
+
 function validateConfigData(obj: KubeObject, c: Causes): void {
+  if (configDataSize(obj) > MAX_CONFIG_DATA_BYTES) {
+    c.tooLong(obj.kind === 'Secret' ? 'data' : '[]', MAX_CONFIG_DATA_BYTES);
+  }
   for (const field of ['data', 'binaryData', 'stringData']) {
     const data = obj[field];
     if (data === undefined) continue;
@@ -265,29 +319,36 @@ const KIND_RULES: Record<string, (obj: KubeObject, c: Causes) => void> = {
   PodDisruptionBudget: validatePdb,
 };
 
-/** validateObject returns every problem of `obj` as a `resource` (empty: valid); `old` is set on update. */
-export function validateObject(resource: ResourceType, obj: KubeObject, old?: KubeObject): StatusCause[] {
+/**
+ * validateObject returns every problem of `obj` as a `resource` (empty: valid); `old` is set on
+ * update, and `subresource` names the subresource written (`binding` may set a pod's nodeName).
+ */
+export function validateObject(resource: ResourceType, obj: KubeObject, old?: KubeObject, subresource?: string): StatusCause[] {
   const c = new Causes();
   validateMetadata(resource, obj, c);
   KIND_RULES[resource.kind]?.(obj, c);
-  if (old) validateUpdate(resource, obj, old, c);
+  if (old) validateUpdate(resource, obj, old, c, subresource);
   return c.list;
 }
 
-function validateUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject, c: Causes): void {
+function validateUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject, c: Causes, subresource?: string): void {
   const spec = isRecord(obj.spec) ? obj.spec : {};
   const oldSpec = isRecord(old.spec) ? old.spec : {};
   if ((resource.kind === 'Deployment' || resource.kind === 'ReplicaSet') && !deepEqual(spec.selector, oldSpec.selector)) {
     c.invalid('spec.selector', spec.selector, 'field is immutable');
   }
-  if (resource.kind === 'Pod' && oldSpec.nodeName && spec.nodeName !== oldSpec.nodeName) {
-    c.forbidden('spec.nodeName', 'pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)');
+  if (resource.kind === 'Pod' && !deepEqual(spec, oldSpec)) {
+    // The stored pod defaulted as today (an object written before a default was added must not
+    // make every later update look like a spec change).
+    const defaulted = structuredClone(old);
+    applyDefaults('Pod', defaulted);
+    validatePodSpecUpdate(spec, isRecord(defaulted.spec) ? defaulted.spec : {}, c, subresource === 'binding');
   }
 }
 
-/** assertValid throws 422 Invalid with every cause when `obj` is not a valid `resource`. */
-export function assertValid(resource: ResourceType, obj: KubeObject, old?: KubeObject): void {
-  const causes = validateObject(resource, obj, old);
+/** assertValid throws 422 Invalid with every cause when `obj` is not a valid `resource` (`old`, `subresource`: an update's). */
+export function assertValid(resource: ResourceType, obj: KubeObject, old?: KubeObject, subresource?: string): void {
+  const causes = validateObject(resource, obj, old, subresource);
   if (causes.length > 0) throw invalidObject(resource, obj, causes);
 }
 

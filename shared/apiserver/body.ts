@@ -4,12 +4,20 @@
  * collected for `fieldValidation`.
  */
 import { parseDocument } from 'yaml';
-import { badRequest, requestEntityTooLarge, unsupportedMediaType } from '../api/status.js';
+import { ApiError, badRequest, requestEntityTooLarge, unsupportedMediaType } from '../api/status.js';
 import { isRecord } from '../api/objects.js';
 import { decodeProtobufObject, isProtobuf } from './protobuf.js';
 
 /** MAX_BODY_BYTES is Kubernetes' request body limit (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/**
+ * MAX_NESTING_DEPTH bounds how deeply a body's arrays and objects nest. Go's encoding/json (and so
+ * kube-apiserver) stops at 10,000; the recursive walks here (merge, validation, clone) would
+ * exhaust the stack well before that, and no API object comes near, so the limit is lower.
+ */
+export const MAX_NESTING_DEPTH = 1000;
+/** MAX_YAML_ALIASES bounds how many times a YAML body may expand an alias (a "billion laughs" body is refused). */
+export const MAX_YAML_ALIASES = 100;
 
 /** ParsedBody is a decoded body and the duplicate keys it held (last one wins, as Kubernetes decodes). */
 export interface ParsedBody {
@@ -70,26 +78,74 @@ export function assertSafeKeys(value: unknown, path = ''): void {
   }
 }
 
-/** parseJson decodes JSON text (400 when malformed) and lists duplicate keys. */
+/** parseJson decodes JSON text (400 when malformed or nested too deeply) and lists duplicate keys. */
 export function parseJson(text: string): ParsedBody {
+  const duplicates = findDuplicateJsonKeys(text);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
   }
-  return { value, duplicates: findDuplicateJsonKeys(text) };
+  return { value, duplicates };
+}
+
+/** tooDeep is the 400 for a body nested past MAX_NESTING_DEPTH (Go's scanner words it so). */
+function tooDeep(bracket: string): ApiError {
+  return badRequest(`couldn't get version/kind; json parse error: invalid character '${bracket}' exceeded max depth`);
+}
+
+/** assertDepth refuses a decoded value nested past MAX_NESTING_DEPTH (iteratively: no recursion to overflow). */
+export function assertDepth(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_NESTING_DEPTH) throw tooDeep(Array.isArray(v) ? '[' : '{');
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
 }
 
 /** parseYaml decodes one YAML document (400 when malformed) and lists duplicate keys. */
 export function parseYaml(text: string): ParsedBody {
+  assertYamlDepth(text);
   const doc = parseDocument(text, { uniqueKeys: true, merge: false });
   const duplicates: string[] = [];
   for (const e of doc.errors) {
     if (e.code !== 'DUPLICATE_KEY') throw badRequest(`error converting YAML to JSON: yaml: ${e.message.split('\n')[0]}`);
     duplicates.push(e.message.split('\n')[0]);
   }
-  return { value: doc.toJS({ maxAliasCount: 100 }) ?? {}, duplicates };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    // The yaml library throws a ReferenceError past maxAliasCount (and for an alias to nothing).
+    if (/alias/i.test((err as Error).message)) throw badRequest('error converting YAML to JSON: yaml: document contains excessive aliasing');
+    throw badRequest(`error converting YAML to JSON: yaml: ${(err as Error).message.split('\n')[0]}`);
+  }
+  assertDepth(value);
+  return { value: value ?? {}, duplicates };
+}
+
+/**
+ * assertYamlDepth refuses flow collections (`[[[...`, `{a: {a: ...`) nested past
+ * MAX_NESTING_DEPTH before the parser, which recurses per level, sees them. Block nesting costs a
+ * line per level, so MAX_BODY_BYTES bounds it; the decoded value is checked again (assertDepth).
+ */
+function assertYamlDepth(text: string): void {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === quote) quote = '';
+      else if (ch === '\\' && quote === '"') i++;
+    } else if (ch === '"' || (ch === "'" && depth > 0)) quote = ch;
+    else if (ch === '[' || ch === '{') {
+      if (++depth > MAX_NESTING_DEPTH) throw tooDeep(ch);
+    } else if ((ch === ']' || ch === '}') && depth > 0) depth--;
+    else if (ch === '\n' && depth === 0) quote = '';
+  }
 }
 
 const JSON_TYPES = new Set(['', 'application/json', '*/*', 'text/plain']);
@@ -116,32 +172,47 @@ export async function readBody(request: Request): Promise<ParsedBody> {
 }
 
 /**
- * findDuplicateJsonKeys scans JSON text (already known to parse) and returns each key that
- * appears twice in the same object, named as Kubernetes' strict decoder names it.
+ * findDuplicateJsonKeys scans JSON text and returns each key that appears twice in the same
+ * object, named as Kubernetes' strict decoder names it; nesting past MAX_NESTING_DEPTH is 400. On
+ * malformed text it returns what it found (JSON.parse then reports the syntax error).
  */
 export function findDuplicateJsonKeys(text: string): string[] {
   const dupes: string[] = [];
   const stack: (Set<string> | null)[] = [];
   let expectKey = false;
+  // The structural scan runs before JSON.parse so that depth is refused before anything recurses.
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (ch === '"') {
       let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
       const top = stack[stack.length - 1];
       if (expectKey && top) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.has(key)) dupes.push(key);
-        top.add(key);
+        const key = jsonString(text.slice(i, j + 1));
+        if (key !== undefined && top.has(key)) dupes.push(key);
+        if (key !== undefined) top.add(key);
         expectKey = false;
       }
       i = j;
     } else if (ch === '{') {
       stack.push(new Set());
+      if (stack.length > MAX_NESTING_DEPTH) throw tooDeep(ch);
       expectKey = true;
-    } else if (ch === '[') stack.push(null);
+    } else if (ch === '[') {
+      stack.push(null);
+      if (stack.length > MAX_NESTING_DEPTH) throw tooDeep(ch);
+    }
     else if (ch === '}' || ch === ']') stack.pop();
     else if (ch === ',') expectKey = stack[stack.length - 1] !== null;
   }
   return dupes;
+}
+
+/** jsonString decodes one JSON string literal, or undefined when it is malformed (JSON.parse reports that). */
+function jsonString(literal: string): string | undefined {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
 }

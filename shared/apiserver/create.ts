@@ -13,7 +13,7 @@ import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { readBody } from './body.js';
 import { checkFields, parseFieldValidation, warningHeaders } from './fieldvalidation.js';
-import { asObject, assertApiVersionKind, fieldManagerOf, isDryRun } from './write.js';
+import { asObject, assertApiVersionKind, assertDecodes, fieldManagerOf, isDryRun } from './write.js';
 import { decode, encode, keyOf } from './storage.js';
 import { jsonResponse } from './respond.js';
 import { assertNamespaceWritable } from './namespaces.js';
@@ -82,6 +82,7 @@ export async function handleCreate(ctx: HandlerContext, peers: Peers): Promise<R
   const body = await readBody(ctx.request);
   const obj = asObject(body.value);
   assertApiVersionKind(obj, groupVersion(resource), resource.kind);
+  assertDecodes(obj, groupVersion(resource), resource.kind);
   const warnings = checkFields(mode, peers, obj, body.duplicates);
   prepareForCreate(ctx, obj);
   const created = await createObject(ctx, peers, obj, dryRun);

@@ -39,6 +39,19 @@ export function decodeContinue(value: string): ContinueToken {
 
 const CONTINUE_EXPIRED = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.';
 
+/**
+ * parseLimit reads `limit`: a non-negative int64 (0: no limit), capped at Number.MAX_SAFE_INTEGER,
+ * more objects than any store holds. Anything else (`1e30`, `1.5`, past int64) is 400.
+ */
+export function parseLimit(text: string | null): number {
+  if (!text) return 0;
+  const integer = /^\+?\d+$/.test(text);
+  if (!integer || BigInt(text) > 9223372036854775807n) {
+    throw badRequest(`invalid limit: "${text}": strconv.ParseInt: parsing "${text}": ${integer ? 'value out of range' : 'invalid syntax'}`);
+  }
+  return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
+}
+
 /** ListRequest is the validated list parameters. */
 interface ListRequest {
   filter: ObjectFilter;
@@ -52,9 +65,7 @@ interface ListRequest {
 export async function parseListRequest(ctx: HandlerContext): Promise<ListRequest> {
   const q = ctx.query;
   const filter = parseObjectFilter(ctx.info.resource.kind, q);
-  const limitText = q.get('limit');
-  const limit = limitText ? Number(limitText) : 0;
-  if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: "${limitText}"`);
+  const limit = parseLimit(q.get('limit'));
   const rv = q.get('resourceVersion') ?? '';
   const match = q.get('resourceVersionMatch') ?? '';
   const cont = q.get('continue') ?? '';

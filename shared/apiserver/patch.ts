@@ -11,12 +11,13 @@ import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { mediaType, readBody } from './body.js';
 import { checkFields, parseFieldValidation, warningHeaders, type FieldValidation } from './fieldvalidation.js';
-import { asObject, assertApiVersionKind, commitUpdate, fieldManagerOf, isDryRun, retryOnConflict } from './write.js';
+import { asObject, assertApiVersionKind, assertDecodes, checkPatchedObject, commitUpdate, fieldManagerOf, isDryRun, retryOnConflict } from './write.js';
 import { decode, keyOf, loadObject } from './storage.js';
 import { jsonResponse } from './respond.js';
 import { createObject, prepareForCreate } from './create.js';
 import { checkNameMatches } from './update.js';
 import { patchScale } from './scale.js';
+import { assertFieldManager, parseBoolParam } from './options.js';
 
 const PATCH_TYPES: Record<string, 'json' | 'merge' | 'strategic' | 'apply'> = {
   'application/json-patch+json': 'json',
@@ -46,8 +47,9 @@ export async function handlePatch(ctx: HandlerContext, peers: Peers): Promise<Re
   const mode = parseFieldValidation(ctx.query);
   const dryRun = isDryRun(ctx.query);
   if (type !== 'apply' && ctx.query.has('force')) throw badRequest('force: Forbidden: may not be specified for non-apply patch');
+  const force = parseBoolParam(ctx.query, 'force');
   const body = await readBody(ctx.request);
-  if (type === 'apply') return apply(ctx, peers, asObject(body.value), mode, dryRun, body.duplicates);
+  if (type === 'apply') return apply(ctx, peers, asObject(body.value), { mode, dryRun, force }, body.duplicates);
   if (!peers.applyPatch) throw unavailable(`${type} patch`);
   const applyPatch = peers.applyPatch;
   const { info } = ctx;
@@ -58,7 +60,7 @@ export async function handlePatch(ctx: HandlerContext, peers: Peers): Promise<Re
     const kv = await loadObject(ctx);
     if (info.subresource === 'scale') return { object: await patchScale(ctx, peers, kv, type, body.value, dryRun), deleted: false };
     const current = decode(kv);
-    const patched = applyPatch(type, current, body.value, { apiVersion, kind: info.resource.kind });
+    const patched = checkPatchedObject(applyPatch(type, current, body.value, { apiVersion, kind: info.resource.kind }), info, apiVersion);
     const rv = readMetadata(patched).resourceVersion;
     if (rv !== undefined && rv !== readMetadata(current).resourceVersion) throw conflict(info.resource.group, info.resource.plural, info.name!);
     warnings = checkFields(mode, peers, patched, body.duplicates);
@@ -69,15 +71,17 @@ export async function handlePatch(ctx: HandlerContext, peers: Peers): Promise<Re
 }
 
 async function apply(
-  ctx: HandlerContext, peers: Peers, applied: KubeObject, mode: FieldValidation, dryRun: boolean, duplicates: string[],
+  ctx: HandlerContext, peers: Peers, applied: KubeObject, options: { mode: FieldValidation; dryRun: boolean; force: boolean }, duplicates: string[],
 ): Promise<Response> {
   const { info } = ctx;
+  const { mode, dryRun, force } = options;
   const manager = ctx.query.get('fieldManager');
   if (!manager) throw new ApiError(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+  assertFieldManager(manager, 'patch');
   if (!peers.serverSideApply) throw unavailable('server-side apply');
   const serverSideApply = peers.serverSideApply;
-  const force = ctx.query.get('force') === 'true';
   assertApiVersionKind(applied, groupVersion(info.resource), info.resource.kind);
+  assertDecodes(applied, groupVersion(info.resource), info.resource.kind);
   const warnings = checkFields(mode, peers, applied, duplicates);
   metadataOf(applied);
   checkNameMatches(applied, info.name!);

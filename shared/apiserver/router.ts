@@ -5,7 +5,7 @@
  * legacy `/watch/` prefix.
  */
 import { findResource, type ResourceType } from '../api/resources.js';
-import { methodNotAllowed, resourceNotFound } from '../api/status.js';
+import { badRequest, methodNotAllowed, resourceNotFound } from '../api/status.js';
 import type { RequestInfo, Verb } from './context.js';
 
 /** Namespace subresources that are not a resource inside the namespace (`namespaces/x/status`). */
@@ -18,8 +18,18 @@ interface PathParts {
   legacyWatch: boolean;
 }
 
+/** decodeSegment decodes one path segment; a malformed escape (`%ZZ`) is 400, as Go's URL parser refuses it. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    const bad = /%(?![0-9A-Fa-f]{2})..?/.exec(segment)?.[0] ?? segment;
+    throw badRequest(`invalid URL escape "${bad}"`);
+  }
+}
+
 function splitPath(pathname: string): PathParts | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = pathname.split('/').filter((p) => p !== '').map(decodeSegment);
   let group: string;
   let version: string;
   let rest: string[];

@@ -10,7 +10,7 @@ import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { readBody } from './body.js';
 import { checkFields, parseFieldValidation, warningHeaders } from './fieldvalidation.js';
-import { asObject, assertApiVersionKind, commitUpdate, fieldManagerOf, isDryRun, retryOnConflict } from './write.js';
+import { asObject, assertApiVersionKind, assertDecodes, commitUpdate, fieldManagerOf, isDryRun, retryOnConflict } from './write.js';
 import { loadObject, parseResourceVersion } from './storage.js';
 import { jsonResponse } from './respond.js';
 import { updateScale } from './scale.js';
@@ -33,6 +33,7 @@ export async function handleUpdate(ctx: HandlerContext, peers: Peers): Promise<R
   const obj = asObject(body.value);
   if (info.subresource === 'scale') return updateScale(ctx, peers, obj, dryRun);
   assertApiVersionKind(obj, groupVersion(info.resource), info.resource.kind);
+  assertDecodes(obj, groupVersion(info.resource), info.resource.kind);
   const warnings = checkFields(mode, peers, obj, body.duplicates);
   if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
   checkNameMatches(obj, info.name!);

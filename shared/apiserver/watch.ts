@@ -22,6 +22,12 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 /** DEFAULT_WATCH_TIMEOUT_SECONDS bounds a watch without `timeoutSeconds` (Kubernetes: 30–60 min). */
 export const DEFAULT_WATCH_TIMEOUT_SECONDS = 1800;
 
+/**
+ * MAX_WATCH_TIMEOUT_MS caps `timeoutSeconds`: a timer cannot wait longer than 2^31-1 ms (about
+ * 24.8 days; Node fires a longer one at once), so a longer timeout is served as this one.
+ */
+export const MAX_WATCH_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** BOOKMARK_INTERVAL_MS is how long a quiet watch waits before a bookmark (when allowed). */
 export const BOOKMARK_INTERVAL_MS = 10_000;
 
@@ -43,7 +49,7 @@ function parseWatchRequest(ctx: HandlerContext): WatchRequest {
     : { labels: filter.labels, fields: [...filter.fields, { field: 'metadata.name', value: ctx.info.name, negate: false }] };
   const timeoutText = q.get('timeoutSeconds');
   const timeout = timeoutText === null ? DEFAULT_WATCH_TIMEOUT_SECONDS : Number(timeoutText);
-  if (!Number.isFinite(timeout) || timeout < 0) throw badRequest(`invalid timeoutSeconds: "${timeoutText}"`);
+  if (!Number.isInteger(timeout) || timeout < 0) throw badRequest(`invalid timeoutSeconds: "${timeoutText}"`);
   const rv = q.get('resourceVersion') ?? '';
   const sendInitial = q.get('sendInitialEvents');
   const bookmarks = truthy(q.get('allowWatchBookmarks'));
@@ -51,7 +57,7 @@ function parseWatchRequest(ctx: HandlerContext): WatchRequest {
   return {
     filter: named,
     bookmarks,
-    timeoutMs: timeout === 0 ? DEFAULT_WATCH_TIMEOUT_SECONDS * 1000 : timeout * 1000,
+    timeoutMs: Math.min(timeout === 0 ? DEFAULT_WATCH_TIMEOUT_SECONDS * 1000 : timeout * 1000, MAX_WATCH_TIMEOUT_MS),
     fromRevision: initial ? undefined : rv === '' || rv === '0' ? 0 : parseResourceVersion(rv),
     initialEventsEnd: sendInitial === 'true' && bookmarks,
   };

@@ -13,6 +13,8 @@ import { isStoreError, type KeyValue } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { decode, encode } from './storage.js';
+import { assertFieldManager } from './options.js';
+import { decodeError } from '../api/decode.js';
 
 /** WriteOptions say who writes and how. */
 export interface WriteOptions {
@@ -44,7 +46,7 @@ export function isDryRun(query: URLSearchParams): boolean {
 export function fieldManagerOf(ctx: HandlerContext): string {
   const explicit = ctx.query.get('fieldManager');
   if (explicit !== null) {
-    if (explicit.length > 128) throw badRequest('fieldManager: Too long: may not be more than 128 bytes');
+    assertFieldManager(explicit, ctx.info.verb);
     return explicit;
   }
   const agent = ctx.request.headers.get('user-agent') ?? '';
@@ -115,7 +117,7 @@ export async function commitUpdate(
   const current = decode(kv);
   let next = mergeForUpdate(resource, current, desired, opts.subresource);
   applyDefaults(resource.kind, next);
-  assertValid(resource, next, current);
+  assertValid(resource, next, current, opts.subresource);
   bumpGeneration(resource, current, next);
   if (!opts.managedFieldsDone && peers.trackManagedFields) {
     next = peers.trackManagedFields(current, next, {
@@ -149,13 +151,67 @@ export async function retryOnConflict<T>(ctx: HandlerContext, attempt: () => Pro
   }
 }
 
-/** assertApiVersionKind checks a body's apiVersion/kind against what the URL serves, filling them when absent. */
+/**
+ * assertApiVersionKind checks a POST/PUT body's apiVersion/kind against what the URL serves,
+ * filling them when absent — as kube-apiserver does since kubernetes#10200: its decoder defaults
+ * a missing kind and apiVersion from the endpoint (gvkWithDefaults). A different apiVersion is
+ * 400 with upstream's message; a different kind is 400 as the decoder's conversion failure reads.
+ */
 export function assertApiVersionKind(body: KubeObject, apiVersion: string, kind: string): void {
   if (body.apiVersion === undefined || body.apiVersion === '') body.apiVersion = apiVersion;
   if (body.kind === undefined || body.kind === '') body.kind = kind;
-  if (body.apiVersion !== apiVersion || body.kind !== kind) {
-    throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+  if (typeof body.apiVersion !== 'string' || typeof body.kind !== 'string') {
+    throw badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: apiVersion and kind must be strings`);
   }
+  if (body.apiVersion !== apiVersion) {
+    throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersion})`);
+  }
+  if (body.kind !== kind) {
+    const version = apiVersion.includes('/') ? apiVersion.split('/')[1] : apiVersion;
+    throw badRequest(`${body.kind} in version "${version}" cannot be handled as a ${kind}: no kind "${body.kind}" is registered for the endpoint of ${kind}`);
+  }
+}
+
+/**
+ * assertDecodes refuses a POST/PUT/apply body the Go decoder could not read into the kind's types
+ * (400, `Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal
+ * number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32`).
+ */
+export function assertDecodes(body: KubeObject, apiVersion: string, kind: string): void {
+  const err = decodeError(apiVersion, kind, body);
+  if (err === undefined) return;
+  const version = apiVersion.includes('/') ? apiVersion.split('/')[1] : apiVersion;
+  throw badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${err}`);
+}
+
+/**
+ * checkPatchedObject refuses a patch result that is no longer the object at the URL: not an
+ * object, or with another kind or apiVersion (422, as kube-apiserver answers when the patched
+ * document does not decode into the stored type — a ConfigMap patched to `kind: Pod` must not
+ * be stored as one, or when a field no longer decodes: `replicas: 1.5`), or with another name
+ * (400, upstream's checkName; `{"metadata":null}`).
+ */
+export function checkPatchedObject(patched: unknown, info: { resource: ResourceType; name?: string }, apiVersion: string): KubeObject {
+  const { resource } = info;
+  const name = info.name ?? '';
+  if (!isRecord(patched)) {
+    throw invalid(resource.group, resource.kind, name, [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: ${JSON.stringify(patched) ?? 'null'}: the patched document must be a JSON object` }]);
+  }
+  for (const [field, expected] of [['apiVersion', apiVersion], ['kind', resource.kind]] as const) {
+    const actual = patched[field];
+    if (actual === expected) continue;
+    const message = actual === undefined || actual === null || actual === ''
+      ? `Required value: Object '${field === 'kind' ? 'Kind' : 'apiVersion'}' is missing in the patched object`
+      : `Invalid value: ${JSON.stringify(actual)}: field is immutable`;
+    throw invalid(resource.group, resource.kind, name, [{ reason: actual === undefined ? 'FieldValueRequired' : 'FieldValueInvalid', field, message }]);
+  }
+  const err = decodeError(apiVersion, resource.kind, patched);
+  if (err !== undefined) throw invalid(resource.group, resource.kind, name, [{ reason: 'FieldValueInvalid', field: 'patch', message: `Invalid value: "<patched ${resource.kind}>": ${err}` }]);
+  const metaName = isRecord(patched.metadata) ? patched.metadata.name : undefined;
+  if (metaName !== name) {
+    throw badRequest(`the name of the object (${typeof metaName === 'string' ? metaName : ''}) does not match the name on the URL (${name})`);
+  }
+  return patched;
 }
 
 /** asObject refuses a body that is not a JSON object (400). */
