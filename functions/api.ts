@@ -6,6 +6,7 @@
  */
 import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
+import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
 import type { ControllerContext } from '../shared/controllers/controller.js';
@@ -20,7 +21,7 @@ export async function apiHandler(): Promise<ApiHandler> {
   let handler = handlers.get(runtime);
   if (!handler) {
     handler = getLogSink().then((logSink) => createApiServer({
-      store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink, admitEviction: admitEvictionByBudgets,
+      store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), admit: createNodeRestriction(), logSink, admitEviction: admitEvictionByBudgets,
     }));
     handlers.set(runtime, handler);
   }

@@ -5,7 +5,9 @@
  * tolerations run out, returning nodes lose their taints.
  *
  * Why a timer trigger rather than an eternal orchestration with timers: the monitor keeps no
- * state between passes (everything, down to when a taint was added, is read back from the API),
+ * state between passes but one (everything, down to when a taint was added, is read back from the
+ * API; only when each heartbeat was seen to change is kept in memory, as kube-controller-manager
+ * does, so that a node's clock cannot keep it Ready),
  * so the durable engine would only add history writes every few seconds for nothing to replay.
  * The Functions host already runs a timer trigger as a singleton (one instance at a time, never
  * overlapping itself; a pass still running when the next tick comes skips that tick), which is
@@ -19,7 +21,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import type { ControllerContext } from '../shared/controllers/controller.js';
 import { EventRecorder } from '../shared/controllers/events.js';
-import { DEFAULT_NODE_MONITOR_GRACE_MS, monitorNodes, NODE_LIFECYCLE_CONTROLLER } from '../shared/controllers/nodelifecycle/index.js';
+import { DEFAULT_NODE_MONITOR_GRACE_MS, HeartbeatObserver, monitorNodes, NODE_LIFECYCLE_CONTROLLER } from '../shared/controllers/nodelifecycle/index.js';
 import { controllerContext } from './api.js';
 import { getRuntime, type Runtime, type Settings } from './runtime.js';
 
@@ -38,6 +40,8 @@ export function nodeMonitorGraceMs(settings: Settings = process.env): number {
 interface Monitor {
   ctx: ControllerContext;
   recorder: EventRecorder;
+  /** When each node's heartbeat was seen to change, on this process's clock (kept across passes). */
+  observer: HeartbeatObserver;
 }
 const monitors = new WeakMap<Runtime, Monitor>();
 
@@ -46,15 +50,15 @@ async function monitor(): Promise<Monitor> {
   let m = monitors.get(runtime);
   if (!m) {
     const ctx = await controllerContext('coracle-node-lifecycle-controller');
-    monitors.set(runtime, (m = { ctx, recorder: new EventRecorder(ctx.client, { component: NODE_LIFECYCLE_CONTROLLER, now: ctx.now }) }));
+    monitors.set(runtime, (m = { ctx, recorder: new EventRecorder(ctx.client, { component: NODE_LIFECYCLE_CONTROLLER, now: ctx.now }), observer: new HeartbeatObserver() }));
   }
   return m;
 }
 
 /** runNodeMonitor is the timer's handler: one pass, logged when it changed something. */
 export async function runNodeMonitor(_timer: unknown, context: InvocationContext): Promise<void> {
-  const { ctx, recorder } = await monitor();
-  const report = await monitorNodes(ctx, { gracePeriodMs: nodeMonitorGraceMs() }, recorder);
+  const { ctx, recorder, observer } = await monitor();
+  const report = await monitorNodes(ctx, { gracePeriodMs: nodeMonitorGraceMs(), observer }, recorder);
   if (report.markedUnknown.length + report.taintsChanged.length + report.evicted.length > 0) {
     context.log(`node monitor: unknown [${report.markedUnknown.join(', ')}] taints changed [${report.taintsChanged.join(', ')}] evicted [${report.evicted.join(', ')}]`);
   }

@@ -1,21 +1,24 @@
 /**
  * Node authorization: what a node agent's identity (user `system:node:<name>` in group
- * `system:nodes`) may do, after Kubernetes' Node authorizer and NodeRestriction admission
- * (plugin/pkg/auth/authorizer/node, plugin/pkg/admission/noderestriction), folded into one hook.
+ * `system:nodes`) may do, after Kubernetes' Node authorizer (plugin/pkg/auth/authorizer/node,
+ * with AuthorizeNodeWithSelectors). What needs the object written (which Node or Lease a create
+ * names, which labels a node sets) is NodeRestriction admission, in noderestriction.ts.
  *
  * A node may write only its own Node (and its status), its own Lease in `kube-node-lease`, the
  * status of pods bound to it and the final delete of those pods, and events. It may read nodes,
- * pods bound to it (a named get is checked against `spec.nodeName`; list/watch cannot be checked
- * here because the hook sees no query, so they are allowed as the kubelet's field-selected
- * watches need), configmaps, secrets, services, endpoints and namespaces. Everything else is a
- * 403 Forbidden Status worded as Kubernetes' RBAC denial. Users that are not nodes are left alone
- * (this hook does no RBAC).
+ * services, endpoints and namespaces; pods bound to it (a named get is checked against
+ * `spec.nodeName`, a list or watch must carry the field selector `spec.nodeName=<node>`); and only
+ * those Secrets, ConfigMaps, PersistentVolumeClaims and ServiceAccounts that a pod bound to it
+ * references, one at a time (a get, or a list/watch selecting `metadata.name`, in a namespace).
+ * Everything else is a 403 Forbidden Status worded as Kubernetes' denial. Users that are not nodes
+ * are left alone (this hook does no RBAC).
  */
-import { storageKey } from '../api/resources.js';
+import { storageKey, findResourceByKind } from '../api/resources.js';
 import { ApiError, qualifiedResource } from '../api/status.js';
-import { isRecord } from '../api/objects.js';
+import { isRecord, type KubeObject } from '../api/objects.js';
 import type { Store } from '../store/store.js';
-import type { Authorizer, RequestInfo, UserInfo, Verb } from './context.js';
+import type { AuthorizationAttributes, Authorizer, RequestInfo, UserInfo, Verb } from './context.js';
+import { decode } from './storage.js';
 
 /** NODES_GROUP is the group every node identity belongs to. */
 export const NODES_GROUP = 'system:nodes';
@@ -26,8 +29,11 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 const READ: ReadonlySet<Verb> = new Set(['get', 'list', 'watch']);
 const WRITE_OWN: ReadonlySet<Verb> = new Set(['get', 'list', 'watch', 'create', 'update', 'patch']);
-/** Kinds a node only reads (the kubelet resolves env, volumes and service links from them). */
-const READ_ONLY_PLURALS: ReadonlySet<string> = new Set(['configmaps', 'secrets', 'services', 'endpoints', 'namespaces', 'persistentvolumeclaims']);
+/** Kinds every node reads in full (service links, DNS, its namespace checks). */
+const READ_ONLY_PLURALS: ReadonlySet<string> = new Set(['services', 'endpoints', 'namespaces']);
+/** Kinds a node reads only when a pod bound to it references the object (upstream's graph vertices). */
+const REFERENCED_PLURALS: ReadonlySet<string> = new Set(['configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts']);
+const PODS = findResourceByKind('v1', 'Pod')!;
 
 /** nodeNameOf returns the node a user authenticates as, or undefined when the user is not a node. */
 export function nodeNameOf(user: UserInfo): string | undefined {
@@ -79,8 +85,20 @@ async function boundNode(store: Store, info: RequestInfo): Promise<{ exists: boo
   return { exists: true, nodeName: typeof spec.nodeName === 'string' ? spec.nodeName : undefined };
 }
 
-async function decidePod(store: Store, node: string, info: RequestInfo): Promise<Decision> {
-  if (info.verb === 'list' || info.verb === 'watch') return undefined;
+/** selects tells whether a field selector has the clause `field=value` (or `==`), as a requirement every match meets. */
+export function selects(fieldSelector: string | null, field: string, value: string): boolean {
+  if (!fieldSelector) return false;
+  return fieldSelector.split(',').some((clause) => {
+    const m = /^\s*([^=!\s]+)\s*==?\s*(.*?)\s*$/.exec(clause);
+    return m !== null && m[1] === field && m[2] === value;
+  });
+}
+
+async function decidePod(store: Store, node: string, info: RequestInfo, query: URLSearchParams): Promise<Decision> {
+  if (info.verb === 'list' || info.verb === 'watch') {
+    if (info.name === undefined && selects(query.get('fieldSelector'), 'spec.nodeName', node)) return undefined;
+    return 'can only list/watch pods with spec.nodeName field selector';
+  }
   const named = info.name !== undefined && (info.verb === 'get' || info.verb === 'delete' || ((info.verb === 'update' || info.verb === 'patch') && info.subresource === 'status'));
   if (!named) return `node '${node}' can only read pods, update the status of and delete pods bound to it`;
   const bound = await boundNode(store, info);
@@ -89,12 +107,96 @@ async function decidePod(store: Store, node: string, info: RequestInfo): Promise
   return `no relationship found between node '${node}' and this object`;
 }
 
+/**
+ * referencesOf lists what a pod references, as `<plural>/<name>` (upstream's graph_populator:
+ * volumes, projected sources, env and envFrom of every container, image pull secrets, its service
+ * account, CSI and other volume secret refs).
+ */
+export function referencesOf(pod: Readonly<KubeObject>): Set<string> {
+  const refs = new Set<string>();
+  const add = (plural: string, name: unknown) => {
+    if (typeof name === 'string' && name !== '') refs.add(`${plural}/${name}`);
+  };
+  const spec = isRecord(pod.spec) ? pod.spec : {};
+  add('serviceaccounts', spec.serviceAccountName ?? spec.serviceAccount);
+  for (const s of Array.isArray(spec.imagePullSecrets) ? spec.imagePullSecrets : []) if (isRecord(s)) add('secrets', s.name);
+  for (const v of Array.isArray(spec.volumes) ? spec.volumes.filter(isRecord) : []) addVolumeReferences(v, add);
+  for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {
+    for (const c of Array.isArray(spec[list]) ? (spec[list] as unknown[]).filter(isRecord) : []) {
+      for (const e of Array.isArray(c.env) ? c.env.filter(isRecord) : []) {
+        const from = isRecord(e.valueFrom) ? e.valueFrom : {};
+        if (isRecord(from.secretKeyRef)) add('secrets', from.secretKeyRef.name);
+        if (isRecord(from.configMapKeyRef)) add('configmaps', from.configMapKeyRef.name);
+      }
+      for (const e of Array.isArray(c.envFrom) ? c.envFrom.filter(isRecord) : []) {
+        if (isRecord(e.secretRef)) add('secrets', e.secretRef.name);
+        if (isRecord(e.configMapRef)) add('configmaps', e.configMapRef.name);
+      }
+    }
+  }
+  return refs;
+}
+
+function addVolumeReferences(v: Record<string, unknown>, add: (plural: string, name: unknown) => void): void {
+  if (isRecord(v.secret)) add('secrets', v.secret.secretName);
+  if (isRecord(v.configMap)) add('configmaps', v.configMap.name);
+  if (isRecord(v.persistentVolumeClaim)) add('persistentvolumeclaims', v.persistentVolumeClaim.claimName);
+  if (isRecord(v.azureFile)) add('secrets', v.azureFile.secretName);
+  for (const driver of ['csi', 'cephfs', 'cinder', 'flexVolume', 'iscsi', 'rbd', 'scaleIO', 'storageos']) {
+    const src = v[driver];
+    if (!isRecord(src)) continue;
+    for (const key of ['secretRef', 'nodePublishSecretRef']) if (isRecord(src[key])) add('secrets', src[key].name);
+  }
+  const projected = isRecord(v.projected) && Array.isArray(v.projected.sources) ? v.projected.sources.filter(isRecord) : [];
+  for (const source of projected) {
+    if (isRecord(source.secret)) add('secrets', source.secret.name);
+    if (isRecord(source.configMap)) add('configmaps', source.configMap.name);
+  }
+}
+
+/**
+ * isReferencedByBoundPod tells whether a pod bound to `node` in `namespace` references
+ * `<plural>/<name>`. It reads the namespace's pods (upstream keeps a graph for this; a node asks
+ * only when it starts a pod, so a scan of one namespace is the price here).
+ */
+async function isReferencedByBoundPod(store: Store, node: string, namespace: string, plural: string, name: string): Promise<boolean> {
+  const wanted = `${plural}/${name}`;
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await store.list(storageKey(PODS, namespace), { limit: 500, startAfter });
+    for (const kv of page.items) {
+      const pod = decode(kv);
+      if (isRecord(pod.spec) && pod.spec.nodeName === node && referencesOf(pod).has(wanted)) return true;
+    }
+    if (!page.more || page.items.length === 0) return false;
+    startAfter = page.items[page.items.length - 1].key;
+  }
+}
+
+/** decideReferenced: one named object at a time, and only one a pod bound to the node references. */
+async function decideReferenced(store: Store, node: string, info: RequestInfo, query: URLSearchParams): Promise<Decision> {
+  if (!READ.has(info.verb)) return 'can only read resources of this type';
+  if (info.subresource) return 'cannot read subresource';
+  if (info.namespace === undefined) return 'can only read namespaced object of this type';
+  // A list or watch names its object by field selector, as upstream's RequestInfo reads it.
+  const name = info.verb === 'get' ? info.name : info.name ?? nameSelected(query.get('fieldSelector'));
+  if (name === undefined) return 'can only get individual resources of this type';
+  if (await isReferencedByBoundPod(store, node, info.namespace, info.resource.plural, name)) return undefined;
+  return `no relationship found between node '${node}' and this object`;
+}
+
+function nameSelected(fieldSelector: string | null): string | undefined {
+  const m = /^\s*metadata\.name\s*==?\s*([^,\s]+)\s*$/.exec(fieldSelector ?? '');
+  return m?.[1];
+}
+
 /** decide returns why a node's request is refused, or undefined when it is allowed. */
-async function decide(store: Store, node: string, info: RequestInfo): Promise<Decision> {
+async function decide(store: Store, node: string, info: RequestInfo, query: URLSearchParams): Promise<Decision> {
   const { group, plural } = info.resource;
   if (group === '' && plural === 'nodes') return decideNode(node, info);
   if (group === 'coordination.k8s.io' && plural === 'leases') return decideLease(node, info);
-  if (group === '' && plural === 'pods') return decidePod(store, node, info);
+  if (group === '' && plural === 'pods') return decidePod(store, node, info, query);
+  if (group === '' && REFERENCED_PLURALS.has(plural)) return decideReferenced(store, node, info, query);
   if ((group === '' || group === 'events.k8s.io') && plural === 'events') {
     return info.verb === 'create' || info.verb === 'patch' || info.verb === 'update' ? undefined : 'nodes may only write events';
   }
@@ -104,20 +206,20 @@ async function decide(store: Store, node: string, info: RequestInfo): Promise<De
 
 /**
  * createNodeAuthorizer returns the API server's `authorize` hook for node identities. It reads
- * the store only to check which node a named pod is bound to. Requests by users that are not
- * nodes pass through (undefined). Creates of a Node or a Lease are allowed by kind (and namespace):
- * the hook cannot see the body's name, so a node creating another node's object is not refused
- * here — but every later write to it is (a real cluster adds NodeRestriction admission for that).
+ * the store to check which node a named pod is bound to and which objects bound pods reference.
+ * Requests by users that are not nodes pass through (undefined). Creates of a Node or a Lease are
+ * allowed here by kind (and namespace): which name the body holds is NodeRestriction's check
+ * (createNodeRestriction, noderestriction.ts), as upstream splits it.
  */
 export function createNodeAuthorizer(store: Store): Authorizer {
-  return async (user, info) => {
+  return async (user, info, attributes?: AuthorizationAttributes) => {
     const node = nodeNameOf(user);
     if (node === undefined) {
       // A username that claims a node without the group (or the reverse) gets no node powers,
       // and is otherwise an ordinary user: RBAC (not built) would decide.
       return undefined;
     }
-    const reason = await decide(store, node, info);
+    const reason = await decide(store, node, info, attributes?.query ?? new URLSearchParams());
     return reason === undefined ? undefined : nodeForbidden(user, info, reason);
   };
 }

@@ -26,10 +26,26 @@ export interface UserInfo {
 }
 
 /**
- * Authorizer decides whether `user` may do `info`; it returns an ApiError (usually 403 Forbidden)
- * to refuse, or undefined to allow. Node identities plug in here (a later issue).
+ * AuthorizationAttributes are what an authorizer may read of a request besides its RequestInfo:
+ * the query, for the label and field selectors of a list or watch (upstream's
+ * authorizer.Attributes GetFieldSelector/GetLabelSelector).
  */
-export type Authorizer = (user: UserInfo, info: RequestInfo) => ApiError | undefined | Promise<ApiError | undefined>;
+export interface AuthorizationAttributes {
+  query: URLSearchParams;
+}
+
+/**
+ * Authorizer decides whether `user` may do `info`; it returns an ApiError (usually 403 Forbidden)
+ * to refuse, or undefined to allow. Node identities plug in here (shared/apiserver/authorize.ts).
+ */
+export type Authorizer = (user: UserInfo, info: RequestInfo, attributes?: AuthorizationAttributes) => ApiError | undefined | Promise<ApiError | undefined>;
+
+/**
+ * Admission checks an object about to be written, after defaulting and validation (upstream's
+ * validating admission): `old` is the stored object on update, undefined on create. It returns an
+ * ApiError (403 Forbidden) to refuse. NodeRestriction plugs in here (noderestriction.ts).
+ */
+export type Admission = (ctx: HandlerContext, obj: Readonly<Record<string, unknown>>, old: Readonly<Record<string, unknown>> | undefined) => ApiError | undefined | Promise<ApiError | undefined>;
 
 /**
  * EvictionAdmission decides whether a pod may be evicted now; it returns an ApiError (429
@@ -50,4 +66,6 @@ export interface HandlerContext {
   /** The clock (injectable for tests). */
   now: () => Date;
   admitEviction?: EvictionAdmission;
+  /** Validating admission of every create and update (undefined admits all). */
+  admit?: Admission;
 }

@@ -60,6 +60,8 @@ export async function createObject(
     assertValid(resource, obj);
     const name = String(meta.name);
     if (resource.namespaced) await assertNamespaceWritable(ctx.store, namespace!, resource.group, resource.plural, name);
+    const refusal = ctx.admit ? await ctx.admit(ctx, obj, undefined) : undefined;
+    if (refusal) throw refusal;
     if (dryRun) return { ...obj, metadata: { ...meta } };
     try {
       return decode(await ctx.store.create(keyOf(resource, namespace, name), encode(obj)));

@@ -8,7 +8,7 @@
  * as a Kubernetes Status (respond.ts).
  */
 import type { Store } from '../store/store.js';
-import type { Authorizer, EvictionAdmission, HandlerContext, UserInfo } from './context.js';
+import type { Admission, Authorizer, EvictionAdmission, HandlerContext, UserInfo } from './context.js';
 import { authenticate, PUBLIC_PATHS } from './auth.js';
 import { ensureSystemNamespaces } from './namespaces.js';
 import { DEFAULT_PEERS, type Peers } from './peers.js';
@@ -35,6 +35,8 @@ export interface ApiServerOptions {
   gitVersion?: string;
   /** Authorization hook (node identities, RBAC): undefined allows every authenticated user everything. */
   authorize?: Authorizer;
+  /** Validating admission of creates and updates (NodeRestriction): undefined admits every write. */
+  admit?: Admission;
   /** Eviction admission hook (PodDisruptionBudgets): undefined admits every eviction. */
   admitEviction?: EvictionAdmission;
   /** The clock; tests inject one. */
@@ -91,10 +93,10 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       if (discovered) return discovered;
       if (!user) return serveHealth(url, options.gitVersion) ?? errorResponse(new Error('unreachable'));
       info = route(request.method, url);
-      const refusal = options.authorize ? await options.authorize(user, info) : undefined;
+      const refusal = options.authorize ? await options.authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
       const ctx: HandlerContext = {
-        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction,
+        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
       return await HANDLERS[info.verb](ctx, peers);

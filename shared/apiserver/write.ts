@@ -118,6 +118,8 @@ export async function commitUpdate(
   let next = mergeForUpdate(resource, current, desired, opts.subresource);
   applyDefaults(resource.kind, next);
   assertValid(resource, next, current, opts.subresource);
+  const refusal = ctx.admit ? await ctx.admit(ctx, next, current) : undefined;
+  if (refusal) throw refusal;
   bumpGeneration(resource, current, next);
   if (!opts.managedFieldsDone && peers.trackManagedFields) {
     next = peers.trackManagedFields(current, next, {

@@ -58,10 +58,9 @@ export function taintsOf(node: Readonly<KubeObject>): NodeTaint[] {
 const time = (value: unknown): number => (typeof value === 'string' ? Date.parse(value) : NaN);
 
 /**
- * lastHeardFrom is the latest sign of life of a node's agent: its Lease's renewTime, its Ready
- * condition's lastHeartbeatTime, or (never heard from) the Node's creation. Read from the objects
- * rather than remembered, so the monitor keeps no state between runs (it may run anywhere); the
- * price is trusting the agents' clocks (the kubelet's Lease carries its own clock, too).
+ * lastHeardFrom is the latest sign of life a node's agent reports: its Lease's renewTime, its
+ * Ready condition's lastHeartbeatTime, or (never heard from) the Node's creation. These are the
+ * agent's own clock: HeartbeatObserver turns them into the server's.
  */
 export function lastHeardFrom(node: Readonly<KubeObject>, lease: Readonly<KubeObject> | undefined): number {
   const renew = lease && isRecord(lease.spec) ? time(lease.spec.renewTime) : NaN;
@@ -72,9 +71,49 @@ export function lastHeardFrom(node: Readonly<KubeObject>, lease: Readonly<KubeOb
   return Number.isNaN(created) ? 0 : created;
 }
 
-/** isSilent tells whether the node's agent has not been heard from for longer than `graceMs`. */
-export function isSilent(node: Readonly<KubeObject>, lease: Readonly<KubeObject> | undefined, now: Date, graceMs: number): boolean {
-  return now.getTime() - lastHeardFrom(node, lease) > graceMs;
+/** heartbeatSignature is what changes each time the agent posts: its Lease's renewTime and its Ready heartbeat. */
+function heartbeatSignature(node: Readonly<KubeObject>, lease: Readonly<KubeObject> | undefined): string {
+  const renew = lease && isRecord(lease.spec) ? String(lease.spec.renewTime ?? '') : '';
+  return `${renew}|${String(conditionsOf(node).find((c) => c.type === 'Ready')?.lastHeartbeatTime ?? '')}`;
+}
+
+/**
+ * HeartbeatObserver gives node health the server's clock, as kube-controller-manager's
+ * nodeHealthMap does: it remembers, per node, the heartbeat last seen and WHEN THE MONITOR SAW IT
+ * CHANGE (probeTimestamp), and that observation time — never the timestamp the agent wrote — is
+ * what silence is measured from. A node reporting a lastHeartbeatTime or renewTime in the future
+ * is therefore silent one grace period after it stops changing them. A node seen for the first
+ * time counts from the earlier of its reported time and now (a future time cannot extend it).
+ * One observer lives as long as the monitor's process (functions/nodelifecycle.ts); a monitor that
+ * moves to a fresh process starts over, which delays a verdict by at most one grace period.
+ */
+export class HeartbeatObserver {
+  private readonly seen = new Map<string, { signature: string; at: number }>();
+
+  /** observedAt returns when the server last saw `node`'s heartbeat change (ms since the epoch), recording this sighting. */
+  observedAt(node: Readonly<KubeObject>, lease: Readonly<KubeObject> | undefined, now: Date): number {
+    const name = String(readMetadata(node).name);
+    const signature = heartbeatSignature(node, lease);
+    const prior = this.seen.get(name);
+    if (prior && prior.signature === signature) return prior.at;
+    const at = prior ? now.getTime() : Math.min(now.getTime(), lastHeardFrom(node, lease));
+    this.seen.set(name, { signature, at });
+    return at;
+  }
+
+  /** retain forgets the nodes not in `names` (deleted nodes). */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of this.seen.keys()) if (!names.has(name)) this.seen.delete(name);
+  }
+}
+
+/**
+ * isSilent tells whether the node's agent has not been heard from for longer than `graceMs`,
+ * measured on the server's clock through `observer` (a fresh one when none is kept: then the
+ * reported time counts, clamped to now).
+ */
+export function isSilent(node: Readonly<KubeObject>, lease: Readonly<KubeObject> | undefined, now: Date, graceMs: number, observer = new HeartbeatObserver()): boolean {
+  return now.getTime() - observer.observedAt(node, lease, now) > graceMs;
 }
 
 /**

@@ -8,7 +8,7 @@ export { DEFAULT_NODE_MONITOR_GRACE_MS, monitorNodes, NODE_LEASE_NAMESPACE, type
 export { POD_GC_CONTROLLER, podGcController } from './podgc.js';
 export { NODE_TAINT_CONTROLLER, nodeTaintController } from './taints.js';
 export {
-  TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, NODE_STATUS_UNKNOWN_MESSAGE,
+  TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, NODE_STATUS_UNKNOWN_MESSAGE, HeartbeatObserver,
 } from './health.js';
 
 /** NODE_LIFECYCLE_CONTROLLER is the node monitor's name (its timer function's, and its events' component). */

@@ -6,7 +6,7 @@ import { monitorNodes } from './monitor.js';
 import { EventRecorder } from '../events.js';
 import { reconcilePodGc, podGcController } from './podgc.js';
 import { nodeTaintController } from './taints.js';
-import { NODE_STATUS_UNKNOWN_MESSAGE, TAINT_UNREACHABLE } from './health.js';
+import { HeartbeatObserver, NODE_STATUS_UNKNOWN_MESSAGE, TAINT_UNREACHABLE } from './health.js';
 
 const NODES = '/api/v1/nodes';
 const PODS = '/api/v1/namespaces/default/pods';
@@ -108,6 +108,37 @@ describe('node monitor', () => {
     expect((await f.get(`${NODES}/node-1`)).spec.taints).toEqual([
       { key: 'dedicated', value: 'db', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' },
     ]);
+  });
+});
+
+describe('node health on the server\'s clock (issue 15)', () => {
+  it('turns a node whose heartbeat and Lease lie in the future Unknown once they stop changing', async () => {
+    const YEAR = 365 * 24 * 3600;
+    await seedNode('liar', YEAR); // lastHeartbeatTime a year ahead
+    await renewLease('liar', YEAR);
+    await seedNode('honest', 0);
+    await renewLease('honest', 0);
+    const observer = new HeartbeatObserver();
+    const pass = () => monitorNodes(f.ctx, { ...settings, observer });
+    expect((await pass()).markedUnknown).toEqual([]);
+    clock = at(30).getTime();
+    await renewLease('honest', 30);
+    expect((await pass()).markedUnknown).toEqual([]);
+    clock = at(45).getTime(); // the liar's future timestamps have not changed for 45 s of server time
+    await renewLease('honest', 45);
+    expect((await pass()).markedUnknown).toEqual(['liar']);
+    const liar = await f.get(`${NODES}/liar`);
+    expect((liar!.spec as any).taints).toEqual(expect.arrayContaining([expect.objectContaining({ key: TAINT_UNREACHABLE, effect: 'NoSchedule' })]));
+    expect(((await f.get(`${NODES}/honest`))!.spec as any)?.taints).toBeUndefined();
+  });
+
+  it('without a kept observer, a future timestamp counts as now, never later', async () => {
+    await seedNode('liar', 365 * 24 * 3600);
+    clock = at(41).getTime();
+    // A fresh observer sees the node for the first time: its reported time is clamped to now, so
+    // it is not silent yet; with the old arithmetic it would have stayed Ready for a year.
+    const observer = new HeartbeatObserver();
+    expect(observer.observedAt((await f.get(`${NODES}/liar`))!, undefined, at(41))).toBe(at(41).getTime());
   });
 });
 

@@ -19,7 +19,7 @@ import type { ControllerContext } from '../controller.js';
 import type { EventRecorder } from '../events.js';
 import { ignoreNotFound, updateWithRetry } from '../update.js';
 import { forEachLimited } from '../scheduler/reconcile.js';
-import { conditionsOf, isSilent, nextTaints, readyStatus, taintsOf, unknownConditions, wantedTaints } from './health.js';
+import { conditionsOf, HeartbeatObserver, isSilent, nextTaints, readyStatus, taintsOf, unknownConditions, wantedTaints } from './health.js';
 import { planNoExecuteEvictions } from './noexecute.js';
 
 const NODES = findResourceByKind('v1', 'Node')!;
@@ -37,6 +37,11 @@ export interface NodeMonitorSettings {
   gracePeriodMs: number;
   /** Nodes handled at once (default 8). */
   concurrency?: number;
+  /**
+   * When the monitor observed each node's heartbeat change: keep one across passes so that node
+   * health runs on the server's clock (see HeartbeatObserver). Absent: a fresh one per pass.
+   */
+  observer?: HeartbeatObserver;
 }
 
 /** NodeMonitorReport says what one pass did (names), for logs and tests. */
@@ -54,6 +59,9 @@ export interface NodeMonitorReport {
 export async function monitorNodes(ctx: ControllerContext, settings: NodeMonitorSettings, recorder?: EventRecorder): Promise<NodeMonitorReport> {
   const [nodes, leases] = await Promise.all([ctx.client.listAll(NODES), ctx.client.listAll(LEASES, { namespace: NODE_LEASE_NAMESPACE })]);
   const leaseOf = new Map(leases.map((l) => [String(readMetadata(l).name), l]));
+  const observer = settings.observer ?? new HeartbeatObserver();
+  observer.retain(new Set(nodes.map((n) => String(readMetadata(n).name))));
+  settings = { ...settings, observer };
   const report: NodeMonitorReport = { nodes: nodes.length, markedUnknown: [], taintsChanged: [], evicted: [] };
   const failures: Error[] = [];
   await forEachLimited(nodes, settings.concurrency ?? 8, async (node) => {
@@ -73,12 +81,12 @@ async function monitorNode(
 ): Promise<void> {
   const name = String(readMetadata(listed).name);
   let node: KubeObject | undefined = listed;
-  const silent = isSilent(listed, lease, ctx.now(), settings.gracePeriodMs);
+  const silent = isSilent(listed, lease, ctx.now(), settings.gracePeriodMs, settings.observer);
   if (silent && unknownConditions(conditionsOf(listed), ctx.now())) {
     const wasReady = readyStatus(listed) === 'True';
     node = await updateWithRetry(ctx.client, NODES, { name }, (n) => {
       // Re-checked on the fresh copy: the agent may just have posted.
-      const next = isSilent(n, lease, ctx.now(), settings.gracePeriodMs) ? unknownConditions(conditionsOf(n), ctx.now()) : undefined;
+      const next = isSilent(n, lease, ctx.now(), settings.gracePeriodMs, settings.observer) ? unknownConditions(conditionsOf(n), ctx.now()) : undefined;
       if (!next) return false;
       (n.status as Record<string, unknown>).conditions = next;
       return true;
