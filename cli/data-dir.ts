@@ -4,15 +4,20 @@
  *   ca.crt, ca.key            the cluster CA (made once; kubeconfigs embed ca.crt)
  *   apiserver.crt, .key       the serving certificate (re-issued when it lacks an address or nears expiry)
  *   tokens.csv                the static token file (Kubernetes format); the admin user's token
- *   coracle.db                the SQLite store
+ *   coracle.db                the SQLite store (durable.db: orchestrations, queue.db: node work queues)
  *   kubeconfig                written on every start
+ *
+ * Only its owner may read it: the folder is 0700 and every file 0600 (the store holds every
+ * Secret, the token file every credential), also when the folder comes from an earlier version
+ * that left them 0755/0644. The databases are created 0600 before SQLite opens them, and SQLite
+ * gives their -wal and -shm files the database's own mode.
  *
  * Anything present but unreadable or corrupt stops start-up with a {@link DataDirError} naming
  * the file: the cluster never silently starts over.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { createCertificateAuthority, createServingCertificate, inspectCertificate, type CertificatePem } from './pki.js';
@@ -59,11 +64,45 @@ async function readIfPresent(file: string): Promise<string | undefined> {
 
 async function writePrivate(file: string, text: string): Promise<void> {
   await writeFile(file, text, { mode: 0o600 });
+  await chmod(file, 0o600); // writeFile's mode applies only to a file it creates
+}
+
+/** PRIVATE_FILE_MODE and PRIVATE_FOLDER_MODE are the data folder's permissions: its owner's only. */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_FOLDER_MODE = 0o700;
+/** DATABASES are the SQLite files `coracle up` keeps in the data folder. */
+export const DATABASES = ['coracle.db', 'durable.db', 'queue.db'] as const;
+
+/**
+ * makePrivate gives the folder mode 0700 and everything directly in it 0600 (files) or 0700
+ * (folders, e.g. Azurite's), and creates the databases 0600 when absent so SQLite (which copies the
+ * database's mode to its -wal/-shm files) never makes them world-readable.
+ */
+export async function makePrivate(dir: string): Promise<void> {
+  await chmod(dir, PRIVATE_FOLDER_MODE);
+  for (const db of DATABASES) {
+    const file = path.join(dir, db);
+    try {
+      await (await open(file, 'a', PRIVATE_FILE_MODE)).close();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new DataDirError(file, code === 'EISDIR' ? 'is not a file' : `cannot be created: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    try {
+      if (entry.isDirectory()) await chmod(file, PRIVATE_FOLDER_MODE);
+      else if (entry.isFile()) await chmod(file, PRIVATE_FILE_MODE);
+    } catch (err) {
+      throw new DataDirError(file, `cannot be made private to its owner: ${(err as Error).message}`, { cause: err });
+    }
+  }
 }
 
 async function ensureFolder(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_FOLDER_MODE });
     if (!(await stat(dir)).isDirectory()) throw new Error('is not a folder');
     await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (err) {
@@ -92,7 +131,7 @@ async function loadOrCreateCa(dir: string): Promise<CertificatePem> {
   if (existing) return existing;
   const ca = createCertificateAuthority();
   await writePrivate(keyFile, ca.key);
-  await writeFile(certFile, ca.cert);
+  await writePrivate(certFile, ca.cert);
   return ca;
 }
 
@@ -109,7 +148,7 @@ async function loadOrCreateServing(dir: string, ca: CertificatePem, extraHosts: 
   }
   const serving = createServingCertificate(ca, hosts);
   await writePrivate(keyFile, serving.key);
-  await writeFile(certFile, serving.cert);
+  await writePrivate(certFile, serving.cert);
   return serving;
 }
 
@@ -134,6 +173,12 @@ async function loadOrCreateAdminToken(tokensFile: string): Promise<string> {
 export async function prepareDataDir(dataDir: string, hosts: readonly string[] = []): Promise<DataDir> {
   const dir = path.resolve(dataDir);
   await ensureFolder(dir);
+  try {
+    await makePrivate(dir);
+  } catch (err) {
+    if (err instanceof DataDirError) throw err;
+    throw new DataDirError(dir, `cannot be made private to its owner: ${(err as Error).message}`, { cause: err });
+  }
   const ca = await loadOrCreateCa(dir);
   const serving = await loadOrCreateServing(dir, ca, hosts);
   const tokensFile = path.join(dir, 'tokens.csv');

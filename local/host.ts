@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './logger.js';
 import { TimerTriggerRunner } from './timer-trigger.js';
 import { ChangeFeedTriggerRunner, COSMOS_TRIGGER, type ChangeFeedStoreProvider } from './changefeed-trigger.js';
 import { DURABLE_TRIGGERS, DurableHost, type DurableHostOptions } from './durable/index.js';
+import { SERVER_TLS_OPTIONS } from './tls.js';
 
 /**
  * SUPPORTED_TRIGGERS are the trigger binding types the local host can run (cosmosDBTrigger only
@@ -157,7 +158,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
     void handleRequest(routes, req, res, { baseUrl, options: invokeOptions, logger, shutdown: shutdown.signal });
   };
-  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : http.createServer(onRequest);
+  const server = options.tls ? https.createServer({ ...SERVER_TLS_OPTIONS, key: options.tls.key, cert: options.tls.cert }, onRequest) : http.createServer(onRequest);
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, options.port, host);
   baseUrl = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -12,7 +12,8 @@
  *   POST {queue}/messages/{id}/deadletter      {lockToken, reason}    → 204
  *   GET  {queue}/deadletters                                          → 200 {items}
  * Failures answer `{reason, message}`: 400 BadRequest, 401 Unauthorized, 403 Forbidden,
- * 404 NotFound, 405 MethodNotAllowed, 409 LockLost, 503 Unavailable.
+ * 404 NotFound, 405 MethodNotAllowed, 409 LockLost, 413 RequestEntityTooLarge (a body past
+ * MAX_QUEUE_REQUEST_BYTES), 503 Unavailable.
  *
  * Authentication is the API server's: a bearer token from the static token file. A node
  * (`system:node:<name>` in `system:nodes`) may use only the queue named after it; a member of
@@ -20,6 +21,8 @@
  */
 import { WorkQueueError, type QueueMessage, type WorkQueue } from '../shared/workqueue/queue.js';
 import { nodeNameOf } from '../shared/apiserver/authorize.js';
+import { readText } from '../shared/apiserver/body.js';
+import { isApiError } from '../shared/api/status.js';
 import type { UserInfo } from '../shared/apiserver/context.js';
 
 /** QUEUE_PATH_PREFIX is where the local host mounts the queue server. */
@@ -41,10 +44,16 @@ export interface QueueServerOptions {
 /** QueueHandler is a fetch-style handler; a request's `signal` ends its long poll. */
 export type QueueHandler = (request: Request) => Promise<Response>;
 
-type ErrorReason = 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'LockLost' | 'Unavailable';
+type ErrorReason = 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'LockLost' | 'RequestEntityTooLarge' | 'Unavailable';
 const STATUS: Record<ErrorReason, number> = {
-  BadRequest: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404, MethodNotAllowed: 405, LockLost: 409, Unavailable: 503,
+  BadRequest: 400, Unauthorized: 401, Forbidden: 403, NotFound: 404, MethodNotAllowed: 405, LockLost: 409, RequestEntityTooLarge: 413, Unavailable: 503,
 };
+
+/**
+ * MAX_QUEUE_REQUEST_BYTES bounds a request body: Service Bus Standard's largest message (256 KiB),
+ * which the same work items must fit in Azure. A larger body is 413 before it is read in full.
+ */
+export const MAX_QUEUE_REQUEST_BYTES = 256 * 1024;
 
 class HttpFailure extends Error {
   constructor(readonly reason: ErrorReason, message: string) {
@@ -62,7 +71,13 @@ function failure(err: unknown): Response {
 }
 
 async function readJson(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
+  let text: string;
+  try {
+    text = await readText(request, MAX_QUEUE_REQUEST_BYTES);
+  } catch (err) {
+    if (isApiError(err) && err.code === 413) throw new HttpFailure('RequestEntityTooLarge', `the request body is larger than ${MAX_QUEUE_REQUEST_BYTES} bytes`);
+    throw err;
+  }
   if (text === '') return {};
   try {
     const value: unknown = JSON.parse(text);
@@ -144,6 +159,14 @@ async function route(queue: WorkQueue, request: Request, name: string, rest: str
   throw new HttpFailure('NotFound', `no queue operation at ${new URL(request.url).pathname}`);
 }
 
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpFailure('BadRequest', `invalid URL escape in "${part}"`);
+  }
+}
+
 /** createQueueServer returns the handler for everything under the prefix; other paths answer 404. */
 export function createQueueServer(options: QueueServerOptions): QueueHandler {
   const prefix = options.prefix ?? QUEUE_PATH_PREFIX;
@@ -154,10 +177,10 @@ export function createQueueServer(options: QueueServerOptions): QueueHandler {
       if (!path.startsWith(prefix)) throw new HttpFailure('NotFound', `${path} is not under ${prefix}`);
       const user = await whoIs(request, options);
       const [encodedName, ...rest] = path.slice(prefix.length).split('/');
-      const name = decodeURIComponent(encodedName ?? '');
+      const name = decodePart(encodedName ?? '');
       if (name === '' || rest.length === 0) throw new HttpFailure('NotFound', `no queue operation at ${path}`);
       authorize(user, name);
-      return await route(await queueOf(), request, name, rest.map(decodeURIComponent));
+      return await route(await queueOf(), request, name, rest.map(decodePart));
     } catch (err) {
       return failure(err);
     }

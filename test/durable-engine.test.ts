@@ -131,6 +131,18 @@ describe('instance management', () => {
     expect(await status(host, 'single-1')).toBeUndefined();
   });
 
+  test('the loopback endpoint of the durable client needs the per-start credential in its URL (issue 15)', async () => {
+    const { rpcBaseUrl } = (await app(host, 'GET', 'rpc-base')).json as { rpcBaseUrl: string };
+    const base = new URL(rpcBaseUrl);
+    expect(base.hostname).toBe('127.0.0.1');
+    expect(base.pathname).toMatch(/^\/durabletask\/[A-Za-z0-9_-]{43}\/$/);
+    // Without the secret, nothing is served: no status, no terminate, no purge.
+    for (const [method, p] of [['GET', '/durabletask/instances/chain-1'], ['POST', '/durabletask/instances/chain-1/terminate?reason=x'], ['DELETE', '/durabletask/instances/chain-1'], ['GET', '/durabletask/wrong/instances/chain-1']]) {
+      expect((await fetch(new URL(p, base.origin), { method })).status).toBe(401);
+    }
+    expect((await fetch(new URL('instances/chain-1', rpcBaseUrl))).status).toBe(200);
+  });
+
   test('unknown instances and functions, the system key, query paging', async () => {
     expect((await webhook(host, 'GET', 'instances/nope')).status).toBe(404);
     expect((await webhook(host, 'POST', 'instances/nope/raiseEvent/x', 1)).status).toBe(404);

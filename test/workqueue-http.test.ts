@@ -126,6 +126,14 @@ describe('queue server authorization', () => {
     expect(await raw('node-a/messages/x/complete', 'admin-token', {})).toEqual({ status: 400, reason: 'BadRequest' });
   });
 
+  it('refuses a body past 256 KiB with 413 before reading it all, and a malformed escape with 400 (issue 15)', async () => {
+    const before = process.memoryUsage().rss;
+    expect(await raw('node-a/messages', 'node-a-token', { body: { blob: 'x'.repeat(20 * 1024 * 1024) } })).toEqual({ status: 413, reason: 'RequestEntityTooLarge' });
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+    expect(await raw('node-a/messages', 'node-a-token', { body: { blob: 'x'.repeat(200 * 1024) } })).toEqual({ status: 201, reason: undefined });
+    expect(await raw('node-a/%ZZ', 'admin-token')).toEqual({ status: 400, reason: 'BadRequest' });
+  });
+
   it('a client that goes away mid long-poll leaves the message for the next receiver', async () => {
     const client = openHttpWorkQueue({ server: server.url, token: 'admin-token', ca: ca.cert });
     const ac = new AbortController();

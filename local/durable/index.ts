@@ -6,7 +6,7 @@
  * host.json settings honoured (`extensions.durableTask`): `hubName`,
  * `maxConcurrentActivityFunctions`, `maxConcurrentOrchestratorFunctions`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -112,16 +112,25 @@ export class DurableHost {
       return Object.fromEntries(Object.entries(urls).map(([k, v]) => [k, v.replaceAll('INSTANCEID', encodeURIComponent(id))]));
     };
     this.handler = createWebhookHandler(engine, { prefix: WEBHOOK_PREFIX, key: this.key, managementLinks: links });
-    const rpcHandler = createWebhookHandler(engine, { prefix: '/durabletask', managementLinks: links });
+    // The loopback listener's credential: a secret made at each start, carried in the rpcBaseUrl
+    // path the durableClient binding hands to the client (which resolves every operation
+    // relative to it), so no other local user can start, terminate or purge orchestrations.
+    const rpcSecret = randomBytes(32).toString('base64url');
+    const rpcPrefix = `/durabletask/${rpcSecret}`;
+    const rpcHandler = createWebhookHandler(engine, { prefix: rpcPrefix, managementLinks: links });
     this.rpc = http.createServer((req, res) => {
-      void serveMount({ prefix: '/durabletask/', handler: rpcHandler }, req, res, 'http://127.0.0.1').catch((err: unknown) => {
+      if (!hasSecretPrefix(req.url ?? '', `${rpcPrefix}/`)) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end('the durable task API needs the credential this host gave its durable client');
+        return;
+      }
+      void serveMount({ prefix: `${rpcPrefix}/`, handler: rpcHandler }, req, res, 'http://127.0.0.1').catch((err: unknown) => {
         this.options.onError?.('durable rpc', err);
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       });
     });
     await new Promise<void>((resolve, reject) => this.rpc!.once('error', reject).listen(0, '127.0.0.1', resolve));
-    const rpcBase = `http://127.0.0.1:${(this.rpc.address() as AddressInfo).port}/durabletask/`;
+    const rpcBase = `http://127.0.0.1:${(this.rpc.address() as AddressInfo).port}${rpcPrefix}/`;
     this.client = clientInput(publicBaseUrl, rpcBase, hub, this.key);
     // Without WEBSITE_HOSTNAME, getClient rewrites management URLs to localhost:7071 (Core Tools' default).
     process.env.WEBSITE_HOSTNAME ??= new URL(publicBaseUrl).host;
@@ -140,4 +149,11 @@ export class DurableHost {
     this.engine = undefined;
     this.handler = undefined;
   }
+}
+
+/** hasSecretPrefix tells whether `url` starts with `prefix` (which holds a secret), comparing in constant time. */
+function hasSecretPrefix(url: string, prefix: string): boolean {
+  const head = Buffer.from(url.slice(0, prefix.length));
+  const want = Buffer.from(prefix);
+  return head.length === want.length && timingSafeEqual(head, want);
 }

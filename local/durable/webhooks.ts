@@ -6,9 +6,11 @@
  *
  * It is served twice, as in Azure: under `/runtime/webhooks/durabletask/` on the host's own
  * address (requires `code=<key>`, the system key), and on a loopback-only plain-HTTP listener
- * that the `durableClient` binding's `rpcBaseUrl` names (no key, like the extension's local RPC
- * endpoint) — so `df.getClient(context)` works unchanged, also when the host serves HTTPS with
- * a certificate the process does not trust.
+ * that the `durableClient` binding's `rpcBaseUrl` names — so `df.getClient(context)` works
+ * unchanged, also when the host serves HTTPS with a certificate the process does not trust. The
+ * extension's own RPC endpoint takes no key; here every local user could reach the listener, so
+ * its credential is a per-start secret in the rpcBaseUrl path (local/durable/index.ts), which the
+ * client resolves every operation against.
  */
 import { Buffer } from 'node:buffer';
 import type { DurableEngine, OrchestrationStatus } from './engine.js';
