@@ -109,7 +109,9 @@ export function assertDepth(value: unknown): void {
 /** parseYaml decodes one YAML document (400 when malformed) and lists duplicate keys. */
 export function parseYaml(text: string): ParsedBody {
   assertYamlDepth(text);
-  const doc = parseDocument(text, { uniqueKeys: true, merge: false });
+  // The core schema, as sigs.k8s.io/yaml converts YAML to JSON: no YAML 1.1 types (!!binary as
+  // bytes, !!set, !!timestamp), which have no JSON form; any such value left is refused below.
+  const doc = parseDocument(text, { uniqueKeys: true, merge: false, schema: 'core' });
   const duplicates: string[] = [];
   for (const e of doc.errors) {
     if (e.code !== 'DUPLICATE_KEY') throw badRequest(`error converting YAML to JSON: yaml: ${e.message.split('\n')[0]}`);
@@ -124,7 +126,24 @@ export function parseYaml(text: string): ParsedBody {
     throw badRequest(`error converting YAML to JSON: yaml: ${(err as Error).message.split('\n')[0]}`);
   }
   assertDepth(value);
+  assertJsonLike(value);
   return { value: value ?? {}, duplicates };
+}
+
+/** assertJsonLike refuses a decoded YAML value holding anything JSON cannot (bytes, maps with object keys, sets, dates): 400. */
+function assertJsonLike(value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') {
+      if (typeof v === 'bigint' || typeof v === 'symbol' || typeof v === 'function') throw badRequest(`error converting YAML to JSON: yaml: unsupported value of type ${typeof v}`);
+      continue;
+    }
+    if (!Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype && Object.getPrototypeOf(v) !== null) {
+      throw badRequest(`error converting YAML to JSON: yaml: unsupported value of type ${(v as object).constructor?.name ?? 'object'}`);
+    }
+    stack.push(...(Array.isArray(v) ? v : Object.values(v)));
+  }
 }
 
 /**

@@ -28,6 +28,10 @@ function pathSegments(path: string): (string | number)[] {
 /** dropField removes the field at `path` from `obj` in place (no-op if absent). */
 export function dropField(obj: unknown, path: string): void {
   const segs = pathSegments(path);
+  // A key holding '.', '[' or nothing makes the path ambiguous (`metadata.` for a key "" under
+  // metadata): leave such a field rather than drop the wrong one.
+  const canonical = segs.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  if (canonical !== path || segs.length === 0) return;
   let cur: unknown = obj;
   for (let i = 0; i < segs.length - 1; i++) {
     const s = segs[i];

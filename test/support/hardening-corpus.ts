@@ -82,5 +82,10 @@ export const HARDENING_CORPUS: readonly CorpusCase[] = [
   { name: 'limit of int64 max', method: 'GET', path: `${CM}?limit=9223372036854775807`, status: 200 },
   { name: 'merge patch {"metadata":null}', method: 'PATCH', path: `${CM}/c1`, body: '{"metadata":null}', contentType: MERGE, status: 400, message: 'the name of the object () does not match the name on the URL (c1)' },
   { name: 'strategic merge {"$patch":"delete"}', method: 'PATCH', path: `${CM}/c1`, body: '{"$patch":"delete"}', contentType: SMP, status: 422 },
+  { name: 'strategic merge {"$patch":0} (fuzz)', method: 'PATCH', path: '/api/v1/namespaces/default/pods/p1', body: '{"$patch":0}', contentType: SMP, status: 400, message: 'unknown patch type: 0 in map: map[$patch:0]' },
+  { name: 'strategic merge list without its merge key', method: 'PATCH', path: '/api/v1/namespaces/default/pods/p1', body: '{"spec":{"containers":[{"image":"x"}]}}', contentType: SMP, status: 400 },
+  { name: 'merge patch adding a metadata key "" (fuzz)', method: 'PATCH', path: `${CM}/c1`, body: '{"metadata":{"":0}}', contentType: MERGE, status: 200 },
+  { name: 'YAML !!binary value (fuzz)', method: 'POST', path: '/api/v1/namespaces/default/pods', body: '!!binary 1e9', contentType: 'application/yaml', status: 400 },
+  { name: 'json patch moving the root into itself (fuzz)', method: 'PATCH', path: '/api/v1/namespaces/default/pods/p1', body: '[{"op":"move","path":"/","from":""}]', contentType: 'application/json-patch+json', status: 422 },
   { name: 'json patch replacing the root', method: 'PATCH', path: `${CM}/c1`, body: '[{"op":"replace","path":"","value":7}]', contentType: 'application/json-patch+json', status: 422 },
 ];

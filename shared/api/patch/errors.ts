@@ -19,11 +19,13 @@ export function patchRejected(cause: string): ApiError {
 }
 
 /**
- * patchInternal is what Kubernetes answers for strategic-merge-patch failures it does not classify
- * (a missing merge key, an unknown `$patch`): a 500 InternalError carrying the library's message.
+ * patchInternal is for the strategic-merge-patch failures Kubernetes does not classify (a missing
+ * merge key, an unknown `$patch`): kube-apiserver answers them 500 InternalError, but each is the
+ * patch's fault, and a hardened server answers no 5xx for a client's input (issue 15), so here they
+ * are 400 BadRequest with the library's message.
  */
 export function patchInternal(message: string): ApiError {
-  return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+  return badRequest(message);
 }
 
 /** patchBadRequest is a 400 for a malformed patch document. */

@@ -240,10 +240,10 @@ describe('applyPatch strategic (Kubernetes strategic merge patch)', () => {
     expect(containers(out)[0]).toEqual({ name: 'new', image: 'x', env: [] });
   });
 
-  it('answers 500 with Kubernetes message when a merge key is missing', () => {
+  it("answers 400 (kube-apiserver: 500) with Kubernetes' message when a merge key is missing", () => {
     const err = errorOf(() => applyPatch('strategic', pod(), { spec: { containers: [{ image: 'nginx' }] } }, POD));
-    expect(err.code).toBe(500);
-    expect(err.message).toBe('Internal error occurred: map: map[image:nginx] does not contain declared merge key: name');
+    expect(err.code).toBe(400);
+    expect(err.message).toBe('map: map[image:nginx] does not contain declared merge key: name');
   });
 
   it('answers 422 for a list of lists in a merging list', () => {

@@ -18,8 +18,9 @@ export type PatchType = 'json' | 'merge' | 'strategic';
  * Throws ApiError as Kubernetes answers: 400 for a malformed document or one that names
  * `__proto__`, `constructor` or `prototype`; 422 Invalid ("the server rejected our request due to
  * an error in our request") when a JSON patch operation fails (failed `test`, missing path, unknown
- * op) or a strategic patch holds a list of lists; 413 past 10,000 JSON patch operations; 500 for
- * the strategic-merge-patch errors Kubernetes leaves unclassified (missing merge key, unknown `$patch`).
+ * op) or a strategic patch holds a list of lists; 413 past 10,000 JSON patch operations; 400 for
+ * the strategic-merge-patch errors Kubernetes leaves unclassified and answers 500 (missing merge
+ * key, unknown `$patch`).
  */
 export function applyPatch(
   patchType: PatchType,

@@ -50,6 +50,12 @@ export function applyJsonPatch(original: JsonObject, patch: unknown): JsonObject
     assertSafePointer(op.path);
     assertSafePointer((op as { from?: unknown }).from);
     assertNoForbiddenKeys((op as { value?: unknown }).value);
+    // RFC 6902 4.4: `from` may not be a proper prefix of `path` (moving a value into itself would
+    // make a cycle; Go's evanphx/json-patch refuses it too).
+    const from = (op as { from?: unknown }).from;
+    if (op.op === 'move' && typeof from === 'string' && typeof op.path === 'string' && op.path !== from && op.path.startsWith(`${from}/`)) {
+      throw patchRejected(`invalid move operation: ${from} is a prefix of ${op.path}`);
+    }
   }
   let result: unknown;
   try {
