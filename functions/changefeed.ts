@@ -12,7 +12,7 @@
  * (the durable client is an input of the invocation, so it cannot happen at app start).
  *
  * Pod work for nodes: when a WorkQueue is configured (`CORACLE_QUEUE` locally,
- * `SERVICEBUS_CONNECTION_STRING` in Azure; see functions/runtime.ts), the podwork controller puts
+ * `SERVICEBUS_CONNECTION_STRING` in Azure; see functions/config.ts), the podwork controller puts
  * a message naming each changed bound pod on its node's queue, where that node's agent takes it.
  *
  * Settings: `COSMOS_CONNECTION_STRING` (the trigger's connection) and `COSMOS_DATABASE` (the
@@ -28,7 +28,8 @@ import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
 import { controllerContext } from './api.js';
 import { signalReconcile } from './orchestration.js';
-import { getRuntime, getWorkQueue, type Runtime, type Settings } from './runtime.js';
+import type { AppConfig } from './config.js';
+import { getAppContext, getWorkQueue, type AppContext } from './runtime.js';
 
 /** CHANGEFEED_FUNCTION is the function's name (also the local host's checkpoint name). */
 export const CHANGEFEED_FUNCTION = 'changefeed';
@@ -42,23 +43,22 @@ const ORCHESTRATED: readonly OrchestratedController[] = CONTROLLERS.filter(isOrc
  * rather than in the registry). Without a queue agents watch their pods instead, and a producer
  * would only fail every send.
  */
-export function inProcessControllers(settings: Settings = process.env): Controller[] {
-  const hasQueue = Boolean(settings.CORACLE_QUEUE || settings.SERVICEBUS_CONNECTION_STRING);
-  return hasQueue ? [...IN_PROCESS, podWorkController(() => getWorkQueue(settings))] : [...IN_PROCESS];
+export function inProcessControllers(config: Pick<AppConfig, 'queue'>): Controller[] {
+  return config.queue ? [...IN_PROCESS, podWorkController(() => getWorkQueue())] : [...IN_PROCESS];
 }
 
 /** The in-process controllers' user agent (kube-controller-manager's). */
 const CONTROLLER_MANAGER = 'coracle-controller-manager';
 
-const managers = new WeakMap<Runtime, ControllerManager>();
+const managers = new WeakMap<AppContext, ControllerManager>();
 let current: ControllerManager | undefined;
 
 /** controllerManager returns the manager of the current runtime, building it (and starting a resync) on first use. */
 async function controllerManager(): Promise<ControllerManager> {
-  const runtime = await getRuntime();
+  const runtime = await getAppContext();
   let manager = managers.get(runtime);
   if (!manager) {
-    manager = new ControllerManager(inProcessControllers(), await controllerContext(CONTROLLER_MANAGER), {
+    manager = new ControllerManager(inProcessControllers(runtime.config), await controllerContext(CONTROLLER_MANAGER), {
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);
@@ -78,9 +78,9 @@ async function controllerManager(): Promise<ControllerManager> {
  * fresh or restored durable store beside an existing cluster). A failed listing is tried again
  * at the next batch.
  */
-const resynced = new WeakSet<Runtime>();
-async function orchestrationResyncSignals(controllers: readonly OrchestratedController[] = ORCHESTRATED): Promise<{ runtime: Runtime; signals: OrchestrationSignal[] } | undefined> {
-  const runtime = await getRuntime();
+const resynced = new WeakSet<AppContext>();
+async function orchestrationResyncSignals(controllers: readonly OrchestratedController[] = ORCHESTRATED): Promise<{ runtime: AppContext; signals: OrchestrationSignal[] } | undefined> {
+  const runtime = await getAppContext();
   if (resynced.has(runtime)) return undefined;
   const ctx = await controllerContext(CONTROLLER_MANAGER);
   const lists = await Promise.all(controllers.map(async (c) => (await c.resync?.(ctx) ?? []).map((key) => ({ orchestration: c.orchestration, key }))));

@@ -22,7 +22,7 @@ function feedFunction(batches: unknown[][], failFirst = 0): RegisteredFunction {
 }
 
 function runner(fn: RegisteredFunction, errors: unknown[] = []): ChangeFeedTriggerRunner {
-  return new ChangeFeedTriggerRunner([fn], { log: () => undefined, inputProviders: new Map() }, async () => store, (_n, err) => errors.push(err));
+  return new ChangeFeedTriggerRunner([fn], { log: () => undefined, inputProviders: new Map() }, async () => ({ store, cluster: 'default' }), (_n, err) => errors.push(err));
 }
 
 async function until(check: () => boolean, ms = 3000): Promise<void> {

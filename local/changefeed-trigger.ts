@@ -25,8 +25,14 @@ const CHECKPOINT_PREFIX = '/coracle/checkpoints/';
 const DEFAULT_MAX_ITEMS = 100;
 const MAX_BACKOFF_MS = 30_000;
 
-/** ChangeFeedStoreProvider gives the store a cosmosDBTrigger function's feed reads (locally, the cluster's store). */
-export type ChangeFeedStoreProvider = (binding: BindingInfo, fn: RegisteredFunction) => Promise<Store>;
+/** ChangeFeedSource is what a cosmosDBTrigger function's feed reads: the store, and the cluster (partition) its documents name. */
+export interface ChangeFeedSource {
+  store: Store;
+  cluster: string;
+}
+
+/** ChangeFeedStoreProvider gives the source a cosmosDBTrigger function's feed reads (locally, the cluster's store). */
+export type ChangeFeedStoreProvider = (binding: BindingInfo, fn: RegisteredFunction) => Promise<ChangeFeedSource>;
 
 /** ChangeFeedErrorLogger is told about failed invocations and feed errors; the feed goes on. */
 export type ChangeFeedErrorLogger = (functionName: string, err: unknown) => void;
@@ -82,11 +88,11 @@ export async function* batchesOf(events: AsyncIterable<WatchEvent>, max: number)
 /** FeedRunner delivers one function's feed until stopped. */
 class FeedRunner {
   private checkpoint: KeyValue | undefined;
-  private readonly cluster = process.env.CORACLE_CLUSTER ?? 'default';
 
   constructor(
     private readonly fn: RegisteredFunction,
     private readonly store: Store,
+    private readonly cluster: string,
     private readonly options: InvokeOptions,
     private readonly onError: ChangeFeedErrorLogger,
     private readonly signal: AbortSignal,
@@ -211,8 +217,8 @@ export class ChangeFeedTriggerRunner {
   start(): void {
     for (const fn of this.functions) {
       const run = (async () => {
-        const store = await this.provider(triggerOf(fn.metadata), fn);
-        await new FeedRunner(fn, store, this.options, this.onError, this.stopping.signal).run();
+        const { store, cluster } = await this.provider(triggerOf(fn.metadata), fn);
+        await new FeedRunner(fn, store, cluster, this.options, this.onError, this.stopping.signal).run();
       })().catch((err: unknown) => this.onError(fn.metadata.name, err));
       this.running.push(run);
     }
