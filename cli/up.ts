@@ -28,13 +28,19 @@ export interface UpOptions {
   nodeMonitorGracePeriod?: number;
   /** tolerationSeconds of the default not-ready/unreachable tolerations (CORACLE_DEFAULT_TOLERATION_SECONDS; default 300). */
   defaultTolerationSeconds?: number;
+  /** A watch lasts a random time in [this, 2×] seconds (CORACLE_MIN_REQUEST_TIMEOUT_SECONDS; default 240). */
+  minRequestTimeout?: number;
+  /** A quiet watch gets a keep-alive this often, in seconds (CORACLE_WATCH_KEEPALIVE_SECONDS; default 30). */
+  watchKeepalive?: number;
 }
 
-/** lifecycleSettings are the app settings of the node lifecycle options given. */
+/** lifecycleSettings are the app settings of the node lifecycle and watch options given. */
 function lifecycleSettings(options: UpOptions): Record<string, string> {
   const env: Record<string, string> = {};
   if (options.nodeMonitorGracePeriod !== undefined) env.CORACLE_NODE_MONITOR_GRACE_SECONDS = String(options.nodeMonitorGracePeriod);
   if (options.defaultTolerationSeconds !== undefined) env.CORACLE_DEFAULT_TOLERATION_SECONDS = String(options.defaultTolerationSeconds);
+  if (options.minRequestTimeout !== undefined) env.CORACLE_MIN_REQUEST_TIMEOUT_SECONDS = String(options.minRequestTimeout);
+  if (options.watchKeepalive !== undefined) env.CORACLE_WATCH_KEEPALIVE_SECONDS = String(options.watchKeepalive);
   return env;
 }
 

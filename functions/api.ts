@@ -24,6 +24,7 @@ export async function apiHandler(): Promise<ApiHandler> {
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     handler = getLogSink().then((logSink) => createApiServer({
       store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink, admitEviction: admitEvictionByBudgets,
+      watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
     }));
     handlers.set(runtime, handler);
   }
