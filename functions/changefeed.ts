@@ -5,9 +5,16 @@
  * each document becomes a neutral Change, the registered controllers map it to keys, and the
  * ControllerManager reconciles them (deduplicated per batch, failures retried with back-off).
  *
+ * At least once: the trigger declares a retry policy (without one, the Functions host gives a
+ * failed batch up and moves its checkpoint on), so a batch whose handler throws is delivered
+ * again, without end; every handler is idempotent (signals name keys, reconciles are
+ * level-triggered). On a first start or a lost lease container the trigger starts from the
+ * beginning of the container (`startFromBeginning`; locally: a listing), not from "now".
  * The handler returns once every key of the batch has been reconciled once, so the trigger's
  * checkpoint only moves past changes that were acted on; a retry still pending when the process
- * stops is recovered by the resync that runs when the app starts (controllers are level-triggered).
+ * stops is recovered by the resync that the manager runs with the first batch of a process.
+ * Controllers start where the change feed runs (the first invocation builds the manager), not on
+ * every instance that loads the app: an HTTP instance never starts them.
  * Orchestrated controllers' resync keys are signalled once, with the first batch a process handles
  * (the durable client is an input of the invocation, so it cannot happen at app start).
  *
@@ -141,15 +148,14 @@ app.cosmosDB(CHANGEFEED_FUNCTION, {
   createLeaseContainerIfNotExists: true,
   maxItemsPerInvocation: 100,
   feedPollDelay: 500,
+  startFromBeginning: true,
+  // Without end: a batch is never given up (each retry waits 1 s, doubling up to a minute).
+  retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 1 }, maximumInterval: { minutes: 1 } },
   // The durable client only when some controller is orchestrated: a host without a durable engine can still run the rest.
   extraInputs: ORCHESTRATED.length > 0 ? [df.input.durableClient()] : [],
   handler: handleChangeFeed,
 });
 
-// Resync when the app starts, not at the first change: work pending at the last stop resumes at once.
-app.hook.appStart(async () => {
-  await controllerManager();
-});
 app.hook.appTerminate(async () => {
   const manager = current;
   current = undefined;
