@@ -63,4 +63,34 @@ describe('watch limits', () => {
     for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) break;
     expect(Date.now() - started).toBeLessThan(500);
   });
+
+  it('a client that watches again from its last resourceVersion outlives three watch timeouts without missing or repeating an event', async () => {
+    const first = await h.json('GET', '/api/v1/namespaces/default/secrets');
+    let rv = first.body.metadata.resourceVersion as string;
+    const created: string[] = [];
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        await h.json('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: `s${i}` } });
+        created.push(`s${i}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    const seen: string[] = [];
+    let watches = 0;
+    const started = Date.now();
+    while (Date.now() - started < 4500 || seen.length < created.length) {
+      if (Date.now() - started > 4500) writing = false;
+      watches++;
+      const text = await (await h.call('GET', `/api/v1/namespaces/default/secrets?watch=1&allowWatchBookmarks=true&resourceVersion=${rv}`)).text();
+      for (const event of text.split('\n').filter(Boolean).map((l) => JSON.parse(l))) {
+        rv = event.object.metadata.resourceVersion;
+        if (event.type === 'ADDED') seen.push(event.object.metadata.name);
+      }
+    }
+    writing = false;
+    await writer;
+    expect(watches).toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual(created);
+  }, 15_000);
 });
