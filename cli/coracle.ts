@@ -66,6 +66,8 @@ program
   .addOption(new Option('--runtime <runtime>', 'how nodes run containers').choices(['moby', 'simulated']))
   .option('--node-monitor-grace-period <duration>', 'how long a node may stop renewing its Lease before it is NotReady (Unknown) and tainted unreachable (default 40s)', durationSeconds)
   .option('--default-toleration-seconds <n>', 'tolerationSeconds of the not-ready/unreachable tolerations new pods get: how long they stay on such a node before eviction (default 300)', integer(0, 86400 * 365))
+  .option('--min-request-timeout <seconds>', 'a watch ends after a random time between this and twice this, as kube-apiserver\'s flag; it must stay under the function timeout (default 240)', integer(1, 86400))
+  .option('--watch-keepalive <seconds>', 'how often a quiet watch gets a keep-alive (default 30)', integer(1, 3600))
   .action((options: UpOptions) => runUp(options));
 
 program.command('images').description('sample images').command('build').description('build the sample images (images/) into a Docker engine').option('--docker-host <host>', 'the engine, unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)').action((options: { dockerHost?: string }) => runImagesBuild(options).catch(fail));

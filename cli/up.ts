@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useAppSettings } from '../functions/config.js';
 import { startLocalHost, type LocalHost } from '../local/host.js';
 import { startAzurite } from '../local/azurite.js';
 import { createLogger } from '../local/logger.js';
@@ -27,13 +28,19 @@ export interface UpOptions {
   nodeMonitorGracePeriod?: number;
   /** tolerationSeconds of the default not-ready/unreachable tolerations (CORACLE_DEFAULT_TOLERATION_SECONDS; default 300). */
   defaultTolerationSeconds?: number;
+  /** A watch lasts a random time in [this, 2×] seconds (CORACLE_MIN_REQUEST_TIMEOUT_SECONDS; default 240). */
+  minRequestTimeout?: number;
+  /** A quiet watch gets a keep-alive this often, in seconds (CORACLE_WATCH_KEEPALIVE_SECONDS; default 30). */
+  watchKeepalive?: number;
 }
 
-/** lifecycleSettings are the app settings of the node lifecycle options given. */
+/** lifecycleSettings are the app settings of the node lifecycle and watch options given. */
 function lifecycleSettings(options: UpOptions): Record<string, string> {
   const env: Record<string, string> = {};
   if (options.nodeMonitorGracePeriod !== undefined) env.CORACLE_NODE_MONITOR_GRACE_SECONDS = String(options.nodeMonitorGracePeriod);
   if (options.defaultTolerationSeconds !== undefined) env.CORACLE_DEFAULT_TOLERATION_SECONDS = String(options.defaultTolerationSeconds);
+  if (options.minRequestTimeout !== undefined) env.CORACLE_MIN_REQUEST_TIMEOUT_SECONDS = String(options.minRequestTimeout);
+  if (options.watchKeepalive !== undefined) env.CORACLE_WATCH_KEEPALIVE_SECONDS = String(options.watchKeepalive);
   return env;
 }
 
@@ -85,22 +92,26 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   // Container logs: Azurite's blob service, under the data folder so logs survive a restart.
   const azurite = await startAzurite({ location: path.join(data.dir, 'azurite') });
   await writeFile(path.join(data.dir, LOGS_CONNECTION_FILE), azurite.connectionString, { mode: 0o600 });
+  // The app runs in this process: its settings are handed over, not written into process.env.
+  useAppSettings({ CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, ...lifecycleSettings(options) });
   const host = await startLocalHost({
     appDir: APP_DIR,
     port: options.port,
     host: options.host,
     tls: data.serving,
     logger,
-    env: { CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, ...lifecycleSettings(options) },
-    // Agents reach the embedded queue here; it is the app runtime's own queue and tokens (loaded by the time a request comes).
+    // Agents reach the embedded queue here; it is the app context's own queue and tokens (loaded by the time a request comes).
     mounts: [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
       queue: async () => (await import('../functions/runtime.js')).getWorkQueue(),
-      authenticate: async (token) => (await (await import('../functions/runtime.js')).getRuntime()).tokens.get(token),
+      authenticate: async (token) => (await (await import('../functions/runtime.js')).getAppContext()).tokens.get(token),
     }) }],
     // Orchestrations (durable-functions) run on the local durable engine, state in <data>/durable.db.
     durable: { dataDir: data.dir },
     // The change feed reads the very store the app opened (its runtime, loaded by then), not a second connection.
-    changeFeedStore: async () => (await (await import('../functions/runtime.js')).getRuntime()).store,
+    changeFeedStore: async () => {
+      const { store, config } = await (await import('../functions/runtime.js')).getAppContext();
+      return { store, cluster: config.cluster };
+    },
   }).catch(async (err: unknown) => {
     await azurite.stop();
     throw err;

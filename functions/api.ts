@@ -10,18 +10,22 @@ import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
 import type { ControllerContext } from '../shared/controllers/controller.js';
-import { getLogSink, getRuntime, type Runtime } from './runtime.js';
+import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
+import { getAppContext, getLogSink, type AppContext } from './runtime.js';
 
-const handlers = new WeakMap<Runtime, Promise<ApiHandler>>();
-const contexts = new WeakMap<Runtime, Map<string, ControllerContext>>();
+const handlers = new WeakMap<AppContext, Promise<ApiHandler>>();
+const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
 /** apiHandler returns the current runtime's API handler (rebuilt if the runtime was closed and rebuilt). */
 export async function apiHandler(): Promise<ApiHandler> {
-  const runtime = await getRuntime();
+  const runtime = await getAppContext();
   let handler = handlers.get(runtime);
   if (!handler) {
+    // DefaultTolerationSeconds for new pods is process-wide: the in-process controllers' handlers create pods too.
+    if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     handler = getLogSink().then((logSink) => createApiServer({
       store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), admit: createNodeRestriction(), logSink, admitEviction: admitEvictionByBudgets,
+      watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
     }));
     handlers.set(runtime, handler);
   }
@@ -34,7 +38,7 @@ export async function apiHandler(): Promise<ApiHandler> {
  * component means one event recorder cache, so repeated events count up as client-go's do.
  */
 export async function controllerContext(component: string): Promise<ControllerContext> {
-  const runtime = await getRuntime();
+  const runtime = await getAppContext();
   let byComponent = contexts.get(runtime);
   if (!byComponent) contexts.set(runtime, (byComponent = new Map()));
   let ctx = byComponent.get(component);

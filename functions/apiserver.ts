@@ -6,7 +6,6 @@
  * the function itself is anonymous.
  */
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
 import { apiHandler } from './api.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
@@ -14,10 +13,6 @@ const { HttpResponse } = azureFunctions;
 
 // In Azure, streamed responses (watch) need the worker's HTTP streaming mode.
 app.setup({ enableHttpStream: true });
-
-// DefaultTolerationSeconds for new pods (default 300), process-wide: the in-process controllers' handlers create pods too.
-const tolerationSetting = process.env.CORACLE_DEFAULT_TOLERATION_SECONDS;
-if (tolerationSetting) setDefaultTolerationSeconds(Number(tolerationSetting));
 
 /** toFetchRequest re-wraps an Azure HttpRequest as a fetch Request, keeping its body a stream. */
 export function toFetchRequest(request: HttpRequest): Request {

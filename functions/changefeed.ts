@@ -5,14 +5,21 @@
  * each document becomes a neutral Change, the registered controllers map it to keys, and the
  * ControllerManager reconciles them (deduplicated per batch, failures retried with back-off).
  *
+ * At least once: the trigger declares a retry policy (without one, the Functions host gives a
+ * failed batch up and moves its checkpoint on), so a batch whose handler throws is delivered
+ * again, without end; every handler is idempotent (signals name keys, reconciles are
+ * level-triggered). On a first start or a lost lease container the trigger starts from the
+ * beginning of the container (`startFromBeginning`; locally: a listing), not from "now".
  * The handler returns once every key of the batch has been reconciled once, so the trigger's
  * checkpoint only moves past changes that were acted on; a retry still pending when the process
- * stops is recovered by the resync that runs when the app starts (controllers are level-triggered).
+ * stops is recovered by the resync that the manager runs with the first batch of a process.
+ * Controllers start where the change feed runs (the first invocation builds the manager), not on
+ * every instance that loads the app: an HTTP instance never starts them.
  * Orchestrated controllers' resync keys are signalled once, with the first batch a process handles
  * (the durable client is an input of the invocation, so it cannot happen at app start).
  *
  * Pod work for nodes: when a WorkQueue is configured (`CORACLE_QUEUE` locally,
- * `SERVICEBUS_CONNECTION_STRING` in Azure; see functions/runtime.ts), the podwork controller puts
+ * `SERVICEBUS_CONNECTION_STRING` in Azure; see functions/config.ts), the podwork controller puts
  * a message naming each changed bound pod on its node's queue, where that node's agent takes it.
  *
  * Settings: `COSMOS_CONNECTION_STRING` (the trigger's connection) and `COSMOS_DATABASE` (the
@@ -28,7 +35,8 @@ import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
 import { controllerContext } from './api.js';
 import { signalReconcile } from './orchestration.js';
-import { getRuntime, getWorkQueue, type Runtime, type Settings } from './runtime.js';
+import type { AppConfig } from './config.js';
+import { getAppContext, getWorkQueue, type AppContext } from './runtime.js';
 
 /** CHANGEFEED_FUNCTION is the function's name (also the local host's checkpoint name). */
 export const CHANGEFEED_FUNCTION = 'changefeed';
@@ -42,23 +50,22 @@ const ORCHESTRATED: readonly OrchestratedController[] = CONTROLLERS.filter(isOrc
  * rather than in the registry). Without a queue agents watch their pods instead, and a producer
  * would only fail every send.
  */
-export function inProcessControllers(settings: Settings = process.env): Controller[] {
-  const hasQueue = Boolean(settings.CORACLE_QUEUE || settings.SERVICEBUS_CONNECTION_STRING);
-  return hasQueue ? [...IN_PROCESS, podWorkController(() => getWorkQueue(settings))] : [...IN_PROCESS];
+export function inProcessControllers(config: Pick<AppConfig, 'queue'>): Controller[] {
+  return config.queue ? [...IN_PROCESS, podWorkController(() => getWorkQueue())] : [...IN_PROCESS];
 }
 
 /** The in-process controllers' user agent (kube-controller-manager's). */
 const CONTROLLER_MANAGER = 'coracle-controller-manager';
 
-const managers = new WeakMap<Runtime, ControllerManager>();
+const managers = new WeakMap<AppContext, ControllerManager>();
 let current: ControllerManager | undefined;
 
 /** controllerManager returns the manager of the current runtime, building it (and starting a resync) on first use. */
 async function controllerManager(): Promise<ControllerManager> {
-  const runtime = await getRuntime();
+  const runtime = await getAppContext();
   let manager = managers.get(runtime);
   if (!manager) {
-    manager = new ControllerManager(inProcessControllers(), await controllerContext(CONTROLLER_MANAGER), {
+    manager = new ControllerManager(inProcessControllers(runtime.config), await controllerContext(CONTROLLER_MANAGER), {
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);
@@ -78,9 +85,9 @@ async function controllerManager(): Promise<ControllerManager> {
  * fresh or restored durable store beside an existing cluster). A failed listing is tried again
  * at the next batch.
  */
-const resynced = new WeakSet<Runtime>();
-async function orchestrationResyncSignals(controllers: readonly OrchestratedController[] = ORCHESTRATED): Promise<{ runtime: Runtime; signals: OrchestrationSignal[] } | undefined> {
-  const runtime = await getRuntime();
+const resynced = new WeakSet<AppContext>();
+async function orchestrationResyncSignals(controllers: readonly OrchestratedController[] = ORCHESTRATED): Promise<{ runtime: AppContext; signals: OrchestrationSignal[] } | undefined> {
+  const runtime = await getAppContext();
   if (resynced.has(runtime)) return undefined;
   const ctx = await controllerContext(CONTROLLER_MANAGER);
   const lists = await Promise.all(controllers.map(async (c) => (await c.resync?.(ctx) ?? []).map((key) => ({ orchestration: c.orchestration, key }))));
@@ -141,15 +148,14 @@ app.cosmosDB(CHANGEFEED_FUNCTION, {
   createLeaseContainerIfNotExists: true,
   maxItemsPerInvocation: 100,
   feedPollDelay: 500,
+  startFromBeginning: true,
+  // Without end: a batch is never given up (each retry waits 1 s, doubling up to a minute).
+  retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 1 }, maximumInterval: { minutes: 1 } },
   // The durable client only when some controller is orchestrated: a host without a durable engine can still run the rest.
   extraInputs: ORCHESTRATED.length > 0 ? [df.input.durableClient()] : [],
   handler: handleChangeFeed,
 });
 
-// Resync when the app starts, not at the first change: work pending at the last stop resumes at once.
-app.hook.appStart(async () => {
-  await controllerManager();
-});
 app.hook.appTerminate(async () => {
   const manager = current;
   current = undefined;

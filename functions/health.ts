@@ -5,14 +5,14 @@
  * them the same way; their literal-first route outranks the API server's catch-all.
  */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { getRuntime } from './runtime.js';
+import { getAppContext } from './runtime.js';
 
 /** STORE_CHECK_TIMEOUT_MS bounds how long a readiness probe waits for the store. */
 const STORE_CHECK_TIMEOUT_MS = 2000;
 
 async function storeCheck(): Promise<string | undefined> {
   try {
-    const { store } = await getRuntime();
+    const { store } = await getAppContext();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('the store did not answer in time')), STORE_CHECK_TIMEOUT_MS);

@@ -21,21 +21,12 @@
 import { app, type InvocationContext } from '@azure/functions';
 import type { ControllerContext } from '../shared/controllers/controller.js';
 import { EventRecorder } from '../shared/controllers/events.js';
-import { DEFAULT_NODE_MONITOR_GRACE_MS, HeartbeatObserver, monitorNodes, NODE_LIFECYCLE_CONTROLLER } from '../shared/controllers/nodelifecycle/index.js';
+import { HeartbeatObserver, monitorNodes, NODE_LIFECYCLE_CONTROLLER } from '../shared/controllers/nodelifecycle/index.js';
 import { controllerContext } from './api.js';
-import { getRuntime, type Runtime, type Settings } from './runtime.js';
+import { getAppContext, type AppContext } from './runtime.js';
 
 /** NODE_MONITOR_SCHEDULE is the monitor's NCRONTAB schedule: every 5 seconds. */
 export const NODE_MONITOR_SCHEDULE = '*/5 * * * * *';
-
-/** nodeMonitorGraceMs reads CORACLE_NODE_MONITOR_GRACE_SECONDS (a positive number of seconds), else 40 s. */
-export function nodeMonitorGraceMs(settings: Settings = process.env): number {
-  const raw = settings.CORACLE_NODE_MONITOR_GRACE_SECONDS;
-  if (raw === undefined || raw === '') return DEFAULT_NODE_MONITOR_GRACE_MS;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`CORACLE_NODE_MONITOR_GRACE_SECONDS="${raw}" is not a positive number of seconds`);
-  return seconds * 1000;
-}
 
 interface Monitor {
   ctx: ControllerContext;
@@ -43,10 +34,10 @@ interface Monitor {
   /** When each node's heartbeat was seen to change, on this process's clock (kept across passes). */
   observer: HeartbeatObserver;
 }
-const monitors = new WeakMap<Runtime, Monitor>();
+const monitors = new WeakMap<AppContext, Monitor>();
 
 async function monitor(): Promise<Monitor> {
-  const runtime = await getRuntime();
+  const runtime = await getAppContext();
   let m = monitors.get(runtime);
   if (!m) {
     const ctx = await controllerContext('coracle-node-lifecycle-controller');
@@ -58,7 +49,7 @@ async function monitor(): Promise<Monitor> {
 /** runNodeMonitor is the timer's handler: one pass, logged when it changed something. */
 export async function runNodeMonitor(_timer: unknown, context: InvocationContext): Promise<void> {
   const { ctx, recorder, observer } = await monitor();
-  const report = await monitorNodes(ctx, { gracePeriodMs: nodeMonitorGraceMs(), observer }, recorder);
+  const report = await monitorNodes(ctx, { gracePeriodMs: (await getAppContext()).config.nodeMonitorGraceMs, observer }, recorder);
   if (report.markedUnknown.length + report.taintsChanged.length + report.evicted.length > 0) {
     context.log(`node monitor: unknown [${report.markedUnknown.join(', ')}] taints changed [${report.taintsChanged.join(', ')}] evicted [${report.evicted.join(', ')}]`);
   }

@@ -1,21 +1,11 @@
 /**
- * The composition root: builds, once per process, what every function needs — the cluster's
- * store and the accepted bearer tokens — from app settings (environment variables), the same way
- * in Azure and under the local host.
+ * The composition root: builds, once per process, the parts every function shares — the
+ * cluster's store, the accepted bearer tokens, the nodes' work queue, the container log sink —
+ * from the one typed configuration (functions/config.ts), the same way in Azure and under the
+ * local host. Nothing else opens a store or a queue, and no part configures another through
+ * `process.env`.
  *
- * Settings:
- * - `CORACLE_STORE=sqlite:<path>`: the SQLite store (local). Otherwise Cosmos DB (Azure):
- *   `COSMOS_CONNECTION_STRING`, or `COSMOS_ENDPOINT` + `COSMOS_KEY`; `COSMOS_DATABASE` (default
- *   `coracle`); `CORACLE_CLUSTER` (default `default`) is the partition.
- * - `CORACLE_TOKENS_FILE`: a Kubernetes static token file (CSV `token,user,uid,"group1,group2"`);
- *   `CORACLE_ADMIN_TOKEN`: one token for user `admin` in `system:masters`. Both may be set.
- * - `CORACLE_QUEUE=sqlite:<path>`: the embedded WorkQueue (local); otherwise Service Bus with
- *   `SERVICEBUS_CONNECTION_STRING` (Azure). Opened on first use by getWorkQueue.
- * - Container logs (getLogSink): `CORACLE_LOGS=<connection string>` (local: Azurite's, set by
- *   `coracle up`); in Azure `LOGS_BLOB_ENDPOINT` (a blob account URL, signed with the app's managed
- *   identity, or a container URL with a SAS) or else the `AzureWebJobsStorage` connection string.
- *
- * The store opens at app start (a `appStart` hook), so a store that cannot be opened stops the
+ * The store opens at app start (an `appStart` hook), so a store that cannot be opened stops the
  * host instead of failing the first request, and closes at app termination.
  */
 import { randomBytes } from 'node:crypto';
@@ -24,6 +14,9 @@ import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
+import { appConfig, readLogsConfig, readQueueConfig, readStoreConfig, type AppConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig } from './config.js';
+
+export type { Settings } from './config.js';
 
 /** TokenUser is the user a bearer token authenticates. */
 export interface TokenUser {
@@ -31,8 +24,12 @@ export interface TokenUser {
   groups: readonly string[];
 }
 
-/** Runtime is what the functions share. */
-export interface Runtime {
+/**
+ * AppContext is what the functions of one process share (not to be confused with the agent's
+ * container runtime, agent/runtime/runtime.ts).
+ */
+export interface AppContext {
+  config: AppConfig;
   store: Store;
   tokens: ReadonlyMap<string, TokenUser>;
   /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
@@ -42,66 +39,41 @@ export interface Runtime {
 /** CONTROLLER_USER is who the in-process controllers (change feed) are to the API server. */
 export const CONTROLLER_USER: TokenUser = { username: 'system:controller', groups: ['system:masters'] };
 
-/** Settings are the app settings the runtime reads; `process.env` by default. */
-export type Settings = Record<string, string | undefined>;
-
-/** storeFromSettings opens the store the settings name; it throws, naming the setting or file, if it cannot. */
-export async function storeFromSettings(settings: Settings): Promise<Store> {
-  const spec = settings.CORACLE_STORE ?? '';
-  if (spec.startsWith('sqlite:')) {
-    const path = spec.slice('sqlite:'.length);
-    if (!path) throw new Error('CORACLE_STORE=sqlite: needs a file path');
+/** openStore opens the store the configuration names; it throws, naming the setting or file, if it cannot. */
+export async function openStore(config: StoreConfig, cluster: string): Promise<Store> {
+  if (config.kind === 'sqlite') {
     // Imported lazily: the Azure deployment never loads better-sqlite3.
     const { openSqliteStore } = await import('../adapters/store/sqlite/index.js');
     try {
-      return await openSqliteStore({ path });
+      return await openSqliteStore({ path: config.path });
     } catch (err) {
       const message = (err as Error).message;
-      throw new Error(message.includes(path) ? message : `cannot open the store ${path}: ${message}`, { cause: err });
+      throw new Error(message.includes(config.path) ? message : `cannot open the store ${config.path}: ${message}`, { cause: err });
     }
   }
-  if (spec !== '' && spec !== 'cosmos') throw new Error(`CORACLE_STORE="${spec}" is not understood (use sqlite:<path> or cosmos)`);
-  if (settings.COSMOS_CONNECTION_STRING || settings.COSMOS_ENDPOINT) return openCosmosFromSettings(settings);
+  if (config.kind === 'cosmos') return openCosmosStoreFrom(config, cluster);
   throw new Error('no store configured: set CORACLE_STORE=sqlite:<path>, or COSMOS_ENDPOINT and COSMOS_KEY (or COSMOS_CONNECTION_STRING)');
 }
 
-/**
- * cosmosAccount reads the account from `COSMOS_CONNECTION_STRING` (`AccountEndpoint=…;AccountKey=…;`)
- * or `COSMOS_ENDPOINT` + `COSMOS_KEY`.
- */
-function cosmosAccount(settings: Settings): { endpoint: string; key: string } {
-  const parts = new Map<string, string>();
-  for (const part of (settings.COSMOS_CONNECTION_STRING ?? '').split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0) parts.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
-  }
-  const endpoint = settings.COSMOS_ENDPOINT ?? parts.get('accountendpoint');
-  const key = settings.COSMOS_KEY ?? parts.get('accountkey');
-  if (!endpoint || !key) throw new Error('Cosmos DB needs COSMOS_CONNECTION_STRING, or COSMOS_ENDPOINT and COSMOS_KEY');
-  return { endpoint, key };
+/** storeFromSettings opens the store app settings name (tools and tests that hold settings, not a configuration). */
+export async function storeFromSettings(settings: Settings): Promise<Store> {
+  return openStore(readStoreConfig(settings), settings.CORACLE_CLUSTER || 'default');
 }
 
 /**
- * openCosmosFromSettings opens the Cosmos DB store: database `COSMOS_DATABASE` (default `coracle`),
- * container `COSMOS_CONTAINER` (default `objects`), partition `CORACLE_CLUSTER` (default `default`).
- * `COSMOS_ENDPOINT_DISCOVERY=false` is for single-endpoint emulators. The adapter (and the Cosmos
- * SDK) load only here, so a local cluster never loads them.
+ * openCosmosStoreFrom opens the Cosmos DB store. The adapter (and the Cosmos SDK) load only here,
+ * so a local cluster on SQLite never loads them.
  */
-async function openCosmosFromSettings(settings: Settings): Promise<Store> {
+async function openCosmosStoreFrom(config: Extract<StoreConfig, { kind: 'cosmos' }>, cluster: string): Promise<Store> {
   // One after the other: jest's ESM loader fails on two concurrent imports of one module graph.
   const { openCosmosStore } = await import('../adapters/store/cosmos/index.js');
   const { CosmosClient } = await import('@azure/cosmos');
   const client = new CosmosClient({
-    ...cosmosAccount(settings),
-    connectionPolicy: { enableEndpointDiscovery: settings.COSMOS_ENDPOINT_DISCOVERY !== 'false' },
+    endpoint: config.endpoint, key: config.key,
+    connectionPolicy: { enableEndpointDiscovery: config.endpointDiscovery },
   });
   try {
-    return await openCosmosStore({
-      client,
-      databaseId: settings.COSMOS_DATABASE ?? 'coracle',
-      containerId: settings.COSMOS_CONTAINER ?? 'objects',
-      cluster: settings.CORACLE_CLUSTER ?? 'default',
-    });
+    return await openCosmosStore({ client, databaseId: config.database, containerId: config.container, cluster });
   } catch (err) {
     client.dispose();
     throw err;
@@ -138,8 +110,13 @@ export function parseTokenFile(text: string, file: string): Map<string, TokenUse
 
 /** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE and CORACLE_ADMIN_TOKEN. */
 export async function tokensFromSettings(settings: Settings): Promise<Map<string, TokenUser>> {
+  return loadTokens({ tokensFile: settings.CORACLE_TOKENS_FILE || undefined, adminToken: settings.CORACLE_ADMIN_TOKEN || undefined });
+}
+
+/** loadTokens collects the accepted tokens from the configuration's token file and admin token. */
+export async function loadTokens(config: Pick<AppConfig, 'tokensFile' | 'adminToken'>): Promise<Map<string, TokenUser>> {
   const tokens = new Map<string, TokenUser>();
-  const file = settings.CORACLE_TOKENS_FILE;
+  const file = config.tokensFile;
   if (file) {
     let text: string;
     try {
@@ -149,96 +126,103 @@ export async function tokensFromSettings(settings: Settings): Promise<Map<string
     }
     for (const [token, user] of parseTokenFile(text, file)) tokens.set(token, user);
   }
-  if (settings.CORACLE_ADMIN_TOKEN) tokens.set(settings.CORACLE_ADMIN_TOKEN, { username: 'admin', groups: ['system:masters'] });
+  if (config.adminToken) tokens.set(config.adminToken, { username: 'admin', groups: ['system:masters'] });
   return tokens;
 }
 
-let runtime: Promise<Runtime> | undefined;
+let context: Promise<AppContext> | undefined;
 
-/** getRuntime returns the process's runtime, building it on first use; a failed build is retried next call. */
-export function getRuntime(settings: Settings = process.env): Promise<Runtime> {
-  runtime ??= (async () => {
-    const tokens = await tokensFromSettings(settings);
+/** getAppContext returns the process's AppContext, building it on first use; a failed build is retried next call. */
+export function getAppContext(): Promise<AppContext> {
+  context ??= (async () => {
+    const config = appConfig();
+    const tokens = await loadTokens(config);
     // Never written anywhere: it only authenticates calls made inside this process.
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
-    return { store: await storeFromSettings(settings), tokens, controllerToken };
+    return { config, store: await openStore(config.store, config.cluster), tokens, controllerToken };
   })();
-  runtime.catch(() => (runtime = undefined));
-  return runtime;
+  context.catch(() => (context = undefined));
+  return context;
+}
+
+/** openWorkQueue opens the WorkQueue the configuration names. */
+export async function openWorkQueue(config: QueueConfig): Promise<WorkQueue> {
+  if (config.kind === 'sqlite') {
+    // Imported lazily, like the store: the Azure deployment never loads better-sqlite3.
+    const { openSqliteWorkQueue } = await import('../adapters/workqueue/sqlite/index.js');
+    return openSqliteWorkQueue({ path: config.path });
+  }
+  const { openServiceBusWorkQueue } = await import('../adapters/workqueue/servicebus/index.js');
+  return openServiceBusWorkQueue({ connectionString: config.connectionString });
 }
 
 /**
- * workQueueFromSettings opens the WorkQueue the settings name: `CORACLE_QUEUE=sqlite:<path>`, the
- * embedded queue (local; agents reach it through the local host), or else Azure Service Bus with
- * `SERVICEBUS_CONNECTION_STRING`. Throws, naming the setting, if neither is usable.
+ * workQueueFromSettings opens the WorkQueue app settings name: `CORACLE_QUEUE=sqlite:<path>`, or
+ * Service Bus with `SERVICEBUS_CONNECTION_STRING`. Throws, naming the setting, if neither is usable.
  */
 export async function workQueueFromSettings(settings: Settings): Promise<WorkQueue> {
-  const spec = settings.CORACLE_QUEUE ?? '';
-  if (spec.startsWith('sqlite:')) {
-    const path = spec.slice('sqlite:'.length);
-    if (!path) throw new Error('CORACLE_QUEUE=sqlite: needs a file path');
-    // Imported lazily, like the store: the Azure deployment never loads better-sqlite3.
-    const { openSqliteWorkQueue } = await import('../adapters/workqueue/sqlite/index.js');
-    return openSqliteWorkQueue({ path });
-  }
-  if (spec !== '' && spec !== 'servicebus') throw new Error(`CORACLE_QUEUE="${spec}" is not understood (use sqlite:<path> or servicebus)`);
-  if (settings.SERVICEBUS_CONNECTION_STRING) {
-    const { openServiceBusWorkQueue } = await import('../adapters/workqueue/servicebus/index.js');
-    return openServiceBusWorkQueue({ connectionString: settings.SERVICEBUS_CONNECTION_STRING });
-  }
-  throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, or SERVICEBUS_CONNECTION_STRING');
+  const config = readQueueConfig(settings);
+  if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, or SERVICEBUS_CONNECTION_STRING');
+  return openWorkQueue(config);
 }
 
 let workQueue: Promise<WorkQueue> | undefined;
 
 /** getWorkQueue returns the process's WorkQueue (pod work for nodes), opening it on first use; a failed open is retried next call. */
-export function getWorkQueue(settings: Settings = process.env): Promise<WorkQueue> {
-  workQueue ??= workQueueFromSettings(settings);
+export function getWorkQueue(): Promise<WorkQueue> {
+  workQueue ??= (async () => {
+    const config = appConfig().queue;
+    if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, or SERVICEBUS_CONNECTION_STRING');
+    return openWorkQueue(config);
+  })();
   workQueue.catch(() => (workQueue = undefined));
   return workQueue;
 }
 
-/** logSinkFromSettings builds the blob LogSink the settings name, or undefined when none is set (pods/log then answers 503). */
-export async function logSinkFromSettings(settings: Settings): Promise<LogSink | undefined> {
-  const { CORACLE_LOGS: local, LOGS_BLOB_ENDPOINT: endpoint, AzureWebJobsStorage: storage } = settings;
-  if (!local && !endpoint && !storage) return undefined;
+/** openLogSink builds the blob LogSink the configuration names, or undefined when none (pods/log then answers 503). */
+export async function openLogSink(config: LogsConfig | undefined): Promise<LogSink | undefined> {
+  if (!config) return undefined;
   const { createBlobLogSink } = await import('../adapters/logs/blob/index.js');
-  if (local || !endpoint) return createBlobLogSink({ connectionString: local || storage });
-  if (endpoint.includes('?')) return createBlobLogSink({ containerUrl: endpoint });
+  if (!('accountUrl' in config)) return createBlobLogSink(config);
   // A computed specifier: @azure/identity is loaded only where a managed identity signs requests.
   const identity = '@azure/identity';
   const { DefaultAzureCredential } = (await import(identity)) as { DefaultAzureCredential: new () => import('@azure/core-auth').TokenCredential };
-  return createBlobLogSink({ accountUrl: endpoint, credential: new DefaultAzureCredential() });
+  return createBlobLogSink({ accountUrl: config.accountUrl, credential: new DefaultAzureCredential() });
+}
+
+/** logSinkFromSettings builds the blob LogSink app settings name, or undefined when none is set. */
+export async function logSinkFromSettings(settings: Settings): Promise<LogSink | undefined> {
+  return openLogSink(readLogsConfig(settings));
 }
 
 let logSink: Promise<LogSink | undefined> | undefined;
 
 /** getLogSink returns the process's LogSink (undefined if none is configured), built on first use. */
-export function getLogSink(settings: Settings = process.env): Promise<LogSink | undefined> {
-  logSink ??= logSinkFromSettings(settings);
+export function getLogSink(): Promise<LogSink | undefined> {
+  logSink ??= openLogSink(appConfig().logs);
   logSink.catch(() => (logSink = undefined));
   return logSink;
 }
 
-/** closeRuntime closes the store, the work queue and the log sink, if they were built; the next get builds afresh. */
-export async function closeRuntime(): Promise<void> {
+/** closeAppContext closes the store, the work queue and the log sink, if they were built; the next get builds afresh. */
+export async function closeAppContext(): Promise<void> {
   const sink = logSink;
   logSink = undefined;
   await (await sink?.catch(() => undefined))?.close?.();
   const queue = workQueue;
   workQueue = undefined;
   await (await queue?.catch(() => undefined))?.close();
-  const current = runtime;
-  runtime = undefined;
+  const current = context;
+  context = undefined;
   if (!current) return;
   const built = await current.catch(() => undefined);
   await built?.store.close();
 }
 
 app.hook.appStart(async () => {
-  await getRuntime();
+  await getAppContext();
 });
 app.hook.appTerminate(async () => {
-  await closeRuntime();
+  await closeAppContext();
 });

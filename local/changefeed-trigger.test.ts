@@ -3,26 +3,30 @@ import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { changeFromDocument } from '../adapters/store/cosmos/change.js';
 import type { Store } from '../shared/store/store.js';
 import type { RegisteredFunction } from './functions-core.js';
-import { ChangeFeedTriggerRunner, checkpointKey } from './changefeed-trigger.js';
+import { ChangeFeedTriggerRunner, checkpointKey, retryPolicyOf } from './changefeed-trigger.js';
 
 let store: Store;
 beforeEach(async () => { store = await openSqliteStore({ path: ':memory:', pollIntervalMs: 0 }); });
 afterEach(async () => { await store.close(); });
 
 /** feedFunction registers a cosmosDBTrigger function that records each batch (and can be told to fail). */
-function feedFunction(batches: unknown[][], failFirst = 0): RegisteredFunction {
+function feedFunction(batches: unknown[][], failFirst = 0, retryOptions?: unknown, retries: unknown[] = []): RegisteredFunction {
   let failures = 0;
   return {
-    metadata: { name: 'feed', bindings: { trigger: { type: 'cosmosDBTrigger', direction: 'in', maxItemsPerInvocation: 2 } } },
-    callback: async (documents: unknown) => {
+    metadata: { name: 'feed', bindings: { trigger: { type: 'cosmosDBTrigger', direction: 'in', maxItemsPerInvocation: 2 } }, retryOptions },
+    callback: async (documents: unknown, context: unknown) => {
+      retries.push((context as { retryContext?: unknown }).retryContext);
       if (failures++ < failFirst) throw new Error('transient');
       batches.push(documents as unknown[]);
     },
   };
 }
 
+/** As `app.cosmosDB(..., { retry: { strategy: 'fixedDelay', maxRetryCount: -1, delayInterval: 0 } })` registers it. */
+const RETRY_FOREVER = { retryStrategy: 'fixedDelay', maxRetryCount: -1, delayInterval: { seconds: 0 } };
+
 function runner(fn: RegisteredFunction, errors: unknown[] = []): ChangeFeedTriggerRunner {
-  return new ChangeFeedTriggerRunner([fn], { log: () => undefined, inputProviders: new Map() }, async () => store, (_n, err) => errors.push(err));
+  return new ChangeFeedTriggerRunner([fn], { log: () => undefined, inputProviders: new Map() }, async () => ({ store, cluster: 'default' }), (_n, err) => errors.push(err));
 }
 
 async function until(check: () => boolean, ms = 3000): Promise<void> {
@@ -77,16 +81,43 @@ describe('local change feed trigger', () => {
     expect(batches.flat()).toEqual([expect.objectContaining({ type: 'log', key: a.key, value: expect.objectContaining({ data: { v: '2' } }) })]);
   });
 
-  it('retries a failed invocation with the same batch instead of skipping it', async () => {
+  it('with a retry policy, a failed invocation gets the same batch again (retryContext counting)', async () => {
     await store.create('/registry/core/configmaps/default/a', { kind: 'ConfigMap', metadata: { name: 'a' } });
     const batches: unknown[][] = [];
     const errors: unknown[] = [];
-    const r = runner(feedFunction(batches, 1), errors);
+    const retries: unknown[] = [];
+    const r = runner(feedFunction(batches, 1, RETRY_FOREVER, retries), errors);
     r.start();
     await until(() => batches.length === 1);
     await r.stop();
     expect(errors.map(String)).toEqual(['Error: transient']);
     expect(keysOf(batches)).toEqual(['put /registry/core/configmaps/default/a']);
+    expect(retries).toEqual([{ retryCount: 0, maxRetryCount: -1 }, { retryCount: 1, maxRetryCount: -1 }]);
+  });
+
+  it('without a retry policy, a failed batch is given up and the feed goes on, as the Functions host does', async () => {
+    await store.create('/other/marker', {});
+    await store.create(checkpointKey('feed'), { revision: await store.currentRevision() });
+    await store.create('/registry/core/configmaps/default/a', { kind: 'ConfigMap', metadata: { name: 'a' } });
+    const batches: unknown[][] = [];
+    const errors: unknown[] = [];
+    const r = runner(feedFunction(batches, 1), errors);
+    r.start();
+    await until(() => errors.length === 2).catch((err) => { throw new Error(`${err}: ${JSON.stringify(errors.map(String))} ${batches.length}`); });
+    await store.create('/registry/core/configmaps/default/b', { kind: 'ConfigMap', metadata: { name: 'b' } });
+    await until(() => batches.length === 1).catch((err) => { throw new Error(`${err}: ${JSON.stringify(errors.map(String))}`); });
+    await r.stop();
+    expect(String(errors[1])).toMatch(/given up after 1 attempt/);
+    expect(keysOf(batches)).toEqual(['put /registry/core/configmaps/default/b']);
+  });
+
+  it('reads retry policies as the library registers them', () => {
+    const fn = (retryOptions: unknown) => ({ metadata: { name: 'f', bindings: {}, retryOptions }, callback: () => undefined });
+    const exp = retryPolicyOf(fn({ retryStrategy: 'exponentialBackoff', maxRetryCount: 5, minimumInterval: { seconds: 1 }, maximumInterval: { seconds: 5 } }))!;
+    expect([1, 2, 3, 4].map((n) => exp.delayMs(n))).toEqual([1000, 2000, 4000, 5000]);
+    expect(exp.maxRetryCount).toBe(5);
+    expect(retryPolicyOf(fn(undefined))).toBeUndefined();
+    expect(() => retryPolicyOf(fn({ retryStrategy: 'linear', maxRetryCount: 1 }))).toThrow('linear');
   });
 
   it('resyncs from a listing when its checkpoint was compacted away', async () => {

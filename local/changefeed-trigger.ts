@@ -3,10 +3,14 @@
  * feed. Each batch is the list of `log` documents the real trigger would deliver
  * (adapters/store/cosmos/change.ts), so the function is the same in Azure and here.
  *
- * Delivery is at least once, in revision order: the checkpoint (the last revision acted on) is a
- * key in the store itself, `/coracle/checkpoints/<function>`, written after each batch's
- * invocation returns, so a restart redelivers at most that last batch. A failed invocation is
- * retried with back-off (never skipped). On first start (no checkpoint), or when the checkpoint's
+ * Delivery is in revision order: the checkpoint (the last revision acted on) is a key in the store
+ * itself, `/coracle/checkpoints/<function>`, written after each batch's invocation, so a restart
+ * redelivers at most that last batch. A failed invocation is handled as the Functions host handles
+ * it for a Cosmos DB trigger: without a retry policy on the function the batch is given up and the
+ * checkpoint moves past it; with one (`retry` in `app.cosmosDB`) the same batch is invoked again
+ * after the policy's delay (`fixedDelay`, or `exponentialBackoff` from minimumInterval doubling up
+ * to maximumInterval) until it succeeds or `maxRetryCount` retries are spent (-1: never), with the
+ * InvocationContext's `retryContext` counting. On first start (no checkpoint), or when the checkpoint's
  * history has been compacted, the runner resyncs: it delivers every object under `/registry/` as a put (controllers are
  * level-triggered, so that is safe) and goes on from the listing's revision.
  */
@@ -25,11 +29,54 @@ const CHECKPOINT_PREFIX = '/coracle/checkpoints/';
 const DEFAULT_MAX_ITEMS = 100;
 const MAX_BACKOFF_MS = 30_000;
 
-/** ChangeFeedStoreProvider gives the store a cosmosDBTrigger function's feed reads (locally, the cluster's store). */
-export type ChangeFeedStoreProvider = (binding: BindingInfo, fn: RegisteredFunction) => Promise<Store>;
+/** ChangeFeedSource is what a cosmosDBTrigger function's feed reads: the store, and the cluster (partition) its documents name. */
+export interface ChangeFeedSource {
+  store: Store;
+  cluster: string;
+}
+
+/** ChangeFeedStoreProvider gives the source a cosmosDBTrigger function's feed reads (locally, the cluster's store). */
+export type ChangeFeedStoreProvider = (binding: BindingInfo, fn: RegisteredFunction) => Promise<ChangeFeedSource>;
 
 /** ChangeFeedErrorLogger is told about failed invocations and feed errors; the feed goes on. */
 export type ChangeFeedErrorLogger = (functionName: string, err: unknown) => void;
+
+/** RetryPolicy is a function's retry policy as registered (`retryOptions` of its metadata), in milliseconds. */
+export interface RetryPolicy {
+  /** Retries after the first attempt; -1: without end. */
+  maxRetryCount: number;
+  /** The delay before retry `n` (1-based). */
+  delayMs(retry: number): number;
+}
+
+/** RpcDuration is how the library registers a retry interval (whole seconds). */
+interface RpcDuration {
+  seconds?: number;
+}
+
+const durationMs = (d: unknown): number => Math.max(0, Number((d as RpcDuration | undefined)?.seconds ?? 0) * 1000);
+
+/**
+ * retryPolicyOf reads the retry policy the library registered for `fn` (`retryStrategy`
+ * `fixedDelay` with `delayInterval`, or `exponentialBackoff` with `minimumInterval` and
+ * `maximumInterval`, each `{ seconds }`), or undefined when it has none.
+ */
+export function retryPolicyOf(fn: RegisteredFunction): RetryPolicy | undefined {
+  const options = fn.metadata.retryOptions as Record<string, unknown> | undefined;
+  if (!options) return undefined;
+  const maxRetryCount = Number(options.maxRetryCount);
+  if (!Number.isInteger(maxRetryCount) || maxRetryCount < -1) throw new Error(`function "${fn.metadata.name}": retry maxRetryCount must be a whole number ≥ -1`);
+  if (options.retryStrategy === 'fixedDelay') {
+    const delay = durationMs(options.delayInterval);
+    return { maxRetryCount, delayMs: () => delay };
+  }
+  if (options.retryStrategy === 'exponentialBackoff') {
+    const min = durationMs(options.minimumInterval);
+    const max = Math.max(min, durationMs(options.maximumInterval));
+    return { maxRetryCount, delayMs: (retry) => Math.min(max, min * 2 ** Math.min(retry - 1, 30)) };
+  }
+  throw new Error(`function "${fn.metadata.name}": retry strategy "${String(options.retryStrategy)}" is not supported`);
+}
 
 /** checkpointKey is where a function's checkpoint lives in the store. */
 export function checkpointKey(functionName: string): string {
@@ -82,15 +129,18 @@ export async function* batchesOf(events: AsyncIterable<WatchEvent>, max: number)
 /** FeedRunner delivers one function's feed until stopped. */
 class FeedRunner {
   private checkpoint: KeyValue | undefined;
-  private readonly cluster = process.env.CORACLE_CLUSTER ?? 'default';
+  private readonly retry: RetryPolicy | undefined;
 
   constructor(
     private readonly fn: RegisteredFunction,
     private readonly store: Store,
+    private readonly cluster: string,
     private readonly options: InvokeOptions,
     private readonly onError: ChangeFeedErrorLogger,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.retry = retryPolicyOf(fn);
+  }
 
   private get name(): string {
     return this.fn.metadata.name;
@@ -160,15 +210,24 @@ class FeedRunner {
     if (!this.signal.aborted) await this.saveCheckpoint(lastRevision);
   }
 
-  /** invokeUntilDone invokes the function with `documents`, retrying with back-off until it succeeds or the host stops. */
+  /**
+   * invokeUntilDone invokes the function with `documents`, and again after a failure as far as
+   * its retry policy says (none: the batch is given up, as the Functions host does).
+   */
   private async invokeUntilDone(documents: ChangeFeedDocument[]): Promise<void> {
-    for (let failures = 0; !this.signal.aborted; failures++) {
+    const max = this.retry?.maxRetryCount ?? 0;
+    for (let retry = 0; !this.signal.aborted; retry++) {
       try {
-        await invokeFunction(this.fn, documents, this.options);
+        const retryContext = this.retry ? { retryCount: retry, maxRetryCount: max } : undefined;
+        await invokeFunction(this.fn, documents, { ...this.options, retryContext });
         return;
       } catch (err) {
         this.onError(this.name, err);
-        await sleep(Math.min(500 * 2 ** failures, MAX_BACKOFF_MS), this.signal);
+        if (!this.retry || (max !== -1 && retry >= max)) {
+          this.onError(this.name, new Error(`a batch of ${documents.length} change(s) is given up after ${retry + 1} attempt(s) (retry policy: ${this.retry ? `maxRetryCount ${max}` : 'none'})`));
+          return;
+        }
+        await sleep(this.retry.delayMs(retry + 1), this.signal);
       }
     }
   }
@@ -211,8 +270,8 @@ export class ChangeFeedTriggerRunner {
   start(): void {
     for (const fn of this.functions) {
       const run = (async () => {
-        const store = await this.provider(triggerOf(fn.metadata), fn);
-        await new FeedRunner(fn, store, this.options, this.onError, this.stopping.signal).run();
+        const { store, cluster } = await this.provider(triggerOf(fn.metadata), fn);
+        await new FeedRunner(fn, store, cluster, this.options, this.onError, this.stopping.signal).run();
       })().catch((err: unknown) => this.onError(fn.metadata.name, err));
       this.running.push(run);
     }

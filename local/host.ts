@@ -2,6 +2,8 @@
  * The local Functions host: loads a function app as Azure would, serves its HTTP triggers from a
  * node:http(s) server, runs its timer triggers, feeds its Cosmos DB triggers from the store's
  * watch (changefeed-trigger.ts), and runs the app's `appStart` / `appTerminate` hooks around it.
+ * App settings are the process's environment, as the Functions host gives its worker: a host
+ * process is started with them (local/instance.ts); the host never writes `process.env`.
  * A trigger or binding type it does not support fails start-up loudly, naming
  * the function.
  */
@@ -37,8 +39,6 @@ export interface LocalHostOptions {
   host?: string;
   /** Serve HTTPS with this key and certificate (PEM); plain HTTP without. */
   tls?: { key: string; cert: string };
-  /** App settings, put into process.env before any function loads (as the Functions host does). */
-  env?: Record<string, string>;
   logger?: Logger;
   /** Providers for extra input bindings by type (e.g. `durableClient`), for later engines. */
   inputProviders?: ReadonlyMap<string, InputProvider>;
@@ -114,7 +114,6 @@ async function runHooks(core: FunctionsCoreShim, name: 'appStart' | 'appTerminat
 /** startLocalHost loads the app and starts serving; it rejects (naming the cause) if anything cannot start. */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const logger = options.logger ?? createLogger();
-  Object.assign(process.env, options.env ?? {});
   const core = functionsCore(logger);
   const settings = await readAppSettings(options.appDir);
   await importEntryPoints(await entryPoints(options.appDir));

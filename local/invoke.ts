@@ -24,6 +24,8 @@ export interface InvokeOptions {
   /** Providers for extra input bindings, by binding type (e.g. `durableClient`). */
   inputProviders: ReadonlyMap<string, InputProvider>;
   triggerMetadata?: Record<string, unknown>;
+  /** The retry count of this invocation under the function's retry policy (InvocationContext.retryContext). */
+  retryContext?: { retryCount: number; maxRetryCount: number };
 }
 
 /** bindingOptions returns the function's bindings as `context.options` presents them. */
@@ -55,6 +57,7 @@ export async function invokeFunction(fn: RegisteredFunction, triggerInput: unkno
     functionName,
     options: bindingOptions(fn),
     triggerMetadata: options.triggerMetadata,
+    retryContext: options.retryContext,
     logHandler: (level, ...args) => options.log(functionName, level, args),
   });
   const trigger = triggerOf(fn.metadata);

@@ -68,4 +68,18 @@ export interface HandlerContext {
   admitEviction?: EvictionAdmission;
   /** Validating admission of every create and update (undefined admits all). */
   admit?: Admission;
+  /** How long watches last and how they keep a quiet connection alive (defaults: kube-apiserver's). */
+  watchLimits?: Partial<WatchLimits>;
+}
+
+/**
+ * WatchLimits bound watches to what the platform allows: a watch without a smaller
+ * `timeoutSeconds` ends after a random time in [minRequestTimeoutSeconds, 2×] (kube-apiserver's
+ * `--min-request-timeout`; spread so that reconnects do not come in waves), and a quiet watch
+ * sends a keep-alive every `keepAliveMs` (a BOOKMARK when the client allows them, else a newline,
+ * which JSON stream decoders skip) so that idle-connection cut-offs do not end it.
+ */
+export interface WatchLimits {
+  minRequestTimeoutSeconds: number;
+  keepAliveMs: number;
 }

@@ -8,7 +8,7 @@
  * as a Kubernetes Status (respond.ts).
  */
 import type { Store } from '../store/store.js';
-import type { Admission, Authorizer, EvictionAdmission, HandlerContext, UserInfo } from './context.js';
+import type { Admission, Authorizer, EvictionAdmission, HandlerContext, UserInfo, WatchLimits } from './context.js';
 import { authenticate, PUBLIC_PATHS } from './auth.js';
 import { ensureSystemNamespaces } from './namespaces.js';
 import { DEFAULT_PEERS, type Peers } from './peers.js';
@@ -43,6 +43,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Where container logs are read from (`pods/log`); undefined: that subresource answers 503. */
   logSink?: LogSink;
+  /** Watch duration and keep-alive bounds (defaults: kube-apiserver's 1800 s, keep-alive 30 s). */
+  watchLimits?: Partial<WatchLimits>;
   /** Replacements for the functions other modules provide (tests). */
   peers?: Partial<Peers>;
 }
@@ -96,7 +98,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       const refusal = options.authorize ? await options.authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
       const ctx: HandlerContext = {
-        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit,
+        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
       return await HANDLERS[info.verb](ctx, peers);

@@ -4,13 +4,16 @@
  * ADDED events, then the changes after that list's revision; from a version it sends the changes
  * after it. Selectors apply to each event as Kubernetes' watch cache applies them: an object that
  * stops matching is DELETED, one that starts matching is ADDED.
+ *
+ * Every watch ends by itself (WatchLimits): the client then watches again from the last
+ * resourceVersion it saw, as reflectors do, and misses nothing. A quiet watch sends keep-alives.
  */
 import { groupVersion, storageKey } from '../api/resources.js';
 import { ApiError, badRequest } from '../api/status.js';
 import { matchesFilter, parseObjectFilter, type ObjectFilter } from '../api/selectors.js';
 import type { KubeObject } from '../api/objects.js';
 import { isStoreError, type WatchEvent as StoreEvent } from '../store/store.js';
-import type { HandlerContext } from './context.js';
+import type { HandlerContext, WatchLimits } from './context.js';
 import type { Peers } from './peers.js';
 import { decode, parseResourceVersion, withResourceVersion } from './storage.js';
 import { negotiateOutput, renderWatchObject, type OutputKind } from './output.js';
@@ -19,8 +22,8 @@ import { toApiError } from './respond.js';
 /** WatchEventType is a Kubernetes watch event type. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
-/** DEFAULT_WATCH_TIMEOUT_SECONDS bounds a watch without `timeoutSeconds` (Kubernetes: 30–60 min). */
-export const DEFAULT_WATCH_TIMEOUT_SECONDS = 1800;
+/** DEFAULT_WATCH_LIMITS are kube-apiserver's: watches last 30–60 min; a quiet watch gets a keep-alive every 30 s. */
+export const DEFAULT_WATCH_LIMITS: WatchLimits = { minRequestTimeoutSeconds: 1800, keepAliveMs: 30_000 };
 
 /**
  * MAX_WATCH_TIMEOUT_MS caps `timeoutSeconds`: a timer cannot wait longer than 2^31-1 ms (about
@@ -30,6 +33,15 @@ export const MAX_WATCH_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** BOOKMARK_INTERVAL_MS is how long a quiet watch waits before a bookmark (when allowed). */
 export const BOOKMARK_INTERVAL_MS = 10_000;
+
+/**
+ * watchTimeoutMs is how long one watch lasts: kube-apiserver's random duration in [min, 2×min]
+ * (`random` in [0, 1)), or the client's `timeoutSeconds` when that is smaller (0: unset).
+ */
+export function watchTimeoutMs(clientSeconds: number, minRequestTimeoutSeconds: number, random: number = Math.random()): number {
+  const serverMs = Math.floor(minRequestTimeoutSeconds * 1000 * (1 + random));
+  return clientSeconds > 0 ? Math.min(clientSeconds * 1000, serverMs) : serverMs;
+}
 
 interface WatchRequest {
   filter: ObjectFilter;
@@ -42,13 +54,13 @@ interface WatchRequest {
 
 const truthy = (v: string | null) => v === 'true' || v === '1';
 
-function parseWatchRequest(ctx: HandlerContext): WatchRequest {
+function parseWatchRequest(ctx: HandlerContext, limits: WatchLimits): WatchRequest {
   const q = ctx.query;
   const filter = parseObjectFilter(ctx.info.resource.kind, q);
   const named: ObjectFilter = ctx.info.name === undefined ? filter
     : { labels: filter.labels, fields: [...filter.fields, { field: 'metadata.name', value: ctx.info.name, negate: false }] };
   const timeoutText = q.get('timeoutSeconds');
-  const timeout = timeoutText === null ? DEFAULT_WATCH_TIMEOUT_SECONDS : Number(timeoutText);
+  const timeout = timeoutText === null ? 0 : Number(timeoutText);
   if (!Number.isInteger(timeout) || timeout < 0) throw badRequest(`invalid timeoutSeconds: "${timeoutText}"`);
   const rv = q.get('resourceVersion') ?? '';
   const sendInitial = q.get('sendInitialEvents');
@@ -57,7 +69,7 @@ function parseWatchRequest(ctx: HandlerContext): WatchRequest {
   return {
     filter: named,
     bookmarks,
-    timeoutMs: Math.min(timeout === 0 ? DEFAULT_WATCH_TIMEOUT_SECONDS * 1000 : timeout * 1000, MAX_WATCH_TIMEOUT_MS),
+    timeoutMs: Math.min(watchTimeoutMs(timeout, limits.minRequestTimeoutSeconds), MAX_WATCH_TIMEOUT_MS),
     fromRevision: initial ? undefined : rv === '' || rv === '0' ? 0 : parseResourceVersion(rv),
     initialEventsEnd: sendInitial === 'true' && bookmarks,
   };
@@ -96,7 +108,12 @@ function sharedLine(ev: StoreEvent, type: WatchEventType, object: KubeObject): U
   return (lines[type] ??= line(type, object));
 }
 
-async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest, out: OutputKind, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+/** WatchPosition is the revision up to which every change has been sent (or skipped by the filter). */
+interface WatchPosition {
+  revision: number;
+}
+
+async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest, out: OutputKind, signal: AbortSignal, position: WatchPosition): AsyncGenerator<Uint8Array> {
   const { resource, namespace } = ctx.info;
   const prefix = storageKey(resource, namespace);
   const apiVersion = groupVersion(resource);
@@ -121,12 +138,15 @@ async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest,
     } else if (from === 0) {
       from = await ctx.store.currentRevision();
     }
+    position.revision = from;
     const events = ctx.store.watch(prefix, from, { signal, progressIntervalMs: req.bookmarks ? BOOKMARK_INTERVAL_MS : 0 });
     for await (const ev of events) {
       if (ev.type === 'progress') {
+        position.revision = Math.max(position.revision, ev.revision);
         if (req.bookmarks) yield bookmark(ev.revision);
         continue;
       }
+      position.revision = Math.max(position.revision, ev.kv.modRevision);
       const w = translate(resource.kind, req.filter, ev);
       if (!w) continue;
       yield out === 'Object' ? sharedLine(ev, w.type, w.object) : line(w.type, render(w.object));
@@ -138,22 +158,53 @@ async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest,
   }
 }
 
-/** handleWatch answers a watch request with a streaming body that ends at `timeoutSeconds` or when the client goes away. */
+/** KEEP_ALIVE marks a wait for the next line that outlasted the keep-alive interval. */
+const KEEP_ALIVE = Symbol('keep-alive');
+const NEWLINE = Buffer.from('\n');
+
+/** within resolves to `pending`'s result, or KEEP_ALIVE if it takes longer than `ms` (the read goes on). */
+function within<T>(pending: Promise<T>, ms: number): Promise<T | typeof KEEP_ALIVE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof KEEP_ALIVE>((resolve) => (timer = setTimeout(() => resolve(KEEP_ALIVE), ms)));
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * handleWatch answers a watch request with a streaming body that ends by itself (WatchLimits, or
+ * the client's smaller `timeoutSeconds`), or as soon as the client goes away (the request's
+ * signal, or the body cancelled by the server when the connection closes). While nothing is
+ * sent for `keepAliveMs`, it sends a keep-alive: a BOOKMARK at the watch's position when the
+ * client allows bookmarks, else a newline.
+ */
 export async function handleWatch(ctx: HandlerContext, peers: Peers): Promise<Response> {
-  const req = parseWatchRequest(ctx);
+  const limits: WatchLimits = { ...DEFAULT_WATCH_LIMITS, ...ctx.watchLimits };
+  const req = parseWatchRequest(ctx, limits);
   const out = negotiateOutput(ctx.request);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), req.timeoutMs);
   const onClientGone = () => abort.abort();
   ctx.request.signal?.addEventListener('abort', onClientGone);
-  const lines = watchLines(ctx, peers, req, out, abort.signal);
+  if (ctx.request.signal?.aborted) abort.abort();
+  const position: WatchPosition = { revision: 0 };
+  const lines = watchLines(ctx, peers, req, out, abort.signal, position);
+  const apiVersion = groupVersion(ctx.info.resource);
+  const keepAlive = () => (req.bookmarks && position.revision > 0
+    ? line('BOOKMARK', { kind: ctx.info.resource.kind, apiVersion, metadata: { resourceVersion: String(position.revision) } })
+    : NEWLINE);
   const finish = () => {
     clearTimeout(timer);
     ctx.request.signal?.removeEventListener('abort', onClientGone);
   };
+  let pending: Promise<IteratorResult<Uint8Array>> | undefined;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = await lines.next();
+      pending ??= lines.next();
+      const next = await within(pending, limits.keepAliveMs);
+      if (next === KEEP_ALIVE) {
+        controller.enqueue(keepAlive());
+        return;
+      }
+      pending = undefined;
       if (next.done) {
         finish();
         controller.close();

@@ -1,0 +1,31 @@
+import { readAppConfig, readLogsConfig, readQueueConfig, readStoreConfig } from './config.js';
+
+describe('readAppConfig', () => {
+  test('local settings: SQLite store and queue, Azurite logs, defaults for the rest', () => {
+    const config = readAppConfig({ CORACLE_STORE: 'sqlite:/d/store.db', CORACLE_QUEUE: 'sqlite:/d/queue.db', CORACLE_LOGS: 'UseDevelopmentStorage=true' });
+    expect(config).toEqual({
+      store: { kind: 'sqlite', path: '/d/store.db' }, cluster: 'default', tokensFile: undefined, adminToken: undefined,
+      queue: { kind: 'sqlite', path: '/d/queue.db' }, logs: { connectionString: 'UseDevelopmentStorage=true' },
+      nodeMonitorGraceMs: 40_000, defaultTolerationSeconds: undefined, minRequestTimeoutSeconds: 240, watchKeepAliveMs: 30_000,
+    });
+  });
+
+  test('Azure settings: Cosmos DB from a connection string, Service Bus, blob endpoint with managed identity', () => {
+    const settings = {
+      COSMOS_CONNECTION_STRING: 'AccountEndpoint=https://a.documents.azure.com:443/;AccountKey=k==;', COSMOS_DATABASE: 'db', CORACLE_CLUSTER: 'prod',
+      SERVICEBUS_CONNECTION_STRING: 'Endpoint=sb://x/', LOGS_BLOB_ENDPOINT: 'https://acct.blob.core.windows.net',
+    };
+    expect(readStoreConfig(settings)).toEqual({ kind: 'cosmos', endpoint: 'https://a.documents.azure.com:443/', key: 'k==', database: 'db', container: 'objects', endpointDiscovery: true });
+    expect(readQueueConfig(settings)).toEqual({ kind: 'servicebus', connectionString: 'Endpoint=sb://x/' });
+    expect(readLogsConfig(settings)).toEqual({ accountUrl: 'https://acct.blob.core.windows.net' });
+    expect(readAppConfig(settings).cluster).toBe('prod');
+  });
+
+  test('a bad setting is an error naming it', () => {
+    expect(() => readAppConfig({ CORACLE_NODE_MONITOR_GRACE_SECONDS: 'soon' })).toThrow('CORACLE_NODE_MONITOR_GRACE_SECONDS');
+    expect(() => readAppConfig({ CORACLE_DEFAULT_TOLERATION_SECONDS: '-1' })).toThrow('CORACLE_DEFAULT_TOLERATION_SECONDS');
+    expect(() => readAppConfig({ CORACLE_MIN_REQUEST_TIMEOUT_SECONDS: '0' })).toThrow('CORACLE_MIN_REQUEST_TIMEOUT_SECONDS');
+    expect(() => readAppConfig({ CORACLE_QUEUE: 'servicebus' })).toThrow('SERVICEBUS_CONNECTION_STRING');
+    expect(() => readAppConfig({ COSMOS_ENDPOINT: 'https://a/' })).toThrow('COSMOS_KEY');
+  });
+});

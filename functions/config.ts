@@ -1,0 +1,168 @@
+/**
+ * The app's configuration, typed and validated in one place. In Azure the app settings reach the
+ * worker as environment variables; a local host process is started with them in its environment
+ * the same way (local/instance.ts). The in-process host of `coracle up` hands the same settings
+ * record to `useAppSettings` before the app loads, instead of writing them into `process.env`.
+ * Either way `readAppConfig` turns the settings into one `AppConfig`, and nothing else in the app
+ * reads an app setting.
+ *
+ * Settings (names as app settings):
+ * - store: `CORACLE_STORE=sqlite:<path>` (local) or `cosmos`/unset (Azure) with
+ *   `COSMOS_CONNECTION_STRING`, or `COSMOS_ENDPOINT` + `COSMOS_KEY`; `COSMOS_DATABASE` (`coracle`),
+ *   `COSMOS_CONTAINER` (`objects`), `COSMOS_ENDPOINT_DISCOVERY=false` for single-endpoint emulators.
+ * - `CORACLE_CLUSTER` (`default`): the store's partition, also the change feed's.
+ * - tokens: `CORACLE_TOKENS_FILE` (Kubernetes static token file), `CORACLE_ADMIN_TOKEN`.
+ * - work queue: `CORACLE_QUEUE=sqlite:<path>` (local) or `SERVICEBUS_CONNECTION_STRING` (Azure).
+ * - container logs: `CORACLE_LOGS` (a connection string), else `LOGS_BLOB_ENDPOINT` (an account
+ *   URL signed with the managed identity, or a container URL with a SAS), else `AzureWebJobsStorage`.
+ * - `CORACLE_NODE_MONITOR_GRACE_SECONDS` (40), `CORACLE_DEFAULT_TOLERATION_SECONDS` (300).
+ * - `CORACLE_MIN_REQUEST_TIMEOUT_SECONDS` (240): a watch without a smaller `timeoutSeconds` ends
+ *   after a random time in [min, 2×min], as kube-apiserver's `--min-request-timeout`; it must
+ *   leave the watch well inside host.json's `functionTimeout` (10 min).
+ * - `CORACLE_WATCH_KEEPALIVE_SECONDS` (30): a quiet watch sends a keep-alive at this interval
+ *   (Azure's front end cuts connections idle for about 230 s).
+ */
+import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../shared/controllers/nodelifecycle/monitor.js';
+
+/** Settings are app settings by name (the environment in Azure). */
+export type Settings = Readonly<Record<string, string | undefined>>;
+
+/** StoreConfig names the cluster's store. */
+export type StoreConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'cosmos'; endpoint: string; key: string; database: string; container: string; endpointDiscovery: boolean }
+  | { kind: 'none' };
+
+/** QueueConfig names the nodes' work queues. */
+export type QueueConfig = { kind: 'sqlite'; path: string } | { kind: 'servicebus'; connectionString: string };
+
+/** LogsConfig names the container log sink. */
+export type LogsConfig = { connectionString: string } | { containerUrl: string } | { accountUrl: string };
+
+/** AppConfig is the whole app's configuration, settled once per process. */
+export interface AppConfig {
+  store: StoreConfig;
+  /** The store's partition (Cosmos DB) and the change feed documents' `cluster`. */
+  cluster: string;
+  tokensFile?: string;
+  adminToken?: string;
+  /** Where pod work for nodes goes; undefined: agents watch their pods instead. */
+  queue?: QueueConfig;
+  /** Where container logs are; undefined: `pods/log` answers 503. */
+  logs?: LogsConfig;
+  nodeMonitorGraceMs: number;
+  /** tolerationSeconds of the default not-ready/unreachable tolerations; undefined: 300. */
+  defaultTolerationSeconds?: number;
+  /** The lower bound of a watch's server-chosen timeout, in seconds (kube-apiserver's min-request-timeout). */
+  minRequestTimeoutSeconds: number;
+  /** How often a quiet watch sends a keep-alive, in milliseconds. */
+  watchKeepAliveMs: number;
+}
+
+const DEFAULT_NODE_MONITOR_GRACE_SECONDS = DEFAULT_NODE_MONITOR_GRACE_MS / 1000;
+const DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS = 240;
+const DEFAULT_WATCH_KEEPALIVE_SECONDS = 30;
+
+/** positiveSeconds reads a positive number of seconds, naming the setting when it is not one. */
+function positiveSeconds(settings: Settings, name: string, fallback: number): number {
+  const raw = settings[name];
+  if (raw === undefined || raw === '') return fallback;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${name}="${raw}" is not a positive number of seconds`);
+  return seconds;
+}
+
+/** connectionParts splits `Key=value;Key=value` (keys lower-cased). */
+function connectionParts(text: string | undefined): Map<string, string> {
+  const parts = new Map<string, string>();
+  for (const part of (text ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0) parts.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  return parts;
+}
+
+/** readStoreConfig reads the store settings; a setting that is not understood throws, naming it. */
+export function readStoreConfig(settings: Settings): StoreConfig {
+  const spec = settings.CORACLE_STORE ?? '';
+  if (spec.startsWith('sqlite:')) {
+    const path = spec.slice('sqlite:'.length);
+    if (!path) throw new Error('CORACLE_STORE=sqlite: needs a file path');
+    return { kind: 'sqlite', path };
+  }
+  if (spec !== '' && spec !== 'cosmos') throw new Error(`CORACLE_STORE="${spec}" is not understood (use sqlite:<path> or cosmos)`);
+  if (!settings.COSMOS_CONNECTION_STRING && !settings.COSMOS_ENDPOINT) return { kind: 'none' };
+  const parts = connectionParts(settings.COSMOS_CONNECTION_STRING);
+  const endpoint = settings.COSMOS_ENDPOINT ?? parts.get('accountendpoint');
+  const key = settings.COSMOS_KEY ?? parts.get('accountkey');
+  if (!endpoint || !key) throw new Error('Cosmos DB needs COSMOS_CONNECTION_STRING, or COSMOS_ENDPOINT and COSMOS_KEY');
+  return {
+    kind: 'cosmos', endpoint, key,
+    database: settings.COSMOS_DATABASE ?? 'coracle',
+    container: settings.COSMOS_CONTAINER ?? 'objects',
+    endpointDiscovery: settings.COSMOS_ENDPOINT_DISCOVERY !== 'false',
+  };
+}
+
+/** readQueueConfig reads the work queue settings (undefined when none is set). */
+export function readQueueConfig(settings: Settings): QueueConfig | undefined {
+  const spec = settings.CORACLE_QUEUE ?? '';
+  if (spec.startsWith('sqlite:')) {
+    const path = spec.slice('sqlite:'.length);
+    if (!path) throw new Error('CORACLE_QUEUE=sqlite: needs a file path');
+    return { kind: 'sqlite', path };
+  }
+  if (spec !== '' && spec !== 'servicebus') throw new Error(`CORACLE_QUEUE="${spec}" is not understood (use sqlite:<path> or servicebus)`);
+  if (settings.SERVICEBUS_CONNECTION_STRING) return { kind: 'servicebus', connectionString: settings.SERVICEBUS_CONNECTION_STRING };
+  if (spec === 'servicebus') throw new Error('CORACLE_QUEUE=servicebus needs SERVICEBUS_CONNECTION_STRING');
+  return undefined;
+}
+
+/** readLogsConfig reads the container log settings (undefined when none is set). */
+export function readLogsConfig(settings: Settings): LogsConfig | undefined {
+  const { CORACLE_LOGS: local, LOGS_BLOB_ENDPOINT: endpoint, AzureWebJobsStorage: storage } = settings;
+  if (local) return { connectionString: local };
+  if (endpoint) return endpoint.includes('?') ? { containerUrl: endpoint } : { accountUrl: endpoint };
+  if (storage) return { connectionString: storage };
+  return undefined;
+}
+
+/** readAppConfig settles the app's configuration from its settings; a bad setting throws, naming it. */
+export function readAppConfig(settings: Settings): AppConfig {
+  const toleration = settings.CORACLE_DEFAULT_TOLERATION_SECONDS;
+  const defaultTolerationSeconds = toleration === undefined || toleration === '' ? undefined : Number(toleration);
+  if (defaultTolerationSeconds !== undefined && !(Number.isInteger(defaultTolerationSeconds) && defaultTolerationSeconds >= 0)) {
+    throw new Error(`CORACLE_DEFAULT_TOLERATION_SECONDS="${toleration}" is not a non-negative whole number`);
+  }
+  return {
+    store: readStoreConfig(settings),
+    cluster: settings.CORACLE_CLUSTER || 'default',
+    tokensFile: settings.CORACLE_TOKENS_FILE || undefined,
+    adminToken: settings.CORACLE_ADMIN_TOKEN || undefined,
+    queue: readQueueConfig(settings),
+    logs: readLogsConfig(settings),
+    nodeMonitorGraceMs: positiveSeconds(settings, 'CORACLE_NODE_MONITOR_GRACE_SECONDS', DEFAULT_NODE_MONITOR_GRACE_SECONDS) * 1000,
+    defaultTolerationSeconds,
+    minRequestTimeoutSeconds: positiveSeconds(settings, 'CORACLE_MIN_REQUEST_TIMEOUT_SECONDS', DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS),
+    watchKeepAliveMs: positiveSeconds(settings, 'CORACLE_WATCH_KEEPALIVE_SECONDS', DEFAULT_WATCH_KEEPALIVE_SECONDS) * 1000,
+  };
+}
+
+let given: Settings | undefined;
+let settled: AppConfig | undefined;
+
+/**
+ * useAppSettings gives the app its settings when it runs inside a process that is not started
+ * with them in its environment (the in-process host of `coracle up`). Call it before the app
+ * starts: parts already built (the store) keep the configuration they were built with.
+ */
+export function useAppSettings(settings: Settings): void {
+  given = { ...settings };
+  settled = undefined;
+}
+
+/** appConfig returns the process's configuration: the settings given to useAppSettings, else the environment's. */
+export function appConfig(): AppConfig {
+  settled ??= readAppConfig(given ?? process.env);
+  return settled;
+}
