@@ -23,6 +23,13 @@ if [ ! -x "$bicep" ]; then
   dotnet restore "$project" --nologo -v quiet >&2
   chmod u+x "$bicep" # NuGet does not always keep the executable bit
 fi
+# The cloud-init check (test/infra/cloud-init.test.ts) uses Debian's cloud-init and shellcheck.
+if ! command -v cloud-init >/dev/null || ! command -v shellcheck >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cloud-init shellcheck >/dev/null 2>&1 ||
+      echo "bicep.sh: cloud-init/shellcheck could not be installed; the cloud-init test will fail" >&2
+  fi
+fi
 if [ "${1:-}" = --path ]; then
   echo "$bicep"
   exit 0
