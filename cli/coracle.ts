@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { up, type UpOptions } from './up.js';
 import { runImagesBuild } from './images.js';
 import { agentCommand } from './agent.js';
+import { runCost } from './cost.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -71,6 +72,8 @@ program
   .action((options: UpOptions) => runUp(options));
 
 program.command('images').description('sample images').command('build').description('build the sample images (images/) into a Docker engine').option('--docker-host <host>', 'the engine, unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)').action((options: { dockerHost?: string }) => runImagesBuild(options).catch(fail));
+
+program.command('cost').description('what the Azure deployment costs: idle per month, and per 1,000 API writes (list prices in cli/cost-prices.json)').action(() => runCost().catch(fail));
 
 program.addCommand(agentCommand());
 

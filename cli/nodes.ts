@@ -2,17 +2,15 @@
  * Local nodes for `coracle up --nodes N`: node identities in the token file (user
  * `system:node:<name>`, group `system:nodes`, one token each, kept across restarts), the runtime
  * choice (moby when a Docker engine answers, else simulated, said in a banner line), and N
- * `coracle agent` child processes that stop with `coracle up`.
+ * `coracle agent` child processes (the local NodeProvider, adapters/nodes/local.ts) that stop
+ * with `coracle up`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { LocalNodeProvider, type LocalAgentOptions } from '../adapters/nodes/local.js';
+import { AGENT_VERSION } from '../agent/node.js';
 import { NODES_GROUP, nodeUserName } from '../shared/apiserver/authorize.js';
-
-/** AGENT_CLI is the built `coracle` entry the agents run. */
-const AGENT_CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), 'coracle.js');
 
 /** localNodeNames are the names of `count` local nodes: node-1 … node-N. */
 export function localNodeNames(count: number): string[] {
@@ -42,22 +40,10 @@ export async function ensureNodeTokens(tokensFile: string, names: readonly strin
   return tokens;
 }
 
-/** LocalNodesOptions say what the agents connect to and how they run pods. */
-export interface LocalNodesOptions {
-  server: string;
-  caFile: string;
+/** LocalNodesOptions say what the agents connect to, how they run pods, and each node's token. */
+export interface LocalNodesOptions extends Omit<LocalAgentOptions, 'tokenFor'> {
+  /** Node names and their tokens: the names must be localNodeNames(n) (pool `node`). */
   tokens: ReadonlyMap<string, string>;
-  runtime: 'moby' | 'simulated';
-  /** moby: the engine (`unix:///…`). */
-  dockerHost?: string;
-  /** Take work from the embedded queue at the server (else each agent watches its pods). */
-  useQueue: boolean;
-  /** Blob connection string for container logs (moby). */
-  logsConnectionString?: string;
-  /** More `coracle agent` arguments. */
-  extraArgs?: string[];
-  /** How long to wait for every node's ready line (default 60 s). */
-  readyTimeoutMs?: number;
 }
 
 /** LocalNodes are running agent processes. */
@@ -68,60 +54,29 @@ export interface LocalNodes {
   stop(): Promise<void>;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
+/** LOCAL_POOL is the pool of `coracle up`'s nodes: its nodes are node-1 … node-N. */
+export const LOCAL_POOL = 'node';
 
-function spawnAgent(name: string, token: string, o: LocalNodesOptions): { child: ChildProcess; ready: Promise<void> } {
-  const args = [AGENT_CLI, 'agent', '--node-name', name, '--server', o.server, '--ca-file', o.caFile, '--runtime', o.runtime,
-    ...(o.dockerHost ? ['--docker-host', o.dockerHost] : []), ...(o.useQueue ? ['--queue-url', o.server] : []), ...(o.extraArgs ?? [])];
-  const env = { ...process.env, CORACLE_AGENT_TOKEN: token, ...(o.logsConnectionString ? { CORACLE_LOGS: o.logsConnectionString } : {}) };
-  // The IPC channel is the agent's tie to this process: it closes when `coracle up` dies, and the agent stops.
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-  const ready = new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(`agent ${name}: ready`)) resolve();
-    });
-    child.once('exit', (code, signal) => reject(new Error(`the agent of ${name} exited (${code ?? signal}) before it was ready`)));
-  });
-  ready.catch(() => undefined);
-  return { child, ready };
-}
-
-/** startLocalNodes starts one agent per token and resolves once every node registered. */
+/**
+ * startLocalNodes starts one agent per token through the local NodeProvider and resolves once
+ * every node registered; if one fails or is not ready in time, all are stopped and it throws.
+ */
 export async function startLocalNodes(o: LocalNodesOptions): Promise<LocalNodes> {
-  const children = new Map<string, ChildProcess>();
-  const stop = async () => {
-    await Promise.all([...children.values()].map(async (child) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited(child);
-      clearTimeout(timer);
-    }));
-  };
-  const readies: Promise<void>[] = [];
-  for (const [name, token] of o.tokens) {
-    const { child, ready } = spawnAgent(name, token, o);
-    children.set(name, child);
-    readies.push(ready);
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the nodes were not ready in ${o.readyTimeoutMs ?? 60_000} ms`)), o.readyTimeoutMs ?? 60_000);
+  const provider = new LocalNodeProvider({
+    ...o,
+    tokenFor: (name) => {
+      const token = o.tokens.get(name);
+      if (!token) throw new Error(`no token for node ${name}`);
+      return token;
+    },
   });
-  try {
-    await Promise.race([Promise.all(readies), timeout]);
-  } catch (err) {
-    await stop();
-    throw err;
-  } finally {
-    clearTimeout(timer);
+  const results = await Promise.allSettled([...o.tokens.keys()].map(() => provider.add(LOCAL_POOL, AGENT_VERSION)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await provider.close();
+    throw failed.reason;
   }
-  return { pids: new Map([...children].map(([n, c]) => [n, c.pid ?? 0])), stop };
+  return { pids: provider.pids(), stop: () => provider.close() };
 }
 
 /** chooseNodeRuntime picks moby when asked or when an engine answers (socket given), else simulated. */

@@ -1,19 +1,17 @@
-// Coracle on Azure: one resource group holds one control plane.
+// Coracle on Azure: one resource group holds one control plane and its node pools.
 //
-//   Function App (Flex Consumption, Node 22)  — the API server, change feed, orchestrations
-//   Cosmos DB (serverless, NoSQL)             — the store: container `objects`, partition key /cluster
-//   Service Bus (Standard)                    — the node agents' work queues
-//   Storage account                           — Functions' own state, durable task hub, container logs
-//   Application Insights + Log Analytics      — telemetry
+//   monitoring   Log Analytics + Application Insights (Entra ID ingestion only)
+//   storage      Functions host state, durable task hub, app and agent packages, container logs
+//   cosmos       the store: Cosmos DB for NoSQL, serverless
+//   servicebus   the agents' work queues
+//   functionapp  the API server, change feed, orchestrations (Flex Consumption, Node 22)
+//   identity     the nodes' identity and every role assignment (no keys anywhere)
+//   network      VNet, nodes' subnet, NAT gateway for outbound; no public IP on a VM
+//   nodepool     one VM scale set (Flexible orchestration) per pool, running `coracle agent`
 //
-// Deploy (from CI or a shell with the Azure CLI):
-//   az group create -n coracle-rg -l westeurope
-//   az deployment group create -g coracle-rg -f infra/main.bicep -p clusterName=prod adminToken=$(openssl rand -hex 32)
-//   npm run build && func-less zip deploy: see README "Deploy to Azure".
-//
-// Nothing here has a fixed name or key: names derive from the resource group, and the Function App
-// reaches Storage with its managed identity. Cosmos DB and Service Bus keys go into app settings
-// through listKeys() at deployment, never into source.
+// Deploy: see README "Deploy to Azure" (or .github/workflows/deploy.yml). Parameters for a small
+// cluster: infra/main.bicepparam.
+targetScope = 'resourceGroup'
 
 @description('Azure region for every resource.')
 param location string = resourceGroup().location
@@ -23,188 +21,151 @@ param location string = resourceGroup().location
 @maxLength(40)
 param clusterName string = 'default'
 
-@description('Prefix of every resource name.')
+@description('Prefix of every resource name (lowercase letters and digits).')
 @minLength(3)
 @maxLength(11)
 param namePrefix string = 'coracle'
-
-@description('Most Function App instances the API server may scale out to.')
-param maximumInstanceCount int = 40
 
 @description('Bearer token of the cluster admin (put it in your kubeconfig). Generate one: openssl rand -hex 32')
 @secure()
 @minLength(32)
 param adminToken string
 
+@description('Bootstrap token node agents join with, `<6 chars>.<16 chars>` of [a-z0-9]; empty when no pool has nodes yet.')
+@secure()
+param bootstrapToken string = ''
+
+@description('Node pools: name (1-9 lowercase letters/digits), count, VM size.')
+param nodePools { name: string, count: int, vmSize: string }[] = [{ name: 'pool1', count: 2, vmSize: 'Standard_B2s' }]
+
+@description('SSH public key of the nodes\' administrator (no public IP reaches the VMs; for Bastion or serial console).')
+param nodeSshPublicKey string
+
+@description('Version the node pools run (a tag on each scale set; the NodeProvider compares it).')
+param nodeVersion string = '0.1.0'
+
+@description('Most Function App instances the API server may scale out to.')
+@minValue(40)
+param maximumInstanceCount int = 40
+
 @description('Memory of one Function App instance, in MB (512, 2048 or 4096).')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-var suffix = uniqueString(resourceGroup().id, namePrefix)
-var storageName = take(toLower('${namePrefix}${suffix}'), 24)
-var deploymentContainer = 'app-package'
-// Blob Data Owner (package, logs), Queue and Table Data Contributor (durable task hub).
-var storageRoles = [
-  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-]
+var stem = '${namePrefix}-${uniqueString(resourceGroup().id, namePrefix)}'
+var storageName = take(toLower('${namePrefix}${uniqueString(resourceGroup().id, namePrefix)}'), 24)
+var containers = { package: 'app-package', agent: 'agent-package', logs: 'container-logs' }
+var cosmosDatabase = 'coracle'
+var cosmosContainer = 'objects'
+var agentPackageBlob = 'coracle.zip'
 
-resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
-  name: '${namePrefix}-logs-${suffix}'
-  location: location
-  properties: { sku: { name: 'PerGB2018' }, retentionInDays: 30 }
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: { location: location, stem: stem }
 }
 
-resource insights 'Microsoft.Insights/components@2020-02-02' = {
-  name: '${namePrefix}-ai-${suffix}'
-  location: location
-  kind: 'web'
-  properties: { Application_Type: 'web', WorkspaceResourceId: logs.id }
-}
-
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: storageName
-  location: location
-  sku: { name: 'Standard_LRS' }
-  kind: 'StorageV2'
-  properties: {
-    minimumTlsVersion: 'TLS1_2'
-    allowBlobPublicAccess: false
-    supportsHttpsTrafficOnly: true
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    name: storageName
+    packageContainerName: containers.package
+    agentContainerName: containers.agent
+    logsContainerName: containers.logs
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
+module cosmos 'modules/cosmos.bicep' = {
+  name: 'cosmos'
+  params: { location: location, name: '${stem}-cosmos', databaseName: cosmosDatabase, containerName: cosmosContainer }
 }
 
-resource packageContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
-  parent: blobService
-  name: deploymentContainer
+module servicebus 'modules/servicebus.bicep' = {
+  name: 'servicebus'
+  params: { location: location, name: '${stem}-bus' }
 }
 
-resource logsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
-  parent: blobService
-  name: 'container-logs'
-}
-
-resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
-  name: '${namePrefix}-cosmos-${suffix}'
-  location: location
-  kind: 'GlobalDocumentDB'
-  properties: {
-    databaseAccountOfferType: 'Standard'
-    consistencyPolicy: { defaultConsistencyLevel: 'Session' }
-    locations: [{ locationName: location, failoverPriority: 0, isZoneRedundant: false }]
-    capabilities: [{ name: 'EnableServerless' }]
-    disableLocalAuth: false
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    location: location
+    stem: stem
+    storageName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    packageContainerName: containers.package
+    insightsConnectionString: monitoring.outputs.insightsConnectionString
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabase: cosmosDatabase
+    cosmosContainer: cosmosContainer
+    serviceBusNamespace: servicebus.outputs.fullyQualifiedNamespace
+    clusterName: clusterName
+    adminToken: adminToken
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
   }
 }
 
-resource cosmosDb 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15' = {
-  parent: cosmos
-  name: 'coracle'
-  properties: { resource: { id: 'coracle' } }
-}
-
-// One container for every cluster; each cluster is one logical partition (etcd's one revision
-// counter per cluster needs transactional batches, which Cosmos DB gives within a partition).
-resource objects 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
-  parent: cosmosDb
-  name: 'objects'
-  properties: {
-    resource: {
-      id: 'objects'
-      partitionKey: { paths: ['/cluster'], kind: 'Hash', version: 2 }
-      defaultTtl: -1 // TTL on, per item: history and tombstones expire, live objects never do
-      indexingPolicy: {
-        indexingMode: 'consistent'
-        includedPaths: [{ path: '/type/?' }, { path: '/key/?' }, { path: '/revision/?' }, { path: '/modRevision/?' }]
-        excludedPaths: [{ path: '/*' }]
-      }
-    }
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    location: location
+    stem: stem
+    appPrincipalId: functionApp.outputs.principalId
+    storageName: storage.outputs.name
+    logsContainerName: containers.logs
+    agentContainerName: containers.agent
+    cosmosName: cosmos.outputs.name
+    serviceBusName: servicebus.outputs.name
+    insightsName: monitoring.outputs.insightsName
   }
 }
 
-// The change feed function keeps its checkpoints here.
-resource leases 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = {
-  parent: cosmosDb
-  name: 'leases'
-  properties: { resource: { id: 'leases', partitionKey: { paths: ['/id'], kind: 'Hash' } } }
+module network 'modules/network.bicep' = {
+  name: 'network'
+  params: { location: location, stem: stem }
 }
 
-resource bus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
-  name: '${namePrefix}-bus-${suffix}'
-  location: location
-  sku: { name: 'Standard', tier: 'Standard' }
-}
-
-resource busRule 'Microsoft.ServiceBus/namespaces/AuthorizationRules@2022-10-01-preview' = {
-  parent: bus
-  name: 'coracle'
-  properties: { rights: ['Listen', 'Send', 'Manage'] }
-}
-
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
-  name: '${namePrefix}-plan-${suffix}'
-  location: location
-  kind: 'functionapp'
-  sku: { tier: 'FlexConsumption', name: 'FC1' }
-  properties: { reserved: true }
-}
-
-resource app 'Microsoft.Web/sites@2024-04-01' = {
-  name: '${namePrefix}-api-${suffix}'
-  location: location
-  kind: 'functionapp,linux'
-  identity: { type: 'SystemAssigned' }
-  properties: {
-    serverFarmId: plan.id
-    httpsOnly: true
-    functionAppConfig: {
-      deployment: {
-        storage: {
-          type: 'blobContainer'
-          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
-          authentication: { type: 'SystemAssignedIdentity' }
-        }
-      }
-      scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
-      runtime: { name: 'node', version: '22' }
-    }
-    siteConfig: {
-      minTlsVersion: '1.2'
-      appSettings: [
-        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
-        { name: 'CORACLE_CLUSTER', value: clusterName }
-        { name: 'CORACLE_ADMIN_TOKEN', value: adminToken }
-        // The store and the change-feed trigger (functions/changefeed.ts) both read the connection string.
-        { name: 'COSMOS_CONNECTION_STRING', value: cosmos.listConnectionStrings().connectionStrings[0].connectionString }
-        { name: 'COSMOS_DATABASE', value: 'coracle' }
-        { name: 'COSMOS_CONTAINER', value: 'objects' }
-        { name: 'SERVICEBUS_CONNECTION_STRING', value: busRule.listKeys().primaryConnectionString }
-        { name: 'LOGS_BLOB_ENDPOINT', value: storage.properties.primaryEndpoints.blob }
-      ]
-    }
-  }
-}
-
-// The Function App reads its package, its durable task hub and the container logs with its identity.
-resource appStorageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in storageRoles: {
-  name: guid(storage.id, app.id, role)
-  scope: storage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-    principalId: app.identity.principalId
-    principalType: 'ServicePrincipal'
+module pools 'modules/nodepool.bicep' = [for pool in nodePools: {
+  name: 'nodepool-${pool.name}'
+  params: {
+    location: location
+    stem: stem
+    poolName: pool.name
+    nodeCount: pool.count
+    vmSize: pool.vmSize
+    nodeVersion: nodeVersion
+    subnetId: network.outputs.nodeSubnetId
+    identityId: identity.outputs.nodeIdentityId
+    identityClientId: identity.outputs.nodeIdentityClientId
+    serverUrl: 'https://${functionApp.outputs.defaultHostName}'
+    bootstrapToken: bootstrapToken
+    agentPackageUrl: '${storage.outputs.blobEndpoint}${containers.agent}/${agentPackageBlob}'
+    serviceBusNamespace: servicebus.outputs.fullyQualifiedNamespace
+    logsBlobEndpoint: storage.outputs.blobEndpoint
+    adminSshPublicKey: nodeSshPublicKey
   }
 }]
 
 @description('The API server URL to put in a kubeconfig.')
-output apiServerUrl string = 'https://${app.properties.defaultHostName}'
-output functionAppName string = app.name
-output cosmosAccountName string = cosmos.name
-output serviceBusNamespace string = bus.name
+output apiServerUrl string = 'https://${functionApp.outputs.defaultHostName}'
+
+@description('How to get a kubeconfig for the admin user (the token is the adminToken parameter).')
+output kubeconfigCommand string = 'kubectl config set-cluster ${clusterName} --server=https://${functionApp.outputs.defaultHostName} && kubectl config set-credentials ${clusterName}-admin --token="$ADMIN_TOKEN" && kubectl config set-context ${clusterName} --cluster=${clusterName} --user=${clusterName}-admin && kubectl config use-context ${clusterName}'
+
+@description('Function App name (deploy the package to it).')
+output functionAppName string = functionApp.outputs.name
+
+@description('Storage account holding the app and agent packages.')
+output storageAccountName string = storage.outputs.name
+
+@description('Blob container and name of the agent package the nodes download.')
+output agentPackageBlob string = '${containers.agent}/${agentPackageBlob}'
+
+@description('Node pools: name and scale set.')
+output nodePools { name: string, scaleSet: string }[] = [for (pool, i) in nodePools: { name: pool.name, scaleSet: pools[i].outputs.scaleSetName }]
+
+@description('Cosmos DB account name.')
+output cosmosAccountName string = cosmos.outputs.name
+
+@description('Service Bus namespace name.')
+output serviceBusNamespace string = servicebus.outputs.name

@@ -1,0 +1,154 @@
+/**
+ * The NodeProvider on one machine: each node is a `coracle agent` child process (what
+ * `coracle up --nodes N` starts). A pool's nodes are named `<pool>-<n>` with the lowest free n
+ * (pool `node` gives node-1, node-2, … as before). `replace` stops the agent and starts a fresh
+ * one under the same name; its containers are left to the new agent to adopt (a local "machine"
+ * has no disk to wipe). There is one agent build on the machine: `version` is recorded and
+ * reported, not installed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkPoolName, NodeProviderError, type NodeProvider, type ProvidedNode } from '../../shared/nodes/provider.js';
+
+/** AGENT_CLI is the built `coracle` entry the agents run. */
+const AGENT_CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'coracle.js');
+
+/** LocalAgentOptions say what the agents connect to and how they run pods. */
+export interface LocalAgentOptions {
+  server: string;
+  caFile: string;
+  /** The bearer token of node `name` (its identity in the token file). */
+  tokenFor(name: string): string | Promise<string>;
+  runtime: 'moby' | 'simulated';
+  /** moby: the engine (`unix:///…`). */
+  dockerHost?: string;
+  /** Take work from the embedded queue at the server (else each agent watches its pods). */
+  useQueue: boolean;
+  /** Blob connection string for container logs (moby). */
+  logsConnectionString?: string;
+  /** More `coracle agent` arguments. */
+  extraArgs?: string[];
+  /** How long to wait for an agent's ready line (default 60 s). */
+  readyTimeoutMs?: number;
+  /** The built `coracle` entry (default: the one beside this module in dist/; tests running sources pass it). */
+  agentCli?: string;
+}
+
+interface LocalNode {
+  pool: string;
+  version: string;
+  child: ChildProcess;
+}
+
+/** exited resolves when the child has exited (at once if it already has). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** stopChild sends SIGTERM and waits for the exit, with SIGKILL after 15 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+function spawnAgent(name: string, token: string, o: LocalAgentOptions): { child: ChildProcess; ready: Promise<void> } {
+  const args = [o.agentCli ?? AGENT_CLI, 'agent', '--node-name', name, '--server', o.server, '--ca-file', o.caFile, '--runtime', o.runtime,
+    ...(o.dockerHost ? ['--docker-host', o.dockerHost] : []), ...(o.useQueue ? ['--queue-url', o.server] : []), ...(o.extraArgs ?? [])];
+  const env = { ...process.env, CORACLE_AGENT_TOKEN: token, ...(o.logsConnectionString ? { CORACLE_LOGS: o.logsConnectionString } : {}) };
+  // The IPC channel is the agent's tie to this process: it closes when `coracle up` dies, and the agent stops.
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(`agent ${name}: ready`)) resolve();
+    });
+    child.once('exit', (code, signal) => reject(new Error(`the agent of ${name} exited (${code ?? signal}) before it was ready`)));
+  });
+  ready.catch(() => undefined);
+  return { child, ready };
+}
+
+/** LocalNodeProvider runs each node as a `coracle agent` child process; see the file's comment. */
+export class LocalNodeProvider implements NodeProvider {
+  private readonly nodes = new Map<string, LocalNode>();
+  /** Names handed out by an add still starting (so concurrent adds pick distinct names). */
+  private readonly reserved = new Set<string>();
+
+  constructor(private readonly options: LocalAgentOptions) {}
+
+  /** pids returns each running agent's process id by node name (tests kill them). */
+  pids(): Map<string, number> {
+    return new Map([...this.nodes].map(([name, node]) => [name, node.child.pid ?? 0]));
+  }
+
+  async list(pool: string): Promise<ProvidedNode[]> {
+    return [...this.nodes].filter(([, n]) => n.pool === pool).map(([name, n]) => this.describe(name, n));
+  }
+
+  async add(pool: string, version: string): Promise<ProvidedNode> {
+    checkPoolName(pool);
+    let index = 1;
+    while (this.nodes.has(`${pool}-${index}`) || this.reserved.has(`${pool}-${index}`)) index++;
+    const name = `${pool}-${index}`;
+    this.reserved.add(name);
+    try {
+      return await this.start(name, pool, version);
+    } finally {
+      this.reserved.delete(name);
+    }
+  }
+
+  async replace(pool: string, name: string, version: string): Promise<ProvidedNode> {
+    const node = this.nodes.get(name);
+    if (!node || node.pool !== pool) throw new NodeProviderError('NotFound', `node ${name} is not in pool ${pool}`);
+    this.nodes.delete(name);
+    await stopChild(node.child);
+    return this.start(name, pool, version);
+  }
+
+  async remove(pool: string, name: string): Promise<void> {
+    const node = this.nodes.get(name);
+    if (!node || node.pool !== pool) return;
+    this.nodes.delete(name);
+    await stopChild(node.child);
+  }
+
+  async close(): Promise<void> {
+    const children = [...this.nodes.values()].map((n) => n.child);
+    this.nodes.clear();
+    await Promise.all(children.map(stopChild));
+  }
+
+  /** start spawns the agent of `name` and resolves once it printed its ready line. */
+  private async start(name: string, pool: string, version: string): Promise<ProvidedNode> {
+    const { child, ready } = spawnAgent(name, await this.options.tokenFor(name), this.options);
+    const node = { pool, version, child };
+    this.nodes.set(name, node);
+    const timeoutMs = this.options.readyTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the agent of ${name} was not ready in ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([ready, timeout]);
+    } catch (err) {
+      this.nodes.delete(name);
+      await stopChild(child);
+      throw new NodeProviderError('Unavailable', (err as Error).message, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.describe(name, node);
+  }
+
+  private describe(name: string, n: LocalNode): ProvidedNode {
+    const alive = n.child.exitCode === null && n.child.signalCode === null;
+    return { name, pool: n.pool, version: n.version, state: alive ? 'running' : 'failed', providerId: `local://${n.child.pid ?? 0}` };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * APP_SETTINGS is the one list of the Function App's app settings: what each is for and who reads
+ * it. infra/modules/functionapp.bicep writes exactly the settings marked `azure`, and
+ * test/infra/settings.test.ts compiles the templates and fails on any drift: a setting the code
+ * needs that Bicep does not write, a setting Bicep writes that nothing reads, or a setting the
+ * code reads that is not listed here. (functions/runtime.ts documents how each is used; this
+ * module only lists them, so the typed configuration can build on it.)
+ */
+
+/** AppSetting describes one app setting. */
+export interface AppSetting {
+  name: string;
+  description: string;
+  /** `code`: this repository reads it; `host`: the Functions host or an extension does. */
+  readBy: 'code' | 'host';
+  /** Written by the Bicep templates for Azure (else: local or optional only). */
+  azure: boolean;
+  /** Set when Bicep writes it but the code's reader is still to come (the test lists these). */
+  readerPending?: string;
+}
+
+/** APP_SETTINGS lists every app setting; see the module comment. */
+export const APP_SETTINGS: readonly AppSetting[] = [
+  { name: 'AzureWebJobsStorage__accountName', readBy: 'host', azure: true, description: 'Storage account of the Functions host and the durable task hub, reached with the app\'s managed identity.' },
+  { name: 'AzureWebJobsStorage', readBy: 'code', azure: false, description: 'A storage connection string (local hosts; the log sink falls back to it).' },
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', readBy: 'host', azure: true, description: 'Where the host sends telemetry.' },
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', readBy: 'host', azure: true, description: '`Authorization=AAD`: telemetry signed with the managed identity (the component has local auth off).' },
+  { name: 'CORACLE_CLUSTER', readBy: 'code', azure: true, description: 'The cluster\'s name: the store\'s partition key value.' },
+  { name: 'CORACLE_ADMIN_TOKEN', readBy: 'code', azure: true, description: 'Bearer token of user `admin` in `system:masters`.' },
+  { name: 'CORACLE_TOKENS_FILE', readBy: 'code', azure: false, description: 'A Kubernetes static token file (local).' },
+  { name: 'CORACLE_STORE', readBy: 'code', azure: false, description: '`sqlite:<path>` (local) or `cosmos`.' },
+  { name: 'CORACLE_QUEUE', readBy: 'code', azure: false, description: '`sqlite:<path>`: the embedded work queue (local).' },
+  { name: 'CORACLE_LOGS', readBy: 'code', azure: false, description: 'Blob connection string for container logs (local: Azurite).' },
+  { name: 'COSMOS_ENDPOINT', readBy: 'code', azure: true, description: 'Cosmos DB document endpoint; in Azure without a key (the app\'s identity has a data-plane role).' },
+  { name: 'COSMOS_KEY', readBy: 'code', azure: false, description: 'Cosmos DB key (emulators only: Azure\'s account has local auth off).' },
+  { name: 'COSMOS_CONNECTION_STRING', readBy: 'code', azure: false, description: 'Cosmos DB connection string (emulators; the change-feed trigger\'s `connection` name).' },
+  { name: 'COSMOS_CONNECTION_STRING__accountEndpoint', readBy: 'host', azure: true, description: 'Identity-based form of the change-feed trigger\'s connection `COSMOS_CONNECTION_STRING`.' },
+  { name: 'COSMOS_DATABASE', readBy: 'code', azure: true, description: 'Database of the store (also `%COSMOS_DATABASE%` in the trigger).' },
+  { name: 'COSMOS_CONTAINER', readBy: 'code', azure: true, description: 'Container of the store.' },
+  { name: 'COSMOS_ENDPOINT_DISCOVERY', readBy: 'code', azure: false, description: '`false` for single-endpoint emulators.' },
+  { name: 'SERVICEBUS_CONNECTION_STRING', readBy: 'code', azure: false, description: 'Service Bus connection string (a namespace with SAS keys; Azure\'s has them off).' },
+  {
+    name: 'SERVICEBUS_NAMESPACE', readBy: 'code', azure: true, description: 'Fully qualified Service Bus namespace, reached with the app\'s managed identity.',
+    readerPending: 'functions/runtime.ts opens Service Bus only from SERVICEBUS_CONNECTION_STRING today; the identity-based open belongs to the runtime configuration rework',
+  },
+  { name: 'LOGS_BLOB_ENDPOINT', readBy: 'code', azure: true, description: 'Blob endpoint of the container logs (signed with the managed identity).' },
+  { name: 'CORACLE_NODE_MONITOR_GRACE_SECONDS', readBy: 'code', azure: false, description: 'How long a node may go without a heartbeat before it is marked Unknown, seconds.' },
+  { name: 'CORACLE_DEFAULT_TOLERATION_SECONDS', readBy: 'code', azure: false, description: 'Default not-ready/unreachable toleration (admission), seconds.' },
+];

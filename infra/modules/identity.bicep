@@ -1,0 +1,163 @@
+// The node VMs' user-assigned identity, and every role assignment of the deployment: the
+// Function App's (system-assigned) and the nodes' identities get exactly the data-plane roles
+// they use, and no keys exist to hand out.
+//
+//   Function App -> Storage: Blob Data Owner, Queue and Table Data Contributor (its package,
+//                   the Functions host and the durable task hub); Cosmos DB: Built-in Data
+//                   Contributor (SQL data plane); Service Bus: Data Owner (it creates each
+//                   node's queue and sends to it); Application Insights: Metrics Publisher.
+//   Node VMs     -> Service Bus: Data Receiver; Storage: Blob Data Contributor on the logs
+//                   container only, Blob Data Reader on the agent package container only.
+
+@description('Azure region.')
+param location string
+
+@description('Name stem shared by every resource of this deployment.')
+param stem string
+
+@description('Principal id of the Function App\'s system-assigned identity.')
+param appPrincipalId string
+
+@description('Storage account name.')
+param storageName string
+
+@description('Container the agents write logs to.')
+param logsContainerName string
+
+@description('Container the agents download their package from.')
+param agentContainerName string
+
+@description('Cosmos DB account name.')
+param cosmosName string
+
+@description('Service Bus namespace name.')
+param serviceBusName string
+
+@description('Application Insights component name.')
+param insightsName string
+
+// Built-in role definition ids (the same in every tenant).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+// Cosmos DB's own (data-plane) built-in role: Cosmos DB Built-in Data Contributor.
+var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
+
+resource nodeIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: '${stem}-node-id'
+  location: location
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: storageName
+}
+
+resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+resource logsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  parent: blobs
+  name: logsContainerName
+}
+
+resource agentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  parent: blobs
+  name: agentContainerName
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2025-10-15' existing = {
+  name: cosmosName
+}
+
+resource bus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
+  name: serviceBusName
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: insightsName
+}
+
+resource appStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]: {
+  name: guid(storage.id, appPrincipalId, role)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource appBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(bus.id, appPrincipalId, roles.serviceBusDataOwner)
+  scope: bus
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appInsights 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, appPrincipalId, roles.monitoringMetricsPublisher)
+  scope: insights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appCosmos 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-10-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, appPrincipalId, cosmosDataContributor)
+  properties: {
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosDataContributor}'
+    principalId: appPrincipalId
+    scope: cosmos.id
+  }
+}
+
+resource nodeBus 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(bus.id, nodeIdentity.id, roles.serviceBusDataReceiver)
+  scope: bus
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+    principalId: nodeIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource nodeLogs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(logsContainer.id, nodeIdentity.id, roles.storageBlobDataContributor)
+  scope: logsContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: nodeIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource nodePackage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(agentContainer.id, nodeIdentity.id, roles.storageBlobDataReader)
+  scope: agentContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    principalId: nodeIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+@description('Resource id of the node VMs\' user-assigned identity.')
+output nodeIdentityId string = nodeIdentity.id
+
+@description('Client id of the node VMs\' identity (AZURE_CLIENT_ID for the agent\'s credential).')
+output nodeIdentityClientId string = nodeIdentity.properties.clientId

@@ -1,0 +1,89 @@
+/**
+ * The node pools' cloud-init (infra/cloud-init/node.yaml), rendered the way
+ * infra/modules/nodepool.bicep renders it, checked with Debian's `cloud-init schema`, its install
+ * script with `shellcheck`, and its systemd unit for what the agent needs.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { REPO_ROOT } from '../support/cluster.js';
+
+const template = readFileSync(path.join(REPO_ROOT, 'infra', 'cloud-init', 'node.yaml'), 'utf8');
+const nodepool = readFileSync(path.join(REPO_ROOT, 'infra', 'modules', 'nodepool.bicep'), 'utf8');
+
+const SAMPLE: Record<string, string> = {
+  SERVER_URL: 'https://coracle-abc-api.azurewebsites.net',
+  BOOTSTRAP_TOKEN: 'abcdef.0123456789abcdef',
+  POOL_NAME: 'pool1',
+  NODE_VERSION: '0.1.0',
+  SERVICEBUS_NAMESPACE: 'coracle-abc-bus.servicebus.windows.net',
+  LOGS_BLOB_ENDPOINT: 'https://coracleabc.blob.core.windows.net/',
+  IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+  AGENT_PACKAGE_URL: 'https://coracleabc.blob.core.windows.net/agent-package/coracle.zip',
+  VM_SIZE: 'Standard_B2s',
+  LOCATION: 'westeurope',
+};
+
+function render(values: Record<string, string>): string {
+  return Object.entries(values).reduce((text, [k, v]) => text.split(`{{${k}}}`).join(v), template);
+}
+
+describe('node cloud-init', () => {
+  it('has exactly the placeholders the node pool module fills', () => {
+    const inTemplate = new Set([...template.matchAll(/\{\{([A-Z_]+)\}\}/g)].map((m) => m[1]));
+    const block = /reduce\(\s*items\(\{([\s\S]*?)\}\)/.exec(nodepool)?.[1] ?? '';
+    const inBicep = new Set([...block.matchAll(/^\s*([A-Z_]+):/gm)].map((m) => m[1]));
+    expect([...inTemplate].sort()).toEqual([...inBicep].sort());
+    expect([...inTemplate].sort()).toEqual(Object.keys(SAMPLE).sort());
+  });
+
+  it('passes `cloud-init schema` once rendered', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cloud-init-'));
+    try {
+      const file = path.join(dir, 'user-data');
+      writeFileSync(file, render(SAMPLE));
+      const out = execFileSync('cloud-init', ['schema', '-c', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(out).toMatch(/Valid (schema|cloud-config)/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails `cloud-init schema` on a broken document (the check is real)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cloud-init-'));
+    try {
+      const file = path.join(dir, 'user-data');
+      writeFileSync(file, render(SAMPLE).replace('package_update: true', 'package_update: "sometimes"'));
+      expect(() => execFileSync('cloud-init', ['schema', '-c', file], { stdio: 'pipe' })).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const doc = YAML.parse(render(SAMPLE)) as { write_files: { path: string; content: string }[]; runcmd: string[][] };
+  const fileAt = (p: string) => doc.write_files.find((f) => f.path === p)?.content ?? '';
+
+  it('installs with a script that passes shellcheck', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cloud-init-'));
+    try {
+      const script = path.join(dir, 'coracle-install');
+      writeFileSync(script, fileAt('/usr/local/sbin/coracle-install'));
+      execFileSync('shellcheck', ['-s', 'bash', '-e', 'SC1091', script], { stdio: 'pipe' });
+      expect(fileAt('/usr/local/sbin/coracle-install')).toMatch(/moby-engine/);
+      expect(fileAt('/usr/local/sbin/coracle-install')).toMatch(/node_22\.x/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs `coracle agent` as a restarting systemd unit that joins with the bootstrap token', () => {
+    const unit = fileAt('/etc/systemd/system/coracle-agent.service');
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/coracle\/dist\/cli\/coracle\.js agent .*--bootstrap-token \$\{CORACLE_BOOTSTRAP_TOKEN\}/m);
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(fileAt('/etc/coracle/agent.env')).toContain(`CORACLE_BOOTSTRAP_TOKEN=${SAMPLE.BOOTSTRAP_TOKEN}`);
+    expect(doc.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'coracle-agent.service']);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * The NodeProvider contract on the local adapter: real `coracle agent` processes (simulated
+ * runtime) joining a real local cluster (`coracle up --nodes 0`), and each added node registered
+ * as a Node the API serves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { LocalNodeProvider } from '../../adapters/nodes/local.js';
+import { describeNodeProviderContract } from '../../shared/nodes/contract.js';
+import { CLI, clusterRequest, startCluster, type Cluster } from '../support/cluster.js';
+
+describe('local NodeProvider', () => {
+  let cluster: Cluster;
+  // Test agents sign in as the admin (the token file's node identities are fixed at `coracle up`).
+  const newProvider = () => new LocalNodeProvider({
+    server: cluster.url, caFile: path.join(cluster.dataDir, 'ca.crt'), tokenFor: () => cluster.token,
+    runtime: 'simulated', useQueue: false, readyTimeoutMs: 30_000, agentCli: CLI,
+  });
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 0 });
+  }, 60_000);
+  afterAll(async () => cluster?.destroy(), 60_000);
+
+  it('registers every node it adds as a Node in the API, and replace keeps that Node', async () => {
+    const provider = newProvider();
+    try {
+      const node = await provider.add('reg', '1.0.0');
+      const nodeOf = async () => clusterRequest(cluster, `/api/v1/nodes/${node.name}`, { token: cluster.token });
+      const got = await nodeOf();
+      expect(got.status).toBe(200);
+      expect((JSON.parse(got.body) as { metadata: { name: string } }).metadata.name).toBe('reg-1');
+      await provider.replace('reg', node.name, '1.1.0');
+      expect((await nodeOf()).status).toBe(200);
+    } finally {
+      await provider.close();
+    }
+  }, 60_000);
+
+  describeNodeProviderContract('local', async () => {
+    const provider = newProvider();
+    return { provider, destroy: () => provider.close() };
+  }, { timeoutMs: 90_000 });
+});
