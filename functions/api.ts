@@ -4,12 +4,25 @@
  * under the controllers' identity. One handler means one set of rules for every caller: node
  * authorization, PodDisruptionBudget admission of evictions, the log sink.
  */
-import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
+import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
 import type { ControllerContext } from '../shared/controllers/controller.js';
 import { getLogSink, getRuntime, type Runtime } from './runtime.js';
+
+/**
+ * serviceSettings reads the Service address settings: `CORACLE_SERVICE_CIDR` (default
+ * 10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (default 30000-32767) and `CORACLE_ADVERTISE_ADDRESS`
+ * (`ip:port`, where the `kubernetes` Service's endpoints point).
+ */
+export function serviceSettings(settings: Record<string, string | undefined>): Pick<ApiServerOptions, 'serviceNetwork' | 'advertise'> {
+  const advertise = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(settings.CORACLE_ADVERTISE_ADDRESS ?? '');
+  return {
+    serviceNetwork: { serviceCIDR: settings.CORACLE_SERVICE_CIDR, nodePortRange: settings.CORACLE_NODE_PORT_RANGE },
+    advertise: advertise ? { ip: advertise[1]!, port: Number(advertise[2]) } : undefined,
+  };
+}
 
 const handlers = new WeakMap<Runtime, Promise<ApiHandler>>();
 const contexts = new WeakMap<Runtime, Map<string, ControllerContext>>();
@@ -21,6 +34,7 @@ export async function apiHandler(): Promise<ApiHandler> {
   if (!handler) {
     handler = getLogSink().then((logSink) => createApiServer({
       store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink, admitEviction: admitEvictionByBudgets,
+      ...serviceSettings(process.env),
     }));
     handlers.set(runtime, handler);
   }

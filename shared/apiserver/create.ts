@@ -42,7 +42,6 @@ export function prepareForCreate(ctx: HandlerContext, obj: KubeObject): void {
   if (KINDS_WITH_GENERATION.has(resource.kind)) meta.generation = 1;
   if (resetStatusOnCreate(resource.kind)) delete obj.status;
   applyDefaults(resource.kind, obj);
-  if (resource.kind === 'Service') allocateServiceAddresses(obj);
 }
 
 /** createObject stores a prepared object, retrying generated names on collision; returns the stored object. */
@@ -60,10 +59,12 @@ export async function createObject(
     assertValid(resource, obj);
     const name = String(meta.name);
     if (resource.namespaced) await assertNamespaceWritable(ctx.store, namespace!, resource.group, resource.plural, name);
+    const undo = resource.kind === 'Service' ? await allocateServiceAddresses(ctx.store, ctx.serviceNetwork, obj, { dryRun }) : undefined;
     if (dryRun) return { ...obj, metadata: { ...meta } };
     try {
       return decode(await ctx.store.create(keyOf(resource, namespace, name), encode(obj)));
     } catch (err) {
+      await undo?.();
       if (!(generate && isStoreError(err, 'AlreadyExists') && attempt < GENERATE_NAME_ATTEMPTS)) {
         if (isStoreError(err)) ctx.info.name = name;
         throw err;

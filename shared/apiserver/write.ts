@@ -13,6 +13,7 @@ import { isStoreError, type KeyValue } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { decode, encode } from './storage.js';
+import { carryAllocatedValues, releaseServiceAddresses, updateServiceAddresses } from './services.js';
 
 /** WriteOptions say who writes and how. */
 export interface WriteOptions {
@@ -115,6 +116,7 @@ export async function commitUpdate(
   const current = decode(kv);
   let next = mergeForUpdate(resource, current, desired, opts.subresource);
   applyDefaults(resource.kind, next);
+  if (resource.kind === 'Service') carryAllocatedValues(current, next);
   assertValid(resource, next, current);
   bumpGeneration(resource, current, next);
   if (!opts.managedFieldsDone && peers.trackManagedFields) {
@@ -126,10 +128,26 @@ export async function commitUpdate(
   if (sameIgnoringManagedFields(next, current)) return { object: current, deleted: false };
   if (shouldDeleteOnUpdate(next)) {
     if (!opts.dryRun) await ctx.store.delete(kv.key, kv.modRevision);
+    if (!opts.dryRun && resource.kind === 'Service') await releaseServiceAddresses(ctx.store, ctx.serviceNetwork, current);
     return { object: next, deleted: true };
   }
+  if (resource.kind === 'Service' && !opts.subresource) return commitServiceUpdate(ctx, kv, current, next, opts.dryRun ?? false);
   if (opts.dryRun) return { object: next, deleted: false };
   return { object: decode(await ctx.store.update(kv.key, encode(next), kv.modRevision)), deleted: false };
+}
+
+/** commitServiceUpdate writes a Service update, taking new addresses first and releasing dropped ones after. */
+async function commitServiceUpdate(ctx: HandlerContext, kv: KeyValue, current: KubeObject, next: KubeObject, dryRun: boolean): Promise<WriteResult> {
+  const { undo, commit } = await updateServiceAddresses(ctx.store, ctx.serviceNetwork, current, next, { dryRun });
+  if (dryRun) return { object: next, deleted: false };
+  try {
+    const stored = decode(await ctx.store.update(kv.key, encode(next), kv.modRevision));
+    await commit();
+    return { object: stored, deleted: false };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
 }
 
 /**
