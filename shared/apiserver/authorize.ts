@@ -7,7 +7,7 @@
  * status of pods bound to it and the final delete of those pods, and events. It may read nodes,
  * pods bound to it (a named get is checked against `spec.nodeName`; list/watch cannot be checked
  * here because the hook sees no query, so they are allowed as the kubelet's field-selected
- * watches need), configmaps, secrets, services, endpoints and namespaces. Everything else is a
+ * watches need), configmaps, secrets, services, endpoints, endpointslices and namespaces. Everything else is a
  * 403 Forbidden Status worded as Kubernetes' RBAC denial. Users that are not nodes are left alone
  * (this hook does no RBAC).
  */
@@ -28,6 +28,9 @@ const READ: ReadonlySet<Verb> = new Set(['get', 'list', 'watch']);
 const WRITE_OWN: ReadonlySet<Verb> = new Set(['get', 'list', 'watch', 'create', 'update', 'patch']);
 /** Kinds a node only reads (the kubelet resolves env, volumes and service links from them). */
 const READ_ONLY_PLURALS: ReadonlySet<string> = new Set(['configmaps', 'secrets', 'services', 'endpoints', 'namespaces', 'persistentvolumeclaims']);
+
+/** READ_ONLY_DISCOVERY: a node's proxy and DNS read EndpointSlices (discovery.k8s.io), as kube-proxy's system:node-proxier role allows. */
+const READ_ONLY_DISCOVERY = 'endpointslices';
 
 /** nodeNameOf returns the node a user authenticates as, or undefined when the user is not a node. */
 export function nodeNameOf(user: UserInfo): string | undefined {
@@ -99,6 +102,7 @@ async function decide(store: Store, node: string, info: RequestInfo): Promise<De
     return info.verb === 'create' || info.verb === 'patch' || info.verb === 'update' ? undefined : 'nodes may only write events';
   }
   if (group === '' && READ_ONLY_PLURALS.has(plural) && READ.has(info.verb)) return undefined;
+  if (group === 'discovery.k8s.io' && plural === READ_ONLY_DISCOVERY && READ.has(info.verb)) return undefined;
   return `node '${node}' has no access to this resource`;
 }
 
