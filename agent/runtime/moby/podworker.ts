@@ -9,6 +9,7 @@ import type { LogSink } from '../../../shared/logs/logsink.js';
 import { containerEnv, dockerCommand, EnvError, type EnvSources } from '../env.js';
 import type { V1Container, V1Pod, V1PodStatus } from '../pod-types.js';
 import { assemblePodStatus, pullRetryDelayMs, restartDelayMs, restartPolicyOf, sameStatus, shouldRestart, type BackoffPolicy } from '../podstatus.js';
+import type { ClusterDNS } from './dns.js';
 import { instanceConfig, instanceFromInspect, kubeTime, LABELS, sandboxConfig, type Instance } from './containers.js';
 import { ensureImage, ImageError } from './images.js';
 import { followContainerLogs } from './logs.js';
@@ -21,6 +22,8 @@ export interface WorkerContext {
   nodeName: string;
   hostIP: string;
   sandboxImage: string;
+  /** The cluster DNS pods with dnsPolicy ClusterFirst resolve through (none: the engine's resolver). */
+  clusterDNS?: ClusterDNS;
   backoff: BackoffPolicy;
   logSink?: LogSink;
   envSources?: EnvSources;
@@ -213,7 +216,7 @@ export class PodWorker {
     }
     try {
       await ensureImage(this.ctx.docker, { name: 'POD', image: this.ctx.sandboxImage, imagePullPolicy: 'IfNotPresent' });
-      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage));
+      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage, this.ctx.clusterDNS));
       await sandbox.start();
     } catch (err) {
       const waiting = { reason: 'ContainerCreating', message: `pod sandbox: ${(err as Error).message}` };
