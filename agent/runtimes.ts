@@ -23,6 +23,8 @@ export interface RuntimeSettings {
   dockerHost?: string;
   /** Blob Storage connection string for container logs (moby; without it logs stay in the engine). */
   logsConnectionString?: string;
+  /** moby: the cluster DNS pods resolve through. */
+  clusterDNS?: { nameserver: string; domain: string };
   /** Simulated: delay before a created pod runs (ms). */
   startDelayMs?: number;
   log?: (message: string) => void;
@@ -75,7 +77,7 @@ export async function createRuntime(settings: RuntimeSettings): Promise<BuiltRun
     ? (await import('../adapters/logs/blob/index.js')).createBlobLogSink({ connectionString: settings.logsConnectionString })
     : undefined;
   const runtime = createMobyRuntime({
-    socketPath, nodeName: settings.nodeName, hostIP: settings.hostIP, envSources: settings.env, logSink,
+    socketPath, nodeName: settings.nodeName, hostIP: settings.hostIP, envSources: settings.env, logSink, clusterDNS: settings.clusterDNS,
     log: settings.log && ((m, err) => settings.log!(err ? `${m}: ${(err as Error).message ?? String(err)}` : m)),
   });
   return {

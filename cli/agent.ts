@@ -14,7 +14,12 @@ import { Agent } from '../agent/agent.js';
 import { HollowNodes } from '../agent/hollow.js';
 import { AGENT_VERSION, goArch } from '../agent/node.js';
 import { apiEnvSources } from '../agent/env.js';
-import { createRuntime, machineIP, type RuntimeKind } from '../agent/runtimes.js';
+import { createRuntime, dockerSocketPath, machineIP, type RuntimeKind } from '../agent/runtimes.js';
+import { NodeProxy } from '../agent/proxy/index.js';
+import { bridgeGateway } from '../agent/proxy/bridge.js';
+import { iptablesUnavailable } from '../agent/proxy/iptables.js';
+import { CLUSTER_DOMAIN } from '../agent/proxy/dns.js';
+import type { ClusterDNS } from '../agent/runtime/moby/dns.js';
 import { createTransport } from '../agent/transport.js';
 import { KeyQueue, queueSource, watchPods, type WorkSource } from '../agent/work.js';
 
@@ -67,6 +72,22 @@ async function workSource(o: AgentCliOptions, client: ApiClient, token: string, 
   return keys;
 }
 
+/**
+ * nodeProxy builds the node's service proxy and cluster DNS (moby nodes): DNS on the engine
+ * bridge's gateway, iptables rules when this process may write them. Undefined (with a log line)
+ * when the engine has no bridge gateway.
+ */
+async function nodeProxy(o: AgentCliOptions, client: ApiClient, log: (m: string) => void): Promise<{ proxy: NodeProxy; clusterDNS: ClusterDNS } | undefined> {
+  const gateway = await bridgeGateway(dockerSocketPath(o.dockerHost)).catch(() => undefined);
+  if (!gateway) {
+    log('no bridge gateway in the engine: no service proxy or cluster DNS on this node');
+    return undefined;
+  }
+  const refusal = await iptablesUnavailable();
+  if (refusal) log(`service proxy off (${refusal}); cluster DNS only`);
+  return { proxy: new NodeProxy({ client, clusterId: o.server, dnsAddress: gateway, iptables: !refusal, log }), clusterDNS: { nameserver: gateway, domain: CLUSTER_DOMAIN } };
+}
+
 /** startAgent starts what the options ask for and resolves once it is registered. */
 export async function startAgent(o: AgentCliOptions, out: (line: string) => void): Promise<RunningAgent> {
   const token = await tokenOf(o);
@@ -87,9 +108,10 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   const nodeLog = (m: string) => log(`agent ${o.nodeName}: ${m}`);
   const hostIP = o.nodeIp ?? machineIP();
   const logsConnectionString = o.logsFile ? (await readFile(o.logsFile, 'utf8')).trim() : process.env.CORACLE_LOGS;
+  const proxy = o.runtime === 'moby' ? await nodeProxy(o, client, nodeLog) : undefined;
   const built = await createRuntime({
     kind: o.runtime, nodeName: o.nodeName, hostIP, env: apiEnvSources(client), dockerHost: o.dockerHost, startDelayMs: o.startDelayMs,
-    logsConnectionString, log: nodeLog,
+    logsConnectionString, log: nodeLog, clusterDNS: proxy?.clusterDNS,
   });
   const { runtime, version } = built;
   const agent = new Agent({
@@ -102,10 +124,12 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
     },
   });
   await agent.start();
+  await proxy?.proxy.start();
   out(`agent ${o.nodeName}: ready (${o.runtime} runtime, ${o.queueUrl ? 'queue' : 'watch'} work source)`);
   return {
     async stop() {
       stopping.abort();
+      await proxy?.proxy.stop();
       await agent.stop();
       await built.close(); // leaves containers running
       transport.close();

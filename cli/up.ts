@@ -5,7 +5,9 @@
  * SIGINT/SIGTERM stop it cleanly (watches end, the store closes) with exit code 0.
  */
 import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
+import { machineIP } from '../agent/runtimes.js';
 import { fileURLToPath } from 'node:url';
 import { useAppSettings } from '../functions/config.js';
 import { startLocalHost, type LocalHost } from '../local/host.js';
@@ -82,6 +84,24 @@ async function sampleImagesLine(dockerHost: string): Promise<string> {
   }
 }
 
+/** freePort asks the system for a free TCP port on `host`. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** advertiseIP is the IPv4 address the `kubernetes` Service's endpoints give: the listen address, or this machine's when listening on all. */
+function advertiseIP(host: string): string {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(host) && host !== '0.0.0.0') return host;
+  return machineIP();
+}
+
 /** up starts the cluster and resolves once it is serving; it rejects (with the reason) if it cannot start. */
 export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<LocalHost> {
   const logger = createLogger();
@@ -92,11 +112,13 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   // Container logs: Azurite's blob service, under the data folder so logs survive a restart.
   const azurite = await startAzurite({ location: path.join(data.dir, 'azurite') });
   await writeFile(path.join(data.dir, LOGS_CONNECTION_FILE), azurite.connectionString, { mode: 0o600 });
+  // The `kubernetes` Service's endpoints name this port, so it is chosen before the host starts.
+  const port = options.port || (await freePort(options.host));
   // The app runs in this process: its settings are handed over, not written into process.env.
-  useAppSettings({ CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, ...lifecycleSettings(options) });
+  useAppSettings({ CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
   const host = await startLocalHost({
     appDir: APP_DIR,
-    port: options.port,
+    port,
     host: options.host,
     tls: data.serving,
     logger,

@@ -4,7 +4,7 @@
  * under the controllers' identity. One handler means one set of rules for every caller: node
  * authorization, PodDisruptionBudget admission of evictions, the log sink.
  */
-import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
+import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
@@ -12,6 +12,20 @@ import { ApiClient } from '../shared/controllers/client.js';
 import type { ControllerContext } from '../shared/controllers/controller.js';
 import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
 import { getAppContext, getLogSink, type AppContext } from './runtime.js';
+import type { AppConfig } from './config.js';
+
+/**
+ * serviceSettings reads the Service address settings: `CORACLE_SERVICE_CIDR` (default
+ * 10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (default 30000-32767) and `CORACLE_ADVERTISE_ADDRESS`
+ * (`ip:port`, where the `kubernetes` Service's endpoints point).
+ */
+export function serviceSettings(config: AppConfig): Pick<ApiServerOptions, 'serviceNetwork' | 'advertise'> {
+  const advertise = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(config.advertiseAddress ?? '');
+  return {
+    serviceNetwork: { serviceCIDR: config.serviceCIDR, nodePortRange: config.nodePortRange },
+    advertise: advertise ? { ip: advertise[1]!, port: Number(advertise[2]) } : undefined,
+  };
+}
 
 const handlers = new WeakMap<AppContext, Promise<ApiHandler>>();
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
@@ -26,6 +40,7 @@ export async function apiHandler(): Promise<ApiHandler> {
     handler = getLogSink().then((logSink) => createApiServer({
       store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), admit: createNodeRestriction(), logSink, admitEviction: admitEvictionByBudgets,
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
+      ...serviceSettings(runtime.config),
     }));
     handlers.set(runtime, handler);
   }

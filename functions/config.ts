@@ -21,6 +21,8 @@
  *   leave the watch well inside host.json's `functionTimeout` (10 min).
  * - `CORACLE_WATCH_KEEPALIVE_SECONDS` (30): a quiet watch sends a keep-alive at this interval
  *   (Azure's front end cuts connections idle for about 230 s).
+ * - Services: `CORACLE_SERVICE_CIDR` (10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (30000-32767),
+ *   `CORACLE_ADVERTISE_ADDRESS` (`ip:port` where the `kubernetes` Service's endpoints point).
  */
 import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../shared/controllers/nodelifecycle/monitor.js';
 
@@ -57,6 +59,12 @@ export interface AppConfig {
   minRequestTimeoutSeconds: number;
   /** How often a quiet watch sends a keep-alive, in milliseconds. */
   watchKeepAliveMs: number;
+  /** The range ClusterIPs come from; undefined: 10.96.0.0/12. */
+  serviceCIDR?: string;
+  /** The range node ports come from; undefined: 30000-32767. */
+  nodePortRange?: string;
+  /** `ip:port` of this API server as pods reach it (the `kubernetes` Service's endpoints). */
+  advertiseAddress?: string;
 }
 
 const DEFAULT_NODE_MONITOR_GRACE_SECONDS = DEFAULT_NODE_MONITOR_GRACE_MS / 1000;
@@ -145,6 +153,9 @@ export function readAppConfig(settings: Settings): AppConfig {
     defaultTolerationSeconds,
     minRequestTimeoutSeconds: positiveSeconds(settings, 'CORACLE_MIN_REQUEST_TIMEOUT_SECONDS', DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS),
     watchKeepAliveMs: positiveSeconds(settings, 'CORACLE_WATCH_KEEPALIVE_SECONDS', DEFAULT_WATCH_KEEPALIVE_SECONDS) * 1000,
+    serviceCIDR: settings.CORACLE_SERVICE_CIDR || undefined,
+    nodePortRange: settings.CORACLE_NODE_PORT_RANGE || undefined,
+    advertiseAddress: settings.CORACLE_ADVERTISE_ADDRESS || undefined,
   };
 }
 

@@ -76,6 +76,7 @@ export const RESOURCES: readonly ResourceType[] = [
   resource({ group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', shortNames: ['rs'], namespaced: true,
     categories: ['all'],
     subresources: [status('apps', 'v1', 'ReplicaSet'), { name: 'scale', group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: STATUS_VERBS }] }),
+  resource({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', shortNames: [], namespaced: true }),
   resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', shortNames: [], namespaced: true }),
   resource({ group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'],
     namespaced: true, subresources: [status('policy', 'v1', 'PodDisruptionBudget')] }),

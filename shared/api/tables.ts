@@ -8,6 +8,7 @@ import { AGE_COLUMN, NAME_COLUMN, age, type ColumnDefinition, type Loose, type P
 import { POD_PRINTER } from './tables/pods.js';
 import { DEPLOYMENT_PRINTER, PDB_PRINTER, REPLICASET_PRINTER } from './tables/workloads.js';
 import { ENDPOINTS_PRINTER, EVENT_PRINTER, NAMESPACE_PRINTER, NODE_PRINTER, SERVICE_PRINTER } from './tables/cluster.js';
+import { ENDPOINTSLICE_PRINTER } from './tables/discovery.js';
 import { CONFIGMAP_PRINTER, LEASE_PRINTER, SECRET_PRINTER, SERVICEACCOUNT_PRINTER } from './tables/config.js';
 
 export { humanDuration } from './tables/format.js';
@@ -27,6 +28,7 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'apps/deployments': DEPLOYMENT_PRINTER,
   'apps/replicasets': REPLICASET_PRINTER,
   'coordination.k8s.io/leases': LEASE_PRINTER,
+  'discovery.k8s.io/endpointslices': ENDPOINTSLICE_PRINTER,
   'policy/poddisruptionbudgets': PDB_PRINTER,
 };
 

@@ -6,7 +6,7 @@
  *
  * A node may write only its own Node (and its status), its own Lease in `kube-node-lease`, the
  * status of pods bound to it and the final delete of those pods, and events. It may read nodes,
- * services, endpoints and namespaces; pods bound to it (a named get is checked against
+ * services, endpoints, endpointslices and namespaces; pods bound to it (a named get is checked against
  * `spec.nodeName`, a list or watch must carry the field selector `spec.nodeName=<node>`); and only
  * those Secrets, ConfigMaps, PersistentVolumeClaims and ServiceAccounts that a pod bound to it
  * references, one at a time (a get, or a list/watch selecting `metadata.name`, in a namespace).
@@ -34,6 +34,9 @@ const READ_ONLY_PLURALS: ReadonlySet<string> = new Set(['services', 'endpoints',
 /** Kinds a node reads only when a pod bound to it references the object (upstream's graph vertices). */
 const REFERENCED_PLURALS: ReadonlySet<string> = new Set(['configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts']);
 const PODS = findResourceByKind('v1', 'Pod')!;
+
+/** READ_ONLY_DISCOVERY: a node's proxy and DNS read EndpointSlices (discovery.k8s.io), as kube-proxy's system:node-proxier role allows. */
+const READ_ONLY_DISCOVERY = 'endpointslices';
 
 /** nodeNameOf returns the node a user authenticates as, or undefined when the user is not a node. */
 export function nodeNameOf(user: UserInfo): string | undefined {
@@ -201,6 +204,7 @@ async function decide(store: Store, node: string, info: RequestInfo, query: URLS
     return info.verb === 'create' || info.verb === 'patch' || info.verb === 'update' ? undefined : 'nodes may only write events';
   }
   if (group === '' && READ_ONLY_PLURALS.has(plural) && READ.has(info.verb)) return undefined;
+  if (group === 'discovery.k8s.io' && plural === READ_ONLY_DISCOVERY && READ.has(info.verb)) return undefined;
   return `node '${node}' has no access to this resource`;
 }
 

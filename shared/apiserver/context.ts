@@ -5,6 +5,7 @@
 import type { ResourceType } from '../api/resources.js';
 import type { Store } from '../store/store.js';
 import type { ApiError } from '../api/status.js';
+import type { ServiceNetwork } from './services.js';
 
 /** Verb is a Kubernetes API verb, as RBAC names it. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -66,6 +67,8 @@ export interface HandlerContext {
   /** The clock (injectable for tests). */
   now: () => Date;
   admitEviction?: EvictionAdmission;
+  /** The service CIDR and node port range Services' addresses come from. */
+  serviceNetwork: ServiceNetwork;
   /** Validating admission of every create and update (undefined admits all). */
   admit?: Admission;
   /** How long watches last and how they keep a quiet connection alive (defaults: kube-apiserver's). */

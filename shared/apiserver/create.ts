@@ -42,7 +42,6 @@ export function prepareForCreate(ctx: HandlerContext, obj: KubeObject): void {
   if (KINDS_WITH_GENERATION.has(resource.kind)) meta.generation = 1;
   if (resetStatusOnCreate(resource.kind)) delete obj.status;
   applyDefaults(resource.kind, obj);
-  if (resource.kind === 'Service') allocateServiceAddresses(obj);
 }
 
 /** createObject stores a prepared object, retrying generated names on collision; returns the stored object. */
@@ -62,10 +61,12 @@ export async function createObject(
     if (resource.namespaced) await assertNamespaceWritable(ctx.store, namespace!, resource.group, resource.plural, name);
     const refusal = ctx.admit ? await ctx.admit(ctx, obj, undefined) : undefined;
     if (refusal) throw refusal;
+    const undo = resource.kind === 'Service' ? await allocateServiceAddresses(ctx.store, ctx.serviceNetwork, obj, { dryRun }) : undefined;
     if (dryRun) return { ...obj, metadata: { ...meta } };
     try {
       return decode(await ctx.store.create(keyOf(resource, namespace, name), encode(obj)));
     } catch (err) {
+      await undo?.();
       if (!(generate && isStoreError(err, 'AlreadyExists') && attempt < GENERATE_NAME_ATTEMPTS)) {
         if (isStoreError(err)) ctx.info.name = name;
         throw err;

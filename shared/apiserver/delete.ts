@@ -20,6 +20,7 @@ import { retryOnConflict } from './write.js';
 import { parseListRequest, readList } from './list.js';
 import { SYSTEM_NAMESPACES } from './namespaces.js';
 import { negotiateOutput, renderList } from './output.js';
+import { releaseServiceAddresses } from './services.js';
 
 /** Kinds whose delete answers the deleted object rather than a Success Status (ReturnDeletedObject in their registries). */
 const RETURNS_DELETED_OBJECT = new Set(['Pod', 'Service']);
@@ -71,6 +72,7 @@ export async function deleteStored(ctx: HandlerContext, kv: KeyValue, opts: Dele
   if (!mustWait) {
     if (opts.dryRun) return { object: current, deleted: true };
     await ctx.store.delete(kv.key, kv.modRevision);
+    if (resource.kind === 'Service') await releaseServiceAddresses(ctx.store, ctx.serviceNetwork, current);
     return { object: current, deleted: true };
   }
   const already = meta.deletionTimestamp !== undefined;

@@ -11,6 +11,8 @@ import type { Store } from '../store/store.js';
 import type { Admission, Authorizer, EvictionAdmission, HandlerContext, UserInfo, WatchLimits } from './context.js';
 import { authenticate, PUBLIC_PATHS } from './auth.js';
 import { ensureSystemNamespaces } from './namespaces.js';
+import { serviceNetwork } from './services.js';
+import { bootstrapServices } from './bootstrap-services.js';
 import { DEFAULT_PEERS, type Peers } from './peers.js';
 import { route } from './router.js';
 import { errorResponse, jsonResponse } from './respond.js';
@@ -45,6 +47,10 @@ export interface ApiServerOptions {
   logSink?: LogSink;
   /** Watch duration and keep-alive bounds (defaults: kube-apiserver's 1800 s, keep-alive 30 s). */
   watchLimits?: Partial<WatchLimits>;
+  /** Service addresses: `serviceCIDR` (default 10.96.0.0/12) and `nodePortRange` (default 30000-32767). */
+  serviceNetwork?: { serviceCIDR?: string; nodePortRange?: string };
+  /** Where the `default/kubernetes` Service's endpoints point (this API server as pods reach it); absent: the Service has no endpoints. */
+  advertise?: { ip: string; port: number };
   /** Replacements for the functions other modules provide (tests). */
   peers?: Partial<Peers>;
 }
@@ -80,13 +86,14 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
   let ready: Promise<void> | undefined;
   const now = options.now ?? (() => new Date());
   const peers: Peers = { ...DEFAULT_PEERS, ...options.peers };
+  const network = serviceNetwork(options.serviceNetwork);
   return async (request) => {
     let info: RequestInfo | undefined;
     try {
       const url = new URL(request.url);
       let user: UserInfo | undefined;
       if (!PUBLIC_PATHS.has(url.pathname)) user = authenticate(request, options.tokens);
-      ready ??= ensureSystemNamespaces(options.store, now()).catch((err) => {
+      ready ??= ensureSystemNamespaces(options.store, now()).then(() => bootstrapServices(options.store, network, options.advertise, now())).catch((err) => {
         ready = undefined;
         throw err;
       });
@@ -98,7 +105,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       const refusal = options.authorize ? await options.authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
       const ctx: HandlerContext = {
-        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits,
+        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits, serviceNetwork: network,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
       return await HANDLERS[info.verb](ctx, peers);

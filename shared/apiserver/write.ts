@@ -15,6 +15,7 @@ import type { Peers } from './peers.js';
 import { decode, encode } from './storage.js';
 import { assertFieldManager } from './options.js';
 import { decodeError } from '../api/decode.js';
+import { carryAllocatedValues, releaseServiceAddresses, updateServiceAddresses } from './services.js';
 
 /** WriteOptions say who writes and how. */
 export interface WriteOptions {
@@ -117,6 +118,7 @@ export async function commitUpdate(
   const current = decode(kv);
   let next = mergeForUpdate(resource, current, desired, opts.subresource);
   applyDefaults(resource.kind, next);
+  if (resource.kind === 'Service') carryAllocatedValues(current, next);
   assertValid(resource, next, current, opts.subresource);
   const refusal = ctx.admit ? await ctx.admit(ctx, next, current) : undefined;
   if (refusal) throw refusal;
@@ -130,10 +132,26 @@ export async function commitUpdate(
   if (sameIgnoringManagedFields(next, current)) return { object: current, deleted: false };
   if (shouldDeleteOnUpdate(next)) {
     if (!opts.dryRun) await ctx.store.delete(kv.key, kv.modRevision);
+    if (!opts.dryRun && resource.kind === 'Service') await releaseServiceAddresses(ctx.store, ctx.serviceNetwork, current);
     return { object: next, deleted: true };
   }
+  if (resource.kind === 'Service' && !opts.subresource) return commitServiceUpdate(ctx, kv, current, next, opts.dryRun ?? false);
   if (opts.dryRun) return { object: next, deleted: false };
   return { object: decode(await ctx.store.update(kv.key, encode(next), kv.modRevision)), deleted: false };
+}
+
+/** commitServiceUpdate writes a Service update, taking new addresses first and releasing dropped ones after. */
+async function commitServiceUpdate(ctx: HandlerContext, kv: KeyValue, current: KubeObject, next: KubeObject, dryRun: boolean): Promise<WriteResult> {
+  const { undo, commit } = await updateServiceAddresses(ctx.store, ctx.serviceNetwork, current, next, { dryRun });
+  if (dryRun) return { object: next, deleted: false };
+  try {
+    const stored = decode(await ctx.store.update(kv.key, encode(next), kv.modRevision));
+    await commit();
+    return { object: stored, deleted: false };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@
 import type Docker from 'dockerode';
 import type { V1Container, V1Pod } from '../pod-types.js';
 import { parseQuantity } from '../quantity.js';
+import { podDNS, type ClusterDNS } from './dns.js';
 
 /** LABELS are the label keys on every container the moby runtime creates. */
 export const LABELS = {
@@ -102,7 +103,7 @@ export function containerName(pod: Readonly<V1Pod>, container: string, restart: 
 }
 
 /** sandboxConfig is the create options of the pod's sandbox: a sleeping process that holds the network namespace and the host ports. */
-export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: string): Docker.ContainerCreateOptions {
+export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: string, clusterDNS?: ClusterDNS): Docker.ContainerCreateOptions {
   const bindings: Record<string, Array<{ HostPort: string; HostIp?: string }>> = {};
   const exposed: Record<string, object> = {};
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
@@ -121,7 +122,7 @@ export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: str
     Hostname: (pod.spec?.hostname ?? pod.metadata?.name ?? 'pod').slice(0, 63),
     ExposedPorts: exposed,
     Labels: { ...podLabels(nodeName, pod, 'sandbox'), [LABELS.container]: 'POD', [LABELS.restart]: '0', [LABELS.pod]: JSON.stringify(snapshot) },
-    HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' } },
+    HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' }, ...podDNS(pod, clusterDNS) },
   };
 }
 

@@ -5,6 +5,7 @@
  * on the same engine adopts the pods it finds (see containers.ts and podworker.ts).
  */
 import Docker from 'dockerode';
+import type { ClusterDNS } from './dns.js';
 import { networkInterfaces } from 'node:os';
 import type { LogSink } from '../../../shared/logs/logsink.js';
 import type { EnvSources } from '../env.js';
@@ -27,6 +28,8 @@ export interface MobyRuntimeOptions {
   envSources?: EnvSources;
   /** Image of the pod sandbox (default coracle/busybox:latest; it must be present locally). */
   sandboxImage?: string;
+  /** The cluster DNS for pods' resolv.conf (dnsPolicy ClusterFirst). */
+  clusterDNS?: ClusterDNS;
   /** Restart and image-pull back-off (default 10 s doubling to 5 min). */
   backoff?: Partial<BackoffPolicy>;
   /** How often every pod is re-synced besides engine events (default 1000 ms). */
@@ -109,6 +112,7 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime {
     nodeName: options.nodeName,
     hostIP: options.hostIP ?? defaultHostIP(),
     sandboxImage: options.sandboxImage ?? 'coracle/busybox:latest',
+    clusterDNS: options.clusterDNS,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     logSink: options.logSink,
     envSources: options.envSources,

@@ -9,6 +9,8 @@ import type { LogSink } from '../../../shared/logs/logsink.js';
 import { containerEnv, dockerCommand, EnvError, type EnvSources } from '../env.js';
 import type { V1Container, V1Pod, V1PodStatus } from '../pod-types.js';
 import { assemblePodStatus, pullRetryDelayMs, restartDelayMs, restartPolicyOf, sameStatus, shouldRestart, type BackoffPolicy } from '../podstatus.js';
+import type { ClusterDNS } from './dns.js';
+import { runPreStopHooks } from './prestop.js';
 import { instanceConfig, instanceFromInspect, kubeTime, LABELS, sandboxConfig, type Instance } from './containers.js';
 import { ensureImage, ImageError } from './images.js';
 import { followContainerLogs } from './logs.js';
@@ -21,6 +23,8 @@ export interface WorkerContext {
   nodeName: string;
   hostIP: string;
   sandboxImage: string;
+  /** The cluster DNS pods with dnsPolicy ClusterFirst resolve through (none: the engine's resolver). */
+  clusterDNS?: ClusterDNS;
   backoff: BackoffPolicy;
   logSink?: LogSink;
   envSources?: EnvSources;
@@ -213,7 +217,7 @@ export class PodWorker {
     }
     try {
       await ensureImage(this.ctx.docker, { name: 'POD', image: this.ctx.sandboxImage, imagePullPolicy: 'IfNotPresent' });
-      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage));
+      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage, this.ctx.clusterDNS));
       await sandbox.start();
     } catch (err) {
       const waiting = { reason: 'ContainerCreating', message: `pod sandbox: ${(err as Error).message}` };
@@ -341,7 +345,11 @@ export class PodWorker {
       for (const name of [...this.probes.keys()]) this.stopProbes(name);
       const obs = await this.observe();
       const running = [...obs.byName.values()].flat().filter((i) => i.running);
-      await Promise.all(running.map((i) => this.ctx.docker.getContainer(i.id).stop({ t: graceSeconds }).catch(ignoreGone)));
+      const started = Date.now();
+      await runPreStopHooks(this.ctx.docker, this.pod, running, graceSeconds, (m, err) => this.ctx.log(m, err));
+      // The hooks spend the grace period, as the kubelet's do: what is left goes to SIGTERM.
+      const left = Math.max(0, graceSeconds - Math.ceil((Date.now() - started) / 1000));
+      await Promise.all(running.map((i) => this.ctx.docker.getContainer(i.id).stop({ t: left }).catch(ignoreGone)));
       await Promise.race([Promise.all(this.shippers.values()), new Promise((r) => setTimeout(r, 3000))]);
       this.report(await this.observe());
       const all = [...[...obs.byName.values()].flat(), ...(obs.sandbox ? [obs.sandbox] : [])];
