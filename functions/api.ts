@@ -5,6 +5,7 @@
  * authorization, PodDisruptionBudget admission of evictions, the log sink.
  */
 import { createApiServer, type ApiHandler } from '../shared/apiserver/index.js';
+import { inflightLimitsFromSettings, withInflightLimit } from '../shared/apiserver/inflight.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
@@ -23,6 +24,23 @@ export async function apiHandler(): Promise<ApiHandler> {
       store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), logSink, admitEviction: admitEvictionByBudgets,
     }));
     handlers.set(runtime, handler);
+  }
+  return handler;
+}
+
+const httpHandlers = new WeakMap<Runtime, Promise<ApiHandler>>();
+
+/**
+ * httpApiHandler is apiHandler behind the max-in-flight filter (shared/apiserver/inflight.ts),
+ * for requests from outside the process: the in-process controllers call apiHandler directly, as
+ * kube-apiserver's loopback client is never shed. Limits come from the settings.
+ */
+export async function httpApiHandler(): Promise<ApiHandler> {
+  const runtime = await getRuntime();
+  let handler = httpHandlers.get(runtime);
+  if (!handler) {
+    handler = apiHandler().then((inner) => withInflightLimit(inner, inflightLimitsFromSettings(process.env)));
+    httpHandlers.set(runtime, handler);
   }
   return handler;
 }

@@ -7,7 +7,7 @@
  */
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
-import { apiHandler } from './api.js';
+import { httpApiHandler } from './api.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
 const { HttpResponse } = azureFunctions;
@@ -43,5 +43,5 @@ app.http('apiserver', {
   route: '{*path}',
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   authLevel: 'anonymous',
-  handler: async (request) => toHttpResponse(await (await apiHandler())(toFetchRequest(request))),
+  handler: async (request) => toHttpResponse(await (await httpApiHandler())(toFetchRequest(request))),
 });
