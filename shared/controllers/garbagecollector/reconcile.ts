@@ -27,6 +27,7 @@ import type { ReconcileOutcome } from '../queue.js';
 import { ignoreNotFound, updateWithRetry } from '../update.js';
 import { FOREGROUND, identityOfRef, ORPHAN, ownerReferencesOf, parseOwnerKey, type OwnerIdentity } from './keys.js';
 import type { OwnerIndex } from './owners.js';
+import { CALL_CHUNK, yieldToEventLoop } from '../batch.js';
 
 /** Dependent is an object that references the owner, with that reference. */
 interface Dependent {
@@ -55,7 +56,7 @@ export async function reconcileOwner(key: string, ctx: ControllerContext, index:
 }
 
 /** LOOKUP_BATCH bounds how many dependents are read at once (a batch per turn of the event loop). */
-const LOOKUP_BATCH = 100;
+const LOOKUP_BATCH = CALL_CHUNK;
 
 /** NOT_SYNCED_RETRY_MS is how soon a reconcile that came before the index was filled looks again. */
 const NOT_SYNCED_RETRY_MS = 1_000;
@@ -68,6 +69,7 @@ export async function listDependents(client: ApiClient, owner: OwnerIdentity, in
   const candidates = index.dependentsOf(owner.uid);
   const dependents: Dependent[] = [];
   for (let i = 0; i < candidates.length; i += LOOKUP_BATCH) {
+    if (i > 0) await yieldToEventLoop();
     const batch = candidates.slice(i, i + LOOKUP_BATCH);
     const read = await Promise.all(batch.map((c) => client.getOrUndefined(c.resource, { namespace: c.namespace, name: c.name })));
     read.forEach((object, k) => {

@@ -12,6 +12,7 @@ import type { ApiClient } from '../client.js';
 import { ignoreNotFound } from '../update.js';
 import { controllerRefFor } from './claim.js';
 import { podsToDelete, slowStartBatches } from './pods.js';
+import { settleInChunks, yieldToEventLoop } from '../batch.js';
 import type { ManageFailure } from './status.js';
 
 const PODS = findResourceByKind('v1', 'Pod')!;
@@ -86,7 +87,7 @@ async function createPods(client: ApiClient, recorder: EventRecorder, rs: Readon
     await recorder.normal(rs, 'SuccessfulCreate', `Created pod: ${String(readMetadata(pod).name)}`);
   };
   for (const size of slowStartBatches(count)) {
-    const outcomes = await Promise.allSettled(Array.from({ length: size }, createOne));
+    const outcomes = await settleInChunks(Array.from({ length: size }), createOne);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     // Skip the rest: if one create of a batch failed, the next ones would most likely fail too.
     if (failed) return { ...result, failure: { reason: 'FailedCreate', message: messageOf(failed.reason) } };
@@ -94,14 +95,9 @@ async function createPods(client: ApiClient, recorder: EventRecorder, rs: Readon
   return result;
 }
 
-/** yieldToEventLoop lets requests waiting behind a batch (health checks, Lease renewals) run first. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 /**
  * deletePods deletes `count` of `active`, best-ranked victims first, in batches of at most
- * BURST_REPLICAS deleted in parallel, yielding to the event loop between batches. Unlike creates
+ * BURST_REPLICAS (run CALL_CHUNK at a time, yielding to the event loop in between: batch.ts). Unlike creates
  * (slow-started, one burst per pass), every excess pod goes in this one pass: a scale-down from
  * thousands converges as fast as the scale-up did, instead of one burst per resync (issue 15).
  * It stops at the first batch with a failure, or when `stillWanted` says the ReplicaSet changed.
@@ -126,7 +122,7 @@ async function deletePods(client: ApiClient, recorder: EventRecorder, rs: Readon
       await yieldToEventLoop();
       if (!(await stillWanted())) break;
     }
-    const outcomes = await Promise.allSettled(victims.slice(i, i + BURST_REPLICAS).map(deleteOne));
+    const outcomes = await settleInChunks(victims.slice(i, i + BURST_REPLICAS), deleteOne);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) {
       failure = { reason: 'FailedDelete', message: messageOf(failed.reason) };
