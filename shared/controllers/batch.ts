@@ -7,7 +7,7 @@
  */
 
 /** CALL_CHUNK is how many calls a controller runs at once between two turns of the event loop. */
-export const CALL_CHUNK = 50;
+export const CALL_CHUNK = 100;
 
 /** yieldToEventLoop resolves after pending I/O callbacks have run. */
 export function yieldToEventLoop(): Promise<void> {
