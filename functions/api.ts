@@ -5,6 +5,7 @@
  * authorization, PodDisruptionBudget admission of evictions, the log sink.
  */
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
+import { withInflightLimit } from '../shared/apiserver/inflight.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
@@ -43,6 +44,23 @@ export async function apiHandler(): Promise<ApiHandler> {
       ...serviceSettings(runtime.config),
     }));
     handlers.set(runtime, handler);
+  }
+  return handler;
+}
+
+const httpHandlers = new WeakMap<AppContext, Promise<ApiHandler>>();
+
+/**
+ * httpApiHandler is apiHandler behind the max-in-flight filter (shared/apiserver/inflight.ts),
+ * for requests from outside the process: the in-process controllers call apiHandler directly, as
+ * kube-apiserver's loopback client is never shed. Limits come from the settings.
+ */
+export async function httpApiHandler(): Promise<ApiHandler> {
+  const runtime = await getAppContext();
+  let handler = httpHandlers.get(runtime);
+  if (!handler) {
+    handler = apiHandler().then((inner) => withInflightLimit(inner, runtime.config.inflight));
+    httpHandlers.set(runtime, handler);
   }
   return handler;
 }

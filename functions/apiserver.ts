@@ -6,7 +6,7 @@
  * the function itself is anonymous.
  */
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { apiHandler } from './api.js';
+import { httpApiHandler } from './api.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
 const { HttpResponse } = azureFunctions;
@@ -38,5 +38,5 @@ app.http('apiserver', {
   route: '{*path}',
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   authLevel: 'anonymous',
-  handler: async (request) => toHttpResponse(await (await apiHandler())(toFetchRequest(request))),
+  handler: async (request) => toHttpResponse(await (await httpApiHandler())(toFetchRequest(request))),
 });

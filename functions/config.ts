@@ -21,10 +21,17 @@
  *   leave the watch well inside host.json's `functionTimeout` (10 min).
  * - `CORACLE_WATCH_KEEPALIVE_SECONDS` (30): a quiet watch sends a keep-alive at this interval
  *   (Azure's front end cuts connections idle for about 230 s).
+ * - housekeeping: `CORACLE_COMPACTION_INTERVAL_SECONDS` (300: history the compactor keeps),
+ *   `CORACLE_EVENT_TTL_SECONDS` (3600: how long an Event lives after its last write).
+ * - load shedding (HTTP requests): `CORACLE_MAX_REQUESTS_INFLIGHT`,
+ *   `CORACLE_MAX_MUTATING_REQUESTS_INFLIGHT`, `CORACLE_MAX_NODE_HEARTBEATS_INFLIGHT`,
+ *   `CORACLE_MAX_UNPAGED_LISTS_INFLIGHT` (shared/apiserver/inflight.ts).
  * - Services: `CORACLE_SERVICE_CIDR` (10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (30000-32767),
  *   `CORACLE_ADVERTISE_ADDRESS` (`ip:port` where the `kubernetes` Service's endpoints point).
  */
 import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../shared/controllers/nodelifecycle/monitor.js';
+import { EVENT_TTL_MS } from '../shared/controllers/eventttl.js';
+import { inflightLimitsFromSettings, type InflightLimits } from '../shared/apiserver/inflight.js';
 
 /** Settings are app settings by name (the environment in Azure). */
 export type Settings = Readonly<Record<string, string | undefined>>;
@@ -59,6 +66,12 @@ export interface AppConfig {
   minRequestTimeoutSeconds: number;
   /** How often a quiet watch sends a keep-alive, in milliseconds. */
   watchKeepAliveMs: number;
+  /** How much history the store's compactor keeps, in milliseconds. */
+  compactionRetentionMs: number;
+  /** How long an Event lives after its last write, in milliseconds. */
+  eventTtlMs: number;
+  /** The max-in-flight limits of HTTP requests. */
+  inflight: InflightLimits;
   /** The range ClusterIPs come from; undefined: 10.96.0.0/12. */
   serviceCIDR?: string;
   /** The range node ports come from; undefined: 30000-32767. */
@@ -153,6 +166,9 @@ export function readAppConfig(settings: Settings): AppConfig {
     defaultTolerationSeconds,
     minRequestTimeoutSeconds: positiveSeconds(settings, 'CORACLE_MIN_REQUEST_TIMEOUT_SECONDS', DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS),
     watchKeepAliveMs: positiveSeconds(settings, 'CORACLE_WATCH_KEEPALIVE_SECONDS', DEFAULT_WATCH_KEEPALIVE_SECONDS) * 1000,
+    compactionRetentionMs: positiveSeconds(settings, 'CORACLE_COMPACTION_INTERVAL_SECONDS', 300) * 1000,
+    eventTtlMs: positiveSeconds(settings, 'CORACLE_EVENT_TTL_SECONDS', EVENT_TTL_MS / 1000) * 1000,
+    inflight: inflightLimitsFromSettings(settings),
     serviceCIDR: settings.CORACLE_SERVICE_CIDR || undefined,
     nodePortRange: settings.CORACLE_NODE_PORT_RANGE || undefined,
     advertiseAddress: settings.CORACLE_ADVERTISE_ADDRESS || undefined,

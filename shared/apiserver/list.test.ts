@@ -127,3 +127,35 @@ describe('list', () => {
     expect(names(body)).toEqual(expect.arrayContaining(['default', 'kube-system', 'kube-public', 'kube-node-lease']));
   });
 });
+
+describe('unpaged list streaming (issue 15, item 7)', () => {
+  it('streams a list past one page chunk by chunk at one revision; writes made meanwhile are not in it', async () => {
+    const s = await startApiServer();
+    try {
+      for (let i = 0; i < 1100; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, (_, k) => s.json('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: `cm-${String(i + k).padStart(4, '0')}` }, data: { v: 'x'.repeat(100) } })));
+      }
+      const revision = await s.store.currentRevision();
+      const res = await s.handler(new Request('https://coracle.test/api/v1/namespaces/default/configmaps', { headers: { authorization: 'Bearer test-admin-token' } }));
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      // A write after the list started: not part of its snapshot.
+      expect((await s.json('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'cm-late' } })).status).toBe(201);
+      const chunks = [first.value!];
+      for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+      expect(chunks.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...chunks.map((c) => c.byteLength))).toBeLessThan(Buffer.concat(chunks).byteLength / 2);
+      const list = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      expect(list.kind).toBe('ConfigMapList');
+      expect(list.metadata).toEqual({ resourceVersion: String(revision) });
+      expect(list.items).toHaveLength(1100);
+      expect(list.items[1099]).toMatchObject({ metadata: { name: 'cm-1099', resourceVersion: expect.any(String) }, data: { v: 'x'.repeat(100) } });
+      // Selectors filter every page.
+      const selected = await s.json('GET', '/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Dcm-0777');
+      expect(selected.body.items.map((i: any) => i.metadata.name)).toEqual(['cm-0777']);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+});

@@ -14,6 +14,7 @@ import { decode, parseResourceVersion } from './storage.js';
 import { jsonResponse, jsonTextResponse } from './respond.js';
 import { listJson } from './objectjson.js';
 import { negotiateOutput, renderList } from './output.js';
+import { STREAM_PAGE, streamedListResponse } from './liststream.js';
 
 /** ContinueToken is what a `continue` value carries: the list's revision and the last key returned. */
 export interface ContinueToken {
@@ -147,7 +148,17 @@ export async function handleList(ctx: HandlerContext, peers: Peers): Promise<Res
   const { resource, namespace } = ctx.info;
   const out = negotiateOutput(ctx.request);
   const req = await parseListRequest(ctx);
-  const page = await readListEntries(ctx, storageKey(resource, namespace), req);
+  const prefix = storageKey(resource, namespace);
+  if (out === 'Object' && req.limit === 0) {
+    // Unpaged: read and written page by page at one revision (liststream.ts).
+    let revision = req.revision;
+    return streamedListResponse(ctx, req.filter, async (startAfter) => {
+      const page = await listAt(ctx, prefix, { revision, limit: STREAM_PAGE, startAfter }, req);
+      revision = page.revision;
+      return page;
+    });
+  }
+  const page = await readListEntries(ctx, prefix, req);
   if (out === 'Object') {
     // Plain JSON: rendered from the stored text where the store kept it (no decode, no re-encode).
     return jsonTextResponse(listJson({ kind: resource.listKind, apiVersion: groupVersion(resource), metadata: page.listMeta }, page.entries));

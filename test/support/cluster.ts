@@ -158,3 +158,41 @@ export function clusterRequest(
     req.end(init.body);
   });
 }
+
+/** HollowNodes is a `coracle agent --hollow K` process: K simulated nodes renewing their Leases. */
+export interface HollowNodes {
+  /** The node names: `<prefix>-1` … `<prefix>-K`. */
+  names: string[];
+  pid: number;
+  stop(): Promise<ExitStatus>;
+}
+
+/**
+ * startHollowNodes runs `count` hollow nodes (simulated runtime, KWOK-style) of `podsPerNode`
+ * pod capacity in one agent process against `cluster`, authenticated with the admin token, and
+ * resolves once all have registered.
+ */
+export async function startHollowNodes(cluster: Pick<Cluster, 'url' | 'dataDir' | 'token'>, count: number, podsPerNode = 110, prefix = 'hollow'): Promise<HollowNodes> {
+  const args = [CLI, 'agent', '--hollow', String(count), '--pods', String(podsPerNode), '--node-name', prefix, '--server', cluster.url,
+    '--ca-file', path.join(cluster.dataDir, 'ca.crt'), '--runtime', 'simulated'];
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, CORACLE_AGENT_TOKEN: cluster.token }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-5000); });
+  const exited = new Promise<ExitStatus>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/ready \(\d+ hollow nodes\)/.test(out)) resolve();
+    });
+    void exited.then((s) => reject(new Error(`hollow agent exited (${s.code ?? s.signal}) before it was ready: ${err}`)));
+  });
+  return {
+    names: Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`),
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

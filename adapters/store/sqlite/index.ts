@@ -21,6 +21,9 @@ import { WalSync } from './wal-sync.js';
 
 export type { SqliteDurability } from './schema.js';
 
+/** COMPACT_CHUNK is how many revisions one compaction transaction covers (a few ms of work). */
+const COMPACT_CHUNK = 5_000;
+
 /** SqliteStoreOptions configure openSqliteStore. */
 export interface SqliteStoreOptions {
   /** The database file (its folder is created if missing), or ':memory:' for a private in-memory store. */
@@ -70,9 +73,9 @@ export class SqliteStore implements Store {
     this.queries = new SqliteQueries(db);
     this.hub = new WatchHub(this.queries, pollIntervalMs, () => this.writer.durableRevision());
     this.writer = new GroupCommitter(this.queries, () => this.hub.tail(), walSync);
-    // Superseded versions and tombstones at or below the revision; a key's newest live row stays.
+    // Superseded versions and tombstones with a revision in (from, to], to ≤ the compacted revision.
     this.compactStatement = db.prepare(
-      `DELETE FROM kv WHERE id <= @rev AND (deleted = 1 OR EXISTS
+      `DELETE FROM kv WHERE id > @from AND id <= @to AND (deleted = 1 OR EXISTS
          (SELECT 1 FROM kv n WHERE n.name = kv.name AND n.id > kv.id AND n.id <= @rev))`,
     );
   }
@@ -132,28 +135,44 @@ export class SqliteStore implements Store {
     return this.hub.watch(prefix, fromRevision, options);
   }
 
+  /**
+   * compact removes history at or below `revision` (superseded versions and tombstones). The
+   * compacted revision is recorded first, in one short transaction, so a read or watch below it
+   * answers Gone from then on; the rows then go in chunks of COMPACT_CHUNK revisions, oldest
+   * first (a key's older versions go before the tombstone that supersedes them), one transaction
+   * per chunk with a turn of the event loop between chunks: compacting a burst of a million
+   * writes never blocks requests for long (issue 15).
+   */
   async compact(revision: number): Promise<void> {
     this.checkOpen();
     this.writer.flush();
     // Live watchers must hold every row before any is deleted: wait until every commit is durable
-    // (so delivered), then compact in the same turn, before another batch commits.
+    // (so delivered), then mark the compaction in the same turn, before another batch commits.
     while (this.writer.hasUnsynced) {
       await this.writer.settled();
       this.checkOpen();
       this.writer.flush();
     }
     this.hub.tail();
-    this.db
+    const marked = this.db
       .transaction(() => {
-        if (revision <= this.queries.compactedRevision()) return;
         const current = this.queries.currentRevision();
         if (revision > current) {
           throw new StoreError('BadRequest', `cannot compact to ${revision}: newer than ${current}`);
         }
-        this.compactStatement.run({ rev: revision });
+        if (revision <= this.queries.compactedRevision()) return false;
         this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(revision, COMPACTED_REVISION_KEY);
+        return true;
       })
       .immediate();
+    if (!marked) return;
+    // From the oldest row left (rows of an interrupted compaction included) up to `revision`.
+    const oldest = (this.db.prepare('SELECT min(id) AS id FROM kv').get() as { id: number | null }).id ?? revision;
+    for (let from = oldest - 1; from < revision; from += COMPACT_CHUNK) {
+      if (this.closed) return;
+      this.compactStatement.run({ from, to: Math.min(from + COMPACT_CHUNK, revision), rev: revision });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   async close(): Promise<void> {

@@ -12,10 +12,12 @@
  *   the whole tree goes before the owner); once no dependent with `blockOwnerDeletion` is left,
  *   remove the finalizer. The API server then deletes the owner.
  *
- * Dependents are found by listing every kind in the owner's namespace (all namespaces for a
- * cluster-scoped owner) and filtering by ownerReferences: no index yet, fine at today's sizes.
+ * Dependents are found through the OwnerIndex (owners.ts: owner uid → dependents, fed by every
+ * change and by the resync), each read again through the API before it is acted on — never by
+ * listing every kind of the namespace per owner, which made one scale-down livelock the cluster
+ * (issue 15).
  */
-import { RESOURCES, type ResourceType } from '../../api/resources.js';
+import type { ResourceType } from '../../api/resources.js';
 import { ApiError } from '../../api/status.js';
 import { metadataOf, readMetadata, type KubeObject } from '../../api/objects.js';
 import type { ApiClient, DeleteOptions } from '../client.js';
@@ -24,6 +26,8 @@ import type { ControllerContext } from '../controller.js';
 import type { ReconcileOutcome } from '../queue.js';
 import { ignoreNotFound, updateWithRetry } from '../update.js';
 import { FOREGROUND, identityOfRef, ORPHAN, ownerReferencesOf, parseOwnerKey, type OwnerIdentity } from './keys.js';
+import type { OwnerIndex } from './owners.js';
+import { CALL_CHUNK, yieldToEventLoop } from '../batch.js';
 
 /** Dependent is an object that references the owner, with that reference. */
 interface Dependent {
@@ -36,32 +40,43 @@ interface Dependent {
 const FOREGROUND_RECHECK_MS = 10_000;
 
 /** reconcileOwner is the garbage collector's reconcile for one owner key (see the file comment). */
-export async function reconcileOwner(key: string, ctx: ControllerContext): Promise<ReconcileOutcome | void> {
+export async function reconcileOwner(key: string, ctx: ControllerContext, index: OwnerIndex): Promise<ReconcileOutcome | void> {
   const owner = parseOwnerKey(key);
   if (!owner) return;
   const resource = resourceFor(owner.apiVersion, owner.kind);
   const live = await ctx.client.getOrUndefined(resource, { namespace: owner.namespace, name: owner.name });
-  if (!live || readMetadata(live).uid !== owner.uid) return collectDependentsOfAbsentOwner(ctx.client, owner);
-  const meta = readMetadata(live);
-  if (meta.deletionTimestamp === undefined) return;
+  const meta = live && readMetadata(live).uid === owner.uid ? readMetadata(live) : undefined;
+  if (meta && meta.deletionTimestamp === undefined) return;
+  // Until the resync has filled the index it may miss dependents: come back rather than guess.
+  if (!index.synced) return { requeueAfterMs: NOT_SYNCED_RETRY_MS };
+  if (!meta) return collectDependentsOfAbsentOwner(ctx.client, owner, index);
   const finalizers = meta.finalizers ?? [];
-  if (finalizers.includes(ORPHAN)) return orphanDependents(ctx.client, resource, owner);
-  if (finalizers.includes(FOREGROUND)) return deleteDependentsInForeground(ctx.client, resource, owner);
+  if (finalizers.includes(ORPHAN)) return orphanDependents(ctx.client, resource, owner, index);
+  if (finalizers.includes(FOREGROUND)) return deleteDependentsInForeground(ctx.client, resource, owner, index);
 }
 
-/** listDependents lists every object that references `owner`'s uid. */
-export async function listDependents(client: ApiClient, owner: OwnerIdentity): Promise<Dependent[]> {
-  const ownerResource = resourceFor(owner.apiVersion, owner.kind);
+/** LOOKUP_BATCH bounds how many dependents are read at once (a batch per turn of the event loop). */
+const LOOKUP_BATCH = CALL_CHUNK;
+
+/** NOT_SYNCED_RETRY_MS is how soon a reconcile that came before the index was filled looks again. */
+const NOT_SYNCED_RETRY_MS = 1_000;
+
+/**
+ * listDependents reads the objects `index` names as dependents of `owner` and keeps those that
+ * still reference its uid (the index only says where to look; see owners.ts).
+ */
+export async function listDependents(client: ApiClient, owner: OwnerIdentity, index: OwnerIndex): Promise<Dependent[]> {
+  const candidates = index.dependentsOf(owner.uid);
   const dependents: Dependent[] = [];
-  for (const resource of RESOURCES) {
-    if (!resource.verbs.includes('list')) continue;
-    // A namespaced owner only has dependents in its namespace; a cluster-scoped one anywhere.
-    if (ownerResource.namespaced && !resource.namespaced) continue;
-    const items = await client.listAll(resource, { namespace: ownerResource.namespaced ? owner.namespace : undefined });
-    for (const object of items) {
+  for (let i = 0; i < candidates.length; i += LOOKUP_BATCH) {
+    if (i > 0) await yieldToEventLoop();
+    const batch = candidates.slice(i, i + LOOKUP_BATCH);
+    const read = await Promise.all(batch.map((c) => client.getOrUndefined(c.resource, { namespace: c.namespace, name: c.name })));
+    read.forEach((object, k) => {
+      if (!object || readMetadata(object).uid !== batch[k]!.uid) return;
       const ref = ownerReferencesOf(object).find((r) => r.uid === owner.uid);
-      if (ref) dependents.push({ resource, object, ref });
-    }
+      if (ref) dependents.push({ resource: batch[k]!.resource, object, ref });
+    });
   }
   return dependents;
 }
@@ -126,21 +141,21 @@ async function hasLiveOwnerOtherThan(client: ApiClient, obj: KubeObject, uid: st
   return false;
 }
 
-async function collectDependentsOfAbsentOwner(client: ApiClient, owner: OwnerIdentity): Promise<void> {
-  for (const d of await listDependents(client, owner)) {
+async function collectDependentsOfAbsentOwner(client: ApiClient, owner: OwnerIdentity, index: OwnerIndex): Promise<void> {
+  for (const d of await listDependents(client, owner, index)) {
     if (readMetadata(d.object).deletionTimestamp !== undefined) continue;
     if (await hasLiveOwnerOtherThan(client, d.object, owner.uid)) await removeOwnerReference(client, d, owner.uid);
     else await deleteDependent(client, d, ownPropagation(d.object));
   }
 }
 
-async function orphanDependents(client: ApiClient, resource: ResourceType, owner: OwnerIdentity): Promise<void> {
-  for (const d of await listDependents(client, owner)) await removeOwnerReference(client, d, owner.uid);
+async function orphanDependents(client: ApiClient, resource: ResourceType, owner: OwnerIdentity, index: OwnerIndex): Promise<void> {
+  for (const d of await listDependents(client, owner, index)) await removeOwnerReference(client, d, owner.uid);
   await removeFinalizer(client, resource, owner, ORPHAN);
 }
 
-async function deleteDependentsInForeground(client: ApiClient, resource: ResourceType, owner: OwnerIdentity): Promise<ReconcileOutcome | void> {
-  const dependents = await listDependents(client, owner);
+async function deleteDependentsInForeground(client: ApiClient, resource: ResourceType, owner: OwnerIdentity, index: OwnerIndex): Promise<ReconcileOutcome | void> {
+  const dependents = await listDependents(client, owner, index);
   for (const d of dependents) {
     if (readMetadata(d.object).deletionTimestamp === undefined) await deleteDependent(client, d, 'Foreground');
   }

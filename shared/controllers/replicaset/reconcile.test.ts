@@ -197,4 +197,44 @@ describe('replicaset reconcile', () => {
     await reconcileReplicaSet('default/web', f.ctx);
     expect(f.takeWrites().filter((w) => w.startsWith('POST'))).toEqual([]);
   });
+
+  it('deletes the whole excess in one pass, in parallel batches of at most 500 (issue 15: 500 per resync livelocked a scale-down)', async () => {
+    await f.seed([RSS, rs('web', 1100)]);
+    for (let pass = 0; pass < 3; pass++) await reconcileReplicaSet('default/web', f.ctx);
+    expect(await podsOf('web')).toHaveLength(1100);
+    await f.harness.json('PATCH', `${RSS}/web/scale`, { spec: { replicas: 3 } }, { 'content-type': 'application/merge-patch+json' });
+    let inFlight = 0;
+    let peak = 0;
+    const client = new ApiClient(async (request) => {
+      const isPodDelete = request.method === 'DELETE' && new URL(request.url).pathname.startsWith(`${PODS}/`);
+      if (isPodDelete) peak = Math.max(peak, ++inFlight);
+      try {
+        return await f.harness.handler(request);
+      } finally {
+        if (isPodDelete) inFlight--;
+      }
+    }, { baseUrl: 'https://coracle.test', token: TOKEN });
+    await reconcileReplicaSet('default/web', { client, now: () => clock });
+    expect(await podsOf('web')).toHaveLength(3);
+    expect(peak).toBeLessThanOrEqual(500);
+    expect(peak).toBeGreaterThan(1);
+    expect(await statusOf('web')).toMatchObject({ replicas: 3 });
+  }, 60_000);
+
+  it('stops deleting between batches when the ReplicaSet was scaled again meanwhile', async () => {
+    await f.seed([RSS, rs('web', 1000)]);
+    for (let pass = 0; pass < 2; pass++) await reconcileReplicaSet('default/web', f.ctx);
+    await f.harness.json('PATCH', `${RSS}/web/scale`, { spec: { replicas: 0 } }, { 'content-type': 'application/merge-patch+json' });
+    let deletes = 0;
+    const client = new ApiClient(async (request) => {
+      if (request.method === 'DELETE' && ++deletes === 500) {
+        // The user changes their mind while the first batch is under way.
+        await f.harness.json('PATCH', `${RSS}/web/scale`, { spec: { replicas: 800 } }, { 'content-type': 'application/merge-patch+json' });
+      }
+      return f.harness.handler(request);
+    }, { baseUrl: 'https://coracle.test', token: TOKEN });
+    await reconcileReplicaSet('default/web', { client, now: () => clock });
+    expect(deletes).toBe(500);
+    expect(await podsOf('web')).toHaveLength(500);
+  }, 60_000);
 });

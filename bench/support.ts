@@ -1,0 +1,97 @@
+/**
+ * The benchmarks' shared support: child processes of the built CLI, HTTPS requests to a
+ * cluster, percentiles (nearest rank) and the "figure next to its target" line. New benchmarks
+ * use this module; the older ones still carry their own copies (to be moved here).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** CLI is the built `coracle` command. */
+export const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
+
+/** Child is a running CLI process and the tail of its stderr. */
+export interface Child {
+  child: ChildProcess;
+  match: RegExpExecArray;
+  stderr(): string;
+}
+
+/** startChild runs the CLI with `args` and resolves once stdout matches `ready`. */
+export async function startChild(args: string[], ready: RegExp, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = ready.exec(out);
+      if (m) resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`coracle ${args[0]} exited (${code}): ${err}`)));
+  });
+  return { child, match, stderr: () => err };
+}
+
+/** stopChild sends SIGTERM (SIGKILL after 60 s) and waits for the exit. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Conn is how to reach a cluster. */
+export interface Conn { url: string; ca: string; token: string; agent: https.Agent }
+
+/** Reply is a buffered response (status 0: no answer within the timeout; -1: connection error). */
+export interface Reply { status: number; body: string; ms: number }
+
+/** request sends one request and buffers the answer; never rejects. */
+export function request(c: Conn, method: string, p: string, body?: unknown, options: { timeoutMs?: number; auth?: boolean; contentType?: string } = {}): Promise<Reply> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.auth !== false) headers.authorization = `Bearer ${c.token}`;
+    if (payload) headers['content-type'] = options.contentType ?? 'application/json';
+    const req = https.request(new URL(p, c.url), { method, agent: c.agent, ca: c.ca, headers, timeout: options.timeoutMs ?? 60_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }));
+      res.on('error', () => resolve({ status: -1, body: '', ms: performance.now() - t0 }));
+    });
+    req.on('timeout', () => { req.destroy(); resolve({ status: 0, body: '', ms: performance.now() - t0 }); });
+    req.on('error', () => resolve({ status: -1, body: '', ms: performance.now() - t0 }));
+    req.end(payload);
+  });
+}
+
+/** percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of `values`; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
+}
+
+/** report prints one figure next to its target and whether it was met. */
+export function report(label: string, value: number, target: number, unit: string, higherIsBetter = false): boolean {
+  const met = higherIsBetter ? value >= target : value <= target;
+  console.log(`${label.padEnd(40)} ${value.toFixed(1).padStart(10)} ${unit.padEnd(4)} target ${higherIsBetter ? '≥' : '≤'} ${target} ${unit}   ${met ? 'MET' : 'MISSED'}`);
+  return met;
+}
+
+/** peakRssBytes is a Linux process's peak resident set (VmHWM), or NaN when it cannot be read. */
+export function peakRssBytes(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
