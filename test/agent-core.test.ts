@@ -101,7 +101,7 @@ beforeAll(async () => {
       [TOKEN, { username: 'admin', groups: ['system:masters'] }],
       [NODE_TOKEN, { username: 'system:node:node-1', groups: ['system:nodes'] }],
     ]),
-    authorize: (user, info) => createNodeAuthorizer(store)(user, info),
+    authorize: (user, info, request) => createNodeAuthorizer(store)(user, info, request),
   });
   store = h.store;
   node = new ApiClient(h.handler, { baseUrl: 'https://coracle.test', token: NODE_TOKEN });

@@ -35,6 +35,23 @@ describe('simulated runtime', () => {
     await Promise.all(nodes.map((n) => n.close()));
   });
 
+  it('gives one hollow node more pods than a /24 holds, each its own address (issue 15: 1,000 pods per node crashed the hollow process in a timer)', async () => {
+    const runtime = createSimulatedRuntime({ nodeName: 'big', startDelayMs: 5, podIPPrefix: '10.200.255' });
+    const ips = new Map<string, string>();
+    runtime.onPodStatus((p, status) => {
+      if (status.phase === 'Running') ips.set(p.metadata!.name!, status.podIP!);
+    });
+    await Promise.all(Array.from({ length: 1000 }, (_, j) => runtime.createPod(pod('big', `p${j}`))));
+    const started = Date.now();
+    while (ips.size < 1000 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(ips.size).toBe(1000);
+    expect(new Set(ips.values()).size).toBe(1000);
+    for (const ip of ips.values()) expect(ip).toMatch(/^10\.(200|201)\.\d+\.\d+$/);
+    // The range wraps past the third octet: 10.200.255.x then 10.201.0.x, …
+    expect([...ips.values()]).toContain('10.201.0.2');
+    await runtime.close();
+  });
+
   it('is idempotent on create, replaces a pod with a new uid, and deletes after a delay', async () => {
     const runtime = createSimulatedRuntime({ nodeName: 'n', startDelayMs: 10, deleteDelayMs: 30 });
     const statuses: string[] = [];

@@ -8,7 +8,7 @@
  * a counterexample fast-check reports goes there, with the answer Kubernetes gives.
  * Runs in well under a minute (FUZZ_RUNS scales it: `FUZZ_RUNS=5000` for a longer hunt).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import { startApiServer, pod, deployment, type Harness } from '../../test/support/apiserver.js';
 import { CORPUS_SETUP, HARDENING_CORPUS } from '../../test/support/hardening-corpus.js';
@@ -16,6 +16,8 @@ import { isApiError } from '../api/status.js';
 import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
+// A property runs a fixed number of cases, not against the clock: on a loaded CI machine one can take a while.
+jest.setTimeout(300_000);
 let h: Harness;
 beforeAll(async () => {
   h = await startApiServer();

@@ -18,7 +18,11 @@ export interface SimulatedRuntimeOptions {
   deleteDelayMs?: number;
   /** The node's address, reported as hostIP (default 10.0.0.1). */
   hostIP?: string;
-  /** The first three octets of the node's pod /24, e.g. "10.244.7" (default derived from the node name). */
+  /**
+   * The first three octets where the node's pod range starts, e.g. "10.244.7" (default derived
+   * from the node name). The range is a /20 from there (4,094 addresses): a hollow node may carry
+   * far more than a /24's 254 pods (`--pods`).
+   */
   podIPPrefix?: string;
   /** Clock for timestamps (default Date.now). */
   now?: () => number;
@@ -37,6 +41,9 @@ export function podIPPrefixFor(nodeName: string): string {
   const h = createHash('sha1').update(nodeName).digest();
   return `10.${128 + (h[0] % 127)}.${h[1]}`;
 }
+
+/** POD_RANGE_SIZE is how many addresses a hollow node's pod range has (a /20). */
+const POD_RANGE_SIZE = 4096;
 
 function key(namespace: string | undefined, name: string | undefined): string {
   return `${namespace ?? 'default'}/${name ?? ''}`;
@@ -76,16 +83,23 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtim
       initContainerStatuses: (spec?.initContainers ?? []).map((c) => containerStatus(c.name, c.image ?? '', initDone)),
       containerStatuses: (spec?.containers ?? []).map((c) => containerStatus(c.name, c.image ?? '', state)),
       hostIP,
-      podIP: entry.ipSuffix === undefined ? undefined : `${prefix}.${entry.ipSuffix}`,
+      podIP: entry.ipSuffix === undefined ? undefined : podIP(entry.ipSuffix),
       startTime: entry.status.startTime ?? at,
       previous: entry.status,
       now: at,
     });
   };
 
-  const allocateSuffix = (): number => {
-    const suffix = freeSuffixes.pop() ?? nextSuffix++;
-    if (suffix > 254) throw new RuntimeError('Unavailable', `node ${options.nodeName} has no pod IP left in ${prefix}.0/24`);
+  const [a, b, c] = prefix.split('.').map(Number) as [number, number, number];
+  /** podIP maps the n-th address of the node's /20 (n ≥ 2) to a dotted address. */
+  const podIP = (n: number): string => `${a}.${b + Math.floor((c + Math.floor(n / 256)) / 256)}.${(c + Math.floor(n / 256)) % 256}.${n % 256}`;
+  /** allocateSuffix hands out the next free address of the /20, or undefined when none is left. */
+  const allocateSuffix = (): number | undefined => {
+    const suffix = freeSuffixes.pop() ?? nextSuffix;
+    if (suffix === nextSuffix) {
+      if (suffix >= POD_RANGE_SIZE - 1) return undefined;
+      nextSuffix++;
+    }
     return suffix;
   };
 
@@ -102,6 +116,9 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtim
       entry.timer = setTimeout(() => {
         entry.timer = undefined;
         entry.ipSuffix = allocateSuffix();
+        // No address left: the pod stays ContainerCreating (as a kubelet whose CNI has no IP
+        // left) instead of the whole hollow process failing in a timer.
+        if (entry.ipSuffix === undefined) return;
         entry.status = statusOf(entry, 'running');
         notify(entry);
       }, startDelayMs);
