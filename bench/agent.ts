@@ -23,6 +23,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './support.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 const BATCH = 20;
@@ -36,7 +37,6 @@ interface PodEvent { type: string; object: { metadata: { name: string; labels?: 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const loadAverage = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`;
 const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)] ?? NaN;
 function report(label: string, value: number, target: number, unit: string): void {
   console.log(`${label.padEnd(46)} ${value.toFixed(1).padStart(9)} ${unit}   target < ${target} ${unit}   ${value < target ? 'MET' : 'MISSED'}`);
 }

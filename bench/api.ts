@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INSPECT_FLAG, InspectorProfiler, inspectorUrl } from './inspector.js';
+import { percentile } from './support.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 const NS = 'bench';
@@ -70,9 +71,6 @@ const pod = (name: string) => ({
 /** loadAverage is the machine's load (other work skews every figure: print it beside them). */
 const loadAverage = () => `load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
-}
 const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 function report(label: string, value: number, target: number, unit = ' ms'): void {

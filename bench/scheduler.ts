@@ -18,6 +18,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './support.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 // The workload's shape; the environment may shrink it for a quick look (the targets are for the defaults).
@@ -133,7 +134,6 @@ function startProber(c: Conn, latencies: number[], everyMs = 50): () => Promise<
 }
 
 const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 function report(label: string, value: number, target: number, unit: string, higherIsBetter = false): void {
   const met = higherIsBetter ? value >= target : value < target;
   console.log(`${label.padEnd(44)} ${value.toFixed(1).padStart(9)} ${unit.padEnd(5)} target ${higherIsBetter ? '≥' : '<'} ${target} ${unit}   ${met ? 'MET' : 'MISSED'}`);

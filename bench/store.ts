@@ -12,6 +12,7 @@ import type { StoredValue } from '../shared/store/store.js';
 import { benchStoreEntries } from './store-adapters.js';
 import { startEtcd } from './etcd.js';
 import { storeTarget, type BenchTarget } from './targets.js';
+import { percentile } from './support.js';
 
 const WRITE_SECONDS = Number(process.env.BENCH_WRITE_SECONDS ?? 3);
 const LIST_SIZE = 10_000;
@@ -95,9 +96,6 @@ async function watchLatency(target: BenchTarget): Promise<number[]> {
   return latencies;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
-}
 
 async function measure(name: string, target: BenchTarget): Promise<Figures> {
   console.log(`${name}: writes with 1 writer...`);
@@ -112,8 +110,8 @@ async function measure(name: string, target: BenchTarget): Promise<Figures> {
     writesPerSecond1,
     writesPerSecond64,
     listMs,
-    watchP50Ms: percentile(latencies, 0.5),
-    watchP99Ms: percentile(latencies, 0.99),
+    watchP50Ms: percentile(latencies, 50),
+    watchP99Ms: percentile(latencies, 99),
     delivered: `${latencies.length}/${WATCHERS * WATCH_WRITES}`,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The benchmarks' shared support: child processes of the built CLI, HTTPS requests to a
- * cluster, percentiles (nearest rank) and the "figure next to its target" line. New benchmarks
- * use this module; the older ones still carry their own copies (to be moved here).
+ * cluster, percentiles (nearest rank) and the "figure next to its target" line. Every benchmark's
+ * percentiles come from here, so every p99 in the project means the same thing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
