@@ -13,8 +13,13 @@ import { REPO_ROOT } from '../support/cluster.js';
 function settingsReadByCode(): Set<string> {
   const dir = path.join(REPO_ROOT, 'functions');
   const names = new Set<string>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'settings.ts')) {
-    const text = readFileSync(path.join(dir, file), 'utf8');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'settings.ts').map((f) => path.join(dir, f));
+  // functions/config.ts hands the settings to these readers in the core.
+  files.push(path.join(REPO_ROOT, 'shared', 'apiserver', 'inflight.ts'));
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    // Helpers that take the settings and a name: positiveSeconds(settings, 'NAME', …), read('NAME', …).
+    for (const m of text.matchAll(/(?:\(settings, |\bread\()'([A-Z][A-Za-z0-9_]*)'/g)) names.add(m[1]);
     for (const m of text.matchAll(/(?:settings|process\.env)\.([A-Z][A-Za-z0-9_]*)/g)) names.add(m[1]);
     for (const m of text.matchAll(/%([A-Z][A-Z0-9_]*)%/g)) names.add(m[1]);
     for (const m of text.matchAll(/connection: '([A-Za-z0-9_]+)'/g)) names.add(m[1]);
