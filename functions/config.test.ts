@@ -7,6 +7,9 @@ describe('readAppConfig', () => {
       store: { kind: 'sqlite', path: '/d/store.db' }, cluster: 'default', tokensFile: undefined, adminToken: undefined,
       queue: { kind: 'sqlite', path: '/d/queue.db' }, logs: { connectionString: 'UseDevelopmentStorage=true' },
       nodeMonitorGraceMs: 40_000, defaultTolerationSeconds: undefined, minRequestTimeoutSeconds: 240, watchKeepAliveMs: 30_000,
+      compactionRetentionMs: 300_000, eventTtlMs: 3_600_000,
+      inflight: { readOnly: 100, mutating: 50, nodeHeartbeat: 50, heavyLists: 8, retryAfterSeconds: 1 },
+      serviceCIDR: undefined, nodePortRange: undefined, advertiseAddress: undefined,
     });
   });
 
@@ -25,6 +28,8 @@ describe('readAppConfig', () => {
     expect(() => readAppConfig({ CORACLE_NODE_MONITOR_GRACE_SECONDS: 'soon' })).toThrow('CORACLE_NODE_MONITOR_GRACE_SECONDS');
     expect(() => readAppConfig({ CORACLE_DEFAULT_TOLERATION_SECONDS: '-1' })).toThrow('CORACLE_DEFAULT_TOLERATION_SECONDS');
     expect(() => readAppConfig({ CORACLE_MIN_REQUEST_TIMEOUT_SECONDS: '0' })).toThrow('CORACLE_MIN_REQUEST_TIMEOUT_SECONDS');
+    expect(() => readAppConfig({ CORACLE_EVENT_TTL_SECONDS: 'an hour' })).toThrow('CORACLE_EVENT_TTL_SECONDS');
+    expect(() => readAppConfig({ CORACLE_COMPACTION_INTERVAL_SECONDS: '-5' })).toThrow('CORACLE_COMPACTION_INTERVAL_SECONDS');
     expect(() => readAppConfig({ CORACLE_QUEUE: 'servicebus' })).toThrow('SERVICEBUS_CONNECTION_STRING');
     expect(() => readAppConfig({ COSMOS_ENDPOINT: 'https://a/' })).toThrow('COSMOS_KEY');
   });
