@@ -12,47 +12,20 @@
  * - the nodes' share: the union of the intervals in which some pod was on a node but not yet
  *   ready (the start delay and the agent); the control plane's share is the rest of the total.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startChild, stopChild, type Conn } from './support.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 const NODES = 20;
 const REPLICAS = 100;
 const START_DELAY_MS = 1000;
 const DEADLINE_MS = 300_000;
 const NS = '/apis/apps/v1/namespaces/default';
 
-interface Conn { url: string; ca: string; token: string; agent: https.Agent }
 type Obj = { metadata: { name: string; generation?: number; deletionTimestamp?: string }; spec?: any; status?: any };
-
-async function startChild(args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) resolve(m);
-    });
-    child.once('exit', (code) => reject(new Error(`coracle ${args[0]} exited (${code}): ${err}`)));
-  });
-  return { child, match, stderr: () => err };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function request(c: Conn, method: string, p: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

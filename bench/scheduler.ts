@@ -12,15 +12,13 @@
  * - API mutating-call p99 during the run, client side: the bench's own ReplicaSet creates plus a
  *   prober that writes a ConfigMap every 50 ms (the SLO's "mutating API call" sample).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { percentile } from './support.js';
+import { percentile, startChild, stopChild, type Conn } from './support.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 // The workload's shape; the environment may shrink it for a quick look (the targets are for the defaults).
 const envInt = (name: string, fallback: number) => Number(process.env[name] ?? '') || fallback;
 const NODES = envInt('BENCH_NODES', 1000);
@@ -29,33 +27,6 @@ const REPLICAS = envInt('BENCH_REPLICAS', 100);
 const PODS = REPLICASETS * REPLICAS;
 const DEADLINE_MS = envInt('BENCH_DEADLINE_S', 240) * 1000;
 
-interface Conn { url: string; ca: string; token: string; agent: https.Agent }
-
-/** startChild runs the CLI with `args` and resolves once stdout matches `ready`. */
-async function startChild(args: string[], ready: RegExp, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<{ child: ChildProcess; match: RegExpExecArray; stderr: () => string }> {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m) resolve(m);
-    });
-    child.once('exit', (code) => reject(new Error(`coracle ${args[0]} exited (${code}): ${err}`)));
-  });
-  return { child, match, stderr: () => err };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function request(c: Conn, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
