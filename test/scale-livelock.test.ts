@@ -18,8 +18,12 @@ jest.setTimeout(180_000);
 const SCALE_UP = 3000;
 /** The bound the namespace must converge within after the scale-down (stated, measured 20–50 s here on 2 shared cores). */
 const SCALE_DOWN_BOUND_MS = 90_000;
-/** How far behind a Lease may be: the 10 s renew period plus 5 s of slack. */
-const RENEW_LAG_MS = 15_000;
+/**
+ * How far behind a Lease may be: the 10 s renew period plus 10 s of slack, half the 40 s grace
+ * after which the node monitor would mark the node Unknown (the livelock left Leases minutes
+ * behind). Seen here: 12.9–14.9 s at worst on 2 shared cores; bench:overload prints the figure.
+ */
+const RENEW_LAG_MS = 20_000;
 /**
  * The livelock showed as /readyz timing out for minutes; this bound catches that without turning
  * a loaded CI machine's scheduling noise into failures. The 1 s target itself is measured, next
