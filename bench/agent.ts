@@ -23,7 +23,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentile } from './support.js';
+import { percentile, stopChild } from './support.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 const BATCH = 20;
@@ -61,15 +61,6 @@ async function startUp(dataDir: string, args: string[]): Promise<{ child: ChildP
     child.once('exit', (code) => reject(new Error(`coracle up exited (${code})`)));
   });
   return { child, url };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function request(c: Conn, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
