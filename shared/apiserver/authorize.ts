@@ -166,7 +166,7 @@ async function isReferencedByBoundPod(store: Store, node: string, namespace: str
   const wanted = `${plural}/${name}`;
   let startAfter: string | undefined;
   for (;;) {
-    const page = await store.list(storageKey(PODS, namespace), { limit: 500, startAfter });
+    const page = await store.list(storageKey(PODS, namespace), { limit: 500, startAfter, countRemaining: false });
     for (const kv of page.items) {
       const pod = decode(kv);
       if (isRecord(pod.spec) && pod.spec.nodeName === node && referencesOf(pod).has(wanted)) return true;

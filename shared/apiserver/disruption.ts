@@ -24,7 +24,7 @@ async function budgetsCovering(ctx: HandlerContext, pod: Readonly<KubeObject>): 
   const prefix = storageKey(PDBS, namespace, '');
   let startAfter: string | undefined;
   for (;;) {
-    const page = await ctx.store.list(prefix, { limit: 500, startAfter });
+    const page = await ctx.store.list(prefix, { limit: 500, startAfter, countRemaining: false });
     for (const kv of page.items) {
       const pdb = decode(kv);
       if (budgetCovers(pdb, pod)) covering.set(pdb, kv);

@@ -111,7 +111,8 @@ async function readListEntries(ctx: HandlerContext, prefix: string, req: ListReq
   let startAfter = req.startAfter;
   for (;;) {
     const batch = req.limit === 0 ? 0 : filtered ? Math.max(req.limit, 500) : req.limit;
-    const page = await listAt(ctx, prefix, { revision, limit: batch, startAfter }, req);
+    // A filtered page answers no remainingItemCount: the store need not count the range per batch.
+    const page = await listAt(ctx, prefix, { revision, limit: batch, startAfter, countRemaining: !filtered }, req);
     revision = page.revision;
     for (let i = 0; i < page.items.length; i++) {
       const kv = page.items[i];
@@ -132,7 +133,7 @@ async function readListEntries(ctx: HandlerContext, prefix: string, req: ListReq
 }
 
 async function listAt(
-  ctx: HandlerContext, prefix: string, options: { revision: number; limit: number; startAfter?: string }, req: ListRequest,
+  ctx: HandlerContext, prefix: string, options: { revision: number; limit: number; startAfter?: string; countRemaining?: boolean }, req: ListRequest,
 ) {
   try {
     return await ctx.store.list(prefix, options);
@@ -153,7 +154,7 @@ export async function handleList(ctx: HandlerContext, peers: Peers): Promise<Res
     // Unpaged: read and written page by page at one revision (liststream.ts).
     let revision = req.revision;
     return streamedListResponse(ctx, req.filter, async (startAfter) => {
-      const page = await listAt(ctx, prefix, { revision, limit: STREAM_PAGE, startAfter }, req);
+      const page = await listAt(ctx, prefix, { revision, limit: STREAM_PAGE, startAfter, countRemaining: false }, req);
       revision = page.revision;
       return page;
     });

@@ -243,6 +243,28 @@ export function describeStoreContract(
         expect(now.items).toHaveLength(24);
         expect(now).toMatchObject({ more: false, remaining: 0 });
       });
+
+      it('pages without counting the rest: the same items, and more is still exact', async () => {
+        const keys = Array.from({ length: 12 }, (_, i) => `/u/${String(i).padStart(2, '0')}`);
+        for (const key of keys) await store.create(key, { key });
+        await store.delete('/u/05');
+        const live = keys.filter((k) => k !== '/u/05');
+        const seen: string[] = [];
+        const shapes: Array<[number, boolean]> = [];
+        let startAfter: string | undefined;
+        for (;;) {
+          const page = await store.list('/u/', { limit: 4, startAfter, countRemaining: false });
+          seen.push(...page.items.map((kv) => kv.key));
+          shapes.push([page.items.length, page.more]);
+          expect(page.remaining >= 1).toBe(page.more);
+          if (!page.more) break;
+          startAfter = page.items[page.items.length - 1].key;
+        }
+        expect(seen).toEqual(live);
+        // 11 live keys: 4, 4, 3; the last page ends exactly, and so does one ending on the last key.
+        expect(shapes).toEqual([[4, true], [4, true], [3, false]]);
+        expect(await store.list('/u/', { limit: 11, countRemaining: false })).toMatchObject({ more: false, remaining: 0 });
+      });
     });
 
     describe('watch', () => {

@@ -64,6 +64,11 @@ export interface ListOptions {
   limit?: number;
   /** Start strictly after this key (the last key of the previous page). */
   startAfter?: string;
+  /**
+   * Whether to count the keys after the page (`remaining`; default true). Counting reads every
+   * key of the range, so a caller that does not answer with the count (a filtered list) skips it.
+   */
+  countRemaining?: boolean;
 }
 
 /** ListResult is a consistent page: every item as of `revision`. */
@@ -73,7 +78,7 @@ export interface ListResult {
   revision: number;
   /** True when keys after the last item match the prefix. */
   more: boolean;
-  /** How many matching keys follow this page, when `more`. */
+  /** How many matching keys follow this page, when `more` (uncounted when `countRemaining` was false: then at least 1 when `more`, else 0). */
   remaining: number;
 }
 

@@ -107,7 +107,14 @@ export class SqliteStore implements Store {
       const range = prefixRange(prefix);
       const limit = options.limit ?? 0;
       if (limit < 0) throw new StoreError('BadRequest', `limit must not be negative (got ${limit})`);
-      const rows = this.queries.liveRows(range, revision, options.startAfter ?? '', limit);
+      const count = options.countRemaining ?? true;
+      // Uncounted, one row past the page tells whether more follow.
+      const rows = this.queries.liveRows(range, revision, options.startAfter ?? '', limit > 0 && !count ? limit + 1 : limit);
+      if (!count) {
+        const more = limit > 0 && rows.length > limit;
+        if (more) rows.length = limit;
+        return { items: rows.map(toListedKeyValue), revision, more, remaining: more ? 1 : 0 };
+      }
       const full = limit > 0 && rows.length === limit;
       const remaining = full ? this.queries.liveCount(range, rows[rows.length - 1].name, revision) : 0;
       return { items: rows.map(toListedKeyValue), revision, more: remaining > 0, remaining };
