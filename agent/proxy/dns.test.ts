@@ -23,12 +23,15 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-function ask(name: string, type: dnsPacket.RecordType = 'A'): Promise<dnsPacket.Packet> {
+/** Reply is a decoded answer as these tests read it (dns-packet's types leave out `rcode` and union the records' data). */
+type Reply = { rcode?: string; answers?: Array<{ type: string; data: unknown }> };
+
+function ask(name: string, type: dnsPacket.RecordType = 'A'): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     s.once('message', (msg) => {
       s.close();
-      resolve(dnsPacket.decode(msg));
+      resolve(dnsPacket.decode(msg) as unknown as Reply);
     });
     s.send(dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }), port, '127.0.0.1', (err) => err && reject(err));
   });
@@ -49,6 +52,15 @@ describe('cluster DNS', () => {
     const aaaa = await ask('web.ns.svc.cluster.local', 'AAAA');
     expect(aaaa.rcode).toBe('NOERROR');
     expect(aaaa.answers).toEqual([]);
+  });
+
+  it('counts every query it receives and every reply it sends', async () => {
+    const before = { ...server.stats };
+    await Promise.all([ask('web.ns.svc.cluster.local'), ask('web.ns.svc.cluster.local', 'AAAA'), ask('nope.ns.svc.cluster.local')]);
+    expect(server.stats.queries - before.queries).toBe(3);
+    expect(server.stats.answered - before.answered).toBe(3);
+    expect(server.stats.sendErrors).toBe(0);
+    expect(server.stats.slowestMs).toBeGreaterThan(0);
   });
 
   it('refuses a second server on the same address (the proxies election)', async () => {

@@ -91,10 +91,25 @@ function hostNameserver(): string | undefined {
   }
 }
 
+/** DnsStats counts what a DnsServer did since it started (for logs and tests). */
+export interface DnsStats {
+  queries: number;
+  answered: number;
+  forwarded: number;
+  /** Queries that could not be decoded (dropped). */
+  malformed: number;
+  /** Replies the socket failed to send. */
+  sendErrors: number;
+  /** The longest time from a query's arrival to its reply leaving, in ms. */
+  slowestMs: number;
+}
+
 /** DnsServer answers cluster names on one UDP address. */
 export class DnsServer {
   private table: ReadonlyMap<string, NameRecord> = new Map();
   private readonly upstream = hostNameserver();
+  /** What this server did so far (read-only for callers). */
+  readonly stats: DnsStats = { queries: 0, answered: 0, forwarded: 0, malformed: 0, sendErrors: 0, slowestMs: 0 };
 
   private constructor(private readonly socket: dgram.Socket, private readonly log: (m: string) => void) {
     socket.on('message', (msg, rinfo) => void this.handle(msg, rinfo));
@@ -119,21 +134,33 @@ export class DnsServer {
   }
 
   private async handle(msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> {
+    const arrived = performance.now();
+    this.stats.queries++;
     let query: dnsPacket.Packet;
     try {
       query = dnsPacket.decode(msg);
     } catch {
+      this.stats.malformed++;
       return;
     }
     const reply = answer(query, this.table);
-    if (reply) return this.send(dnsPacket.encode(reply), rinfo);
+    if (reply) return this.send(dnsPacket.encode(reply), rinfo, arrived);
+    this.stats.forwarded++;
     const forwarded = this.upstream ? await forward(msg, this.upstream).catch(() => undefined) : undefined;
-    if (forwarded) return this.send(forwarded, rinfo);
-    this.send(dnsPacket.encode({ id: query.id, type: 'response', flags: 2 | dnsPacket.RECURSION_AVAILABLE, questions: query.questions ?? [] }), rinfo);
+    if (forwarded) return this.send(forwarded, rinfo, arrived);
+    this.send(dnsPacket.encode({ id: query.id, type: 'response', flags: 2 | dnsPacket.RECURSION_AVAILABLE, questions: query.questions ?? [] }), rinfo, arrived);
   }
 
-  private send(buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    this.socket.send(buf, rinfo.port, rinfo.address);
+  private send(buf: Buffer, rinfo: dgram.RemoteInfo, arrived: number): void {
+    this.socket.send(buf, rinfo.port, rinfo.address, (err) => {
+      if (err) {
+        this.stats.sendErrors++;
+        this.log(`dns: reply to ${rinfo.address}:${rinfo.port} failed: ${err.message}`);
+        return;
+      }
+      this.stats.answered++;
+      this.stats.slowestMs = Math.max(this.stats.slowestMs, performance.now() - arrived);
+    });
   }
 
   /** close stops answering. */

@@ -10,6 +10,7 @@
  * takes over within OWNER_RETRY_MS of its end. On Azure every VM is its own host: every node owns
  * its own. A stopping owner removes its rules, so a cluster that stops leaves nothing behind.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { findResourceByKind } from '../../shared/api/resources.js';
 import type { ApiClient } from '../../shared/controllers/client.js';
 import { Informer } from '../../shared/controllers/informer.js';
@@ -24,6 +25,8 @@ const SLICES = findResourceByKind('discovery.k8s.io/v1', 'EndpointSlice')!;
 export const OWNER_RETRY_MS = 1000;
 /** RESYNC_MS rewrites the rules even without changes (someone may have flushed them). */
 const RESYNC_MS = 30_000;
+/** STATS_MS is how often an owner logs its DNS counters (when they changed) and the event loop's worst delay. */
+const STATS_MS = 5_000;
 
 /** NodeProxyOptions wire one node's proxy. */
 export interface NodeProxyOptions {
@@ -46,6 +49,8 @@ export class NodeProxy {
   private dns: DnsServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private loopDelay: IntervalHistogram | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private dirty = false;
   private stopped = false;
@@ -79,11 +84,27 @@ export class NodeProxy {
       this.dns = await DnsServer.listen(this.o.dnsAddress, this.o.dnsPort ?? 53, this.o.log);
       this.o.log(`proxy: owns ${this.o.dnsAddress}:${this.o.dnsPort ?? 53} (cluster DNS${this.o.iptables ? ` and iptables chains ${this.prefix}*` : ''})`);
       this.resync = setInterval(() => this.schedule(), RESYNC_MS);
+      this.logStats();
       this.schedule(0);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') this.o.log(`proxy: cannot serve DNS on ${this.o.dnsAddress}: ${(err as Error).message}`);
       if (!this.stopped) this.timer = setTimeout(() => void this.tryOwn(), OWNER_RETRY_MS);
     }
+  }
+
+  /** logStats logs the DNS counters every STATS_MS while they change, with the event loop's worst delay in that time. */
+  private logStats(): void {
+    this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    this.loopDelay.enable();
+    let last = -1;
+    this.statsTimer = setInterval(() => {
+      const stats = this.dns?.stats;
+      if (!stats || stats.queries === last) return;
+      last = stats.queries;
+      const lagMs = Math.round(this.loopDelay!.max / 1e6);
+      this.loopDelay!.reset();
+      this.o.log(`proxy: dns ${JSON.stringify({ ...stats, slowestMs: Math.round(stats.slowestMs) })} event-loop max delay ${lagMs} ms`);
+    }, STATS_MS);
   }
 
   /** schedule coalesces changes into one sync shortly after (kube-proxy's minSyncPeriod, small). */
@@ -115,6 +136,8 @@ export class NodeProxy {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.resync);
+    clearInterval(this.statsTimer);
+    this.loopDelay?.disable();
     await Promise.all([this.services.stop(), this.slices.stop()]);
     await this.syncing.catch(() => undefined);
     if (this.dns) {
