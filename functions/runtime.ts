@@ -14,6 +14,8 @@ import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
+import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
+import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
 import { appConfig, readLogsConfig, readQueueConfig, readStoreConfig, type AppConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig } from './config.js';
 
 export type { Settings } from './config.js';
@@ -32,6 +34,11 @@ export interface AppContext {
   config: AppConfig;
   store: Store;
   tokens: ReadonlyMap<string, TokenUser>;
+  /**
+   * Every way a bearer token authenticates, in order: the static tokens above, then bootstrap
+   * tokens and node credentials kept in the store (shared/apiserver/tokens.ts).
+   */
+  authenticators: readonly TokenAuthenticator[];
   /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
   controllerToken: string;
 }
@@ -140,7 +147,8 @@ export function getAppContext(): Promise<AppContext> {
     // Never written anywhere: it only authenticates calls made inside this process.
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
-    return { config, store: await openStore(config.store, config.cluster), tokens, controllerToken };
+    const store = await openStore(config.store, config.cluster);
+    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken };
   })();
   context.catch(() => (context = undefined));
   return context;
