@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import os from 'node:os';
 import { ApiClient, type FetchLike } from '../shared/controllers/client.js';
 import { joinCluster } from '../agent/join.js';
+import { readQueueConfig } from '../functions/config.js';
 import { Agent } from '../agent/agent.js';
 import { HollowNodes } from '../agent/hollow.js';
 import { AGENT_VERSION, goArch } from '../agent/node.js';
@@ -74,7 +75,19 @@ async function tokenOf(o: AgentCliOptions, fetch: FetchLike, log: (m: string) =>
   return joinCluster({ server: o.server, fetch, nodeName: o.nodeName, bootstrapToken, credentialFile: o.credentialFile, log });
 }
 
+/**
+ * workSource picks where the node's work comes from: Service Bus when SERVICEBUS_CONNECTION_STRING
+ * or SERVICEBUS_NAMESPACE is set (the node's queue, created by the control plane when the Node
+ * registers; with a namespace the VM's managed identity, AZURE_CLIENT_ID, signs), else the local
+ * host's embedded queue at `--queue-url`, else a watch of the pods bound to the node. The two
+ * queues go through the same WorkQueue port and queueSource.
+ */
 async function workSource(o: AgentCliOptions, client: ApiClient, token: string, ca: string | undefined, signal: AbortSignal, log: (m: string) => void): Promise<WorkSource> {
+  const serviceBus = readQueueConfig({ SERVICEBUS_CONNECTION_STRING: process.env.SERVICEBUS_CONNECTION_STRING, SERVICEBUS_NAMESPACE: process.env.SERVICEBUS_NAMESPACE, AZURE_CLIENT_ID: process.env.AZURE_CLIENT_ID });
+  if (serviceBus?.kind === 'servicebus') {
+    const { openServiceBusTarget } = await import('../adapters/workqueue/servicebus/index.js');
+    return queueSource(await openServiceBusTarget(serviceBus, { manageQueues: false }), o.nodeName, log);
+  }
   if (o.queueUrl) {
     const { HttpWorkQueue } = await import('../adapters/workqueue/http/index.js');
     return queueSource(new HttpWorkQueue({ server: o.queueUrl, token, ca }), o.nodeName, log);
@@ -98,6 +111,12 @@ async function nodeProxy(o: AgentCliOptions, client: ApiClient, log: (m: string)
   const refusal = await iptablesUnavailable();
   if (refusal) log(`service proxy off (${refusal}); cluster DNS only`);
   return { proxy: new NodeProxy({ client, clusterId: o.server, dnsAddress: gateway, iptables: !refusal, log }), clusterDNS: { nameserver: gateway, domain: CLUSTER_DOMAIN } };
+}
+
+/** workSourceName names the work source workSource picks, for the ready line. */
+export function workSourceName(o: Pick<AgentCliOptions, 'queueUrl'>, env: NodeJS.ProcessEnv = process.env): 'service bus' | 'queue' | 'watch' {
+  if (env.SERVICEBUS_CONNECTION_STRING || env.SERVICEBUS_NAMESPACE) return 'service bus';
+  return o.queueUrl ? 'queue' : 'watch';
 }
 
 /** startAgent starts what the options ask for and resolves once it is registered. */
@@ -140,7 +159,7 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   });
   await agent.start();
   await proxy?.proxy.start();
-  out(`agent ${o.nodeName}: ready (${o.runtime} runtime, ${o.queueUrl ? 'queue' : 'watch'} work source)`);
+  out(`agent ${o.nodeName}: ready (${o.runtime} runtime, ${workSourceName(o)} work source)`);
   return {
     async stop() {
       stopping.abort();
