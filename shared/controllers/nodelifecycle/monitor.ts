@@ -53,6 +53,18 @@ export interface NodeMonitorReport {
   evicted: string[];
   /** The earliest later eviction deadline (ms since the epoch), if any. */
   nextEvictionAt?: number;
+  /** The earliest time a node that is heard from now turns silent if it stays quiet (ms since the epoch), if any. */
+  nextSilentAt?: number;
+}
+
+/**
+ * nextPassDelayMs is how long the monitor may sleep after a pass when nothing changes: until the
+ * first node could turn silent or the first eviction falls due (at least `minMs`), or undefined
+ * when no deadline is ahead (no nodes, or every one already handled): then only a change wakes it.
+ */
+export function nextPassDelayMs(report: Pick<NodeMonitorReport, 'nextEvictionAt' | 'nextSilentAt'>, now: Date, minMs = 1000): number | undefined {
+  const at = Math.min(report.nextEvictionAt ?? Infinity, report.nextSilentAt ?? Infinity);
+  return at === Infinity ? undefined : Math.max(minMs, at - now.getTime());
 }
 
 /** monitorNodes runs one pass over every node (see the file comment); a failure on one node does not stop the others. */
@@ -82,6 +94,8 @@ async function monitorNode(
   const name = String(readMetadata(listed).name);
   let node: KubeObject | undefined = listed;
   const silent = isSilent(listed, lease, ctx.now(), settings.gracePeriodMs, settings.observer);
+  // One millisecond past the grace period: isSilent is strict (silent only after it).
+  if (!silent && settings.observer) report.nextSilentAt = Math.min(report.nextSilentAt ?? Infinity, settings.observer.observedAt(listed, lease, ctx.now()) + settings.gracePeriodMs + 1);
   if (silent && unknownConditions(conditionsOf(listed), ctx.now())) {
     const wasReady = readyStatus(listed) === 'True';
     node = await updateWithRetry(ctx.client, NODES, { name }, (n) => {
