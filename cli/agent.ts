@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import os from 'node:os';
 import { ApiClient, type FetchLike } from '../shared/controllers/client.js';
 import { joinCluster } from '../agent/join.js';
-import { readQueueConfig } from '../functions/config.js';
+import { readLogsConfig, readQueueConfig } from '../functions/config.js';
 import { Agent } from '../agent/agent.js';
 import { HollowNodes } from '../agent/hollow.js';
 import { AGENT_VERSION, goArch } from '../agent/node.js';
@@ -142,10 +142,13 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   const nodeLog = (m: string) => log(`agent ${o.nodeName}: ${m}`);
   const hostIP = o.nodeIp ?? machineIP();
   const logsConnectionString = o.logsFile ? (await readFile(o.logsFile, 'utf8')).trim() : process.env.CORACLE_LOGS;
+  // Azure nodes: LOGS_BLOB_ENDPOINT (an account URL) signed with the VM's identity (AZURE_CLIENT_ID), as cloud-init sets them.
+  const logsConfig = logsConnectionString ? undefined : readLogsConfig({ LOGS_BLOB_ENDPOINT: process.env.LOGS_BLOB_ENDPOINT, AZURE_CLIENT_ID: process.env.AZURE_CLIENT_ID });
+  const logsAccountUrl = logsConfig && 'accountUrl' in logsConfig ? logsConfig : undefined;
   const proxy = o.runtime === 'moby' ? await nodeProxy(o, client, nodeLog) : undefined;
   const built = await createRuntime({
     kind: o.runtime, nodeName: o.nodeName, hostIP, env: apiEnvSources(client), dockerHost: o.dockerHost, startDelayMs: o.startDelayMs,
-    logsConnectionString, log: nodeLog, clusterDNS: proxy?.clusterDNS,
+    logsConnectionString, logsAccountUrl, log: nodeLog, clusterDNS: proxy?.clusterDNS,
   });
   const { runtime, version } = built;
   const agent = new Agent({
