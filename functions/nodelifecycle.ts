@@ -13,6 +13,10 @@
  * which kept an instance running forever.) One orchestration instance means one pass at a time,
  * the single writer the monitor wants.
  *
+ * A pass may run at any moment (another node's renewal wakes it), so a node is declared silent
+ * only grace + 5 s (upstream's nodeMonitorPeriod) after it was last heard from, the latest moment
+ * kube-controller-manager's 5 s loop would: a renewal a few milliseconds late never counts.
+ *
  * Only when each heartbeat was seen to change is kept in memory between passes (as
  * kube-controller-manager does, so that a node's clock cannot keep it Ready); since Lease changes
  * wake a pass, a renewal is seen within a pass's time of being written.
@@ -28,6 +32,8 @@ import { controllerContext } from './api.js';
 import { getAppContext, type AppContext } from './runtime.js';
 import { registerReconcileOrchestration, type ReconcileResult } from './orchestration.js';
 
+/** NODE_MONITOR_PERIOD_MS is kube-controller-manager's nodeMonitorPeriod, kept as slack on the grace period (see NodeMonitorSettings.monitorPeriodMs). */
+export const NODE_MONITOR_PERIOD_MS = 5_000;
 /** NODE_MONITOR_RESYNC_MS is how long the monitor sleeps with no deadline ahead and no change (1 hour). */
 export const NODE_MONITOR_RESYNC_MS = 60 * 60_000;
 
@@ -52,7 +58,7 @@ async function monitor(): Promise<Monitor> {
 /** runNodeMonitor is one pass, logged when it changed something; it answers when to look again without a change. */
 export async function runNodeMonitor(): Promise<ReconcileResult> {
   const { ctx, recorder, observer } = await monitor();
-  const report = await monitorNodes(ctx, { gracePeriodMs: (await getAppContext()).config.nodeMonitorGraceMs, observer }, recorder);
+  const report = await monitorNodes(ctx, { gracePeriodMs: (await getAppContext()).config.nodeMonitorGraceMs, monitorPeriodMs: NODE_MONITOR_PERIOD_MS, observer }, recorder);
   if (report.markedUnknown.length + report.taintsChanged.length + report.evicted.length > 0) {
     console.info(`node monitor: unknown [${report.markedUnknown.join(', ')}] taints changed [${report.taintsChanged.join(', ')}] evicted [${report.evicted.join(', ')}]`);
   }

@@ -185,4 +185,15 @@ describe('condition-taint controller', () => {
     expect(nextPassDelayMs({ nextSilentAt: at(40).getTime() + 1 }, at(10))).toBe(30_001);
     expect(nextPassDelayMs({ nextSilentAt: at(1).getTime() }, at(5))).toBe(1000);
   });
+
+  it('with monitorPeriodMs, a node turns silent only that much past the grace period (upstream\'s 5 s loop slack)', async () => {
+    await seedNode('node-1', 0);
+    await renewLease('node-1', 0);
+    const observer = new HeartbeatObserver();
+    const slack = { gracePeriodMs: 40_000, monitorPeriodMs: 5_000, observer };
+    clock = at(44).getTime();
+    expect(await monitorNodes(f.ctx, slack)).toMatchObject({ markedUnknown: [], nextSilentAt: at(45).getTime() + 1 });
+    clock = at(45).getTime() + 1;
+    expect((await monitorNodes(f.ctx, slack)).markedUnknown).toEqual(['node-1']);
+  });
 });
