@@ -3,7 +3,8 @@
  * creates a bootstrap token with `coracle token create`, an agent started by hand joins with it
  * (`coracle agent --bootstrap-token`) and gets a credential of its own; that credential cannot
  * read another node's pods or a Secret it does not run (403); the bootstrap token itself may do
- * nothing but join (403); `coracle node revoke` gets the node 401 at once; an expired bootstrap
+ * nothing but join (403); the joined node takes its work from the embedded queue with its own
+ * credential; `coracle node revoke` gets the node 401 at once; an expired bootstrap
  * token gets 401. Needs dist/ (npm test builds it first).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
@@ -39,7 +40,7 @@ function coracle(...args: string[]): Promise<KubectlResult> {
 /** startJoiningAgent runs `coracle agent --bootstrap-token` and resolves on its ready line (rejects if it exits first). */
 function startJoiningAgent(bootstrapToken: string, node: string, file: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'agent', '--node-name', node, '--server', cluster.url, '--ca-file', path.join(cluster.dataDir, 'ca.crt'),
-    '--runtime', 'simulated', '--bootstrap-token', bootstrapToken, '--credential-file', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--runtime', 'simulated', '--bootstrap-token', bootstrapToken, '--credential-file', file, '--queue-url', cluster.url], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stderr!.on('data', (d: Buffer) => (agentErr += d.toString()));
@@ -124,6 +125,14 @@ describe('bootstrap tokens and node credentials', () => {
       expect(r.stderr).toBe('');
     }
     expect((await as(credential, 'get', 'pod', 'on-joined', '-o', 'name')).stdout.trim()).toBe('pod/on-joined');
+    // The joined node takes its work from the embedded queue with its own credential, and runs the pod.
+    const deadline = Date.now() + 30_000;
+    let phase = '';
+    while (phase !== 'Running' && Date.now() < deadline) {
+      phase = (await admin('get', 'pod', 'on-joined', '-o', 'jsonpath={.status.phase}')).stdout;
+      if (phase !== 'Running') await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(phase).toBe('Running');
     expect((await as(credential, 'get', 'secret', 'mine', '-o', 'name')).stdout.trim()).toBe('secret/mine');
     for (const args of [['get', 'pod', 'on-other'], ['get', 'secret', 'theirs'], ['get', 'pods', '-A'], ['get', 'secret', '-n', 'kube-system', 'node-credential-joined']]) {
       const r = await as(credential, ...args);
