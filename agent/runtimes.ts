@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { Runtime } from './runtime/runtime.js';
 import type { EnvSources } from './runtime/env.js';
 import { createSimulatedRuntime } from './runtime/simulated/index.js';
+import type { LogSink } from '../shared/logs/logsink.js';
 
 /** RuntimeKind names a runtime adapter. */
 export type RuntimeKind = 'moby' | 'simulated';
@@ -21,8 +22,10 @@ export interface RuntimeSettings {
   env: EnvSources;
   /** Docker endpoint, `unix:///path` (default: DOCKER_HOST, else /var/run/docker.sock). */
   dockerHost?: string;
-  /** Blob Storage connection string for container logs (moby; without it logs stay in the engine). */
+  /** Blob Storage connection string for container logs (moby; without it, and without `logsAccountUrl`, logs stay in the engine). */
   logsConnectionString?: string;
+  /** Or the logs' blob account URL, signed with the node's managed identity (`clientId`: a user-assigned one). */
+  logsAccountUrl?: { accountUrl: string; identity: { clientId?: string } };
   /** moby: the cluster DNS pods resolve through. */
   clusterDNS?: { nameserver: string; domain: string };
   /** Simulated: delay before a created pod runs (ms). */
@@ -64,6 +67,15 @@ export function engineVersion(socketPath: string, timeoutMs = 5000): Promise<str
   });
 }
 
+/** logSinkOf builds the container log sink the settings name (connection string, or account URL with the node's identity), if any. */
+async function logSinkOf(settings: RuntimeSettings): Promise<LogSink | undefined> {
+  if (!settings.logsConnectionString && !settings.logsAccountUrl) return undefined;
+  const { createBlobLogSink } = await import('../adapters/logs/blob/index.js');
+  if (settings.logsConnectionString) return createBlobLogSink({ connectionString: settings.logsConnectionString });
+  const { azureCredential } = await import('../adapters/identity.js');
+  return createBlobLogSink({ accountUrl: settings.logsAccountUrl!.accountUrl, credential: await azureCredential(settings.logsAccountUrl!.identity) });
+}
+
 /** createRuntime builds the runtime `settings.kind` names. */
 export async function createRuntime(settings: RuntimeSettings): Promise<BuiltRuntime> {
   if (settings.kind === 'simulated') {
@@ -73,9 +85,7 @@ export async function createRuntime(settings: RuntimeSettings): Promise<BuiltRun
   const socketPath = dockerSocketPath(settings.dockerHost);
   const version = await engineVersion(socketPath);
   const { createMobyRuntime } = await import('./runtime/moby/index.js');
-  const logSink = settings.logsConnectionString
-    ? (await import('../adapters/logs/blob/index.js')).createBlobLogSink({ connectionString: settings.logsConnectionString })
-    : undefined;
+  const logSink = await logSinkOf(settings);
   const runtime = createMobyRuntime({
     socketPath, nodeName: settings.nodeName, hostIP: settings.hostIP, envSources: settings.env, logSink, clusterDNS: settings.clusterDNS,
     log: settings.log && ((m, err) => settings.log!(err ? `${m}: ${(err as Error).message ?? String(err)}` : m)),
@@ -84,7 +94,7 @@ export async function createRuntime(settings: RuntimeSettings): Promise<BuiltRun
     runtime, version: `docker://${version}`,
     async close() {
       await runtime.close();
-      await logSink?.close();
+      await logSink?.close?.();
     },
   };
 }

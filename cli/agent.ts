@@ -1,7 +1,8 @@
 /**
  * `coracle agent`: runs one node agent (or, with `--hollow K`, K hollow nodes) against a cluster.
  * The token comes from `--token`, `--token-file` or `CORACLE_AGENT_TOKEN` (the way `coracle up`
- * hands it over, so it never shows in `ps`). Work comes from the node's queue when `--queue-url`
+ * hands it over, so it never shows in `ps`), or the node joins with `--bootstrap-token` and keeps
+ * the credential it gets in `--credential-file` (agent/join.ts). Work comes from the node's queue when `--queue-url`
  * is given, else from a watch of the pods bound to the node. SIGTERM/SIGINT stop the agent and
  * leave its containers running (a restarted agent adopts them). Prints `agent <node>: ready`
  * once registered and resynced.
@@ -9,7 +10,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import os from 'node:os';
-import { ApiClient } from '../shared/controllers/client.js';
+import { ApiClient, type FetchLike } from '../shared/controllers/client.js';
+import { joinCluster } from '../agent/join.js';
+import { readLogsConfig, readQueueConfig } from '../functions/config.js';
 import { Agent } from '../agent/agent.js';
 import { HollowNodes } from '../agent/hollow.js';
 import { AGENT_VERSION, goArch } from '../agent/node.js';
@@ -29,6 +32,8 @@ export interface AgentCliOptions {
   server: string;
   token?: string;
   tokenFile?: string;
+  bootstrapToken?: string;
+  credentialFile: string;
   caFile?: string;
   runtime: RuntimeKind;
   dockerHost?: string;
@@ -56,13 +61,33 @@ async function osImage(): Promise<string> {
   return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? 'Linux';
 }
 
-async function tokenOf(o: AgentCliOptions): Promise<string> {
+/**
+ * tokenOf returns the agent's credential: `--token`, `--token-file` or CORACLE_AGENT_TOKEN as
+ * given, else the node's own credential, obtained with `--bootstrap-token` on first start
+ * (agent/join.ts) and kept in `--credential-file`.
+ */
+async function tokenOf(o: AgentCliOptions, fetch: FetchLike, log: (m: string) => void): Promise<string> {
   const token = o.token ?? (o.tokenFile ? (await readFile(o.tokenFile, 'utf8')).trim() : process.env.CORACLE_AGENT_TOKEN);
-  if (!token) throw new Error('no token: give --token, --token-file or CORACLE_AGENT_TOKEN');
-  return token;
+  if (token) return token;
+  const bootstrapToken = o.bootstrapToken ?? process.env.CORACLE_BOOTSTRAP_TOKEN;
+  if (!bootstrapToken) throw new Error('no token: give --token, --token-file, CORACLE_AGENT_TOKEN, or --bootstrap-token to join');
+  if (o.hollow) throw new Error('--bootstrap-token joins one node; hollow nodes take a --token');
+  return joinCluster({ server: o.server, fetch, nodeName: o.nodeName, bootstrapToken, credentialFile: o.credentialFile, log });
 }
 
+/**
+ * workSource picks where the node's work comes from: Service Bus when SERVICEBUS_CONNECTION_STRING
+ * or SERVICEBUS_NAMESPACE is set (the node's queue, created by the control plane when the Node
+ * registers; with a namespace the VM's managed identity, AZURE_CLIENT_ID, signs), else the local
+ * host's embedded queue at `--queue-url`, else a watch of the pods bound to the node. The two
+ * queues go through the same WorkQueue port and queueSource.
+ */
 async function workSource(o: AgentCliOptions, client: ApiClient, token: string, ca: string | undefined, signal: AbortSignal, log: (m: string) => void): Promise<WorkSource> {
+  const serviceBus = readQueueConfig({ SERVICEBUS_CONNECTION_STRING: process.env.SERVICEBUS_CONNECTION_STRING, SERVICEBUS_NAMESPACE: process.env.SERVICEBUS_NAMESPACE, AZURE_CLIENT_ID: process.env.AZURE_CLIENT_ID });
+  if (serviceBus?.kind === 'servicebus') {
+    const { openServiceBusTarget } = await import('../adapters/workqueue/servicebus/index.js');
+    return queueSource(await openServiceBusTarget(serviceBus, { manageQueues: false }), o.nodeName, log);
+  }
   if (o.queueUrl) {
     const { HttpWorkQueue } = await import('../adapters/workqueue/http/index.js');
     return queueSource(new HttpWorkQueue({ server: o.queueUrl, token, ca }), o.nodeName, log);
@@ -88,13 +113,22 @@ async function nodeProxy(o: AgentCliOptions, client: ApiClient, log: (m: string)
   return { proxy: new NodeProxy({ client, clusterId: o.server, dnsAddress: gateway, iptables: !refusal, log }), clusterDNS: { nameserver: gateway, domain: CLUSTER_DOMAIN } };
 }
 
+/** workSourceName names the work source workSource picks, for the ready line. */
+export function workSourceName(o: Pick<AgentCliOptions, 'queueUrl'>, env: NodeJS.ProcessEnv = process.env): 'service bus' | 'queue' | 'watch' {
+  if (env.SERVICEBUS_CONNECTION_STRING || env.SERVICEBUS_NAMESPACE) return 'service bus';
+  return o.queueUrl ? 'queue' : 'watch';
+}
+
 /** startAgent starts what the options ask for and resolves once it is registered. */
 export async function startAgent(o: AgentCliOptions, out: (line: string) => void): Promise<RunningAgent> {
-  const token = await tokenOf(o);
   const ca = o.caFile ? await readFile(o.caFile, 'utf8') : undefined;
   const transport = createTransport({ caPem: ca, maxSockets: o.hollow ? 64 : 8 });
-  const client = new ApiClient(transport.fetch, { baseUrl: o.server, token, userAgent: `coracle-agent/${AGENT_VERSION} (${process.platform}/${goArch(process.arch)})` });
   const log = (m: string) => process.stderr.write(`${m}\n`);
+  const token = await tokenOf(o, transport.fetch, (m) => log(`agent ${o.nodeName}: ${m}`)).catch((err: unknown) => {
+    transport.close();
+    throw err;
+  });
+  const client = new ApiClient(transport.fetch, { baseUrl: o.server, token, userAgent: `coracle-agent/${AGENT_VERSION} (${process.platform}/${goArch(process.arch)})` });
   if (o.hollow) {
     const hollow = new HollowNodes({
       client, count: o.hollow, prefix: o.nodeName, cpu: o.cpu, memoryBytes: o.memory, pods: o.pods, zone: o.zone,
@@ -108,10 +142,13 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   const nodeLog = (m: string) => log(`agent ${o.nodeName}: ${m}`);
   const hostIP = o.nodeIp ?? machineIP();
   const logsConnectionString = o.logsFile ? (await readFile(o.logsFile, 'utf8')).trim() : process.env.CORACLE_LOGS;
+  // Azure nodes: LOGS_BLOB_ENDPOINT (an account URL) signed with the VM's identity (AZURE_CLIENT_ID), as cloud-init sets them.
+  const logsConfig = logsConnectionString ? undefined : readLogsConfig({ LOGS_BLOB_ENDPOINT: process.env.LOGS_BLOB_ENDPOINT, AZURE_CLIENT_ID: process.env.AZURE_CLIENT_ID });
+  const logsAccountUrl = logsConfig && 'accountUrl' in logsConfig ? logsConfig : undefined;
   const proxy = o.runtime === 'moby' ? await nodeProxy(o, client, nodeLog) : undefined;
   const built = await createRuntime({
     kind: o.runtime, nodeName: o.nodeName, hostIP, env: apiEnvSources(client), dockerHost: o.dockerHost, startDelayMs: o.startDelayMs,
-    logsConnectionString, log: nodeLog, clusterDNS: proxy?.clusterDNS,
+    logsConnectionString, logsAccountUrl, log: nodeLog, clusterDNS: proxy?.clusterDNS,
   });
   const { runtime, version } = built;
   const agent = new Agent({
@@ -125,7 +162,7 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   });
   await agent.start();
   await proxy?.proxy.start();
-  out(`agent ${o.nodeName}: ready (${o.runtime} runtime, ${o.queueUrl ? 'queue' : 'watch'} work source)`);
+  out(`agent ${o.nodeName}: ready (${o.runtime} runtime, ${workSourceName(o)} work source)`);
   return {
     async stop() {
       stopping.abort();
@@ -176,6 +213,8 @@ export function agentCommand(): Command {
     .requiredOption('--server <url>', 'the API server, e.g. https://127.0.0.1:6443')
     .option('--token <token>', 'bearer token (default: --token-file, else CORACLE_AGENT_TOKEN)')
     .option('--token-file <file>', 'file holding the bearer token')
+    .option('--bootstrap-token <token>', 'join with this bootstrap token (`coracle token create`; default: CORACLE_BOOTSTRAP_TOKEN) when no token is given: the node gets a credential of its own, kept in --credential-file')
+    .option('--credential-file <file>', 'where the node\'s own credential is kept (read on start; written when joining)', '/var/lib/coracle/node-credential')
     .option('--ca-file <file>', 'CA certificate (PEM) that signed the server\'s certificate')
     .addOption(new Option('--runtime <runtime>', 'how pods run').choices(['moby', 'simulated']).default('moby'))
     .option('--docker-host <host>', 'Docker engine for the moby runtime (default: DOCKER_HOST, else /var/run/docker.sock)')

@@ -16,6 +16,7 @@ import { createLogger } from '../local/logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
 import { prepareDataDir } from './data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { authenticateToken } from '../shared/apiserver/auth.js';
 import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
 
 /** UpOptions are `coracle up`'s options, validated. */
@@ -125,7 +126,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     // Agents reach the embedded queue here; it is the app context's own queue and tokens (loaded by the time a request comes).
     mounts: [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
       queue: async () => (await import('../functions/runtime.js')).getWorkQueue(),
-      authenticate: async (token) => (await (await import('../functions/runtime.js')).getAppContext()).tokens.get(token),
+      authenticate: async (token) => authenticateToken(token, (await (await import('../functions/runtime.js')).getAppContext()).authenticators),
     }) }],
     // Orchestrations (durable-functions) run on the local durable engine, state in <data>/durable.db.
     durable: { dataDir: data.dir },

@@ -39,7 +39,7 @@ export async function apiHandler(): Promise<ApiHandler> {
     // DefaultTolerationSeconds for new pods is process-wide: the in-process controllers' handlers create pods too.
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     handler = getLogSink().then((logSink) => createApiServer({
-      store: runtime.store, tokens: runtime.tokens, authorize: createNodeAuthorizer(runtime.store), admit: createNodeRestriction(), logSink, admitEviction: admitEvictionByBudgets,
+      store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store), admit: createNodeRestriction(), logSink, admitEviction: admitEvictionByBudgets,
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
       ...serviceSettings(runtime.config),
     }));

@@ -32,6 +32,7 @@ import type { Change } from '../shared/controllers/change.js';
 import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
 import { podWorkController } from '../shared/controllers/podwork/index.js';
+import { nodeQueuesController } from '../shared/controllers/nodequeues/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
 import { controllerContext } from './api.js';
 import { signalReconcile } from './orchestration.js';
@@ -46,12 +47,12 @@ const ORCHESTRATED: readonly OrchestratedController[] = CONTROLLERS.filter(isOrc
 
 /**
  * inProcessControllers is the registry's in-process controllers plus, when the settings name a
- * WorkQueue, the podwork producer (it needs the composition root's queue, so it is wired here
+ * WorkQueue, the podwork producer and the node-queues controller (a node's queue lives as long as its Node) (they need the composition root's queue, so it is wired here
  * rather than in the registry). Without a queue agents watch their pods instead, and a producer
  * would only fail every send.
  */
 export function inProcessControllers(config: Pick<AppConfig, 'queue'>): Controller[] {
-  return config.queue ? [...IN_PROCESS, podWorkController(() => getWorkQueue())] : [...IN_PROCESS];
+  return config.queue ? [...IN_PROCESS, podWorkController(() => getWorkQueue()), nodeQueuesController(() => getWorkQueue())] : [...IN_PROCESS];
 }
 
 /** The in-process controllers' user agent (kube-controller-manager's). */

@@ -18,9 +18,9 @@ describe('readAppConfig', () => {
       COSMOS_CONNECTION_STRING: 'AccountEndpoint=https://a.documents.azure.com:443/;AccountKey=k==;', COSMOS_DATABASE: 'db', CORACLE_CLUSTER: 'prod',
       SERVICEBUS_CONNECTION_STRING: 'Endpoint=sb://x/', LOGS_BLOB_ENDPOINT: 'https://acct.blob.core.windows.net',
     };
-    expect(readStoreConfig(settings)).toEqual({ kind: 'cosmos', endpoint: 'https://a.documents.azure.com:443/', key: 'k==', database: 'db', container: 'objects', endpointDiscovery: true });
+    expect(readStoreConfig(settings)).toEqual({ kind: 'cosmos', endpoint: 'https://a.documents.azure.com:443/', key: 'k==', identity: { clientId: undefined }, database: 'db', container: 'objects', endpointDiscovery: true });
     expect(readQueueConfig(settings)).toEqual({ kind: 'servicebus', connectionString: 'Endpoint=sb://x/' });
-    expect(readLogsConfig(settings)).toEqual({ accountUrl: 'https://acct.blob.core.windows.net' });
+    expect(readLogsConfig(settings)).toEqual({ accountUrl: 'https://acct.blob.core.windows.net', identity: { clientId: undefined } });
     expect(readAppConfig(settings).cluster).toBe('prod');
   });
 
@@ -31,6 +31,14 @@ describe('readAppConfig', () => {
     expect(() => readAppConfig({ CORACLE_EVENT_TTL_SECONDS: 'an hour' })).toThrow('CORACLE_EVENT_TTL_SECONDS');
     expect(() => readAppConfig({ CORACLE_COMPACTION_INTERVAL_SECONDS: '-5' })).toThrow('CORACLE_COMPACTION_INTERVAL_SECONDS');
     expect(() => readAppConfig({ CORACLE_QUEUE: 'servicebus' })).toThrow('SERVICEBUS_CONNECTION_STRING');
-    expect(() => readAppConfig({ COSMOS_ENDPOINT: 'https://a/' })).toThrow('COSMOS_KEY');
+    expect(() => readAppConfig({ COSMOS_DATABASE: 'db', COSMOS_CONNECTION_STRING: 'AccountKey=k==' })).toThrow('COSMOS_ENDPOINT');
+  });
+
+  test('Azure without keys: Cosmos DB, Service Bus and Storage signed with the managed identity named by AZURE_CLIENT_ID', () => {
+    const settings = { COSMOS_ENDPOINT: 'https://a.documents.azure.com:443/', SERVICEBUS_NAMESPACE: 'sb-coracle', LOGS_BLOB_ENDPOINT: 'https://acct.blob.core.windows.net/', AZURE_CLIENT_ID: 'cid' };
+    expect(readStoreConfig(settings)).toMatchObject({ kind: 'cosmos', endpoint: 'https://a.documents.azure.com:443/', key: undefined, identity: { clientId: 'cid' } });
+    expect(readQueueConfig(settings)).toEqual({ kind: 'servicebus', namespace: 'sb-coracle.servicebus.windows.net', identity: { clientId: 'cid' } });
+    expect(readQueueConfig({ SERVICEBUS_NAMESPACE: 'sb://x.servicebus.windows.net/' })).toEqual({ kind: 'servicebus', namespace: 'x.servicebus.windows.net', identity: { clientId: undefined } });
+    expect(readLogsConfig(settings)).toEqual({ accountUrl: 'https://acct.blob.core.windows.net/', identity: { clientId: 'cid' } });
   });
 });

@@ -8,11 +8,15 @@
  *
  * Settings (names as app settings):
  * - store: `CORACLE_STORE=sqlite:<path>` (local) or `cosmos`/unset (Azure) with
- *   `COSMOS_CONNECTION_STRING`, or `COSMOS_ENDPOINT` + `COSMOS_KEY`; `COSMOS_DATABASE` (`coracle`),
+ *   `COSMOS_CONNECTION_STRING`, or `COSMOS_ENDPOINT` + `COSMOS_KEY`, or `COSMOS_ENDPOINT` alone (managed identity); `COSMOS_DATABASE` (`coracle`),
  *   `COSMOS_CONTAINER` (`objects`), `COSMOS_ENDPOINT_DISCOVERY=false` for single-endpoint emulators.
  * - `CORACLE_CLUSTER` (`default`): the store's partition, also the change feed's.
  * - tokens: `CORACLE_TOKENS_FILE` (Kubernetes static token file), `CORACLE_ADMIN_TOKEN`.
- * - work queue: `CORACLE_QUEUE=sqlite:<path>` (local) or `SERVICEBUS_CONNECTION_STRING` (Azure).
+ * - work queue: `CORACLE_QUEUE=sqlite:<path>` (local), `SERVICEBUS_CONNECTION_STRING` (keys), or
+ *   `SERVICEBUS_NAMESPACE` (Azure: signed with the managed identity).
+ * - identity: `AZURE_CLIENT_ID` picks a user-assigned managed identity for Cosmos DB (COSMOS_ENDPOINT
+ *   without a key), Service Bus (SERVICEBUS_NAMESPACE) and Storage (LOGS_BLOB_ENDPOINT); without it
+ *   DefaultAzureCredential's chain signs.
  * - container logs: `CORACLE_LOGS` (a connection string), else `LOGS_BLOB_ENDPOINT` (an account
  *   URL signed with the managed identity, or a container URL with a SAS), else `AzureWebJobsStorage`.
  * - `CORACLE_NODE_MONITOR_GRACE_SECONDS` (40), `CORACLE_DEFAULT_TOLERATION_SECONDS` (300).
@@ -39,14 +43,24 @@ export type Settings = Readonly<Record<string, string | undefined>>;
 /** StoreConfig names the cluster's store. */
 export type StoreConfig =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'cosmos'; endpoint: string; key: string; database: string; container: string; endpointDiscovery: boolean }
+  | { kind: 'cosmos'; endpoint: string; /** undefined: signed with `identity` (Entra ID). */ key?: string; identity: IdentityConfig; database: string; container: string; endpointDiscovery: boolean }
   | { kind: 'none' };
 
 /** QueueConfig names the nodes' work queues. */
-export type QueueConfig = { kind: 'sqlite'; path: string } | { kind: 'servicebus'; connectionString: string };
+export type QueueConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'servicebus'; connectionString: string }
+  /** Service Bus signed with a Microsoft Entra identity (the app's or the node's managed identity). */
+  | { kind: 'servicebus'; namespace: string; identity: IdentityConfig };
+
+/** IdentityConfig names the Microsoft Entra identity that signs requests: a user-assigned managed identity's client id, or DefaultAzureCredential's chain. */
+export interface IdentityConfig {
+  /** `AZURE_CLIENT_ID`: a user-assigned managed identity; undefined: DefaultAzureCredential. */
+  clientId?: string;
+}
 
 /** LogsConfig names the container log sink. */
-export type LogsConfig = { connectionString: string } | { containerUrl: string } | { accountUrl: string };
+export type LogsConfig = { connectionString: string } | { containerUrl: string } | { accountUrl: string; identity: IdentityConfig };
 
 /** AppConfig is the whole app's configuration, settled once per process. */
 export interface AppConfig {
@@ -116,13 +130,24 @@ export function readStoreConfig(settings: Settings): StoreConfig {
   const parts = connectionParts(settings.COSMOS_CONNECTION_STRING);
   const endpoint = settings.COSMOS_ENDPOINT ?? parts.get('accountendpoint');
   const key = settings.COSMOS_KEY ?? parts.get('accountkey');
-  if (!endpoint || !key) throw new Error('Cosmos DB needs COSMOS_CONNECTION_STRING, or COSMOS_ENDPOINT and COSMOS_KEY');
+  if (!endpoint) throw new Error('Cosmos DB needs COSMOS_CONNECTION_STRING, or COSMOS_ENDPOINT (with COSMOS_KEY, or without it for the managed identity)');
   return {
-    kind: 'cosmos', endpoint, key,
+    kind: 'cosmos', endpoint, key, identity: identityConfig(settings),
     database: settings.COSMOS_DATABASE ?? 'coracle',
     container: settings.COSMOS_CONTAINER ?? 'objects',
     endpointDiscovery: settings.COSMOS_ENDPOINT_DISCOVERY !== 'false',
   };
+}
+
+/** identityConfig reads which managed identity signs requests (`AZURE_CLIENT_ID`, as @azure/identity names it). */
+export function identityConfig(settings: Settings): IdentityConfig {
+  return { clientId: settings.AZURE_CLIENT_ID || undefined };
+}
+
+/** fullyQualifiedNamespace accepts `name`, `name.servicebus.windows.net` or `sb://name.servicebus.windows.net/`. */
+export function fullyQualifiedNamespace(value: string): string {
+  const host = value.replace(/^sb:\/\//, '').replace(/\/+$/, '');
+  return host.includes('.') ? host : `${host}.servicebus.windows.net`;
 }
 
 /** readQueueConfig reads the work queue settings (undefined when none is set). */
@@ -135,7 +160,8 @@ export function readQueueConfig(settings: Settings): QueueConfig | undefined {
   }
   if (spec !== '' && spec !== 'servicebus') throw new Error(`CORACLE_QUEUE="${spec}" is not understood (use sqlite:<path> or servicebus)`);
   if (settings.SERVICEBUS_CONNECTION_STRING) return { kind: 'servicebus', connectionString: settings.SERVICEBUS_CONNECTION_STRING };
-  if (spec === 'servicebus') throw new Error('CORACLE_QUEUE=servicebus needs SERVICEBUS_CONNECTION_STRING');
+  if (settings.SERVICEBUS_NAMESPACE) return { kind: 'servicebus', namespace: fullyQualifiedNamespace(settings.SERVICEBUS_NAMESPACE), identity: identityConfig(settings) };
+  if (spec === 'servicebus') throw new Error('CORACLE_QUEUE=servicebus needs SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
   return undefined;
 }
 
@@ -143,7 +169,7 @@ export function readQueueConfig(settings: Settings): QueueConfig | undefined {
 export function readLogsConfig(settings: Settings): LogsConfig | undefined {
   const { CORACLE_LOGS: local, LOGS_BLOB_ENDPOINT: endpoint, AzureWebJobsStorage: storage } = settings;
   if (local) return { connectionString: local };
-  if (endpoint) return endpoint.includes('?') ? { containerUrl: endpoint } : { accountUrl: endpoint };
+  if (endpoint) return endpoint.includes('?') ? { containerUrl: endpoint } : { accountUrl: endpoint, identity: identityConfig(settings) };
   if (storage) return { connectionString: storage };
   return undefined;
 }

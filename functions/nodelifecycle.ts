@@ -1,32 +1,41 @@
 /**
- * The node monitor as a timer-triggered function: every 5 seconds (kube-controller-manager's
- * nodeMonitorPeriod) one stateless pass of monitorNodes — silent nodes turn Unknown and get the
- * unreachable taints, taints follow conditions, NoExecute taints evict pods once their
- * tolerations run out, returning nodes lose their taints.
+ * The node monitor as a reconcile orchestration (functions/orchestration.ts) with one key: one
+ * stateless pass of monitorNodes — silent nodes turn Unknown and get the unreachable taints,
+ * taints follow conditions, NoExecute taints evict pods once their tolerations run out, returning
+ * nodes lose their taints.
  *
- * Why a timer trigger rather than an eternal orchestration with timers: the monitor keeps no
- * state between passes but one (everything, down to when a taint was added, is read back from the
- * API; only when each heartbeat was seen to change is kept in memory, as kube-controller-manager
- * does, so that a node's clock cannot keep it Ready),
- * so the durable engine would only add history writes every few seconds for nothing to replay.
- * The Functions host already runs a timer trigger as a singleton (one instance at a time, never
- * overlapping itself; a pass still running when the next tick comes skips that tick), which is
- * exactly the single-writer guarantee the monitor wants. Its event-driven twin, pod GC for
- * deleted nodes, runs from the change feed (registry: podGcController).
+ * What wakes it: every change of a Node or of a node's Lease (the change feed signals the
+ * orchestration; signals that arrive during a pass coalesce into one more pass), and a durable
+ * timer set by each pass at its next deadline — when the first node that is heard from now would
+ * turn silent, or the first eviction falls due (nextPassDelayMs). With no nodes there is no
+ * deadline and nothing fires until a change, or the hourly resync: an idle control plane can
+ * scale to zero. (It was a 5-second timer trigger, kube-controller-manager's nodeMonitorPeriod,
+ * which kept an instance running forever.) One orchestration instance means one pass at a time,
+ * the single writer the monitor wants.
+ *
+ * A pass may run at any moment (another node's renewal wakes it), so a node is declared silent
+ * only grace + 5 s (upstream's nodeMonitorPeriod) after it was last heard from, the latest moment
+ * kube-controller-manager's 5 s loop would: a renewal a few milliseconds late never counts.
+ *
+ * Only when each heartbeat was seen to change is kept in memory between passes (as
+ * kube-controller-manager does, so that a node's clock cannot keep it Ready); since Lease changes
+ * wake a pass, a renewal is seen within a pass's time of being written.
  *
  * Settings: `CORACLE_NODE_MONITOR_GRACE_SECONDS` (default 40): how long a node's agent may be
  * silent before the node is Unknown. The pods' default toleration of unreachable / not-ready
  * nodes is the API server's setting (`CORACLE_DEFAULT_TOLERATION_SECONDS`, functions/apiserver.ts).
  */
-import { app, type InvocationContext } from '@azure/functions';
 import type { ControllerContext } from '../shared/controllers/controller.js';
 import { EventRecorder } from '../shared/controllers/events.js';
-import { HeartbeatObserver, monitorNodes, NODE_LIFECYCLE_CONTROLLER } from '../shared/controllers/nodelifecycle/index.js';
+import { HeartbeatObserver, monitorNodes, nextPassDelayMs, NODE_LIFECYCLE_CONTROLLER, NODE_MONITOR } from '../shared/controllers/nodelifecycle/index.js';
 import { controllerContext } from './api.js';
 import { getAppContext, type AppContext } from './runtime.js';
+import { registerReconcileOrchestration, type ReconcileResult } from './orchestration.js';
 
-/** NODE_MONITOR_SCHEDULE is the monitor's NCRONTAB schedule: every 5 seconds. */
-export const NODE_MONITOR_SCHEDULE = '*/5 * * * * *';
+/** NODE_MONITOR_PERIOD_MS is kube-controller-manager's nodeMonitorPeriod, kept as slack on the grace period (see NodeMonitorSettings.monitorPeriodMs). */
+export const NODE_MONITOR_PERIOD_MS = 5_000;
+/** NODE_MONITOR_RESYNC_MS is how long the monitor sleeps with no deadline ahead and no change (1 hour). */
+export const NODE_MONITOR_RESYNC_MS = 60 * 60_000;
 
 interface Monitor {
   ctx: ControllerContext;
@@ -46,13 +55,14 @@ async function monitor(): Promise<Monitor> {
   return m;
 }
 
-/** runNodeMonitor is the timer's handler: one pass, logged when it changed something. */
-export async function runNodeMonitor(_timer: unknown, context: InvocationContext): Promise<void> {
+/** runNodeMonitor is one pass, logged when it changed something; it answers when to look again without a change. */
+export async function runNodeMonitor(): Promise<ReconcileResult> {
   const { ctx, recorder, observer } = await monitor();
-  const report = await monitorNodes(ctx, { gracePeriodMs: (await getAppContext()).config.nodeMonitorGraceMs, observer }, recorder);
+  const report = await monitorNodes(ctx, { gracePeriodMs: (await getAppContext()).config.nodeMonitorGraceMs, monitorPeriodMs: NODE_MONITOR_PERIOD_MS, observer }, recorder);
   if (report.markedUnknown.length + report.taintsChanged.length + report.evicted.length > 0) {
-    context.log(`node monitor: unknown [${report.markedUnknown.join(', ')}] taints changed [${report.taintsChanged.join(', ')}] evicted [${report.evicted.join(', ')}]`);
+    console.info(`node monitor: unknown [${report.markedUnknown.join(', ')}] taints changed [${report.taintsChanged.join(', ')}] evicted [${report.evicted.join(', ')}]`);
   }
+  return { requeueAfterMs: nextPassDelayMs(report, ctx.now()) };
 }
 
-app.timer(NODE_LIFECYCLE_CONTROLLER, { schedule: NODE_MONITOR_SCHEDULE, handler: runNodeMonitor });
+registerReconcileOrchestration({ name: NODE_MONITOR, reconcile: runNodeMonitor, resyncAfterMs: NODE_MONITOR_RESYNC_MS });

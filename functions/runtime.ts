@@ -14,6 +14,9 @@ import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
+import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
+import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
+import { azureCredential } from '../adapters/identity.js';
 import { appConfig, readLogsConfig, readQueueConfig, readStoreConfig, type AppConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig } from './config.js';
 
 export type { Settings } from './config.js';
@@ -32,6 +35,11 @@ export interface AppContext {
   config: AppConfig;
   store: Store;
   tokens: ReadonlyMap<string, TokenUser>;
+  /**
+   * Every way a bearer token authenticates, in order: the static tokens above, then bootstrap
+   * tokens and node credentials kept in the store (shared/apiserver/tokens.ts).
+   */
+  authenticators: readonly TokenAuthenticator[];
   /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
   controllerToken: string;
 }
@@ -52,7 +60,7 @@ export async function openStore(config: StoreConfig, cluster: string): Promise<S
     }
   }
   if (config.kind === 'cosmos') return openCosmosStoreFrom(config, cluster);
-  throw new Error('no store configured: set CORACLE_STORE=sqlite:<path>, or COSMOS_ENDPOINT and COSMOS_KEY (or COSMOS_CONNECTION_STRING)');
+  throw new Error('no store configured: set CORACLE_STORE=sqlite:<path>, or COSMOS_ENDPOINT (with COSMOS_KEY, or alone for the managed identity), or COSMOS_CONNECTION_STRING');
 }
 
 /** storeFromSettings opens the store app settings name (tools and tests that hold settings, not a configuration). */
@@ -68,8 +76,10 @@ async function openCosmosStoreFrom(config: Extract<StoreConfig, { kind: 'cosmos'
   // One after the other: jest's ESM loader fails on two concurrent imports of one module graph.
   const { openCosmosStore } = await import('../adapters/store/cosmos/index.js');
   const { CosmosClient } = await import('@azure/cosmos');
+  // Without a key (Azure: the account has local auth off) the managed identity signs.
+  const auth = config.key !== undefined ? { key: config.key } : { aadCredentials: await azureCredential(config.identity) };
   const client = new CosmosClient({
-    endpoint: config.endpoint, key: config.key,
+    endpoint: config.endpoint, ...auth,
     connectionPolicy: { enableEndpointDiscovery: config.endpointDiscovery },
   });
   try {
@@ -140,21 +150,25 @@ export function getAppContext(): Promise<AppContext> {
     // Never written anywhere: it only authenticates calls made inside this process.
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
-    return { config, store: await openStore(config.store, config.cluster), tokens, controllerToken };
+    const store = await openStore(config.store, config.cluster);
+    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken };
   })();
   context.catch(() => (context = undefined));
   return context;
 }
 
-/** openWorkQueue opens the WorkQueue the configuration names. */
-export async function openWorkQueue(config: QueueConfig): Promise<WorkQueue> {
+/**
+ * openWorkQueue opens the WorkQueue the configuration names. `manageQueues: false` (node agents,
+ * whose identity may only receive) never creates a queue: the control plane creates each node's.
+ */
+export async function openWorkQueue(config: QueueConfig, options: { manageQueues?: boolean } = {}): Promise<WorkQueue> {
   if (config.kind === 'sqlite') {
     // Imported lazily, like the store: the Azure deployment never loads better-sqlite3.
     const { openSqliteWorkQueue } = await import('../adapters/workqueue/sqlite/index.js');
     return openSqliteWorkQueue({ path: config.path });
   }
-  const { openServiceBusWorkQueue } = await import('../adapters/workqueue/servicebus/index.js');
-  return openServiceBusWorkQueue({ connectionString: config.connectionString });
+  const { openServiceBusTarget } = await import('../adapters/workqueue/servicebus/index.js');
+  return openServiceBusTarget(config, options);
 }
 
 /**
@@ -163,7 +177,7 @@ export async function openWorkQueue(config: QueueConfig): Promise<WorkQueue> {
  */
 export async function workQueueFromSettings(settings: Settings): Promise<WorkQueue> {
   const config = readQueueConfig(settings);
-  if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, or SERVICEBUS_CONNECTION_STRING');
+  if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
   return openWorkQueue(config);
 }
 
@@ -173,7 +187,7 @@ let workQueue: Promise<WorkQueue> | undefined;
 export function getWorkQueue(): Promise<WorkQueue> {
   workQueue ??= (async () => {
     const config = appConfig().queue;
-    if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, or SERVICEBUS_CONNECTION_STRING');
+    if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
     return openWorkQueue(config);
   })();
   workQueue.catch(() => (workQueue = undefined));
@@ -185,10 +199,7 @@ export async function openLogSink(config: LogsConfig | undefined): Promise<LogSi
   if (!config) return undefined;
   const { createBlobLogSink } = await import('../adapters/logs/blob/index.js');
   if (!('accountUrl' in config)) return createBlobLogSink(config);
-  // A computed specifier: @azure/identity is loaded only where a managed identity signs requests.
-  const identity = '@azure/identity';
-  const { DefaultAzureCredential } = (await import(identity)) as { DefaultAzureCredential: new () => import('@azure/core-auth').TokenCredential };
-  return createBlobLogSink({ accountUrl: config.accountUrl, credential: new DefaultAzureCredential() });
+  return createBlobLogSink({ accountUrl: config.accountUrl, credential: await azureCredential(config.identity) });
 }
 
 /** logSinkFromSettings builds the blob LogSink app settings name, or undefined when none is set. */

@@ -39,10 +39,8 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'COSMOS_CONTAINER', readBy: 'code', azure: true, description: 'Container of the store.' },
   { name: 'COSMOS_ENDPOINT_DISCOVERY', readBy: 'code', azure: false, description: '`false` for single-endpoint emulators.' },
   { name: 'SERVICEBUS_CONNECTION_STRING', readBy: 'code', azure: false, description: 'Service Bus connection string (a namespace with SAS keys; Azure\'s has them off).' },
-  {
-    name: 'SERVICEBUS_NAMESPACE', readBy: 'code', azure: true, description: 'Fully qualified Service Bus namespace, reached with the app\'s managed identity.',
-    readerPending: 'functions/runtime.ts opens Service Bus only from SERVICEBUS_CONNECTION_STRING today; the identity-based open belongs to the runtime configuration rework',
-  },
+  { name: 'SERVICEBUS_NAMESPACE', readBy: 'code', azure: true, description: 'Fully qualified Service Bus namespace, reached with the app\'s managed identity (agents: with the VM\'s).' },
+  { name: 'AZURE_CLIENT_ID', readBy: 'code', azure: false, description: 'Client id of a user-assigned managed identity to sign Cosmos DB, Service Bus and Storage requests with (the nodes set it; the Function App uses its system-assigned identity, so DefaultAzureCredential).' },
   { name: 'LOGS_BLOB_ENDPOINT', readBy: 'code', azure: true, description: 'Blob endpoint of the container logs (signed with the managed identity).' },
   { name: 'CORACLE_NODE_MONITOR_GRACE_SECONDS', readBy: 'code', azure: false, description: 'How long a node may go without a heartbeat before it is marked Unknown, seconds.' },
   { name: 'CORACLE_DEFAULT_TOLERATION_SECONDS', readBy: 'code', azure: false, description: 'Default not-ready/unreachable toleration (admission), seconds.' },

@@ -32,6 +32,12 @@ describe('storeFromSettings with Cosmos DB settings (emulator)', () => {
     const store = await storeFromSettings({ COSMOS_ENDPOINT: server.endpoint, COSMOS_KEY: server.key, COSMOS_ENDPOINT_DISCOVERY: 'false' });
     expect(await store.currentRevision()).toBeGreaterThanOrEqual(0);
     await store.close();
-    await expect(storeFromSettings({ COSMOS_ENDPOINT: server.endpoint })).rejects.toThrow(/COSMOS_KEY/);
+    await expect(storeFromSettings({ COSMOS_CONNECTION_STRING: `AccountKey=${server.key}` })).rejects.toThrow(/COSMOS_ENDPOINT/);
+  }, 60_000);
+
+  it('without a key, signs with a Microsoft Entra token (the managed identity): the SDK refuses to send one to the plain-HTTP emulator', async () => {
+    // The emulator speaks HTTP and knows no Entra ID, so this can only show that the identity path
+    // is the one taken; the real open is unverified without a subscription.
+    await expect(storeFromSettings({ COSMOS_ENDPOINT: server.endpoint, COSMOS_ENDPOINT_DISCOVERY: 'false' })).rejects.toThrow(/Bearer token authentication/);
   }, 60_000);
 });

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Puts the run's bootstrap token into the cluster as Kubernetes' bootstrap-token Secret
-# (kube-system/bootstrap-token-<id>, type bootstrap.kubernetes.io/token), waiting for the freshly
-# published API server to answer. Node agents retry joining until it exists.
+# Puts the run's bootstrap token into the cluster with `coracle token create` (stored hashed as
+# kube-system/bootstrap-token-<id>, type bootstrap.kubernetes.io/token, valid 24 h), replacing an
+# earlier run's token of the same id, once the freshly published API server answers. Node agents
+# retry joining until it exists. Run from the repository root after `npm run build`.
 set -euo pipefail
 : "${SERVER:?}" "${CORACLE_ADMIN_TOKEN:?}" "${CORACLE_BOOTSTRAP_TOKEN:?}"
 id=${CORACLE_BOOTSTRAP_TOKEN%%.*}
-secret=${CORACLE_BOOTSTRAP_TOKEN#*.}
-k() { kubectl --server="$SERVER" --token="$CORACLE_ADMIN_TOKEN" "$@"; }
-for _ in $(seq 1 30); do k get --raw /readyz >/dev/null 2>&1 && break; sleep 10; done
-k create secret generic "bootstrap-token-$id" -n kube-system --type bootstrap.kubernetes.io/token \
-  --from-literal=token-id="$id" --from-literal=token-secret="$secret" \
-  --from-literal=usage-bootstrap-authentication=true --from-literal=auth-extra-groups=system:bootstrappers:coracle \
-  --dry-run=client -o yaml | k apply -f -
+KUBECONFIG=$(mktemp)
+export KUBECONFIG
+trap 'rm -f "$KUBECONFIG"' EXIT
+kubectl config set-cluster coracle --server="$SERVER" >/dev/null
+kubectl config set-credentials admin --token="$CORACLE_ADMIN_TOKEN" >/dev/null
+kubectl config set-context coracle --cluster=coracle --user=admin >/dev/null
+kubectl config use-context coracle >/dev/null
+for _ in $(seq 1 30); do kubectl get --raw /readyz >/dev/null 2>&1 && break; sleep 10; done
+node dist/cli/coracle.js token delete "$id" >/dev/null 2>&1 || true
+node dist/cli/coracle.js token create "$CORACLE_BOOTSTRAP_TOKEN" --ttl 24h --description "node pools (deploy run)" >/dev/null

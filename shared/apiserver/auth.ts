@@ -1,12 +1,31 @@
-/** Authentication: `Authorization: Bearer <token>` against the configured tokens (401 otherwise). */
+/**
+ * Authentication: `Authorization: Bearer <token>`, tried against each token authenticator in turn
+ * (static tokens first, then the bootstrap tokens and node credentials kept in the store,
+ * tokens.ts); 401 when none knows it.
+ */
 import { unauthorized } from '../api/status.js';
 import type { UserInfo } from './context.js';
+import type { TokenAuthenticator } from './tokens.js';
+
+/** staticTokenAuthenticator authenticates the tokens of a fixed map (a static token file, the admin token). */
+export function staticTokenAuthenticator(tokens: ReadonlyMap<string, UserInfo>): TokenAuthenticator {
+  return (token) => tokens.get(token);
+}
+
+/** authenticateToken asks each authenticator in turn and returns the first user found, or undefined. */
+export async function authenticateToken(token: string, authenticators: readonly TokenAuthenticator[]): Promise<UserInfo | undefined> {
+  for (const authenticate of authenticators) {
+    const user = await authenticate(token);
+    if (user) return user;
+  }
+  return undefined;
+}
 
 /** authenticate returns the user a request's bearer token names, or throws 401 Unauthorized. */
-export function authenticate(request: Request, tokens: ReadonlyMap<string, UserInfo>): UserInfo {
+export async function authenticate(request: Request, authenticators: readonly TokenAuthenticator[]): Promise<UserInfo> {
   const header = request.headers.get('authorization') ?? '';
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const user = m ? tokens.get(m[1]) : undefined;
+  const user = m ? await authenticateToken(m[1]!, authenticators) : undefined;
   if (!user) throw unauthorized();
   return user;
 }

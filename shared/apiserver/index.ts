@@ -9,7 +9,10 @@
  */
 import type { Store } from '../store/store.js';
 import type { Admission, Authorizer, EvictionAdmission, HandlerContext, UserInfo, WatchLimits } from './context.js';
-import { authenticate, PUBLIC_PATHS } from './auth.js';
+import { authenticate, PUBLIC_PATHS, staticTokenAuthenticator } from './auth.js';
+import { isBootstrapper, type TokenAuthenticator } from './tokens.js';
+import { handleNodeCredentialRequest, NODE_CREDENTIAL_PATH } from './nodecredential.js';
+import { nodeForbidden } from './authorize.js';
 import { ensureSystemNamespaces } from './namespaces.js';
 import { serviceNetwork } from './services.js';
 import { bootstrapServices } from './bootstrap-services.js';
@@ -31,8 +34,10 @@ import type { RequestInfo } from './context.js';
 export interface ApiServerOptions {
   /** The cluster's store. */
   store: Store;
-  /** Bearer tokens accepted, each mapped to the user it authenticates. */
-  tokens: ReadonlyMap<string, { username: string; groups: readonly string[] }>;
+  /** Bearer tokens accepted, each mapped to the user it authenticates (asked first). */
+  tokens?: ReadonlyMap<string, { username: string; groups: readonly string[] }>;
+  /** More token authenticators, asked after `tokens` (bootstrap tokens and node credentials: tokens.ts storeTokenAuthenticator). */
+  tokenAuthenticators?: readonly TokenAuthenticator[];
   /** The version `/version` reports, e.g. `v1.35.0-coracle`. */
   gitVersion?: string;
   /** Authorization hook (node identities, RBAC): undefined allows every authenticated user everything. */
@@ -87,21 +92,24 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
   const now = options.now ?? (() => new Date());
   const peers: Peers = { ...DEFAULT_PEERS, ...options.peers };
   const network = serviceNetwork(options.serviceNetwork);
+  const authenticators = [...(options.tokens ? [staticTokenAuthenticator(options.tokens)] : []), ...(options.tokenAuthenticators ?? [])];
   return async (request) => {
     let info: RequestInfo | undefined;
     try {
       const url = new URL(request.url);
       let user: UserInfo | undefined;
-      if (!PUBLIC_PATHS.has(url.pathname)) user = authenticate(request, options.tokens);
+      if (!PUBLIC_PATHS.has(url.pathname)) user = await authenticate(request, authenticators);
       ready ??= ensureSystemNamespaces(options.store, now()).then(() => bootstrapServices(options.store, network, options.advertise, now())).catch((err) => {
         ready = undefined;
         throw err;
       });
       await ready;
+      if (user && url.pathname === NODE_CREDENTIAL_PATH) return await handleNodeCredentialRequest(options.store, request, user, now());
       const discovered = peers.serveDiscovery ? await peers.serveDiscovery(request, url, { gitVersion: options.gitVersion }) : undefined;
       if (discovered) return discovered;
       if (!user) return serveHealth(url, options.gitVersion) ?? errorResponse(new Error('unreachable'));
       info = route(request.method, url);
+      if (isBootstrapper(user) && !user.groups.includes('system:masters')) throw nodeForbidden(user, info, 'a bootstrap token may only request a node credential');
       const refusal = options.authorize ? await options.authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
       const ctx: HandlerContext = {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { startControllerFixture, type ControllerFixture } from '../../test/support/controller-fixture.js';
-import { isExpired, lastWriteMs, sweepExpiredEvents } from './eventttl.js';
+import { EVENT_TTL_KEY, EventTtlMemo, eventTtlKeys, isExpired, lastWriteMs, sweepExpiredEvents } from './eventttl.js';
 
 const NOW = new Date('2026-05-01T12:00:00Z');
 const HOUR = 60 * 60_000;
@@ -32,7 +32,8 @@ describe('Event TTL sweep (issue 15)', () => {
     const fresh = Array.from({ length: 5 }, (_, i) => event(`fresh-${i}`, 'default', { lastTimestamp: ago(60_000) }));
     await f.seed(...old, repeated, ...fresh);
     const report = await sweepExpiredEvents(f.ctx.client, { now: NOW, pageSize: 7 });
-    expect(report).toEqual({ scanned: 31, deleted: 25, truncated: false });
+    // The next expiry: `repeated`, last written 10 minutes ago.
+    expect(report).toEqual({ scanned: 31, deleted: 25, truncated: false, nextExpiryAt: NOW.getTime() + 50 * 60_000 + 1 });
     const left = (await f.get('/api/v1/events')).items.map((e: any) => e.metadata.name).sort();
     expect(left).toEqual(['fresh-0', 'fresh-1', 'fresh-2', 'fresh-3', 'fresh-4', 'repeated']);
   });
@@ -42,5 +43,19 @@ describe('Event TTL sweep (issue 15)', () => {
     expect(await sweepExpiredEvents(f.ctx.client, { now: NOW, pageSize: 5, maxDeletes: 5 })).toEqual({ scanned: 5, deleted: 5, truncated: true });
     expect(await sweepExpiredEvents(f.ctx.client, { now: NOW, pageSize: 5, maxDeletes: 100 })).toEqual({ scanned: 7, deleted: 7, truncated: false });
     expect((await f.get('/api/v1/events')).items).toEqual([]);
+  });
+
+  it('wakes on Event creations only, and skips the scan while a deadline is known', () => {
+    const ev = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } };
+    expect(eventTtlKeys({ key: 'k', type: 'put', value: ev, revision: 1 })).toEqual([EVENT_TTL_KEY]);
+    expect(eventTtlKeys({ key: 'k', type: 'put', value: ev, prevValue: ev, revision: 2 })).toEqual([]);
+    expect(eventTtlKeys({ key: 'k', type: 'put', value: { kind: 'Pod' }, revision: 3 })).toEqual([]);
+    const memo = new EventTtlMemo();
+    expect(memo.due(NOW)).toBeUndefined();
+    memo.record({ scanned: 1, deleted: 0, truncated: false, nextExpiryAt: NOW.getTime() + 5000 });
+    expect(memo.due(NOW)).toBe(5000);
+    expect(memo.due(new Date(NOW.getTime() + 5000))).toBeUndefined();
+    memo.record({ scanned: 5, deleted: 5, truncated: true });
+    expect(memo.due(NOW)).toBeUndefined();
   });
 });

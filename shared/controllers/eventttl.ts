@@ -12,6 +12,8 @@ import { isRecord, readMetadata, type KubeObject } from '../api/objects.js';
 import { ApiError } from '../api/status.js';
 import type { ApiClient } from './client.js';
 import { ignoreNotFound } from './update.js';
+import type { Change } from './change.js';
+import type { OrchestratedController } from './controller.js';
 
 const EVENTS = findResourceByKind('v1', 'Event')!;
 
@@ -35,6 +37,8 @@ export interface EventSweepReport {
   deleted: number;
   /** True when the sweep stopped at maxDeletes with pages left. */
   truncated: boolean;
+  /** When the first Event left alive expires (ms since the epoch); undefined when none is left (or truncated). */
+  nextExpiryAt?: number;
 }
 
 /** lastWriteMs is when an Event was last written, as far as its fields tell; undefined when none does. */
@@ -64,6 +68,11 @@ export async function sweepExpiredEvents(client: ApiClient, options: EventSweepO
     cont = page.metadata.continue || undefined;
     report.scanned += page.items.length;
     const expired = page.items.filter((e) => isExpired(e, nowMs, options.ttlMs)).slice(0, maxDeletes - report.deleted);
+    for (const e of page.items) {
+      const at = lastWriteMs(e);
+      // One millisecond past the TTL: isExpired is strict.
+      if (at !== undefined && !isExpired(e, nowMs, options.ttlMs)) report.nextExpiryAt = Math.min(report.nextExpiryAt ?? Infinity, at + (options.ttlMs ?? EVENT_TTL_MS) + 1);
+    }
     await Promise.all(expired.map((e) => {
       const meta = readMetadata(e);
       // Exactly this version: an Event written again meanwhile (count up) lives on.
@@ -72,6 +81,7 @@ export async function sweepExpiredEvents(client: ApiClient, options: EventSweepO
     report.deleted += expired.length;
     if (report.deleted >= maxDeletes && cont) {
       report.truncated = true;
+      report.nextExpiryAt = undefined;
       break;
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -87,3 +97,45 @@ async function ignoreConflict<T>(p: Promise<T>): Promise<T | undefined> {
     throw err;
   }
 }
+
+/** EVENT_TTL_KEY is the Event TTL sweep's only key (a sweep covers every Event). */
+export const EVENT_TTL_KEY = 'events';
+/** EVENT_TTL_CONTROLLER is the sweep's reconcile orchestration. */
+export const EVENT_TTL_CONTROLLER = 'event-ttl';
+
+/**
+ * eventTtlKeys wakes the sweep when an Event is created. An Event created now expires after every
+ * Event already known, so the sweep's own timer (at the first expiry) covers it whenever one is
+ * set; the reconcile skips the scan then (EventTtlMemo).
+ */
+export function eventTtlKeys(change: Change): string[] {
+  return change.value.kind === 'Event' && change.type === 'put' && !change.prevValue ? [EVENT_TTL_KEY] : [];
+}
+
+/**
+ * EventTtlMemo remembers, per process, when the next sweep is due, so that the Event creations
+ * that wake the sweep between deadlines cost no scan: `due(now)` is undefined when a scan is
+ * needed, else the milliseconds to wait.
+ */
+export class EventTtlMemo {
+  private nextAt: number | undefined;
+
+  /** due returns the wait until the known deadline, or undefined when a sweep should run now. */
+  due(now: Date): number | undefined {
+    return this.nextAt !== undefined && now.getTime() < this.nextAt ? this.nextAt - now.getTime() : undefined;
+  }
+
+  /** record keeps a sweep's outcome: the next expiry, or (truncated) nothing, so the next wake sweeps again. */
+  record(report: EventSweepReport): void {
+    this.nextAt = report.truncated ? undefined : report.nextExpiryAt;
+  }
+}
+
+/** eventTtlOrchestration is the sweep's descriptor for the change feed (registry.ts). */
+export const eventTtlOrchestration: OrchestratedController = {
+  name: EVENT_TTL_CONTROLLER,
+  kinds: ['Event'],
+  keysFor: eventTtlKeys,
+  orchestration: EVENT_TTL_CONTROLLER,
+  resync: async () => [EVENT_TTL_KEY],
+};

@@ -6,9 +6,10 @@ import type { ControllerDescriptor } from './controller.js';
 import { deploymentOrchestration } from './deployment/index.js';
 import { disruptionController } from './disruption/index.js';
 import { endpointSliceController } from './endpointslice/index.js';
+import { eventTtlOrchestration } from './eventttl.js';
 import { garbageCollector } from './garbagecollector/index.js';
 import { namespaceController } from './namespace/index.js';
-import { nodeTaintController, podGcController } from './nodelifecycle/index.js';
+import { nodeMonitorOrchestration, nodeTaintController, podGcController } from './nodelifecycle/index.js';
 import { replicaSetOrchestration } from './replicaset/index.js';
 import { schedulerOrchestration } from './scheduler/index.js';
 
@@ -17,4 +18,4 @@ import { schedulerOrchestration } from './scheduler/index.js';
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, endpointSliceController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController];

@@ -78,6 +78,14 @@ export interface WorkQueue {
   deadLetters(queue: string): Promise<DeadLetter[]>;
   /** close releases the backend; later calls fail with Unavailable. */
   close(): Promise<void>;
+  /**
+   * createQueue makes `queue` ready before its first message (idempotent). Optional: adapters
+   * whose queues need no creation (the embedded one) leave it out. The control plane calls it
+   * when a Node registers.
+   */
+  createQueue?(queue: string): Promise<void>;
+  /** deleteQueue removes `queue` and its messages (idempotent; optional as createQueue). Called when a Node is deleted. */
+  deleteQueue?(queue: string): Promise<void>;
 }
 
 /** WorkQueueSettings are the per-queue settings every adapter honours. */

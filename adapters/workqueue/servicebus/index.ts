@@ -28,6 +28,7 @@
  *   characters) and DeadLetterErrorDescription (all of it, at most 4,096).
  */
 import { randomUUID } from 'node:crypto';
+import type { TokenCredential } from '@azure/core-auth';
 import {
   isServiceBusError,
   ServiceBusAdministrationClient,
@@ -46,10 +47,24 @@ import {
   type WorkQueueSettings,
 } from '../../../shared/workqueue/queue.js';
 
-/** ServiceBusWorkQueueOptions configure openServiceBusWorkQueue. */
-export interface ServiceBusWorkQueueOptions {
-  /** A namespace connection string with Manage, Send and Listen rights. */
-  connectionString: string;
+/**
+ * ServiceBusWorkQueueOptions configure openServiceBusWorkQueue: a connection string (SAS keys),
+ * or a namespace and a Microsoft Entra credential (a managed identity: Azure's namespace has
+ * local auth off).
+ */
+export type ServiceBusWorkQueueOptions = ServiceBusWorkQueueCommon & (
+  | { /** A namespace connection string (Manage rights when `manageQueues`). */ connectionString: string }
+  | { /** `<name>.servicebus.windows.net`. */ fullyQualifiedNamespace: string; credential: TokenCredential }
+);
+
+/** ServiceBusWorkQueueCommon are the options both ways of signing in share. */
+export interface ServiceBusWorkQueueCommon {
+  /**
+   * Whether this process creates queues on first use (default true: the control plane, whose
+   * identity has Data Owner). A node agent's identity may only receive, so it passes false and
+   * expects its queue to exist (the control plane creates it when the Node registers).
+   */
+  manageQueues?: boolean;
   /** Settings for queues this adapter creates (existing queues keep theirs). */
   settings?: Partial<WorkQueueSettings>;
   /** Prepended to node names to name queues (default none). */
@@ -120,12 +135,19 @@ export class ServiceBusWorkQueue implements WorkQueue {
   private readonly closing = new AbortController();
   /** Queues this instance created (tests delete them). */
   readonly created = new Set<string>();
+  private readonly manageQueues: boolean;
 
   constructor(options: ServiceBusWorkQueueOptions) {
     this.settings = { ...DEFAULT_WORKQUEUE_SETTINGS, ...options.settings };
-    this.client = new ServiceBusClient(options.connectionString);
-    this.admin = new ServiceBusAdministrationClient(options.connectionString);
+    if ('connectionString' in options) {
+      this.client = new ServiceBusClient(options.connectionString);
+      this.admin = new ServiceBusAdministrationClient(options.connectionString);
+    } else {
+      this.client = new ServiceBusClient(options.fullyQualifiedNamespace, options.credential);
+      this.admin = new ServiceBusAdministrationClient(options.fullyQualifiedNamespace, options.credential);
+    }
     this.prefix = options.queuePrefix ?? '';
+    this.manageQueues = options.manageQueues ?? true;
   }
 
   async send(queue: string, body: Record<string, unknown>): Promise<void> {
@@ -226,6 +248,24 @@ export class ServiceBusWorkQueue implements WorkQueue {
     await this.client.close();
   }
 
+  /** createQueue creates node `queue`'s queue if absent (the port's optional lifecycle; remembered per process). */
+  async createQueue(queue: string): Promise<void> {
+    await this.open(queue, true);
+  }
+
+  /** deleteQueue deletes node `queue`'s queue and its messages; an absent queue is fine. */
+  async deleteQueue(queue: string): Promise<void> {
+    const name = this.queueName(queue);
+    this.ensured.delete(name);
+    await this.guard(async () => {
+      try {
+        await this.admin.deleteQueue(name);
+      } catch (err) {
+        if (httpStatusOf(err) !== 404) throw err;
+      }
+    });
+  }
+
   /** deleteCreatedQueues deletes every queue this instance created (for tests). */
   async deleteCreatedQueues(): Promise<void> {
     await Promise.allSettled([...this.created].map((q) => this.admin.deleteQueue(q)));
@@ -270,10 +310,11 @@ export class ServiceBusWorkQueue implements WorkQueue {
     return `${this.prefix}${queue}`;
   }
 
-  /** open checks the instance and the name, and creates the node's queue on first use. */
-  private async open(queue: string): Promise<string> {
+  /** open checks the instance and the name, and (when this process manages queues) creates the node's queue on first use. */
+  private async open(queue: string, create = this.manageQueues): Promise<string> {
     this.checkOpen();
     const name = this.queueName(queue);
+    if (!create) return name;
     let ensured = this.ensured.get(name);
     if (!ensured) {
       ensured = this.createIfAbsent(name);
@@ -332,4 +373,17 @@ export class ServiceBusWorkQueue implements WorkQueue {
 /** openServiceBusWorkQueue connects to the namespace; queues are created when first used. */
 export async function openServiceBusWorkQueue(options: ServiceBusWorkQueueOptions): Promise<ServiceBusWorkQueue> {
   return new ServiceBusWorkQueue(options);
+}
+
+/** ServiceBusTarget is how a configuration names a namespace: a connection string, or a namespace signed with an identity. */
+export type ServiceBusTarget = { connectionString: string } | { namespace: string; identity: { clientId?: string } };
+
+/**
+ * openServiceBusTarget opens the WorkQueue on the namespace a configuration names (the app's and
+ * the agents' one way in); `manageQueues: false` for node agents, whose identity only receives.
+ */
+export async function openServiceBusTarget(target: ServiceBusTarget, options: { manageQueues?: boolean } = {}): Promise<ServiceBusWorkQueue> {
+  if ('connectionString' in target) return openServiceBusWorkQueue({ connectionString: target.connectionString, ...options });
+  const { azureCredential } = await import('../../identity.js');
+  return openServiceBusWorkQueue({ fullyQualifiedNamespace: target.namespace, credential: await azureCredential(target.identity), ...options });
 }

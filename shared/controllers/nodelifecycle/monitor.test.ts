@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { startControllerFixture, type ControllerFixture } from '../../../test/support/controller-fixture.js';
 import { testNode, testPod } from '../../scheduler/testing.js';
 import type { KubeObject } from '../../api/objects.js';
-import { monitorNodes } from './monitor.js';
+import { nextPassDelayMs, monitorNodes } from './monitor.js';
 import { EventRecorder } from '../events.js';
 import { reconcilePodGc, podGcController } from './podgc.js';
 import { nodeTaintController } from './taints.js';
@@ -58,7 +58,8 @@ describe('node monitor', () => {
     clock = at(30).getTime();
     await renewLease('node-2', 30);
     f.takeWrites();
-    expect(await monitorNodes(f.ctx, settings)).toEqual({ nodes: 2, markedUnknown: [], taintsChanged: [], evicted: [] });
+    // The next deadline: node-1, last heard at 0, turns silent just after 40 s.
+    expect(await monitorNodes(f.ctx, settings)).toEqual({ nodes: 2, markedUnknown: [], taintsChanged: [], evicted: [], nextSilentAt: at(40).getTime() + 1 });
     expect(f.takeWrites()).toEqual([]);
 
     clock = at(60).getTime();
@@ -176,5 +177,23 @@ describe('condition-taint controller', () => {
     expect(tainted.spec.taints).toEqual([{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }]);
     expect(nodeTaintController.keysFor(change(tainted))).toEqual([]);
     expect(nodeTaintController.keysFor({ ...change(tainted), type: 'delete' })).toEqual([]);
+  });
+
+  it('nextPassDelayMs sleeps until the first deadline (at least minMs), and has none without a deadline', () => {
+    expect(nextPassDelayMs({}, at(0))).toBeUndefined();
+    expect(nextPassDelayMs({ nextSilentAt: at(40).getTime() + 1, nextEvictionAt: at(15).getTime() }, at(0))).toBe(15_000);
+    expect(nextPassDelayMs({ nextSilentAt: at(40).getTime() + 1 }, at(10))).toBe(30_001);
+    expect(nextPassDelayMs({ nextSilentAt: at(1).getTime() }, at(5))).toBe(1000);
+  });
+
+  it('with monitorPeriodMs, a node turns silent only that much past the grace period (upstream\'s 5 s loop slack)', async () => {
+    await seedNode('node-1', 0);
+    await renewLease('node-1', 0);
+    const observer = new HeartbeatObserver();
+    const slack = { gracePeriodMs: 40_000, monitorPeriodMs: 5_000, observer };
+    clock = at(44).getTime();
+    expect(await monitorNodes(f.ctx, slack)).toMatchObject({ markedUnknown: [], nextSilentAt: at(45).getTime() + 1 });
+    clock = at(45).getTime() + 1;
+    expect((await monitorNodes(f.ctx, slack)).markedUnknown).toEqual(['node-1']);
   });
 });

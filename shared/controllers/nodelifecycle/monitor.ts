@@ -35,6 +35,14 @@ export const DEFAULT_NODE_MONITOR_GRACE_MS = 40_000;
 export interface NodeMonitorSettings {
   /** How long an agent may stay silent (no Lease renewal, no status) before its node turns Unknown. */
   gracePeriodMs: number;
+  /**
+   * Slack added to the grace period (default 0). kube-controller-manager checks every
+   * nodeMonitorPeriod (5 s), so a node is declared between grace and grace + 5 s after it was last
+   * heard from, and a renewal a little late never counts. A monitor woken by every change (any
+   * node's Lease renewal) checks at arbitrary moments instead, so it takes the same slack
+   * explicitly: a node turns silent at grace + monitorPeriodMs.
+   */
+  monitorPeriodMs?: number;
   /** Nodes handled at once (default 8). */
   concurrency?: number;
   /**
@@ -53,6 +61,18 @@ export interface NodeMonitorReport {
   evicted: string[];
   /** The earliest later eviction deadline (ms since the epoch), if any. */
   nextEvictionAt?: number;
+  /** The earliest time a node that is heard from now turns silent if it stays quiet (ms since the epoch), if any. */
+  nextSilentAt?: number;
+}
+
+/**
+ * nextPassDelayMs is how long the monitor may sleep after a pass when nothing changes: until the
+ * first node could turn silent or the first eviction falls due (at least `minMs`), or undefined
+ * when no deadline is ahead (no nodes, or every one already handled): then only a change wakes it.
+ */
+export function nextPassDelayMs(report: Pick<NodeMonitorReport, 'nextEvictionAt' | 'nextSilentAt'>, now: Date, minMs = 1000): number | undefined {
+  const at = Math.min(report.nextEvictionAt ?? Infinity, report.nextSilentAt ?? Infinity);
+  return at === Infinity ? undefined : Math.max(minMs, at - now.getTime());
 }
 
 /** monitorNodes runs one pass over every node (see the file comment); a failure on one node does not stop the others. */
@@ -81,12 +101,15 @@ async function monitorNode(
 ): Promise<void> {
   const name = String(readMetadata(listed).name);
   let node: KubeObject | undefined = listed;
-  const silent = isSilent(listed, lease, ctx.now(), settings.gracePeriodMs, settings.observer);
+  const graceMs = settings.gracePeriodMs + (settings.monitorPeriodMs ?? 0);
+  const silent = isSilent(listed, lease, ctx.now(), graceMs, settings.observer);
+  // One millisecond past the grace period: isSilent is strict (silent only after it).
+  if (!silent && settings.observer) report.nextSilentAt = Math.min(report.nextSilentAt ?? Infinity, settings.observer.observedAt(listed, lease, ctx.now()) + graceMs + 1);
   if (silent && unknownConditions(conditionsOf(listed), ctx.now())) {
     const wasReady = readyStatus(listed) === 'True';
     node = await updateWithRetry(ctx.client, NODES, { name }, (n) => {
       // Re-checked on the fresh copy: the agent may just have posted.
-      const next = isSilent(n, lease, ctx.now(), settings.gracePeriodMs, settings.observer) ? unknownConditions(conditionsOf(n), ctx.now()) : undefined;
+      const next = isSilent(n, lease, ctx.now(), graceMs, settings.observer) ? unknownConditions(conditionsOf(n), ctx.now()) : undefined;
       if (!next) return false;
       (n.status as Record<string, unknown>).conditions = next;
       return true;
