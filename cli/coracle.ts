@@ -9,6 +9,7 @@ import { up, type UpOptions } from './up.js';
 import { runImagesBuild } from './images.js';
 import { agentCommand } from './agent.js';
 import { runCost } from './cost.js';
+import { releaseCommands } from './release.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -76,5 +77,6 @@ program.command('images').description('sample images').command('build').descript
 program.command('cost').description('what the Azure deployment costs: idle per month, and per 1,000 API writes (list prices in cli/cost-prices.json)').action(() => runCost().catch(fail));
 
 program.addCommand(agentCommand());
+for (const command of releaseCommands(fail)) program.addCommand(command);
 
 await program.parseAsync(process.argv);

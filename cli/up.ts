@@ -15,6 +15,7 @@ import { startAzurite } from '../local/azurite.js';
 import { createLogger } from '../local/logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
 import { prepareDataDir } from './data-dir.js';
+import { releaseEntry } from '../local/releases.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
 
@@ -150,6 +151,8 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
       // Work comes from each node's queue (the change feed's podwork producer), with a periodic full resync in the agent.
       dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
+      // Each node runs the agent of its version's release (the running build's, or one from the catalog).
+      agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
     }).catch(async (err: unknown) => {
       await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
       throw err;
