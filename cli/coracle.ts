@@ -10,6 +10,7 @@ import { runImagesBuild } from './images.js';
 import { agentCommand } from './agent.js';
 import { runCost } from './cost.js';
 import { releaseCommands } from './release.js';
+import { upgradeCommand } from './upgrade.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -78,5 +79,6 @@ program.command('cost').description('what the Azure deployment costs: idle per m
 
 program.addCommand(agentCommand());
 for (const command of releaseCommands(fail)) program.addCommand(command);
+program.addCommand(upgradeCommand(fail));
 
 await program.parseAsync(process.argv);
