@@ -21,6 +21,8 @@ const base = (over: Partial<PoolPlanInput> = {}): PoolPlanInput => ({
   pool: 'node', nodes: [node('node-1'), node('node-2'), node('node-3')], pods: web6, pdbs: [], target: B, controlPlaneVersion: B, ...over,
 });
 
+const problems = (s: Parameters<typeof upgradeSettingsProblems>[0]) => upgradeSettingsProblems(s).map((p) => `${p.field}: ${p.message}`);
+
 describe('upgrade settings', () => {
   it('defaults as AKS: maxSurge 10% rounded up, maxUnavailable 0, drain 30m, soak 0, Cordon', () => {
     expect(resolveUpgradeSettings(undefined, 3)).toEqual({ surge: 1, unavailable: 0, drainTimeoutSeconds: 1800, soakSeconds: 0, undrainableNodeBehavior: 'Cordon' });
@@ -31,12 +33,12 @@ describe('upgrade settings', () => {
   });
 
   it('names each bad setting', () => {
-    expect(upgradeSettingsProblems({ maxSurge: 0, maxUnavailable: 0, drainTimeout: 'soon', nodeSoakDuration: '5m', undrainableNodeBehavior: 'Ignore' as 'Cordon' })).toEqual([
+    expect(problems({ maxSurge: 0, maxUnavailable: 0, drainTimeout: 'soon', nodeSoakDuration: '5m', undrainableNodeBehavior: 'Ignore' as 'Cordon' })).toEqual([
       'spec.upgradeSettings.maxSurge: Invalid value: 0: may not be 0 when maxUnavailable is 0',
       'spec.upgradeSettings.drainTimeout: Invalid value: "soon": must be a duration such as 30m, 1h or 90s',
       'spec.upgradeSettings.undrainableNodeBehavior: Unsupported value: "Ignore": supported values: "Cordon", "Schedule"',
     ]);
-    expect(upgradeSettingsProblems({ maxSurge: 'lots' })).toEqual(['spec.upgradeSettings.maxSurge: Invalid value: "lots": must be a non-negative integer or percentage']);
+    expect(problems({ maxSurge: 'lots' })).toEqual(['spec.upgradeSettings.maxSurge: Invalid value: "lots": must be a non-negative integer or percentage']);
     expect([durationSeconds('1h30m'), durationSeconds('90s'), durationSeconds('0'), durationSeconds(''), durationSeconds('5d')]).toEqual([5400, 90, 0, undefined, undefined]);
   });
 });

@@ -45,13 +45,20 @@ export function durationSeconds(text: string): number | undefined {
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
+/** SettingProblem is one bad field: its path, whether the value is Invalid or NotSupported, and Kubernetes' message. */
+export interface SettingProblem {
+  field: string;
+  reason: 'Invalid' | 'NotSupported';
+  message: string;
+}
+
 /**
- * upgradeSettingsProblems lists what is wrong with `settings` as `field: message` (empty when
+ * upgradeSettingsProblems lists what is wrong with `settings`, field by field (empty when
  * valid): malformed numbers or durations, an unknown behavior, or no progress possible
  * (maxSurge and maxUnavailable both 0).
  */
-export function upgradeSettingsProblems(settings: UpgradeSettings, path = 'spec.upgradeSettings'): string[] {
-  const problems: string[] = [];
+export function upgradeSettingsProblems(settings: UpgradeSettings, path = 'spec.upgradeSettings'): SettingProblem[] {
+  const problems: SettingProblem[] = [];
   const s = { ...DEFAULT_UPGRADE_SETTINGS, ...settings };
   const scaled = (field: 'maxSurge' | 'maxUnavailable'): number | undefined => {
     try {
@@ -59,18 +66,18 @@ export function upgradeSettingsProblems(settings: UpgradeSettings, path = 'spec.
       if (n < 0) throw new Error('negative');
       return n;
     } catch {
-      problems.push(`${path}.${field}: Invalid value: ${JSON.stringify(s[field])}: must be a non-negative integer or percentage`);
+      problems.push({ field: `${path}.${field}`, reason: 'Invalid', message: `Invalid value: ${JSON.stringify(s[field])}: must be a non-negative integer or percentage` });
       return undefined;
     }
   };
   const surge = scaled('maxSurge');
   const unavailable = scaled('maxUnavailable');
-  if (surge === 0 && unavailable === 0) problems.push(`${path}.maxSurge: Invalid value: ${JSON.stringify(s.maxSurge)}: may not be 0 when maxUnavailable is 0`);
+  if (surge === 0 && unavailable === 0) problems.push({ field: `${path}.maxSurge`, reason: 'Invalid', message: `Invalid value: ${JSON.stringify(s.maxSurge)}: may not be 0 when maxUnavailable is 0` });
   for (const field of ['drainTimeout', 'nodeSoakDuration'] as const) {
-    if (durationSeconds(s[field]) === undefined) problems.push(`${path}.${field}: Invalid value: ${JSON.stringify(s[field])}: must be a duration such as 30m, 1h or 90s`);
+    if (durationSeconds(s[field]) === undefined) problems.push({ field: `${path}.${field}`, reason: 'Invalid', message: `Invalid value: ${JSON.stringify(s[field])}: must be a duration such as 30m, 1h or 90s` });
   }
   if (s.undrainableNodeBehavior !== 'Cordon' && s.undrainableNodeBehavior !== 'Schedule') {
-    problems.push(`${path}.undrainableNodeBehavior: Unsupported value: ${JSON.stringify(s.undrainableNodeBehavior)}: supported values: "Cordon", "Schedule"`);
+    problems.push({ field: `${path}.undrainableNodeBehavior`, reason: 'NotSupported', message: `Unsupported value: ${JSON.stringify(s.undrainableNodeBehavior)}: supported values: "Cordon", "Schedule"` });
   }
   return problems;
 }
@@ -82,7 +89,7 @@ export function upgradeSettingsProblems(settings: UpgradeSettings, path = 'spec.
  */
 export function resolveUpgradeSettings(settings: UpgradeSettings | undefined, poolSize: number): ResolvedUpgradeSettings {
   const problems = upgradeSettingsProblems(settings ?? {});
-  if (problems.length > 0) throw new Error(problems.join('; '));
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.field}: ${p.message}`).join('; '));
   const s = { ...DEFAULT_UPGRADE_SETTINGS, ...settings };
   const unavailable = scaledValue(s.maxUnavailable, poolSize, false);
   const surge = Math.max(scaledValue(s.maxSurge, poolSize, true), unavailable === 0 ? 1 : 0);
