@@ -48,7 +48,7 @@ describe('Cluster and NodePool', () => {
     }
   }, 60_000);
 
-  it('refuses skew with 422: a pool newer than the control plane, a pool three minors behind, a control plane skipping a minor', async () => {
+  it('refuses skew with 422: a pool newer than the control plane, a pool three minors behind, a control plane skipping a minor or leaving a pool behind', async () => {
     const newer = await k(['patch', 'nodepool', 'node', '--type=merge', '-p', '{"spec":{"version":"v1.36.0-coracle"}}']);
     expect(newer.code).not.toBe(0);
     expect(newer.stderr).toContain(`The NodePool "node" is invalid: spec.version: Invalid value: "v1.36.0-coracle": a node pool cannot be newer than the control plane (v1.36.0-coracle > ${RELEASE_VERSION})`);
@@ -56,7 +56,13 @@ describe('Cluster and NodePool', () => {
     expect(old.stderr).toContain(`"old" is invalid: spec.version: Invalid value: "v1.32.0-coracle": a node pool may be at most 2 minor versions behind the control plane (v1.32.0-coracle is 3 behind ${RELEASE_VERSION})`);
     const skip = await k(['patch', 'cluster', 'local', '--type=merge', '-p', '{"spec":{"version":"v1.37.0-coracle"}}']);
     expect(skip.stderr).toContain(`"local" is invalid: spec.version: Invalid value: "v1.37.0-coracle": the control plane moves one minor version at a time: ${RELEASE_VERSION} to v1.37.0-coracle skips 1 minor version(s)`);
-    const verbose = await k(['patch', 'cluster', 'local', '--type=merge', '-p', '{"spec":{"version":"v1.37.0-coracle"}}', '-v=8']);
+    const lagging = await k(['create', '-f', '-'], JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'NodePool', metadata: { name: 'lag' }, spec: { version: 'v1.33.0-coracle' } }));
+    expect(lagging.code).toBe(0);
+    const leaves = await k(['patch', 'cluster', 'local', '--type=merge', '-p', '{"spec":{"version":"v1.36.0-coracle"}}']);
+    expect(leaves.stderr).toContain('"local" is invalid: spec.version: Invalid value: "v1.36.0-coracle": node pool lag would be left behind: a node pool may be at most 2 minor versions behind the control plane (v1.33.0-coracle is 3 behind v1.36.0-coracle); upgrade the pool first');
+    expect((await k(['delete', 'nodepool', 'lag'])).code).toBe(0);
+    expect((await k(['patch', 'cluster', 'local', '--type=merge', '-p', '{"spec":{"version":"v1.36.0-coracle"}}'])).code).toBe(0);
+    const verbose = await k(['patch', 'cluster', 'local', '--type=merge', '-p', '{"spec":{"version":"v1.38.0-coracle"}}', '-v=8']);
     expect(verbose.stderr).toMatch(/"Response" status="422 Unprocessable Entity"/);
   }, 60_000);
 
