@@ -5,13 +5,14 @@
  * registration and every `statusIntervalMs` (the kubelet reports on change or every 5 min; the
  * Lease carries liveness in between).
  */
+import { RELEASE_VERSION } from '../shared/release/version.js';
 import { findResource } from '../shared/api/resources.js';
 import { ApiError } from '../shared/api/status.js';
 import { isRecord, rfc3339MicroNow, rfc3339Now, type KubeObject } from '../shared/api/objects.js';
 import type { ApiClient } from '../shared/controllers/client.js';
 
 /** AGENT_VERSION is what the agent reports as nodeInfo.kubeletVersion. */
-export const AGENT_VERSION = 'v1.35.0-coracle';
+export const AGENT_VERSION = RELEASE_VERSION;
 /** LEASE_DURATION_SECONDS is the Lease's leaseDurationSeconds (the kubelet's default). */
 export const LEASE_DURATION_SECONDS = 40;
 /** LEASE_RENEW_INTERVAL_MS is how often the Lease is renewed. */

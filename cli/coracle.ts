@@ -10,6 +10,8 @@ import { runImagesBuild } from './images.js';
 import { agentCommand } from './agent.js';
 import { runCost } from './cost.js';
 import { nodeCommand, tokenCommand } from './tokens.js';
+import { releaseCommands } from './release.js';
+import { upgradeCommand } from './upgrade.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -79,5 +81,7 @@ program.command('cost').description('what the Azure deployment costs: idle per m
 program.addCommand(agentCommand());
 program.addCommand(tokenCommand());
 program.addCommand(nodeCommand());
+for (const command of releaseCommands(fail)) program.addCommand(command);
+program.addCommand(upgradeCommand(fail));
 
 await program.parseAsync(process.argv);

@@ -15,9 +15,13 @@ import { startAzurite } from '../local/azurite.js';
 import { createLogger } from '../local/logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
 import { prepareDataDir } from './data-dir.js';
+import { listReleases, releaseEntry } from '../local/releases.js';
+import { createTransport } from '../agent/transport.js';
+import { ApiClient } from '../shared/controllers/client.js';
+import { recordClusterObjects } from './cluster-objects.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { authenticateToken } from '../shared/apiserver/auth.js';
-import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
+import { ensureNodeTokens, LOCAL_POOL, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
 
 /** UpOptions are `coracle up`'s options, validated. */
 export interface UpOptions {
@@ -103,6 +107,18 @@ function advertiseIP(host: string): string {
   return machineIP();
 }
 
+/** recordLocalCluster writes the Cluster and NodePool objects through the API (cli/cluster-objects.ts). */
+async function recordLocalCluster(server: string, caPem: string, token: string, dataDir: string, nodes: number): Promise<void> {
+  const transport = createTransport({ caPem });
+  try {
+    const client = new ApiClient(transport.fetch, { baseUrl: server, token, userAgent: 'coracle-up' });
+    const catalog = (await listReleases(dataDir, APP_DIR)).map((r) => r.version);
+    await recordClusterObjects(client, catalog, nodes > 0 ? { name: LOCAL_POOL, count: nodes } : undefined);
+  } finally {
+    transport.close();
+  }
+}
+
 /** up starts the cluster and resolves once it is serving; it rejects (with the reason) if it cannot start. */
 export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<LocalHost> {
   const logger = createLogger();
@@ -151,6 +167,8 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
       // Work comes from each node's queue (the change feed's podwork producer), with a periodic full resync in the agent.
       dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
+      // Each node runs the agent of its version's release (the running build's, or one from the catalog).
+      agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
     }).catch(async (err: unknown) => {
       await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
       throw err;
@@ -158,6 +176,11 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
     if (engine.runtime === 'moby') out('coracle: try: kubectl run web --image=coracle/web:v1 && kubectl get pods -o wide && kubectl logs web');
   }
+  await recordLocalCluster(server, data.ca.cert, data.adminToken, data.dir, options.nodes).catch(async (err: unknown) => {
+    await nodes?.stop();
+    await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
+    throw err;
+  });
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
   // Agents stop first (their containers keep running); a private dockerd started here stops last.
   const stopNodes = async () => nodes?.stop();

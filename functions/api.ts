@@ -4,6 +4,8 @@
  * under the controllers' identity. One handler means one set of rules for every caller: node
  * authorization, PodDisruptionBudget admission of evictions, the log sink.
  */
+import { chainAdmissions } from '../shared/apiserver/context.js';
+import { admitVersionSkew } from '../shared/upgrade/objects.js';
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
@@ -39,7 +41,7 @@ export async function apiHandler(): Promise<ApiHandler> {
     // DefaultTolerationSeconds for new pods is process-wide: the in-process controllers' handlers create pods too.
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     handler = getLogSink().then((logSink) => createApiServer({
-      store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store), admit: createNodeRestriction(), logSink, admitEviction: admitEvictionByBudgets,
+      store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store), admit: chainAdmissions(createNodeRestriction(), admitVersionSkew), logSink, admitEviction: admitEvictionByBudgets,
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
       ...serviceSettings(runtime.config),
     }));

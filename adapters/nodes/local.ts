@@ -3,8 +3,8 @@
  * `coracle up --nodes N` starts). A pool's nodes are named `<pool>-<n>` with the lowest free n
  * (pool `node` gives node-1, node-2, … as before). `replace` stops the agent and starts a fresh
  * one under the same name; its containers are left to the new agent to adopt (a local "machine"
- * has no disk to wipe). There is one agent build on the machine: `version` is recorded and
- * reported, not installed.
+ * has no disk to wipe). With `agentCliFor` (the release catalog, local/releases.ts) a node runs
+ * the agent of its `version`'s release package; without it every version runs the one build.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -33,6 +33,8 @@ export interface LocalAgentOptions {
   readyTimeoutMs?: number;
   /** The built `coracle` entry (default: the one beside this module in dist/; tests running sources pass it). */
   agentCli?: string;
+  /** The `coracle` entry of release `version` (the release catalog's); absent: every version runs `agentCli`. */
+  agentCliFor?: (version: string) => Promise<string>;
 }
 
 interface LocalNode {
@@ -55,8 +57,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function spawnAgent(name: string, token: string, o: LocalAgentOptions): { child: ChildProcess; ready: Promise<void> } {
-  const args = [o.agentCli ?? AGENT_CLI, 'agent', '--node-name', name, '--server', o.server, '--ca-file', o.caFile, '--runtime', o.runtime,
+function spawnAgent(name: string, token: string, o: LocalAgentOptions, cli: string): { child: ChildProcess; ready: Promise<void> } {
+  const args = [cli, 'agent', '--node-name', name, '--server', o.server, '--ca-file', o.caFile, '--runtime', o.runtime,
     ...(o.dockerHost ? ['--docker-host', o.dockerHost] : []), ...(o.useQueue ? ['--queue-url', o.server] : []), ...(o.extraArgs ?? [])];
   const env = { ...process.env, CORACLE_AGENT_TOKEN: token, ...(o.logsConnectionString ? { CORACLE_LOGS: o.logsConnectionString } : {}) };
   // The IPC channel is the agent's tie to this process: it closes when `coracle up` dies, and the agent stops.
@@ -127,7 +129,8 @@ export class LocalNodeProvider implements NodeProvider {
 
   /** start spawns the agent of `name` and resolves once it printed its ready line. */
   private async start(name: string, pool: string, version: string): Promise<ProvidedNode> {
-    const { child, ready } = spawnAgent(name, await this.options.tokenFor(name), this.options);
+    const cli = this.options.agentCliFor ? await this.options.agentCliFor(version) : this.options.agentCli ?? AGENT_CLI;
+    const { child, ready } = spawnAgent(name, await this.options.tokenFor(name), this.options, cli);
     const node = { pool, version, child };
     this.nodes.set(name, node);
     const timeoutMs = this.options.readyTimeoutMs ?? 60_000;

@@ -3,6 +3,7 @@
  * registries' PrepareForCreate do it. `applyDefaults` mutates the object in place and is
  * idempotent: applying it twice changes nothing the second time.
  */
+import { defaultNodePool } from '../upgrade/objects.js';
 import { isRecord, metadataOf, type KubeObject } from './objects.js';
 
 type Obj = Record<string, unknown>;
@@ -180,6 +181,7 @@ function defaultEndpoints(ep: KubeObject): void {
 
 const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
   Pod: defaultPod,
+  NodePool: defaultNodePool,
   Deployment: defaultDeployment,
   ReplicaSet: defaultReplicaSet,
   Service: defaultService,
@@ -194,12 +196,12 @@ export function applyDefaults(kind: string, o: KubeObject): void {
 }
 
 /** KINDS_WITH_GENERATION are the kinds whose `metadata.generation` tracks spec changes. */
-export const KINDS_WITH_GENERATION: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'ReplicaSet', 'PodDisruptionBudget']);
+export const KINDS_WITH_GENERATION: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'ReplicaSet', 'PodDisruptionBudget', 'Cluster', 'NodePool']);
 
 /**
  * resetStatusOnCreate says whether a create ignores the posted `status` (the registries' PrepareForCreate):
  * true for kinds with a status subresource except Node (the node agent creates nodes with status).
  */
 export function resetStatusOnCreate(kind: string): boolean {
-  return ['Pod', 'Deployment', 'ReplicaSet', 'Service', 'PodDisruptionBudget', 'Namespace'].includes(kind);
+  return ['Pod', 'Deployment', 'ReplicaSet', 'Service', 'PodDisruptionBudget', 'Namespace', 'Cluster', 'NodePool'].includes(kind);
 }

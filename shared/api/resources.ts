@@ -80,6 +80,11 @@ export const RESOURCES: readonly ResourceType[] = [
   resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', shortNames: [], namespaced: true }),
   resource({ group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'],
     namespaced: true, subresources: [status('policy', 'v1', 'PodDisruptionBudget')] }),
+  // Coracle's own kinds (shared/upgrade/objects.ts): the cluster's versions and its node pools.
+  resource({ group: 'coracle.io', version: 'v1', kind: 'Cluster', plural: 'clusters', shortNames: [], namespaced: false,
+    categories: ['coracle'], subresources: [status('coracle.io', 'v1', 'Cluster')] }),
+  resource({ group: 'coracle.io', version: 'v1', kind: 'NodePool', plural: 'nodepools', shortNames: ['np'], namespaced: false,
+    categories: ['coracle'], subresources: [status('coracle.io', 'v1', 'NodePool')] }),
 ];
 
 /** groupVersion renders `v1` for the core group and `group/version` otherwise (an apiVersion). */

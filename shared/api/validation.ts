@@ -3,6 +3,7 @@
  * pkg/util/validation and pkg/apis/core/validation): names, labels, annotations, and the required
  * fields of the kinds served. `validateObject` returns causes; the caller answers 422 Invalid.
  */
+import { clusterStepCauses, validateCluster, validateNodePool } from '../upgrade/objects.js';
 import type { ResourceType } from './resources.js';
 import { ApiError, invalid, type StatusCause } from './status.js';
 import { deepEqual, isRecord, readMetadata, type KubeObject } from './objects.js';
@@ -317,6 +318,8 @@ const KIND_RULES: Record<string, (obj: KubeObject, c: Causes) => void> = {
   ConfigMap: validateConfigData,
   Secret: validateConfigData,
   PodDisruptionBudget: validatePdb,
+  Cluster: (obj, c) => c.list.push(...validateCluster(obj)),
+  NodePool: (obj, c) => c.list.push(...validateNodePool(obj)),
 };
 
 /**
@@ -337,6 +340,7 @@ function validateUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject
   if ((resource.kind === 'Deployment' || resource.kind === 'ReplicaSet') && !deepEqual(spec.selector, oldSpec.selector)) {
     c.invalid('spec.selector', spec.selector, 'field is immutable');
   }
+  if (resource.kind === 'Cluster') c.list.push(...clusterStepCauses(obj, old));
   if (resource.kind === 'Pod' && !deepEqual(spec, oldSpec)) {
     // The stored pod defaulted as today (an object written before a default was added must not
     // make every later update look like a spec change).

@@ -86,3 +86,14 @@ export interface WatchLimits {
   minRequestTimeoutSeconds: number;
   keepAliveMs: number;
 }
+
+/** chainAdmissions runs `admissions` in order and returns the first refusal (undefined when all admit). */
+export function chainAdmissions(...admissions: Admission[]): Admission {
+  return async (ctx, obj, old) => {
+    for (const admit of admissions) {
+      const refusal = await admit(ctx, obj, old);
+      if (refusal) return refusal;
+    }
+    return undefined;
+  };
+}

@@ -3,6 +3,7 @@
  * aggregated discovery (apidiscovery.k8s.io/v2) kubectl asks for first, `/openapi/v2` and
  * `/openapi/v3[/<path>]`. Every answer is derived from RESOURCES.
  */
+import { RELEASE_VERSION } from '../release/version.js';
 import { RESOURCES, groupVersion, type ResourceType } from '../api/resources.js';
 import { openAPIV3Index, serializedDocument } from '../api/openapi/documents.js';
 import { ApiError } from '../api/status.js';
@@ -14,7 +15,7 @@ export interface DiscoveryOptions {
 }
 
 /** DEFAULT_GIT_VERSION is the Kubernetes version Coracle speaks, with its own suffix. */
-export const DEFAULT_GIT_VERSION = 'v1.35.0-coracle';
+export const DEFAULT_GIT_VERSION = RELEASE_VERSION;
 
 const JSON_TYPE = 'application/json';
 const DISCOVERY_GROUP = 'apidiscovery.k8s.io';

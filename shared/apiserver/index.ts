@@ -7,6 +7,7 @@
  * paths, route (404/405), authorize (hook), then one handler per verb. Every failure is answered
  * as a Kubernetes Status (respond.ts).
  */
+import { RELEASE_VERSION } from '../release/version.js';
 import type { Store } from '../store/store.js';
 import type { Admission, Authorizer, EvictionAdmission, HandlerContext, UserInfo, WatchLimits } from './context.js';
 import { authenticate, PUBLIC_PATHS, staticTokenAuthenticator } from './auth.js';
@@ -79,7 +80,7 @@ function serveHealth(url: URL, gitVersion: string | undefined): Response | undef
     return new Response('ok', { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
   if (url.pathname === '/version') {
-    const v = gitVersion ?? 'v1.35.0-coracle';
+    const v = gitVersion ?? RELEASE_VERSION;
     const m = /^v(\d+)\.(\d+)/.exec(v);
     return jsonResponse({ major: m?.[1] ?? '1', minor: m?.[2] ?? '35', gitVersion: v, platform: `${process.platform}/${process.arch}` });
   }

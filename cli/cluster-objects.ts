@@ -1,0 +1,45 @@
+/**
+ * recordClusterObjects: what `coracle up` writes of the cluster itself once it serves. The
+ * Cluster `local` (spec.version, created at this release if absent; status: the release the
+ * control plane runs and the catalog's releases it may step to) and, with local nodes, the
+ * NodePool `node` (created if absent; status: its nodes' count, readiness and releases as they
+ * were at start — nothing keeps the pool's status current yet).
+ */
+import type { KubeObject } from '../shared/api/objects.js';
+import { isRecord, readMetadata } from '../shared/api/objects.js';
+import { ApiError } from '../shared/api/status.js';
+import { findResourceByKind } from '../shared/api/resources.js';
+import type { ApiClient } from '../shared/controllers/client.js';
+import { RELEASE_VERSION, compareVersions, controlPlaneStepProblem } from '../shared/release/version.js';
+import { CLUSTERS, NODEPOOLS } from '../shared/upgrade/objects.js';
+
+/** CLUSTER_NAME is the local cluster's Cluster object. */
+export const CLUSTER_NAME = 'local';
+
+async function createIfAbsent(client: ApiClient, r: typeof CLUSTERS, obj: KubeObject): Promise<KubeObject> {
+  try {
+    return await client.create(r, obj);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 409) throw err;
+    return (await client.getOrUndefined(r, { name: String(readMetadata(obj).name) }))!;
+  }
+}
+
+/** recordClusterObjects writes the Cluster and the local NodePool (see the file comment). */
+export async function recordClusterObjects(client: ApiClient, catalog: readonly string[], pool?: { name: string; count: number }): Promise<void> {
+  const cluster = await createIfAbsent(client, CLUSTERS, { apiVersion: 'coracle.io/v1', kind: 'Cluster', metadata: { name: CLUSTER_NAME }, spec: { version: RELEASE_VERSION } });
+  const availableUpgrades = catalog.filter((v) => compareVersions(v, RELEASE_VERSION) > 0 && !controlPlaneStepProblem(RELEASE_VERSION, v));
+  await client.updateStatus(CLUSTERS, { ...cluster, status: { ...(isRecord(cluster.status) ? cluster.status : {}), controlPlaneVersion: RELEASE_VERSION, availableUpgrades } });
+  if (!pool) return;
+  const np = await createIfAbsent(client, NODEPOOLS, { apiVersion: 'coracle.io/v1', kind: 'NodePool', metadata: { name: pool.name }, spec: { version: RELEASE_VERSION, count: pool.count } });
+  const nodes = (await client.listAll(findResourceByKind('v1', 'Node')!)).filter((n) => String(readMetadata(n).name ?? '').startsWith(`${pool.name}-`));
+  const nodeVersions: Record<string, number> = {};
+  let readyNodes = 0;
+  for (const n of nodes) {
+    const status = (isRecord(n.status) ? n.status : {}) as { nodeInfo?: { kubeletVersion?: string }; conditions?: { type: string; status: string }[] };
+    const v = status.nodeInfo?.kubeletVersion ?? 'unknown';
+    nodeVersions[v] = (nodeVersions[v] ?? 0) + 1;
+    if (status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) readyNodes++;
+  }
+  await client.updateStatus(NODEPOOLS, { ...np, status: { nodes: nodes.length, readyNodes, nodeVersions } });
+}

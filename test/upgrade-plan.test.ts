@@ -1,0 +1,66 @@
+/**
+ * `coracle upgrade plan` end to end: `coracle up --nodes 3 --runtime simulated`, a Deployment of 6
+ * and a PodDisruptionBudget made with real kubectl, release B packed from this build and added to
+ * the cluster's catalog; the plan names the budget that blocks every drain (minAvailable 6 of 6)
+ * and refuses, then with minAvailable 5 plans three one-node batches and may start. Nothing moves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI, startCluster, type Cluster } from './support/cluster.js';
+import { kubectl } from './support/kubectl.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
+
+const runFile = promisify(execFile);
+const B = 'v1.35.1-coracle';
+let cluster: Cluster;
+
+const k = async (...args: string[]) => {
+  const r = await kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 120_000 });
+  expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  return r.stdout;
+};
+
+async function plan(): Promise<{ code: number; stdout: string }> {
+  try {
+    return { code: 0, stdout: (await runFile(process.execPath, [CLI, 'upgrade', 'plan', '--data-dir', cluster.dataDir])).stdout };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    expect(e.stderr).toBe('');
+    return { code: e.code, stdout: e.stdout };
+  }
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
+  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', cluster.dataDir])).stdout.trim();
+  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=6');
+  await k('create', 'pdb', 'web', '--selector=app=web', '--min-available=6');
+  await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
+  await k('wait', '--for=jsonpath={.status.currentHealthy}=6', 'pdb/web', '--timeout=60s');
+}, 240_000);
+afterAll(async () => cluster?.destroy(), 60_000);
+
+describe('coracle upgrade plan', () => {
+  it('names the budget that blocks every drain, and refuses', async () => {
+    const { code, stdout } = await plan();
+    expect(code).toBe(3);
+    expect(stdout).toContain(`control plane: ${RELEASE_VERSION} -> ${B}`);
+    expect(stdout).toContain(`pool node: 3 batch(es) to ${B}; maxSurge 1, maxUnavailable 0, drainTimeout 30m, soak 0s, undrainable nodes: Cordon`);
+    expect(stdout).toContain('PodDisruptionBudget default/web BLOCKS drains: minAvailable 6 requires all 6 pod(s) it covers to stay available');
+    expect(stdout).toMatch(/preflight: refused:\n {2}- PodDisruptionBudget default\/web blocks the drain/);
+  }, 60_000);
+
+  it('plans one node per batch with the pods each drain evicts once the budget allows a disruption', async () => {
+    await k('patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":5}}');
+    const { code, stdout } = await plan();
+    expect(code).toBe(0);
+    const batches = stdout.split('\n').filter((l) => /^ {2}batch \d/.test(l));
+    expect(batches).toEqual([1, 2, 3].map((i) => `  batch ${i}: add 1 node(s) at ${B}, drain node-${i}`));
+    const evicted = [...stdout.matchAll(/default\/web-[a-z0-9-]+ \[default\/web\]/g)];
+    expect(evicted).toHaveLength(6);
+    expect(stdout).not.toContain('BLOCKS');
+    expect(stdout).toContain('preflight: ok, the upgrade can start');
+  }, 60_000);
+});
