@@ -9,7 +9,6 @@
  * (local/instances.ts) starts it again — the Functions host restarts its worker the same way.
  * Prints `instance ready <url>` on stdout once serving; SIGTERM stops it cleanly.
  */
-import { getAppContext, getWorkQueue } from '../functions/runtime.js';
 import { startLocalHost, type FunctionGroup } from './host.js';
 import { createLogger } from './logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from './queue-server.js';
@@ -25,6 +24,9 @@ function required(name: string): string {
   return value;
 }
 
+/** The app's composition root, imported only once the host has installed `@azure/functions-core` (the app registers on import). */
+const runtime = () => import('../functions/runtime.js');
+
 async function main(): Promise<void> {
   const groups = new Set(required('CORACLE_INSTANCE_GROUPS').split(',').map((g) => g.trim()));
   for (const g of groups) if (!GROUPS.includes(g as FunctionGroup)) throw new Error(`CORACLE_INSTANCE_GROUPS: unknown group "${g}" (use ${GROUPS.join(', ')})`);
@@ -38,13 +40,13 @@ async function main(): Promise<void> {
     appSettings: process.env,
     // Agents' work queue, served by the HTTP instances as the front reaches them.
     mounts: groups.has('http') ? [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
-      queue: () => getWorkQueue(),
-      authenticate: async (token) => (await getAppContext()).tokens.get(token),
+      queue: async () => (await runtime()).getWorkQueue(),
+      authenticate: async (token) => (await (await runtime()).getAppContext()).tokens.get(token),
     }) }] : [],
     // Every instance has the durable client; only the durable group's runs orchestrations.
     durable: { dataDir: required('CORACLE_DATA_DIR'), key: required('CORACLE_DURABLE_KEY') },
     changeFeedStore: groups.has('triggers') ? async () => {
-      const { store, config } = await getAppContext();
+      const { store, config } = await (await runtime()).getAppContext();
       return { store, cluster: config.cluster };
     } : undefined,
     onFunctionTimeout: () => {
