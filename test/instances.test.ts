@@ -115,6 +115,22 @@ describe('coracle up --instances 3', () => {
     expect(cluster.stderr()).toMatch(/"instance":"durable-0".*starting it again|instance exited; starting it again/);
   }, 180_000);
 
+  it('an invocation that outlives functionTimeout is cut off and its instance restarted (kubectl logs -f)', async () => {
+    const count = (re: RegExp) => (cluster.stderr().match(re) ?? []).length;
+    const timeouts = count(/Timeout value of \d+ ms exceeded by function/g);
+    const restarts = count(/instance exited; starting it again/g);
+    const pod = (await k(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    const started = Date.now();
+    const follow = await k(['logs', '-f', pod]);
+    const lasted = Date.now() - started;
+    process.stdout.write(`kubectl logs -f was cut after ${(lasted / 1000).toFixed(1)} s (functionTimeout ${FUNCTION_TIMEOUT_S} s), exit ${follow.code}\n`);
+    expect(lasted).toBeGreaterThanOrEqual(FUNCTION_TIMEOUT_S * 1000);
+    expect(lasted).toBeLessThan(60_000);
+    expect(count(/Timeout value of \d+ ms exceeded by function/g)).toBeGreaterThan(timeouts);
+    await until('the instance to be started again', async () => count(/instance exited; starting it again/g) > restarts);
+    expect((await k(['get', 'deployment', 'web'])).code).toBe(0);
+  }, 120_000);
+
   it(`a watch outlives three functionTimeouts (${FUNCTION_TIMEOUT_S} s) by reconnecting from its resourceVersion, missing and repeating nothing`, async () => {
     // kubectl get -w exits when the server ends a watch (as against any API server); what lives on
     // is a reflector: client-node's Watch, watched again from the last resourceVersion each time it ends.
