@@ -39,6 +39,8 @@ export interface UpOptions {
   minRequestTimeout?: number;
   /** A quiet watch gets a keep-alive this often, in seconds (CORACLE_WATCH_KEEPALIVE_SECONDS; default 30). */
   watchKeepalive?: number;
+  /** Run Azure-shaped: this many HTTP host processes (plus a durable and a triggers one) on the Cosmos DB emulator (cli/up-instances.ts). */
+  instances?: number;
 }
 
 /** lifecycleSettings are the app settings of the node lifecycle and watch options given. */
@@ -75,7 +77,7 @@ const urlHost = (h: string): string => (h.includes(':') ? `[${h}]` : h);
  * starts empty and nothing can be pulled here — and says what it did, so that
  * `kubectl run web --image=coracle/web:v1` works on a fresh cluster.
  */
-async function sampleImagesLine(dockerHost: string): Promise<string> {
+export async function sampleImagesLine(dockerHost: string): Promise<string> {
   const { dockerFor, ensureSampleImages, SAMPLE_IMAGES } = await import('./images.js');
   const started = Date.now();
   try {
@@ -120,9 +122,13 @@ async function recordLocalCluster(server: string, caPem: string, token: string, 
 }
 
 /** up starts the cluster and resolves once it is serving; it rejects (with the reason) if it cannot start. */
-export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<LocalHost> {
-  const logger = createLogger();
+export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<Pick<LocalHost, 'url' | 'port' | 'stop'>> {
   const reachableAt = clientHost(options.host);
+  if (options.instances) {
+    const { upInstances } = await import('./up-instances.js');
+    return upInstances({ ...options, instances: options.instances }, lifecycleSettings(options), reachableAt, out);
+  }
+  const logger = createLogger();
   const data = await prepareDataDir(options.dataDir, [reachableAt, options.host].filter((h) => h !== '0.0.0.0' && h !== '::'));
   // Node identities go into the token file before the API server reads it.
   const nodeTokens = await ensureNodeTokens(data.tokensFile, localNodeNames(options.nodes));

@@ -12,6 +12,11 @@ import { pathToFileURL } from 'node:url';
 export interface AppSettings {
   /** `extensions.http.routePrefix`; Azure's default is `api`. */
   routePrefix: string;
+  /**
+   * `functionTimeout` in milliseconds (host.json, or the app setting
+   * `AzureFunctionsJobHost__functionTimeout`, which overrides it as in Azure); undefined: none set.
+   */
+  functionTimeoutMs?: number;
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
@@ -28,8 +33,19 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** readAppSettings reads host.json; a missing host.json means Azure's defaults. */
-export async function readAppSettings(appDir: string): Promise<AppSettings> {
+/** parseFunctionTimeout reads a `[d.]hh:mm:ss` TimeSpan as milliseconds; anything else throws, naming it. */
+export function parseFunctionTimeout(text: string): number {
+  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(text.trim());
+  if (!match) throw new Error(`functionTimeout "${text}" is not a [d.]hh:mm:ss TimeSpan`);
+  const [, days, hours, minutes, seconds] = match;
+  return ((Number(days ?? 0) * 24 + Number(hours)) * 3600 + Number(minutes) * 60 + Number(seconds)) * 1000;
+}
+
+/**
+ * readAppSettings reads host.json; a missing host.json means Azure's defaults. `settings` (app
+ * settings) may override host.json values as `AzureFunctionsJobHost__<path>` does in Azure.
+ */
+export async function readAppSettings(appDir: string, settings: Readonly<Record<string, string | undefined>> = {}): Promise<AppSettings> {
   const file = path.join(appDir, 'host.json');
   let hostJson: Record<string, unknown> = {};
   try {
@@ -38,7 +54,11 @@ export async function readAppSettings(appDir: string): Promise<AppSettings> {
     if ((err as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENOENT') throw err;
   }
   const http = (hostJson.extensions as { http?: { routePrefix?: unknown } } | undefined)?.http;
-  return { routePrefix: typeof http?.routePrefix === 'string' ? http.routePrefix : 'api' };
+  const timeout = settings.AzureFunctionsJobHost__functionTimeout ?? hostJson.functionTimeout;
+  return {
+    routePrefix: typeof http?.routePrefix === 'string' ? http.routePrefix : 'api',
+    functionTimeoutMs: typeof timeout === 'string' && timeout !== '' && timeout !== '-1' ? parseFunctionTimeout(timeout) : undefined,
+  };
 }
 
 /** entryPoints lists the files package.json `main` names, sorted; none is an error. */

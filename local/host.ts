@@ -55,6 +55,30 @@ export interface LocalHostOptions {
   durable?: DurableHostOptions;
   /** Fetch-style handlers served beside the functions, matched by path prefix first (the embedded queue). */
   mounts?: readonly FetchMount[];
+  /**
+   * The function groups this host runs, as Flex Consumption scales them apart (HTTP, durable,
+   * other triggers); absent: all. The whole app loads everywhere, as on every Azure instance.
+   */
+  groups?: ReadonlySet<FunctionGroup>;
+  /**
+   * Enforce host.json's `functionTimeout` (or `AzureFunctionsJobHost__functionTimeout` in
+   * `appSettings`): an overrunning invocation is logged as the Functions host logs it and
+   * `onFunctionTimeout` is called, which must restart the worker (local/instance.ts exits the process).
+   */
+  onFunctionTimeout?: (functionName: string, invocationId: string, timeoutMs: number) => void;
+  /** App settings that override host.json (`AzureFunctionsJobHost__*`); default none. */
+  appSettings?: Readonly<Record<string, string | undefined>>;
+}
+
+/** FunctionGroup is one of the groups Flex Consumption scales separately. */
+export type FunctionGroup = 'http' | 'durable' | 'triggers';
+
+/** groupOf names the group a function scales in: its trigger decides. */
+export function groupOf(fn: RegisteredFunction): FunctionGroup {
+  const type = triggerOf(fn.metadata).type;
+  if (type === 'httpTrigger') return 'http';
+  if (DURABLE_TRIGGERS.includes(type)) return 'durable';
+  return 'triggers';
 }
 
 /** LocalHost is a running host. */
@@ -92,12 +116,12 @@ function functionsCore(logger: Logger): FunctionsCoreShim {
 export const SUPPORTED_HOOKS: readonly string[] = ['appStart', 'appTerminate'];
 
 /** checkSupported throws, naming every function (or hook) whose trigger or bindings the host cannot run. */
-function checkSupported(core: FunctionsCoreShim, inputProviders: ReadonlyMap<string, InputProvider>, hasChangeFeed: boolean, hasDurable: boolean): void {
+function checkSupported(core: FunctionsCoreShim, running: ReadonlyMap<string, RegisteredFunction>, inputProviders: ReadonlyMap<string, InputProvider>, hasChangeFeed: boolean, hasDurable: boolean): void {
   const problems: string[] = [];
   for (const [hook, callbacks] of core.hooks) {
     if (callbacks.size > 0 && !SUPPORTED_HOOKS.includes(hook)) problems.push(`hook "${hook}" is not supported by the local host`);
   }
-  for (const fn of core.functions.values()) {
+  for (const fn of running.values()) {
     const type = triggerOf(fn.metadata).type;
     if (!SUPPORTED_TRIGGERS.includes(type)) problems.push(`function "${fn.metadata.name}": trigger type "${type}" is not supported by the local host`);
     else if (type === COSMOS_TRIGGER && !hasChangeFeed) problems.push(`function "${fn.metadata.name}": trigger type "${type}" needs a change feed store (LocalHostOptions.changeFeedStore)`);
@@ -115,27 +139,40 @@ async function runHooks(core: FunctionsCoreShim, name: 'appStart' | 'appTerminat
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const logger = options.logger ?? createLogger();
   const core = functionsCore(logger);
-  const settings = await readAppSettings(options.appDir);
+  const settings = await readAppSettings(options.appDir, options.appSettings);
   await importEntryPoints(await entryPoints(options.appDir));
-  const durable = options.durable ? new DurableHost(core.functions, options.appDir, { onError: (what, err) => logger.error({ err }, `${what} failed`), ...options.durable }) : undefined;
+  const groups = options.groups;
+  const dispatch = groups === undefined || groups.has('durable');
+  const durable = options.durable ? new DurableHost(core.functions, options.appDir, { onError: (what, err) => logger.error({ err }, `${what} failed`), dispatch, ...options.durable }) : undefined;
   const inputProviders = new Map<string, InputProvider>(options.inputProviders ?? []);
   if (durable) inputProviders.set('durableClient', durable.clientInputProvider);
-  checkSupported(core, inputProviders, options.changeFeedStore !== undefined, durable !== undefined);
+  const running = new Map([...core.functions].filter(([, fn]) => groups === undefined || groups.has(groupOf(fn))));
+  checkSupported(core, running, inputProviders, options.changeFeedStore !== undefined, durable !== undefined);
   const mounts = [...(options.mounts ?? []), ...(durable ? [durable.mount] : [])];
 
+  const timeoutMs = settings.functionTimeoutMs;
+  const onTimeout = options.onFunctionTimeout;
   const invokeOptions: InvokeOptions = {
     inputProviders,
+    functionTimeout: onTimeout && timeoutMs !== undefined ? {
+      ms: timeoutMs,
+      exceeded: (name, id) => {
+        // The Functions host's own words; it then restarts the language worker.
+        logger.error({ function: name, invocationId: id }, `Timeout value of ${timeoutMs} ms exceeded by function '${name}' (Id: '${id}'). Initiating cancellation.`);
+        onTimeout(name, id, timeoutMs);
+      },
+    } : undefined,
     log: (functionName: string, level: LogLevel, args: unknown[]) => {
       const method = pinoLevel[level];
       if (method) logger[method]({ function: functionName }, args.map(String).join(' '));
     },
   };
-  const routes = buildHttpRoutes(core.functions.values(), settings.routePrefix);
-  const timers = new TimerTriggerRunner(core.functions.values(), invokeOptions, (name, err) =>
+  const routes = buildHttpRoutes(running.values(), settings.routePrefix);
+  const timers = new TimerTriggerRunner(running.values(), invokeOptions, (name, err) =>
     logger.error({ function: name, err }, 'timer invocation failed'),
   );
   const changeFeeds = options.changeFeedStore
-    ? new ChangeFeedTriggerRunner(core.functions.values(), invokeOptions, options.changeFeedStore, (name, err) =>
+    ? new ChangeFeedTriggerRunner(running.values(), invokeOptions, options.changeFeedStore, (name, err) =>
       logger.error({ function: name, err }, 'change feed invocation failed'))
     : undefined;
   await runHooks(core, 'appStart', options.appDir);

@@ -5,13 +5,14 @@
  * the request body is a stream the handler may read while the response is already flowing, and a
  * `ReadableStream` response body is written out chunk by chunk (that is how `watch` works).
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import azureFunctions, { type Cookie } from '@azure/functions';
 import type { RegisteredFunction } from './functions-core.js';
 import { triggerOf } from './functions-core.js';
 import { compareRoutes, compileRoute, type CompiledRoute, type RouteParams } from './routes.js';
-import { invokeFunction, type InvokeOptions } from './invoke.js';
+import { invokeFunction, withFunctionTimeout, type InvokeOptions } from './invoke.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
 const { HttpRequest, HttpResponse } = azureFunctions;
@@ -172,9 +173,14 @@ export async function serveHttpTrigger(
 ): Promise<void> {
   const nativeRequest = toNativeRequest(req, baseUrl);
   const request = new HttpRequest({ nativeRequest, params: match.params } as ConstructorParameters<typeof HttpRequest>[0]);
-  const result = await invokeFunction(match.route.fn, request, {
-    ...options,
-    triggerMetadata: { ...options.triggerMetadata, ...match.params },
+  // In stream mode an invocation lasts until its response body ends: functionTimeout counts all of it.
+  const invocationId = randomUUID();
+  await withFunctionTimeout(options.functionTimeout, match.route.fn.metadata.name, invocationId, async () => {
+    const result = await invokeFunction(match.route.fn, request, {
+      ...options,
+      functionTimeout: undefined,
+      triggerMetadata: { ...options.triggerMetadata, ...match.params },
+    }, invocationId);
+    await writeHttpResponse(result, res, shutdown);
   });
-  await writeHttpResponse(result, res, shutdown);
 }

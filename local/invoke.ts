@@ -26,6 +26,29 @@ export interface InvokeOptions {
   triggerMetadata?: Record<string, unknown>;
   /** The retry count of this invocation under the function's retry policy (InvocationContext.retryContext). */
   retryContext?: { retryCount: number; maxRetryCount: number };
+  /** The host's functionTimeout: an invocation still running after `ms` is reported to `exceeded` (which restarts the worker). */
+  functionTimeout?: FunctionTimeout;
+}
+
+/** FunctionTimeout is how the host enforces host.json's `functionTimeout`. */
+export interface FunctionTimeout {
+  ms: number;
+  /** Called once when an invocation overruns; the Functions host then cancels it by restarting the worker. */
+  exceeded(functionName: string, invocationId: string): void;
+}
+
+/**
+ * withFunctionTimeout runs `work` (one invocation, for HTTP up to the end of its response body,
+ * as the host counts a streamed response) and reports it to the host if it outlasts functionTimeout.
+ */
+export async function withFunctionTimeout<T>(timeout: FunctionTimeout | undefined, functionName: string, invocationId: string, work: () => Promise<T>): Promise<T> {
+  if (!timeout) return work();
+  const timer = setTimeout(() => timeout.exceeded(functionName, invocationId), timeout.ms);
+  try {
+    return await work();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** bindingOptions returns the function's bindings as `context.options` presents them. */
@@ -50,10 +73,15 @@ export function unsupportedBindings(fn: RegisteredFunction, inputProviders: Read
 }
 
 /** invokeFunction calls `fn`'s handler with `triggerInput` and a fresh context; resolves to its result. */
-export async function invokeFunction(fn: RegisteredFunction, triggerInput: unknown, options: InvokeOptions): Promise<unknown> {
+export async function invokeFunction(fn: RegisteredFunction, triggerInput: unknown, options: InvokeOptions, invocationId: string = randomUUID()): Promise<unknown> {
+  const functionName = fn.metadata.name;
+  return withFunctionTimeout(options.functionTimeout, functionName, invocationId, () => callHandler(fn, triggerInput, options, invocationId));
+}
+
+async function callHandler(fn: RegisteredFunction, triggerInput: unknown, options: InvokeOptions, invocationId: string): Promise<unknown> {
   const functionName = fn.metadata.name;
   const context = new InvocationContext({
-    invocationId: randomUUID(),
+    invocationId,
     functionName,
     options: bindingOptions(fn),
     triggerMetadata: options.triggerMetadata,

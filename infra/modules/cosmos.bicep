@@ -21,7 +21,8 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2025-10-15' = {
   kind: 'GlobalDocumentDB'
   properties: {
     databaseAccountOfferType: 'Standard'
-    consistencyPolicy: { defaultConsistencyLevel: 'Session' }
+    // Strong (single region): a read on any Function App instance sees every write acknowledged on any other (README, "Reads across instances").
+    consistencyPolicy: { defaultConsistencyLevel: 'Strong' }
     locations: [{ locationName: location, failoverPriority: 0, isZoneRedundant: false }]
     capabilities: [{ name: 'EnableServerless' }]
     disableLocalAuth: true

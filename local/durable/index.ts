@@ -36,6 +36,13 @@ export interface DurableHostOptions {
   maximumShortTimerDuration?: string;
   longRunningTimerIntervalDuration?: string;
   onError?: (what: string, err: unknown) => void;
+  /**
+   * Whether this host runs orchestrations and activities (default true). A host of another
+   * function group (HTTP, change feed) sets false: its durable client still writes starts, events
+   * and terminations into the shared `durable.db`, which the durable group's engine picks up (as
+   * the Durable Task extension's client writes to the task hub's storage in Azure).
+   */
+  dispatch?: boolean;
 }
 
 interface DurableTaskSettings {
@@ -134,7 +141,7 @@ export class DurableHost {
     this.client = clientInput(publicBaseUrl, rpcBase, hub, this.key);
     // Without WEBSITE_HOSTNAME, getClient rewrites management URLs to localhost:7071 (Core Tools' default).
     process.env.WEBSITE_HOSTNAME ??= new URL(publicBaseUrl).host;
-    engine.start();
+    if (this.options.dispatch !== false) engine.start();
   }
 
   /** stop ends dispatching (in-flight activities get a grace period) and closes the listener and store. */

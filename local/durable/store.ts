@@ -203,13 +203,13 @@ export class DurableStore {
         else this.db.prepare('DELETE FROM tasks WHERE instance_id = ? AND task_id = ?').run(id, t.taskId);
       }
       for (const child of w.children) this.replaceInstance(child.instance, child.start);
-    })();
+    }).immediate();
   }
 
   /** deleteMessages drops messages addressed to an instance that no longer takes them. */
   deleteMessages(ids: readonly number[]): void {
     const del = this.db.prepare('DELETE FROM messages WHERE id = ?');
-    this.db.transaction(() => ids.forEach((id) => del.run(id)))();
+    this.db.transaction(() => ids.forEach((id) => del.run(id))).immediate();
   }
 
   /** completeActivity turns a finished activity into its result message; false if the call was dropped meanwhile. */
@@ -218,7 +218,7 @@ export class DurableStore {
       if (this.db.prepare('DELETE FROM activities WHERE id = ?').run(activityId).changes === 0) return false;
       this.insertMessage(message);
       return true;
-    })();
+    }).immediate();
   }
 
   /**
@@ -231,7 +231,7 @@ export class DurableStore {
       if (existing && (existing.status === 'Pending' || existing.status === 'Running')) return { created: false, existing };
       this.replaceInstance(row, start);
       return { created: true };
-    })();
+    }).immediate();
   }
 
   /** addMessage queues a message for an instance if it exists and is not finished; returns the instance's status before. */
@@ -240,7 +240,7 @@ export class DurableStore {
       const inst = this.instance(message.instance_id);
       if (inst && !TERMINAL.has(inst.status)) this.insertMessage(message);
       return inst?.status;
-    })();
+    }).immediate();
   }
 
   /** purge deletes an instance and everything it left; returns whether it existed. */
@@ -248,7 +248,7 @@ export class DurableStore {
     return this.db.transaction(() => {
       for (const table of ['history', 'messages', 'activities', 'tasks']) this.db.prepare(`DELETE FROM ${table} WHERE instance_id = ?`).run(id);
       return this.db.prepare('DELETE FROM instances WHERE id = ?').run(id).changes > 0;
-    })();
+    }).immediate();
   }
 
   /** query lists instances (oldest first) matching the filter, after `after` (a created_at + id cursor). */

@@ -34,6 +34,8 @@ export interface Cluster {
   dataDir: string;
   /** Everything the process wrote to stderr so far (logs, errors). */
   stderr(): string;
+  /** Everything the process wrote to stdout so far (its banner lines). */
+  stdout(): string;
   /** stop sends SIGTERM and waits for the exit; the data folder stays. */
   stop(): Promise<ExitStatus>;
   /** kill sends `signal` and waits for the exit. */
@@ -118,6 +120,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     caPem,
     dataDir,
     stderr: () => proc.stderr(),
+    stdout: () => proc.stdout(),
     stop: () => signal('SIGTERM'),
     kill: signal,
     restart: async () => {

@@ -1,0 +1,85 @@
+/**
+ * `coracle up --instances N`: the Azure-shaped local cluster. The function app runs as separate
+ * host processes split as Flex Consumption splits it (N HTTP instances, one durable, one for the
+ * change feed and timers: local/instances.ts) behind one HTTPS front that spreads requests
+ * round-robin (local/front.ts), on the Cosmos DB emulator and Azurite instead of SQLite. The
+ * durable engine's state and the nodes' embedded work queue are SQLite files in the data folder
+ * that every instance opens (see the README, "Azure-shaped local mode", for why).
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { storeFromSettings } from '../functions/runtime.js';
+import { startAzurite } from '../local/azurite.js';
+import { startCosmosServer } from '../local/cosmos-emulator.js';
+import { startFront } from '../local/front.js';
+import { flexInstances, startInstances } from '../local/instances.js';
+import { createLogger } from '../local/logger.js';
+import type { LocalHost } from '../local/host.js';
+import { prepareDataDir } from './data-dir.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes } from './nodes.js';
+import { APP_DIR, LOGS_CONNECTION_FILE, sampleImagesLine, type UpOptions } from './up.js';
+
+/** InstancesHost is what `upInstances` resolves to: the running cluster, as `up` gives it. */
+export type InstancesHost = Pick<LocalHost, 'url' | 'port' | 'stop'>;
+
+/**
+ * upInstances starts the Azure-shaped cluster and resolves once it serves. `settings` are the app
+ * settings `up` derived from its options (watch and node lifecycle); `clientHost` is the address
+ * clients use.
+ */
+export async function upInstances(options: UpOptions & { instances: number }, settings: Record<string, string>, clientHost: string, out: (line: string) => void): Promise<InstancesHost> {
+  const logger = createLogger();
+  const data = await prepareDataDir(options.dataDir, [clientHost, options.host].filter((h) => h !== '0.0.0.0' && h !== '::'));
+  const nodeTokens = await ensureNodeTokens(data.tokensFile, localNodeNames(options.nodes));
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => logger.error({ err }, 'stopping failed'));
+  };
+  try {
+    const azurite = await startAzurite({ location: path.join(data.dir, 'azurite') });
+    stops.push(() => azurite.stop());
+    await writeFile(path.join(data.dir, LOGS_CONNECTION_FILE), azurite.connectionString, { mode: 0o600 });
+    // In memory: the store lives as long as this command (the emulator has no persistence).
+    const cosmos = await startCosmosServer();
+    stops.push(() => cosmos.stop());
+    const appSettings: Record<string, string> = {
+      ...settings,
+      CORACLE_STORE: 'cosmos', COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_ENDPOINT_DISCOVERY: 'false',
+      CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString,
+      AzureWebJobsStorage: azurite.connectionString,
+    };
+    // The database and container are made once, here, before instances race to make them.
+    await (await storeFromSettings(appSettings)).close();
+    const instances = await startInstances({
+      specs: flexInstances(options.instances), settings: appSettings, appDir: APP_DIR, dataDir: data.dir,
+      durableKey: randomBytes(24).toString('base64url'), logger,
+    });
+    stops.push(() => instances.stop());
+    const http = instances.all.filter((i) => i.spec.groups.includes('http')).map((i) => i.url);
+    const front = await startFront({ backends: http, port: options.port, host: options.host, tls: data.serving });
+    stops.push(() => front.stop());
+    const server = `https://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${front.port}`;
+    await writeKubeconfig(data.kubeconfigFile, { server, caPem: data.ca.cert, token: data.adminToken });
+    out(`coracle: ${instances.all.length} host processes: ${instances.all.map((i) => `${i.spec.name} (pid ${i.pid()}, ${i.url})`).join(', ')}`);
+    let nodes: LocalNodes | undefined;
+    if (options.nodes > 0) {
+      const engine = await resolveNodeEngine(options.runtime, data.dir);
+      stops.push(async () => engine.stop?.());
+      if (engine.banner) out(engine.banner);
+      if (engine.runtime === 'moby' && engine.dockerHost) out(await sampleImagesLine(engine.dockerHost));
+      nodes = await startLocalNodes({
+        server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
+        dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
+      });
+      stops.push(async () => nodes?.stop());
+      out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
+    }
+    out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
+    return { url: server, port: front.port, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
