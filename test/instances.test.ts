@@ -147,7 +147,7 @@ describe('coracle up --instances 3', () => {
       current = await new Watch(kc).watch('/api/v1/namespaces/default/configmaps', { resourceVersion: lastRv, labelSelector: 'watched=yes', allowWatchBookmarks: true },
         (type: string, obj: V1ConfigMap) => {
           lastRv = obj.metadata?.resourceVersion ?? lastRv;
-          if (type !== 'BOOKMARK') seen.push(`${type} ${obj.data?.n}`);
+          if (type !== 'BOOKMARK') seen.push(`${type} ${obj.data?.count}`);
         },
         () => void rewatch());
     };
@@ -155,10 +155,11 @@ describe('coracle up --instances 3', () => {
     const written: string[] = [];
     const started = Date.now();
     const deadline = started + 3 * FUNCTION_TIMEOUT_S * 1000 + 3000;
-    expect((await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: watched, labels: { watched: "yes" } }\ndata: { n: "0" }\n')).code).toBe(0);
+    // (a YAML key `n` would be the boolean false to kubectl's YAML 1.1 reader)
+    expect((await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: watched, labels: { watched: "yes" } }\ndata: { count: "0" }\n')).code).toBe(0);
     written.push('ADDED 0');
     for (let n = 1; Date.now() < deadline; n++) {
-      expect((await k(['patch', 'configmap', 'watched', '-p', JSON.stringify({ data: { n: String(n) } })])).code).toBe(0);
+      expect((await k(['patch', 'configmap', 'watched', '-p', JSON.stringify({ data: { count: String(n) } })])).code).toBe(0);
       written.push(`MODIFIED ${n}`);
     }
     try {
