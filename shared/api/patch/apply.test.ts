@@ -233,3 +233,17 @@ describe('trackManagedFields', () => {
     expect(track(legacy, next, { manager: 'x', operation: 'Update', now: T1 }).metadata.managedFields).toBeUndefined();
   });
 });
+
+describe('server-side apply of keys named like Object.prototype members', () => {
+  // Found by fuzz.test.ts: a live field `toString` that the applied configuration lacks read as
+  // Object.prototype.toString from the configuration, and cloning the function answered 500.
+  // (`constructor`, `__proto__` and `prototype` are refused with 400 before any merge.)
+  it.each(['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'])('keeps or drops a field named %s as any other', (key) => {
+    const cm = (data: Obj): Obj => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data });
+    const first = stored(ssa(undefined, cm({ [key]: 'a', other: 'b' }), { manager: 'one', force: false, now: T0 }));
+    const second = ssa(first, cm({ other: 'b' }), { manager: 'two', force: true, now: T1 });
+    expect(second.data).toEqual({ [key]: 'a', other: 'b' });
+    const third = ssa(second, cm({ other: 'b' }), { manager: 'one', force: false, now: T2 });
+    expect(third.data).toEqual({ other: 'b' });
+  });
+});

@@ -174,6 +174,14 @@ export function pathString(path: readonly string[]): string {
   }).join('');
 }
 
+/**
+ * ownField reads `obj[key]` only when it is the object's own field: a key such as `toString` or
+ * `constructor` that one side of a merge lacks must read as absent, not as Object.prototype's function.
+ */
+export function ownField(obj: JsonObject | undefined, key: string): unknown {
+  return obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -266,7 +274,7 @@ export function compareObjects(lhs: JsonObject, rhs: JsonObject, meta: PatchMeta
   };
   const fields = (l: JsonObject | undefined, r: JsonObject | undefined, m: PatchMeta | undefined, path: string[]): void => {
     const keys = new Set([...Object.keys(l ?? {}), ...Object.keys(r ?? {})]);
-    for (const key of keys) node(l?.[key], r?.[key], childMeta(m, key), [...path, `f:${key}`]);
+    for (const key of keys) node(ownField(l, key), ownField(r, key), childMeta(m, key), [...path, `f:${key}`]);
   };
   const items = (l: unknown[] | undefined, r: unknown[] | undefined, m: PatchMeta | undefined, path: string[]): void => {
     const byPe = (list: unknown[] | undefined): Map<string, unknown> => {

@@ -3,7 +3,7 @@
  * configuration into the live object, and removing the fields an applier gave up
  * (structured-merge-diff typed/merge.go and typed/remove.go, restated for decoded JSON).
  */
-import { FieldSet, itemPathElement, listKind } from './fieldset.js';
+import { FieldSet, itemPathElement, listKind, ownField } from './fieldset.js';
 import { childMeta, type PatchMeta } from './meta.js';
 
 type JsonObject = Record<string, unknown>;
@@ -26,7 +26,7 @@ export function mergeApplied(live: unknown, config: unknown, meta: PatchMeta | u
     if (meta?.mapType === 'atomic' || (isEmpty(live) && isEmpty(config))) return structuredClone(config);
     const out: JsonObject = {};
     for (const key of new Set([...Object.keys(live), ...Object.keys(config)])) {
-      const merged = mergeApplied(live[key], config[key], childMeta(meta, key));
+      const merged = mergeApplied(ownField(live, key), ownField(config, key), childMeta(meta, key));
       if (merged !== undefined && merged !== null) out[key] = merged;
     }
     return out;
