@@ -138,7 +138,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   // The `kubernetes` Service's endpoints name this port, so it is chosen before the host starts.
   const port = options.port || (await freePort(options.host));
   // The app runs in this process: its settings are handed over, not written into process.env.
-  useAppSettings({ CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
+  useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
   const host = await startLocalHost({
     appDir: APP_DIR,
     port,
