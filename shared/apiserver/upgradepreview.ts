@@ -6,7 +6,7 @@
  */
 import { rfc3339Now } from '../api/objects.js';
 import { invalid } from '../api/status.js';
-import { previewFromStore, RUNNING_BUILD_ONLY } from '../upgrade/admission.js';
+import { previewFrom, RUNNING_BUILD_ONLY, storeLister } from '../upgrade/admission.js';
 import { defaultUpgradeRun, runSpecOf, validateUpgradeRun } from '../upgrade/run.js';
 import type { HandlerContext } from './context.js';
 import { readBody } from './body.js';
@@ -21,7 +21,7 @@ export async function handleUpgradePreview(ctx: HandlerContext): Promise<Respons
   defaultUpgradeRun(obj);
   const causes = validateUpgradeRun(obj);
   if (causes.length > 0) throw invalid('coracle.io', 'UpgradePreview', '', causes);
-  const plan = await previewFromStore(ctx.store, runSpecOf(obj), ctx.releases ?? RUNNING_BUILD_ONLY);
+  const plan = await previewFrom(storeLister(ctx.store), runSpecOf(obj), ctx.releases ?? RUNNING_BUILD_ONLY);
   const metadata = { ...(typeof obj.metadata === 'object' && obj.metadata ? obj.metadata : {}), creationTimestamp: rfc3339Now(ctx.now()) };
   return jsonResponse({ apiVersion: 'coracle.io/v1', kind: 'UpgradePreview', metadata, spec: obj.spec, status: { plan } }, 201);
 }

@@ -6,7 +6,7 @@
  * its preview says it may not start.
  */
 import { readMetadata, type KubeObject } from '../api/objects.js';
-import { findResourceByKind, storageKey } from '../api/resources.js';
+import { findResourceByKind, storageKey, type ResourceType } from '../api/resources.js';
 import { ApiError, invalid } from '../api/status.js';
 import type { Admission } from '../apiserver/context.js';
 import type { Store } from '../store/store.js';
@@ -29,15 +29,23 @@ async function values(store: Store, prefix: string): Promise<KubeObject[]> {
   return (await store.list(prefix)).items.map((kv) => kv.value as KubeObject);
 }
 
-/** readPreviewInput reads what previewUpgrade needs from the store (the first Cluster is the cluster). */
-export async function readPreviewInput(store: Store, spec: UpgradeRunSpec, catalog: readonly string[]): Promise<PreviewInput> {
-  const [clusters, nodePools, nodes, pods, pdbs] = await Promise.all([CLUSTERS, NODEPOOLS, NODES, PODS, PDBS].map((r) => values(store, storageKey(r))));
+/** Lister lists every object of a resource type (from the store in the API server, through the API elsewhere). */
+export type Lister = (r: ResourceType) => Promise<KubeObject[]>;
+
+/** storeLister lists from the store. */
+export function storeLister(store: Store): Lister {
+  return (r) => values(store, storageKey(r));
+}
+
+/** readPreviewInput reads what previewUpgrade needs (the first Cluster is the cluster). */
+export async function readPreviewInput(list: Lister, spec: UpgradeRunSpec, catalog: readonly string[]): Promise<PreviewInput> {
+  const [clusters, nodePools, nodes, pods, pdbs] = await Promise.all([CLUSTERS, NODEPOOLS, NODES, PODS, PDBS].map(list));
   return { spec, cluster: clusters![0], catalog, nodePools: nodePools!, nodes: nodes!, pods: pods!, pdbs: pdbs! };
 }
 
-/** previewFromStore is previewUpgrade of `spec` on the stored cluster. */
-export async function previewFromStore(store: Store, spec: UpgradeRunSpec, catalog: ReleaseCatalog): Promise<UpgradePlan> {
-  return previewUpgrade(await readPreviewInput(store, spec, await catalog()));
+/** previewFrom is previewUpgrade of `spec` on the cluster `list` reads. */
+export async function previewFrom(list: Lister, spec: UpgradeRunSpec, catalog: ReleaseCatalog): Promise<UpgradePlan> {
+  return previewUpgrade(await readPreviewInput(list, spec, await catalog()));
 }
 
 /** unfinishedRun is the name and phase of a run that has not finished, other than `except`. */
@@ -60,7 +68,7 @@ export function admitUpgradeRun(catalog: ReleaseCatalog): Admission {
       return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on upgraderuns.coracle.io "${name}": upgrade run "${other.name}" is not finished (phase ${other.phase}); cancel it or wait for it to end`,
         { name, group: 'coracle.io', kind: 'upgraderuns' });
     }
-    const plan = await previewFromStore(ctx.store, runSpecOf(obj as KubeObject), catalog);
+    const plan = await previewFrom(storeLister(ctx.store), runSpecOf(obj as KubeObject), catalog);
     if (plan.canStart) return undefined;
     const spec = runSpecOf(obj as KubeObject);
     const refusing = plan.problems.filter((p) => !(p.type === 'BlockingBudget' && spec.force));
