@@ -74,11 +74,14 @@ interface RunOptions extends ClientOptions { to?: string; controlPlaneOnly?: boo
 async function runSpec(client: ApiClient, o: RunOptions): Promise<Record<string, unknown>> {
   let target = o.to;
   if (!target) {
+    // The control plane knows its catalog: a preview of staying put lists what it may step to.
     const { CLUSTERS } = await import('../shared/upgrade/objects.js');
-    const cluster = (await client.listAll(CLUSTERS))[0];
-    const available = (cluster?.status as { availableUpgrades?: string[] } | undefined)?.availableUpgrades ?? [];
-    target = available.at(-1);
-    if (!target) throw new Error('no release to upgrade to: the Cluster lists no availableUpgrades (coracle release add <package.tgz>, or --to)');
+    const { controlPlaneVersionOf } = await import('../shared/upgrade/preview.js');
+    const current = controlPlaneVersionOf((await client.listAll(CLUSTERS))[0]);
+    if (!current) throw new Error('no Cluster object records the control plane\'s version');
+    const answer = await client.create(UPGRADEPREVIEWS, { apiVersion: 'coracle.io/v1', kind: 'UpgradePreview', metadata: {}, spec: { targetVersion: current, scope: 'ControlPlane' } });
+    target = (answer.status as { plan: UpgradePlan }).plan.availableUpgrades.at(-1);
+    if (!target) throw new Error(`no release to upgrade to: the catalog holds none the control plane (${current}) may step to (coracle release add <package.tgz>, or --to)`);
   }
   const scope: UpgradeScope = o.controlPlaneOnly ? 'ControlPlane' : o.pool ? 'Pool' : 'Cluster';
   return { targetVersion: target, scope, ...(scope === 'Pool' ? { pool: o.pool } : {}), ...(o.force ? { force: true } : {}) };
@@ -120,7 +123,7 @@ async function printStatus(client: ApiClient, name: string | undefined, watch: b
 export function upgradeCommand(fail: (err: unknown) => never): Command {
   const upgrade = new Command('upgrade').description('upgrade the cluster to a release of the catalog: control plane first, then the node pools');
   const common = (c: Command) => c.option('--data-dir <dir>', 'data folder (kubeconfig default)', '.coracle').option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)');
-  const scoped = (c: Command) => common(c).option('--to <version>', 'target release (default: the newest the Cluster lists as available)')
+  const scoped = (c: Command) => common(c).option('--to <version>', 'target release (default: the newest the control plane may step to)')
     .option('--control-plane-only', 'upgrade the control plane only').option('--pool <pool>', 'upgrade this node pool only');
   scoped(upgrade.command('plan').description('preview the upgrade (an UpgradePreview: nothing moves); exits 3 when it may not start'))
     .action((o: RunOptions) => withClient(o, async (client) => {

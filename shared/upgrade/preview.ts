@@ -38,6 +38,8 @@ export interface UpgradePlan {
   canStart: boolean;
   /** Estimate of the pools' part in seconds (a lower bound when budgets hold drains). */
   estimateSeconds: number;
+  /** The catalog's releases the control plane may step to now (what `coracle upgrade` picks from without --to). */
+  availableUpgrades: string[];
 }
 
 /** PreviewInput is what previewUpgrade reads. Objects are read-only. */
@@ -109,7 +111,7 @@ export function previewUpgrade(input: PreviewInput): UpgradePlan {
   }
   const canStart = problems.every((p) => p.type === 'BlockingBudget' && spec.force);
   const estimateSeconds = pools.reduce((sum, p) => sum + p.estimateSeconds, 0);
-  return { targetVersion: target, scope: spec.scope, controlPlane, pools, problems: dedupe(problems), canStart, estimateSeconds };
+  return { targetVersion: target, scope: spec.scope, controlPlane, pools, problems: dedupe(problems), canStart, estimateSeconds, availableUpgrades: current ? availableUpgrades(input.catalog, current) : [] };
 }
 
 function dedupe(problems: PlanProblem[]): PlanProblem[] {

@@ -114,6 +114,10 @@ export async function beginRun(deps: StepDeps): Promise<RunPlan | undefined> {
     }));
     status = runStatusOf(written);
     const cluster = await clusterObject(deps);
+    // Keep the Cluster's availableUpgrades current with the catalog (releases added since coracle up).
+    if (cluster && plan.controlPlane) {
+      await deps.ctx.client.updateStatus(CLUSTERS, { ...cluster, status: { ...(isRecord(cluster.status) ? cluster.status : {}), availableUpgrades: plan.availableUpgrades } }).catch(() => undefined);
+    }
     if (cluster) await deps.recorder.normal(cluster, 'UpgradeStarted', `upgrade run ${name} to ${spec.targetVersion} (${spec.scope}) started`);
   }
   const plan = status.plan as UpgradePlan;
