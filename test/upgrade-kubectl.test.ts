@@ -18,6 +18,7 @@ import { RELEASE_VERSION } from '../shared/release/version.js';
 const runFile = promisify(execFile);
 const A = RELEASE_VERSION;
 const B = 'v1.35.1-coracle';
+const C = 'v1.35.2-coracle';
 let cluster: Cluster;
 
 const run = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 180_000, input });
@@ -32,8 +33,10 @@ const nodeVersions = async () => (await k('get', 'nodes', '-o', 'jsonpath={range
 
 beforeAll(async () => {
   cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
-  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', cluster.dataDir])).stdout.trim();
-  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  for (const version of [B, C]) {
+    const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', version, '--out', cluster.dataDir])).stdout.trim();
+    await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  }
   await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=6');
   await k('create', 'pdb', 'web', '--selector=app=web', '--min-available=6');
   await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
@@ -84,5 +87,28 @@ describe('cluster upgrade (UpgradeRun)', () => {
     const events = await k('get', 'events', '--field-selector', 'involvedObject.kind=Node', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}');
     expect(events).toContain('UpgradeDraining');
     expect(events).toContain('UpgradeReplaced');
+  }, 240_000);
+
+  it('forced past a budget that blocks one node: with Cordon it replaces the others and reports the one left', async () => {
+    await k('run', 'solo', '--image=coracle/web:v1', '--labels=app=solo');
+    await k('wait', '--for=condition=Ready', 'pod/solo', '--timeout=60s');
+    await k('create', 'pdb', 'solo', '--selector=app=solo', '--min-available=1');
+    await k('wait', '--for=jsonpath={.status.currentHealthy}=1', 'pdb/solo', '--timeout=60s');
+    const held = await k('get', 'pod', 'solo', '-o', 'jsonpath={.spec.nodeName}');
+    await k('patch', 'nodepool', 'node', '--type=merge', '-p', '{"spec":{"upgradeSettings":{"drainTimeout":"5s"}}}');
+    const refused = await run(['create', '-f', '-'], upgradeRun('to-c', { targetVersion: C }));
+    expect(refused.stderr).toContain('PodDisruptionBudget default/solo blocks the drain');
+    const started = await coracle('upgrade', 'start', '--to', C, '--force', '--name', 'to-c');
+    expect(started.stdout).toBe(`upgraderun.coracle.io/to-c created: ${C} (Cluster)\n`);
+    await k('wait', '--for=jsonpath={.status.phase}=Succeeded', 'upgraderun/to-c', '--timeout=150s');
+    expect(await k('get', 'upgraderun', 'to-c', '-o', 'jsonpath={.status.message}')).toBe(`finished; left cordoned at their old release (undrainable): ${held}`);
+    expect(await k('get', 'upgraderun', 'to-c', '-o', `jsonpath={.status.nodes[?(@.name=="${held}")].step}`)).toBe('Undrainable');
+    expect(await k('get', 'node', held, '-o', 'jsonpath={.spec.unschedulable} {.metadata.labels.coracle\\.io/upgrade-undrainable} {.status.nodeInfo.kubeletVersion}')).toBe(`true true ${B}`);
+    const versions = await nodeVersions();
+    expect(versions).toHaveLength(4);
+    expect(versions.filter((v) => v.endsWith(`=${C}`))).toHaveLength(3);
+    expect(await k('get', 'pod', 'solo', '-o', 'jsonpath={.spec.nodeName}')).toBe(held);
+    // The pool is not recorded at C while one of its nodes is not.
+    expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version}')).toBe(B);
   }, 240_000);
 });

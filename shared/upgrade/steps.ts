@@ -300,6 +300,9 @@ export async function refreshPoolStatus(deps: StepDeps, pool: string): Promise<v
  * upgraded pools' spec.version (Succeeded), and an Event on the Cluster.
  */
 export async function finishRun(deps: StepDeps, name: string, phase: 'Succeeded' | 'Failed' | 'Cancelled', message: string): Promise<void> {
+  const left = ((await readRun(deps, name))?.status as UpgradeRunStatus | undefined)?.nodes?.filter((n) => n.step === 'Undrainable') ?? [];
+  // Cordon behavior: the run finishes the other nodes and reports the ones it left.
+  if (phase === 'Succeeded' && left.length > 0) message = `finished; left cordoned at their old release (undrainable): ${left.map((n) => n.name).join(', ')}`;
   const run = await writeRunStatus(deps, name, (s) => ({
     ...s, phase, message, completionTime: nowText(deps),
     conditions: [{ type: 'Running', status: 'False', reason: phase, message, lastTransitionTime: nowText(deps) }],
@@ -308,6 +311,10 @@ export async function finishRun(deps: StepDeps, name: string, phase: 'Succeeded'
   const status = runStatusOf(run);
   const plan = status.plan as UpgradePlan | undefined;
   for (const p of phase === 'Succeeded' ? plan?.pools ?? [] : []) {
+    if (left.some((n) => n.pool === p.pool)) {
+      await refreshPoolStatus(deps, p.pool);
+      continue;
+    }
     const np = await deps.ctx.client.getOrUndefined(NODEPOOLS, { name: p.pool });
     if (np && isRecord(np.spec) && np.spec.version !== spec.targetVersion) await deps.ctx.client.update(NODEPOOLS, { ...np, spec: { ...np.spec, version: spec.targetVersion } });
     await refreshPoolStatus(deps, p.pool);
