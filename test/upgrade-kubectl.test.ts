@@ -111,4 +111,16 @@ describe('cluster upgrade (UpgradeRun)', () => {
     // The pool is not recorded at C while one of its nodes is not.
     expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version}')).toBe(B);
   }, 240_000);
+
+  it('cancels a paused run for good: Cancelled, and cancel cannot be set back', async () => {
+    const created = await run(['create', '-f', '-'], upgradeRun('cancelled', { targetVersion: C, force: true, paused: true }));
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    await k('wait', '--for=jsonpath={.status.phase}=Paused', 'upgraderun/cancelled', '--timeout=60s');
+    expect((await coracle('upgrade', 'cancel', 'cancelled')).stdout).toBe('upgraderun.coracle.io/cancelled cancel requested\n');
+    await k('wait', '--for=jsonpath={.status.phase}=Cancelled', 'upgraderun/cancelled', '--timeout=60s');
+    const back = await run(['patch', 'upgraderun', 'cancelled', '--type=merge', '-p', '{"spec":{"cancel":false}}']);
+    expect(back.stderr).toContain('spec.cancel: Forbidden: a cancelled run cannot be resumed; start a new run');
+    expect(await k('get', 'cluster', 'local', '-o', 'jsonpath={.status.upgradeHistory[*].outcome}')).toBe('Succeeded Succeeded Cancelled');
+    expect((await nodeVersions()).filter((v) => v.endsWith(`=${B}`))).toHaveLength(1);
+  }, 120_000);
 });

@@ -13,10 +13,11 @@ import { nodeMonitorOrchestration, nodeTaintController, podGcController } from '
 import { replicaSetOrchestration } from './replicaset/index.js';
 import { schedulerOrchestration } from './scheduler/index.js';
 import { upgradeOrchestration } from './upgrade.js';
+import { nodePoolStatusController } from './nodepool/index.js';
 
 /**
  * CONTROLLERS are every controller the change feed drives, in no particular order: in-process
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, nodePoolStatusController];

@@ -12,7 +12,8 @@ import type { ControllerContext } from '../controllers/controller.js';
 import type { EventRecorder } from '../controllers/events.js';
 import type { NodeProvider } from '../nodes/provider.js';
 import { CLUSTERS, NODEPOOLS } from './objects.js';
-import { availableUpgrades, poolNodes, type UpgradePlan } from './preview.js';
+import { isNodeReady, kubeletVersionOf as kubeletVersion, reconcileNodePoolStatus } from '../controllers/nodepool/index.js';
+import { availableUpgrades, type UpgradePlan } from './preview.js';
 import { progressOf, runSpecOf, runStatusOf, withNodeStep, UPGRADERUNS, isFinished, type NodeStep, type RunNode, type UpgradePhase, type UpgradeRunStatus, gateDecision, type GateDecision } from './run.js';
 import type { UndrainableNodeBehavior } from './settings.js';
 import { previewFrom, type ReleaseCatalog } from './admission.js';
@@ -194,17 +195,6 @@ export async function addSurgeNode(deps: StepDeps, name: string, pool: string, v
   return added.name;
 }
 
-/** isNodeReady tells whether a Node's Ready condition is True. */
-function isNodeReady(node: Readonly<KubeObject>): boolean {
-  const conditions = isRecord(node.status) && Array.isArray(node.status.conditions) ? node.status.conditions : [];
-  return conditions.some((c) => isRecord(c) && c.type === 'Ready' && c.status === 'True');
-}
-
-function kubeletVersion(node: Readonly<KubeObject>): string {
-  const info = isRecord(node.status) && isRecord(node.status.nodeInfo) ? node.status.nodeInfo : {};
-  return String(info.kubeletVersion ?? '');
-}
-
 /** nodesReady tells whether every node of `names` is registered, Ready and reports `version`. */
 export async function nodesReady(deps: StepDeps, names: readonly string[], version: string): Promise<boolean> {
   for (const n of names) {
@@ -281,17 +271,9 @@ export async function markReady(deps: StepDeps, name: string, pool: string, node
   await refreshPoolStatus(deps, pool);
 }
 
-/** refreshPoolStatus writes NodePool `pool`'s status from its Nodes: nodes, readyNodes, nodeVersions, and version once they agree. */
+/** refreshPoolStatus writes NodePool `pool`'s status from its Nodes now (the nodepool-status controller does the same on every Node change). */
 export async function refreshPoolStatus(deps: StepDeps, pool: string): Promise<void> {
-  const np = await deps.ctx.client.getOrUndefined(NODEPOOLS, { name: pool });
-  if (!np) return;
-  const nodes = poolNodes(await deps.ctx.client.listAll(NODES), pool);
-  const nodeVersions: Record<string, number> = {};
-  for (const n of nodes) nodeVersions[kubeletVersion(n) || 'unknown'] = (nodeVersions[kubeletVersion(n) || 'unknown'] ?? 0) + 1;
-  const versions = Object.keys(nodeVersions);
-  const status = { ...(isRecord(np.status) ? np.status : {}), nodes: nodes.length, readyNodes: nodes.filter(isNodeReady).length, nodeVersions, ...(versions.length === 1 ? { version: versions[0] } : {}) };
-  if (versions.length !== 1) delete (status as Record<string, unknown>).version;
-  await deps.ctx.client.updateStatus(NODEPOOLS, { ...np, status });
+  await reconcileNodePoolStatus(pool, deps.ctx);
 }
 
 /**
