@@ -55,6 +55,8 @@ describe('cluster upgrade (UpgradeRun)', () => {
     const notInCatalog = await run(['create', '-f', '-'], upgradeRun('nowhere', { targetVersion: 'v1.35.9-coracle' }));
     expect(notInCatalog.stderr).toContain('release v1.35.9-coracle is not in the catalog');
     expect(await k('get', 'upgraderuns', '-o', 'name')).toBe('');
+    const explained = await k('explain', 'upgraderuns.spec');
+    for (const field of ['targetVersion', 'scope', 'pool', 'force', 'paused', 'cancel']) expect(explained).toContain(field);
   }, 60_000);
 
   it('holds a paused run, refuses a second one (409), then resumes and moves every node to release B', async () => {
