@@ -98,8 +98,9 @@ async function currentRun(client: ApiClient, name?: string): Promise<KubeObject>
 
 /** explain turns a refused create into lines naming each cause. */
 function explain(err: unknown): never {
-  if (err instanceof ApiError && err.details?.causes?.length) {
-    throw new Error(`${err.message}\n${err.details.causes.map((c) => `  - ${c.field ? `${c.field}: ` : ''}${c.message}`).join('\n')}`);
+  // One cause is already the message (kubectl's rendering); several are listed one a line.
+  if (err instanceof ApiError && (err.details?.causes?.length ?? 0) > 1) {
+    throw new Error(`${err.message}\n${err.details!.causes!.map((c) => `  - ${c.field ? `${c.field}: ` : ''}${c.message}`).join('\n')}`);
   }
   throw err;
 }
