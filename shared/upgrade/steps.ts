@@ -13,7 +13,7 @@ import type { EventRecorder } from '../controllers/events.js';
 import type { NodeProvider } from '../nodes/provider.js';
 import { CLUSTERS, NODEPOOLS } from './objects.js';
 import { isNodeReady, kubeletVersionOf as kubeletVersion, reconcileNodePoolStatus } from '../controllers/nodepool/index.js';
-import { availableUpgrades, type UpgradePlan } from './preview.js';
+import { availableUpgrades, poolNodes, type UpgradePlan } from './preview.js';
 import { progressOf, runSpecOf, runStatusOf, withNodeStep, UPGRADERUNS, isFinished, type NodeStep, type RunNode, type UpgradePhase, type UpgradeRunStatus, gateDecision, type GateDecision } from './run.js';
 import type { UndrainableNodeBehavior } from './settings.js';
 import { previewFrom, type ReleaseCatalog } from './admission.js';
@@ -282,9 +282,19 @@ export async function refreshPoolStatus(deps: StepDeps, pool: string): Promise<v
  * upgraded pools' spec.version (Succeeded), and an Event on the Cluster.
  */
 export async function finishRun(deps: StepDeps, name: string, phase: 'Succeeded' | 'Failed' | 'Cancelled', message: string): Promise<void> {
-  const left = ((await readRun(deps, name))?.status as UpgradeRunStatus | undefined)?.nodes?.filter((n) => n.step === 'Undrainable') ?? [];
+  const before = await readRun(deps, name);
+  const left = (before?.status as UpgradeRunStatus | undefined)?.nodes?.filter((n) => n.step === 'Undrainable') ?? [];
   // Cordon behavior: the run finishes the other nodes and reports the ones it left.
   if (phase === 'Succeeded' && left.length > 0) message = `finished; left cordoned at their old release (undrainable): ${left.map((n) => n.name).join(', ')}`;
+  // Never report a pool upgraded while a node of it is not: every other node must report the target.
+  if (phase === 'Succeeded' && before) {
+    const pools = ((before.status as UpgradeRunStatus).plan as UpgradePlan | undefined)?.pools.map((p) => p.pool) ?? [];
+    const target = runSpecOf(before).targetVersion;
+    const nodes = await deps.ctx.client.listAll(NODES);
+    const stale = pools.flatMap((p) => poolNodes(nodes, p)).map((n) => ({ name: String(readMetadata(n).name), version: kubeletVersion(n) }))
+      .filter((n) => n.version !== target && !left.some((l) => l.name === n.name));
+    if (stale.length > 0) [phase, message] = ['Failed', `node(s) not at ${target} at the end: ${stale.map((n) => `${n.name} (${n.version || 'no version'})`).join(', ')}`];
+  }
   const run = await writeRunStatus(deps, name, (s) => ({
     ...s, phase, message, completionTime: nowText(deps),
     conditions: [{ type: 'Running', status: 'False', reason: phase, message, lastTransitionTime: nowText(deps) }],
