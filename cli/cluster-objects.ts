@@ -3,7 +3,7 @@
  * Cluster `local` (spec.version, created at this release if absent; status: the release the
  * control plane runs and the catalog's releases it may step to) and, with local nodes, the
  * NodePool `node` (created if absent; status: its nodes' count, readiness and releases as they
- * were at start — nothing keeps the pool's status current yet).
+ * were at start — the nodepool-status controller keeps them current afterwards).
  */
 import type { KubeObject } from '../shared/api/objects.js';
 import { isRecord, readMetadata } from '../shared/api/objects.js';
@@ -41,5 +41,15 @@ export async function recordClusterObjects(client: ApiClient, catalog: readonly 
     nodeVersions[v] = (nodeVersions[v] ?? 0) + 1;
     if (status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) readyNodes++;
   }
-  await client.updateStatus(NODEPOOLS, { ...np, status: { nodes: nodes.length, readyNodes, nodeVersions } });
+  // The nodepool-status controller writes the same status on Node changes: re-read on a conflict.
+  let current = np;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.updateStatus(NODEPOOLS, { ...current, status: { ...(isRecord(current.status) ? current.status : {}), nodes: nodes.length, readyNodes, nodeVersions } });
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409 && attempt < 5)) throw err;
+      current = (await client.getOrUndefined(NODEPOOLS, { name: pool.name })) ?? current;
+    }
+  }
 }

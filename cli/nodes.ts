@@ -11,6 +11,7 @@ import path from 'node:path';
 import { LocalNodeProvider, type LocalAgentOptions } from '../adapters/nodes/local.js';
 import { AGENT_VERSION } from '../agent/node.js';
 import { NODES_GROUP, nodeUserName } from '../shared/apiserver/authorize.js';
+import type { NodeProvider } from '../shared/nodes/provider.js';
 
 /** localNodeNames are the names of `count` local nodes: node-1 … node-N. */
 export function localNodeNames(count: number): string[] {
@@ -44,12 +45,16 @@ export async function ensureNodeTokens(tokensFile: string, names: readonly strin
 export interface LocalNodesOptions extends Omit<LocalAgentOptions, 'tokenFor'> {
   /** Node names and their tokens: the names must be localNodeNames(n) (pool `node`). */
   tokens: ReadonlyMap<string, string>;
+  /** A credential for a node added later (an upgrade's surge node), which has no token in the file. */
+  issueToken?: (name: string) => Promise<string>;
 }
 
 /** LocalNodes are running agent processes. */
 export interface LocalNodes {
   /** pids by node name (tests kill them). */
   pids: ReadonlyMap<string, number>;
+  /** The provider running them, which an upgrade uses to add and remove nodes. */
+  provider: NodeProvider;
   /** stop sends SIGTERM to every agent and waits (SIGKILL after 15 s). */
   stop(): Promise<void>;
 }
@@ -66,8 +71,9 @@ export async function startLocalNodes(o: LocalNodesOptions): Promise<LocalNodes>
     ...o,
     tokenFor: (name) => {
       const token = o.tokens.get(name);
-      if (!token) throw new Error(`no token for node ${name}`);
-      return token;
+      if (token) return token;
+      if (!o.issueToken) throw new Error(`no token for node ${name}`);
+      return o.issueToken(name);
     },
   });
   const results = await Promise.allSettled([...o.tokens.keys()].map(() => provider.add(LOCAL_POOL, AGENT_VERSION)));
@@ -76,7 +82,7 @@ export async function startLocalNodes(o: LocalNodesOptions): Promise<LocalNodes>
     await provider.close();
     throw failed.reason;
   }
-  return { pids: provider.pids(), stop: () => provider.close() };
+  return { pids: provider.pids(), provider, stop: () => provider.close() };
 }
 
 /** chooseNodeRuntime picks moby when asked or when an engine answers (socket given), else simulated. */

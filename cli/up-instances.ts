@@ -47,7 +47,7 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     const appSettings: Record<string, string> = {
       ...settings,
       CORACLE_STORE: 'cosmos', COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_ENDPOINT_DISCOVERY: 'false',
-      CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString,
+      CORACLE_DATA_DIR: data.dir, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString,
       AzureWebJobsStorage: azurite.connectionString,
     };
     // The database and container are made once, here, before instances race to make them.

@@ -21,6 +21,7 @@ import { ApiClient } from '../shared/controllers/client.js';
 import { recordClusterObjects } from './cluster-objects.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { authenticateToken } from '../shared/apiserver/auth.js';
+import { issueNodeCredential } from '../shared/apiserver/tokens.js';
 import { ensureNodeTokens, LOCAL_POOL, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
 
 /** UpOptions are `coracle up`'s options, validated. */
@@ -138,7 +139,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   // The `kubernetes` Service's endpoints name this port, so it is chosen before the host starts.
   const port = options.port || (await freePort(options.host));
   // The app runs in this process: its settings are handed over, not written into process.env.
-  useAppSettings({ CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
+  useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
   const host = await startLocalHost({
     appDir: APP_DIR,
     port,
@@ -175,11 +176,18 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
       // Each node runs the agent of its version's release (the running build's, or one from the catalog).
       agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
+      // Nodes an upgrade adds get a node credential of their own (the join's NodeCredentialRequest, issued in process).
+      issueToken: async (name) => {
+        const { getAppContext } = await import('../functions/runtime.js');
+        return issueNodeCredential((await getAppContext()).store, name, 'coracle-up', new Date());
+      },
     }).catch(async (err: unknown) => {
       await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
       throw err;
     });
     out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
+    // Upgrades add and remove this process's agents (functions/upgrade.ts).
+    (await import('../functions/runtime.js')).useNodeProvider(nodes.provider);
     if (engine.runtime === 'moby') out('coracle: try: kubectl run web --image=coracle/web:v1 && kubectl get pods -o wide && kubectl logs web');
   }
   await recordLocalCluster(server, data.ca.cert, data.adminToken, data.dir, options.nodes).catch(async (err: unknown) => {

@@ -1,109 +1,157 @@
 /**
- * `coracle upgrade plan`: the preview of a cluster's upgrade to a release of the catalog, read
- * from the live cluster (its /version, the pool's Nodes, every Pod and PodDisruptionBudget) and
- * computed by the pure planner (shared/upgrade/planner.ts): the control plane step, then the
- * pool's batches, the pods each drain evicts, the budgets that block or hold drains with their
- * reasons, and the time estimate. Nothing moves. A pool's nodes are those named `<pool>-<n>`
- * (the local NodeProvider's naming; nodes carry no pool label yet).
+ * `coracle upgrade plan|start|status|pause|resume|cancel`: cluster upgrades through the API with
+ * the kubeconfig, as kubectl would. `plan` creates an UpgradePreview (computed by the control
+ * plane, never stored) and prints it; `start` creates an UpgradeRun (the control plane refuses
+ * it with 422 naming each problem, or 409 while another run is not finished); `pause`, `resume`
+ * and `cancel` patch the run's spec.paused / spec.cancel; `status` prints the run's phase, the
+ * control plane's step and each node's step (`--watch`: again at every change; on a terminal the
+ * screen is redrawn, otherwise plain lines).
  */
 import { Command } from 'commander';
-import { findResourceByKind } from '../shared/api/resources.js';
-import { readMetadata, type KubeObject } from '../shared/api/objects.js';
 import { ApiClient } from '../shared/controllers/client.js';
-import { compareVersions, controlPlaneStepProblem } from '../shared/release/version.js';
+import { ApiError } from '../shared/api/status.js';
+import { readMetadata, type KubeObject } from '../shared/api/objects.js';
 import { humanDuration } from '../shared/api/tables.js';
-import { planPoolUpgrade, type PoolPlan } from '../shared/upgrade/planner.js';
+import type { UpgradePlan } from '../shared/upgrade/preview.js';
+import { runSpecOf, runStatusOf, UPGRADEPREVIEWS, UPGRADERUNS, isFinished, type UpgradeScope } from '../shared/upgrade/run.js';
 import { createTransport } from '../agent/transport.js';
-import { listReleases } from '../local/releases.js';
 import { readKubeconfig } from './kubeconfig.js';
-import { APP_DIR } from './up.js';
 
-/** ClusterPlan is the whole preview: the control plane step, then the pool's. */
-export interface ClusterPlan {
-  controlPlane: { from: string; to: string; problem?: string };
-  pool: PoolPlan;
-  /** Everything that stops the start (control plane and pool problems). */
-  problems: string[];
-}
-
-/** PlanInput is the cluster state a plan reads. */
-export interface PlanInput {
-  serverVersion: string;
-  catalog: readonly string[];
-  /** The target release; absent: the newest catalogued one the control plane may step to. */
-  target?: string;
-  pool: string;
-  nodes: readonly KubeObject[];
-  pods: readonly KubeObject[];
-  pdbs: readonly KubeObject[];
-}
-
-/** planCluster computes the ClusterPlan of `input` (pure). */
-export function planCluster(input: PlanInput): ClusterPlan {
-  const candidates = input.catalog.filter((v) => compareVersions(v, input.serverVersion) > 0 && !controlPlaneStepProblem(input.serverVersion, v));
-  const target = input.target ?? candidates.sort(compareVersions).at(-1) ?? input.serverVersion;
-  const problems: string[] = [];
-  if (!input.catalog.includes(target)) problems.push(`release ${target} is not in the catalog (coracle release add <package.tgz>)`);
-  const cpProblem = controlPlaneStepProblem(input.serverVersion, target);
-  if (cpProblem) problems.push(cpProblem);
-  const nodes = input.nodes.filter((n) => String(readMetadata(n).name ?? '').startsWith(`${input.pool}-`));
-  const pool = planPoolUpgrade({ pool: input.pool, nodes, pods: input.pods, pdbs: input.pdbs, target, controlPlaneVersion: cpProblem ? input.serverVersion : target });
-  return { controlPlane: { from: input.serverVersion, to: target, problem: cpProblem }, pool, problems: [...problems, ...pool.problems] };
-}
-
-/** formatPlan renders a plan as plain lines. */
-export function formatPlan(plan: ClusterPlan): string[] {
-  const { controlPlane: cp, pool } = plan;
-  const s = pool.settings;
-  const lines = [
-    cp.from === cp.to ? `control plane: already at ${cp.to}` : `control plane: ${cp.from} -> ${cp.to} (the host moves onto the new release, keeping its data)`,
-    `pool ${pool.pool}: ${pool.batches.length} batch(es) to ${pool.target}; maxSurge ${s.surge}, maxUnavailable ${s.unavailable}, drainTimeout ${humanDuration(s.drainTimeoutSeconds * 1000)}, soak ${s.soakSeconds}s, undrainable nodes: ${s.undrainableNodeBehavior}`,
-  ];
-  if (pool.upToDate.length > 0) lines.push(`  already at ${pool.target}: ${pool.upToDate.join(', ')}`);
-  pool.batches.forEach((batch, i) => {
-    lines.push(`  batch ${i + 1}: add ${s.surge} node(s) at ${pool.target}, drain ${batch.map((n) => n.name).join(', ')}`);
-    for (const n of batch) {
-      lines.push(`    ${n.name} (${n.version || 'unknown version'}): evicts ${n.evictions.length === 0 ? 'nothing' : n.evictions.map((e) => `${e.namespace}/${e.name}${e.budgets.length ? ` [${e.budgets.join(', ')}]` : ''}`).join(', ')}`);
-    }
-  });
-  for (const b of pool.budgets) lines.push(`  PodDisruptionBudget ${b.budget} ${b.severity === 'blocks' ? 'BLOCKS' : 'holds'} drains: ${b.reason}`);
-  lines.push(`  surge capacity: ${pool.surgeCapacityOk ? 'available' : 'NOT available'}`);
-  lines.push(`estimate: at least ${humanDuration(pool.estimateSeconds * 1000)} for the pool`);
-  lines.push(plan.problems.length === 0 ? 'preflight: ok, the upgrade can start' : `preflight: refused:\n${plan.problems.map((p) => `  - ${p}`).join('\n')}`);
+/** formatPlan renders an UpgradePlan as plain lines. */
+export function formatPlan(plan: UpgradePlan): string[] {
+  const lines: string[] = [];
+  const cp = plan.controlPlane;
+  if (cp) lines.push(cp.fromVersion === cp.toVersion ? `control plane: already at ${cp.toVersion}` : `control plane: ${cp.fromVersion} -> ${cp.toVersion} (recorded in the Cluster; the host process does not move yet)`);
+  for (const pool of plan.pools) {
+    const s = pool.settings;
+    lines.push(`pool ${pool.pool}: ${pool.batches.length} batch(es) to ${pool.target}; maxSurge ${s.surge}, maxUnavailable ${s.unavailable}, drainTimeout ${humanDuration(s.drainTimeoutSeconds * 1000)}, soak ${s.soakSeconds}s, undrainable nodes: ${s.undrainableNodeBehavior}`);
+    if (pool.upToDate.length > 0) lines.push(`  already at ${pool.target}: ${pool.upToDate.join(', ')}`);
+    pool.batches.forEach((batch, i) => {
+      lines.push(`  batch ${i + 1}: add ${Math.min(s.surge, batch.length)} node(s) at ${pool.target}, drain ${batch.map((n) => n.name).join(', ')}`);
+      for (const n of batch) {
+        lines.push(`    ${n.name} (${n.version || 'unknown version'}): evicts ${n.evictions.length === 0 ? 'nothing' : n.evictions.map((e) => `${e.namespace}/${e.name}${e.budgets.length ? ` [${e.budgets.join(', ')}]` : ''}`).join(', ')}`);
+      }
+    });
+    for (const b of pool.budgets) lines.push(`  PodDisruptionBudget ${b.budget} ${b.severity === 'blocks' ? 'BLOCKS' : 'holds'} drains: ${b.reason}`);
+    lines.push(`  surge capacity: ${pool.surgeCapacityOk ? 'available' : 'NOT available'}`);
+  }
+  if (plan.pools.length > 0) lines.push(`estimate: at least ${humanDuration(plan.estimateSeconds * 1000)} for the pool(s)`);
+  lines.push(plan.problems.length === 0 ? 'preflight: ok, the upgrade can start'
+    : `preflight: ${plan.canStart ? 'forced past' : 'refused'}:\n${plan.problems.map((p) => `  - ${p.message}`).join('\n')}`);
   return lines;
 }
 
-/** readPlanInput reads what planCluster needs from the cluster of `kubeconfig` and the catalog of `dataDir`. */
-async function readPlanInput(kubeconfig: string, dataDir: string, pool: string, target: string | undefined): Promise<PlanInput> {
-  const config = await readKubeconfig(kubeconfig);
+/** formatRun renders a run's state as plain lines: phase and progress, the control plane's step, each node's step. */
+export function formatRun(run: Readonly<KubeObject>): string[] {
+  const spec = runSpecOf(run);
+  const status = runStatusOf(run);
+  const flags = [spec.paused ? 'paused' : '', spec.cancel ? 'cancel requested' : ''].filter(Boolean).join(', ');
+  const progress = status.progress ? `${status.progress.done}/${status.progress.total} node(s)` : '-';
+  const lines = [`run ${String(readMetadata(run).name)}: ${spec.targetVersion} (${spec.scope === 'Pool' ? `pool ${spec.pool}` : spec.scope}) phase ${status.phase ?? 'Pending'}, progress ${progress}${flags ? ` [${flags}]` : ''}`];
+  if (status.controlPlane) lines.push(`  control plane: ${status.controlPlane.fromVersion} -> ${status.controlPlane.toVersion}: ${status.controlPlane.step}`);
+  for (const n of status.nodes ?? []) lines.push(`  ${n.name} (${n.pool}) ${n.fromVersion} -> ${n.toVersion}: ${n.step}${n.message ? ` (${n.message})` : ''}`);
+  if (status.message) lines.push(`  ${status.message}`);
+  return lines;
+}
+
+interface ClientOptions { kubeconfig?: string; dataDir: string }
+
+/** withClient runs `fn` with an ApiClient of the kubeconfig's cluster and user. */
+async function withClient<T>(o: ClientOptions, fn: (client: ApiClient) => Promise<T>): Promise<T> {
+  const config = await readKubeconfig(o.kubeconfig ?? `${o.dataDir}/kubeconfig`);
   const transport = createTransport({ caPem: config.caPem || undefined });
   try {
-    const client = new ApiClient(transport.fetch, { baseUrl: config.server, token: config.token, userAgent: 'coracle-upgrade' });
-    const version = await transport.fetch(new Request(`${config.server}/version`, { headers: { authorization: `Bearer ${config.token}` } }));
-    const serverVersion = ((await version.json()) as { gitVersion: string }).gitVersion;
-    const [nodes, pods, pdbs] = await Promise.all([['v1', 'Node'], ['v1', 'Pod'], ['policy/v1', 'PodDisruptionBudget']]
-      .map(([apiVersion, kind]) => client.listAll(findResourceByKind(apiVersion!, kind!)!)));
-    const catalog = (await listReleases(dataDir, APP_DIR)).map((r) => r.version);
-    return { serverVersion, catalog, target, pool, nodes: nodes!, pods: pods!, pdbs: pdbs! };
+    return await fn(new ApiClient(transport.fetch, { baseUrl: config.server, token: config.token, userAgent: 'coracle-upgrade' }));
   } finally {
     transport.close();
   }
 }
 
-/** upgradeCommand returns `coracle upgrade` (only `plan` so far); failures go to `fail`. */
+/** RunOptions are start's and plan's choices. */
+interface RunOptions extends ClientOptions { to?: string; controlPlaneOnly?: boolean; pool?: string; force?: boolean }
+
+/** runSpec builds an UpgradeRun spec from the options; without --to: the newest release the Cluster lists as available. */
+async function runSpec(client: ApiClient, o: RunOptions): Promise<Record<string, unknown>> {
+  let target = o.to;
+  if (!target) {
+    // The control plane knows its catalog: a preview of staying put lists what it may step to.
+    const { CLUSTERS } = await import('../shared/upgrade/objects.js');
+    const { controlPlaneVersionOf } = await import('../shared/upgrade/preview.js');
+    const current = controlPlaneVersionOf((await client.listAll(CLUSTERS))[0]);
+    if (!current) throw new Error('no Cluster object records the control plane\'s version');
+    const answer = await client.create(UPGRADEPREVIEWS, { apiVersion: 'coracle.io/v1', kind: 'UpgradePreview', metadata: {}, spec: { targetVersion: current, scope: 'ControlPlane' } });
+    target = (answer.status as { plan: UpgradePlan }).plan.availableUpgrades.at(-1);
+    if (!target) throw new Error(`no release to upgrade to: the catalog holds none the control plane (${current}) may step to (coracle release add <package.tgz>, or --to)`);
+  }
+  const scope: UpgradeScope = o.controlPlaneOnly ? 'ControlPlane' : o.pool ? 'Pool' : 'Cluster';
+  return { targetVersion: target, scope, ...(scope === 'Pool' ? { pool: o.pool } : {}), ...(o.force ? { force: true } : {}) };
+}
+
+/** currentRun is the named run, else the newest unfinished one, else the newest. */
+async function currentRun(client: ApiClient, name?: string): Promise<KubeObject> {
+  if (name) return client.get(UPGRADERUNS, { name });
+  const runs = (await client.listAll(UPGRADERUNS)).sort((a, b) => String(readMetadata(a).creationTimestamp).localeCompare(String(readMetadata(b).creationTimestamp)));
+  const run = runs.filter((r) => !isFinished(r)).at(-1) ?? runs.at(-1);
+  if (!run) throw new Error('no upgrade run (coracle upgrade start)');
+  return run;
+}
+
+/** explain turns a refused create into lines naming each cause. */
+function explain(err: unknown): never {
+  // One cause is already the message (kubectl's rendering); several are listed one a line.
+  if (err instanceof ApiError && (err.details?.causes?.length ?? 0) > 1) {
+    throw new Error(`${err.message}\n${err.details!.causes!.map((c) => `  - ${c.field ? `${c.field}: ` : ''}${c.message}`).join('\n')}`);
+  }
+  throw err;
+}
+
+/** printStatus prints the run once, or, with `watch`, at every change until it is finished. */
+async function printStatus(client: ApiClient, name: string | undefined, watch: boolean): Promise<void> {
+  const tty = process.stdout.isTTY === true;
+  let run = await currentRun(client, name);
+  let last = '';
+  for (;;) {
+    const text = formatRun(run).join('\n');
+    if (text !== last) process.stdout.write(tty && watch ? `\x1b[2J\x1b[H${text}\n` : `${text}\n`);
+    last = text;
+    if (!watch || isFinished(run)) return;
+    await new Promise((r) => setTimeout(r, 1000));
+    run = await client.get(UPGRADERUNS, { name: String(readMetadata(run).name) });
+  }
+}
+
+/** upgradeCommand returns `coracle upgrade`; failures go to `fail`. */
 export function upgradeCommand(fail: (err: unknown) => never): Command {
-  const upgrade = new Command('upgrade').description('upgrade the cluster to a release of the catalog: control plane first, then the node pool');
-  upgrade.command('plan').description('preview the upgrade: control plane step, batches, evictions, blocking PodDisruptionBudgets, estimate (nothing moves)')
-    .option('--to <version>', 'target release (default: the newest catalogued one the control plane may step to)')
-    .option('--pool <pool>', 'node pool', 'node')
-    .option('--data-dir <dir>', 'data folder (release catalog; kubeconfig default)', '.coracle')
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)')
-    .action((o: { to?: string; pool: string; dataDir: string; kubeconfig?: string }) => readPlanInput(o.kubeconfig ?? `${o.dataDir}/kubeconfig`, o.dataDir, o.pool, o.to)
-      .then((input) => {
-        const plan = planCluster(input);
-        process.stdout.write(`${formatPlan(plan).join('\n')}\n`);
-        // The preview itself succeeded; a refused plan exits 3 so scripts can tell.
-        if (plan.problems.length > 0) process.exitCode = 3;
-      }, fail));
+  const upgrade = new Command('upgrade').description('upgrade the cluster to a release of the catalog: control plane first, then the node pools');
+  const common = (c: Command) => c.option('--data-dir <dir>', 'data folder (kubeconfig default)', '.coracle').option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)');
+  const scoped = (c: Command) => common(c).option('--to <version>', 'target release (default: the newest the control plane may step to)')
+    .option('--control-plane-only', 'upgrade the control plane only').option('--pool <pool>', 'upgrade this node pool only');
+  scoped(upgrade.command('plan').description('preview the upgrade (an UpgradePreview: nothing moves); exits 3 when it may not start'))
+    .action((o: RunOptions) => withClient(o, async (client) => {
+      const answer = await client.create(UPGRADEPREVIEWS, { apiVersion: 'coracle.io/v1', kind: 'UpgradePreview', metadata: {}, spec: await runSpec(client, o) });
+      const plan = (answer.status as { plan: UpgradePlan }).plan;
+      process.stdout.write(`${formatPlan(plan).join('\n')}\n`);
+      if (!plan.canStart) process.exitCode = 3;
+    }).catch(fail));
+  scoped(upgrade.command('start').description('start an upgrade run (refused when the plan has problems; --force passes blocking PodDisruptionBudgets)'))
+    .option('--force', 'start although a PodDisruptionBudget blocks a drain').option('--name <name>', 'the UpgradeRun\'s name (default: generated)')
+    .action((o: RunOptions & { name?: string }) => withClient(o, async (client) => {
+      const spec = await runSpec(client, o);
+      const metadata = o.name ? { name: o.name } : { generateName: 'upgrade-' };
+      const run = await client.create(UPGRADERUNS, { apiVersion: 'coracle.io/v1', kind: 'UpgradeRun', metadata, spec }).catch(explain);
+      process.stdout.write(`upgraderun.coracle.io/${String(readMetadata(run).name)} created: ${String(spec.targetVersion)} (${String(spec.scope)})\n`);
+    }).catch(fail));
+  common(upgrade.command('status [run]').description('the run\'s phase and each node\'s step (default: the current or latest run)'))
+    .option('-w, --watch', 'follow the run until it ends')
+    .action((name: string | undefined, o: ClientOptions & { watch?: boolean }) => withClient(o, (client) => printStatus(client, name, o.watch === true)).catch(fail));
+  const patchSpec = (verb: string, patch: Record<string, unknown>, description: string) => common(upgrade.command(`${verb} [run]`).description(description))
+    .action((name: string | undefined, o: ClientOptions) => withClient(o, async (client) => {
+      const run = await currentRun(client, name);
+      await client.patch(UPGRADERUNS, { name: String(readMetadata(run).name) }, { spec: patch }, 'merge');
+      process.stdout.write(`upgraderun.coracle.io/${String(readMetadata(run).name)} ${verb === 'cancel' ? 'cancel requested' : `${verb}d`}\n`);
+    }).catch(fail));
+  patchSpec('pause', { paused: true }, 'pause the run at the next step boundary');
+  patchSpec('resume', { paused: false }, 'resume a paused run');
+  patchSpec('cancel', { cancel: true }, 'cancel the run at the next step boundary (nodes already moved stay moved)');
   return upgrade;
 }

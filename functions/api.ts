@@ -5,7 +5,10 @@
  * authorization, PodDisruptionBudget admission of evictions, the log sink.
  */
 import { chainAdmissions } from '../shared/apiserver/context.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { admitVersionSkew } from '../shared/upgrade/objects.js';
+import { admitUpgradeRun, RUNNING_BUILD_ONLY, type ReleaseCatalog } from '../shared/upgrade/admission.js';
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
@@ -30,6 +33,23 @@ export function serviceSettings(config: AppConfig): Pick<ApiServerOptions, 'serv
   };
 }
 
+/** APP_DIR is the function app's package root (its build's version stamp is the catalog's installed release). */
+const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * releaseCatalog is the control plane's release catalog: with a data folder (local), the
+ * installed build and the packages under `<data>/releases` (local/releases.ts, read on each call:
+ * `coracle release add` may run while the cluster serves); without one, the running build only.
+ */
+export function releaseCatalog(config: Pick<AppConfig, 'dataDir'>): ReleaseCatalog {
+  const dataDir = config.dataDir;
+  if (!dataDir) return RUNNING_BUILD_ONLY;
+  return async () => {
+    const { listReleases } = await import('../local/releases.js');
+    return (await listReleases(dataDir, APP_DIR)).map((r) => r.version);
+  };
+}
+
 const handlers = new WeakMap<AppContext, Promise<ApiHandler>>();
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
@@ -40,8 +60,10 @@ export async function apiHandler(): Promise<ApiHandler> {
   if (!handler) {
     // DefaultTolerationSeconds for new pods is process-wide: the in-process controllers' handlers create pods too.
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
+    const releases = releaseCatalog(runtime.config);
     handler = getLogSink().then((logSink) => createApiServer({
-      store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store), admit: chainAdmissions(createNodeRestriction(), admitVersionSkew), logSink, admitEviction: admitEvictionByBudgets,
+      store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store),
+      admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases)), logSink, admitEviction: admitEvictionByBudgets, releases,
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
       ...serviceSettings(runtime.config),
     }));

@@ -32,6 +32,8 @@
  *   `CORACLE_MAX_UNPAGED_LISTS_INFLIGHT` (shared/apiserver/inflight.ts).
  * - Services: `CORACLE_SERVICE_CIDR` (10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (30000-32767),
  *   `CORACLE_ADVERTISE_ADDRESS` (`ip:port` where the `kubernetes` Service's endpoints point).
+ * - `CORACLE_DATA_DIR`: the local cluster's data folder, whose `releases/` is the release catalog
+ *   upgrades read (local/releases.ts); unset (Azure, for now): the catalog is the running build.
  */
 import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../shared/controllers/nodelifecycle/monitor.js';
 import { EVENT_TTL_MS } from '../shared/controllers/eventttl.js';
@@ -92,6 +94,8 @@ export interface AppConfig {
   nodePortRange?: string;
   /** `ip:port` of this API server as pods reach it (the `kubernetes` Service's endpoints). */
   advertiseAddress?: string;
+  /** The local data folder (its `releases/` is the release catalog); undefined: the catalog is the running build. */
+  dataDir?: string;
 }
 
 const DEFAULT_NODE_MONITOR_GRACE_SECONDS = DEFAULT_NODE_MONITOR_GRACE_MS / 1000;
@@ -198,6 +202,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     serviceCIDR: settings.CORACLE_SERVICE_CIDR || undefined,
     nodePortRange: settings.CORACLE_NODE_PORT_RANGE || undefined,
     advertiseAddress: settings.CORACLE_ADVERTISE_ADDRESS || undefined,
+    dataDir: settings.CORACLE_DATA_DIR || undefined,
   };
 }
 

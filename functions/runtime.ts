@@ -14,6 +14,7 @@ import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
+import type { NodeProvider } from '../shared/nodes/provider.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
 import { azureCredential } from '../adapters/identity.js';
@@ -229,6 +230,24 @@ export async function closeAppContext(): Promise<void> {
   if (!current) return;
   const built = await current.catch(() => undefined);
   await built?.store.close();
+}
+
+let nodeProvider: NodeProvider | undefined;
+
+/**
+ * useNodeProvider hands the app the NodeProvider of the process that owns the machines: the
+ * in-process host of `coracle up` gives its LocalNodeProvider (the agents are its children). A
+ * live object, not a setting, so it is handed over like useAppSettings' record. On Azure the
+ * provider would be built here from the configuration (adapters/nodes/azure.ts); that is not
+ * wired yet.
+ */
+export function useNodeProvider(provider: NodeProvider | undefined): void {
+  nodeProvider = provider;
+}
+
+/** getNodeProvider returns the process's NodeProvider, or undefined when it has none (upgrades then cannot add or remove nodes). */
+export function getNodeProvider(): NodeProvider | undefined {
+  return nodeProvider;
 }
 
 app.hook.appStart(async () => {

@@ -4,6 +4,7 @@
  * idempotent: applying it twice changes nothing the second time.
  */
 import { defaultNodePool } from '../upgrade/objects.js';
+import { defaultUpgradeRun } from '../upgrade/run.js';
 import { isRecord, metadataOf, type KubeObject } from './objects.js';
 
 type Obj = Record<string, unknown>;
@@ -182,6 +183,7 @@ function defaultEndpoints(ep: KubeObject): void {
 const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
   Pod: defaultPod,
   NodePool: defaultNodePool,
+  UpgradeRun: defaultUpgradeRun,
   Deployment: defaultDeployment,
   ReplicaSet: defaultReplicaSet,
   Service: defaultService,
@@ -196,12 +198,12 @@ export function applyDefaults(kind: string, o: KubeObject): void {
 }
 
 /** KINDS_WITH_GENERATION are the kinds whose `metadata.generation` tracks spec changes. */
-export const KINDS_WITH_GENERATION: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'ReplicaSet', 'PodDisruptionBudget', 'Cluster', 'NodePool']);
+export const KINDS_WITH_GENERATION: ReadonlySet<string> = new Set(['Pod', 'Deployment', 'ReplicaSet', 'PodDisruptionBudget', 'Cluster', 'NodePool', 'UpgradeRun']);
 
 /**
  * resetStatusOnCreate says whether a create ignores the posted `status` (the registries' PrepareForCreate):
  * true for kinds with a status subresource except Node (the node agent creates nodes with status).
  */
 export function resetStatusOnCreate(kind: string): boolean {
-  return ['Pod', 'Deployment', 'ReplicaSet', 'Service', 'PodDisruptionBudget', 'Namespace', 'Cluster', 'NodePool'].includes(kind);
+  return ['Pod', 'Deployment', 'ReplicaSet', 'Service', 'PodDisruptionBudget', 'Namespace', 'Cluster', 'NodePool', 'UpgradeRun'].includes(kind);
 }

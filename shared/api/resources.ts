@@ -85,6 +85,12 @@ export const RESOURCES: readonly ResourceType[] = [
     categories: ['coracle'], subresources: [status('coracle.io', 'v1', 'Cluster')] }),
   resource({ group: 'coracle.io', version: 'v1', kind: 'NodePool', plural: 'nodepools', shortNames: ['np'], namespaced: false,
     categories: ['coracle'], subresources: [status('coracle.io', 'v1', 'NodePool')] }),
+  // An upgrade of the cluster (shared/upgrade/run.ts), run by the upgrade orchestration (functions/upgrade.ts).
+  resource({ group: 'coracle.io', version: 'v1', kind: 'UpgradeRun', plural: 'upgraderuns', shortNames: ['ur'], namespaced: false,
+    categories: ['coracle'], subresources: [status('coracle.io', 'v1', 'UpgradeRun')] }),
+  // Create-only and never stored, like TokenReview: the answer carries the plan (shared/upgrade/preview.ts).
+  resource({ group: 'coracle.io', version: 'v1', kind: 'UpgradePreview', plural: 'upgradepreviews', shortNames: [], namespaced: false,
+    verbs: ['create'] }),
 ];
 
 /** groupVersion renders `v1` for the core group and `group/version` otherwise (an apiVersion). */

@@ -9,7 +9,7 @@ import { POD_PRINTER } from './tables/pods.js';
 import { DEPLOYMENT_PRINTER, PDB_PRINTER, REPLICASET_PRINTER } from './tables/workloads.js';
 import { ENDPOINTS_PRINTER, EVENT_PRINTER, NAMESPACE_PRINTER, NODE_PRINTER, SERVICE_PRINTER } from './tables/cluster.js';
 import { ENDPOINTSLICE_PRINTER } from './tables/discovery.js';
-import { CLUSTER_PRINTER, NODEPOOL_PRINTER } from './tables/coracle.js';
+import { CLUSTER_PRINTER, NODEPOOL_PRINTER, UPGRADEPREVIEW_PRINTER, UPGRADERUN_PRINTER } from './tables/coracle.js';
 import { CONFIGMAP_PRINTER, LEASE_PRINTER, SECRET_PRINTER, SERVICEACCOUNT_PRINTER } from './tables/config.js';
 
 export { humanDuration } from './tables/format.js';
@@ -33,6 +33,8 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'policy/poddisruptionbudgets': PDB_PRINTER,
   'coracle.io/clusters': CLUSTER_PRINTER,
   'coracle.io/nodepools': NODEPOOL_PRINTER,
+  'coracle.io/upgraderuns': UPGRADERUN_PRINTER,
+  'coracle.io/upgradepreviews': UPGRADEPREVIEW_PRINTER,
 };
 
 /** DEFAULT_PRINTER is what Kubernetes prints for a kind without its own printer: NAME and AGE. */

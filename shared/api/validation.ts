@@ -4,6 +4,7 @@
  * fields of the kinds served. `validateObject` returns causes; the caller answers 422 Invalid.
  */
 import { clusterStepCauses, validateCluster, validateNodePool } from '../upgrade/objects.js';
+import { upgradeRunUpdateCauses, validateUpgradeRun } from '../upgrade/run.js';
 import type { ResourceType } from './resources.js';
 import { ApiError, invalid, type StatusCause } from './status.js';
 import { deepEqual, isRecord, readMetadata, type KubeObject } from './objects.js';
@@ -320,6 +321,7 @@ const KIND_RULES: Record<string, (obj: KubeObject, c: Causes) => void> = {
   PodDisruptionBudget: validatePdb,
   Cluster: (obj, c) => c.list.push(...validateCluster(obj)),
   NodePool: (obj, c) => c.list.push(...validateNodePool(obj)),
+  UpgradeRun: (obj, c) => c.list.push(...validateUpgradeRun(obj)),
 };
 
 /**
@@ -341,6 +343,7 @@ function validateUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject
     c.invalid('spec.selector', spec.selector, 'field is immutable');
   }
   if (resource.kind === 'Cluster') c.list.push(...clusterStepCauses(obj, old));
+  if (resource.kind === 'UpgradeRun' && subresource !== 'status') c.list.push(...upgradeRunUpdateCauses(obj, old));
   if (resource.kind === 'Pod' && !deepEqual(spec, oldSpec)) {
     // The stored pod defaulted as today (an object written before a default was added must not
     // make every later update look like a spec change).

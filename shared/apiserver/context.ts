@@ -73,6 +73,8 @@ export interface HandlerContext {
   admit?: Admission;
   /** How long watches last and how they keep a quiet connection alive (defaults: kube-apiserver's). */
   watchLimits?: Partial<WatchLimits>;
+  /** The release versions the control plane may move to (UpgradePreview, UpgradeRun admission); undefined: the running build's only. */
+  releases?: () => Promise<readonly string[]>;
 }
 
 /**

@@ -20,6 +20,7 @@ import { assertNamespaceWritable } from './namespaces.js';
 import { allocateServiceAddresses } from './services.js';
 import { handleBinding } from './binding.js';
 import { handleEviction } from './eviction.js';
+import { handleUpgradePreview } from './upgradepreview.js';
 
 /** GENERATE_NAME_ATTEMPTS bounds retries when a generated name collides. */
 const GENERATE_NAME_ATTEMPTS = 8;
@@ -79,6 +80,7 @@ export async function createObject(
 export async function handleCreate(ctx: HandlerContext, peers: Peers): Promise<Response> {
   if (ctx.info.subresource === 'binding') return handleBinding(ctx, peers);
   if (ctx.info.subresource === 'eviction') return handleEviction(ctx, peers);
+  if (ctx.info.resource.kind === 'UpgradePreview') return handleUpgradePreview(ctx);
   const { resource } = ctx.info;
   const mode = parseFieldValidation(ctx.query);
   const dryRun = isDryRun(ctx.query);

@@ -57,6 +57,8 @@ export interface ApiServerOptions {
   serviceNetwork?: { serviceCIDR?: string; nodePortRange?: string };
   /** Where the `default/kubernetes` Service's endpoints point (this API server as pods reach it); absent: the Service has no endpoints. */
   advertise?: { ip: string; port: number };
+  /** The release catalog: versions the control plane may move to (UpgradePreview, UpgradeRun admission); undefined: the running build's only. */
+  releases?: () => Promise<readonly string[]>;
   /** Replacements for the functions other modules provide (tests). */
   peers?: Partial<Peers>;
 }
@@ -114,7 +116,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       const refusal = options.authorize ? await options.authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
       const ctx: HandlerContext = {
-        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits, serviceNetwork: network,
+        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits, serviceNetwork: network, releases: options.releases,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
       return await HANDLERS[info.verb](ctx, peers);

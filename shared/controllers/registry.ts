@@ -12,10 +12,12 @@ import { namespaceController } from './namespace/index.js';
 import { nodeMonitorOrchestration, nodeTaintController, podGcController } from './nodelifecycle/index.js';
 import { replicaSetOrchestration } from './replicaset/index.js';
 import { schedulerOrchestration } from './scheduler/index.js';
+import { upgradeOrchestration } from './upgrade.js';
+import { nodePoolStatusController } from './nodepool/index.js';
 
 /**
  * CONTROLLERS are every controller the change feed drives, in no particular order: in-process
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, nodePoolStatusController];

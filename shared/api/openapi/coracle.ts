@@ -1,6 +1,6 @@
 /**
- * The OpenAPI definitions of Coracle's own kinds (coracle.io/v1 Cluster and NodePool; see
- * shared/upgrade/objects.ts), written here because no upstream schema holds them. Names follow
+ * The OpenAPI definitions of Coracle's own kinds (coracle.io/v1 Cluster and NodePool, see
+ * shared/upgrade/objects.ts; UpgradeRun and UpgradePreview, see shared/upgrade/run.ts), written here because no upstream schema holds them. Names follow
  * definitionName (`io.k8s.api.coracle.v1.Cluster`); definitions.ts merges them with the generated ones.
  */
 import type { Schema } from './definitions.js';
@@ -35,6 +35,8 @@ function kind(name: string, description: string): Record<string, Schema> {
   };
 }
 
+const bool = (description: string): Schema => ({ type: 'boolean', description });
+const time = (description: string): Schema => ({ type: 'string', format: 'date-time', description });
 const conditions: Schema = { type: 'array', items: { $ref: `${META}Condition` }, description: 'The latest observations of the object\'s state.', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] };
 
 /** CORACLE_DEFINITIONS are the schemas of coracle.io/v1. */
@@ -45,13 +47,15 @@ export const CORACLE_DEFINITIONS: Record<string, Schema> = {
     version: str('The release the control plane should run (e.g. v1.35.0-coracle); it moves one minor version at a time.'),
   } },
   [`${P}ClusterStatus`]: { type: 'object', properties: {
+    version: str('The release the control plane runs (the same as controlPlaneVersion).'),
     controlPlaneVersion: str('The release the control plane runs.'),
     availableUpgrades: { type: 'array', items: { type: 'string' }, description: 'Releases of the catalog the control plane may move to next.' },
     conditions,
-    upgradeHistory: { type: 'array', items: { $ref: `${P}UpgradeRun` }, description: 'Each upgrade run and its outcome, newest last.' },
+    upgradeHistory: { type: 'array', items: { $ref: `${P}UpgradeHistoryEntry` }, description: 'Each upgrade run and its outcome, newest last (the UpgradeRun objects hold the details).' },
   } },
-  [`${P}UpgradeRun`]: { type: 'object', properties: {
-    fromVersion: str('The version upgraded from.'), toVersion: str('The version upgraded to.'), scope: str('ControlPlane, a pool name, or All.'),
+  [`${P}UpgradeHistoryEntry`]: { type: 'object', properties: {
+    name: str('The UpgradeRun.'),
+    fromVersion: str('The version upgraded from.'), toVersion: str('The version upgraded to.'), scope: str('Cluster, ControlPlane, or Pool (with the pool\'s name).'),
     startTime: { type: 'string', format: 'date-time', description: 'When the run started.' },
     completionTime: { type: 'string', format: 'date-time', description: 'When the run ended.' },
     outcome: str('Succeeded, Failed, Cancelled, or Running.'), message: str('What happened, in a sentence.'),
@@ -69,8 +73,44 @@ export const CORACLE_DEFINITIONS: Record<string, Schema> = {
     undrainableNodeBehavior: { type: 'string', enum: ['Cordon', 'Schedule'], description: 'A node that cannot be drained in time: Cordon (leave it cordoned, go on) or Schedule (stop and report).' },
   } },
   [`${P}NodePoolStatus`]: { type: 'object', properties: {
+    version: str('The release every node of the pool runs, once they all run the same one.'),
     nodes: int('Nodes of the pool now.'), readyNodes: int('Ready nodes of the pool.'),
     nodeVersions: { type: 'object', additionalProperties: { type: 'integer', format: 'int32' }, description: 'How many nodes report each release (kubeletVersion).' },
     conditions,
+  } },
+  ...kind('UpgradeRun', 'UpgradeRun is one upgrade of the cluster: the control plane first, then the node pools node by node. Create it to start; patch spec.paused or spec.cancel to pause, resume or cancel.'),
+  [`${P}UpgradeRunSpec`]: { type: 'object', required: ['targetVersion'], properties: {
+    targetVersion: str('The release to move to (it must be in the catalog).'),
+    scope: { type: 'string', enum: ['Cluster', 'ControlPlane', 'Pool'], description: 'What to upgrade: Cluster (the control plane, then every pool; the default), ControlPlane, or Pool (the pool named in pool).' },
+    pool: str('The node pool to upgrade; required when scope is Pool.'),
+    force: bool('Start even though a PodDisruptionBudget blocks a drain (the node is then handled by the pool\'s undrainableNodeBehavior).'),
+    paused: bool('Hold the run at the next step boundary; set back to false to resume.'),
+    cancel: bool('Stop the run at the next step boundary; once true it cannot be set back.'),
+  } },
+  [`${P}UpgradeRunNode`]: { type: 'object', required: ['name', 'step'], properties: {
+    name: str('The old node.'), pool: str('Its node pool.'),
+    fromVersion: str('The release it ran.'), toVersion: str('The release its replacement runs.'),
+    step: { type: 'string', enum: ['Waiting', 'Surging', 'Draining', 'Drained', 'Replaced', 'Ready', 'Undrainable'], description: 'Where its replacement is.' },
+    message: str('What happened to it last, in a sentence.'),
+  } },
+  [`${P}UpgradeRunControlPlane`]: { type: 'object', properties: {
+    fromVersion: str('The release the control plane ran.'), toVersion: str('The release it moves to.'),
+    step: { type: 'string', enum: ['Waiting', 'Upgrading', 'Upgraded', 'Skipped'], description: 'Where the control plane\'s step is.' },
+  } },
+  [`${P}UpgradeRunProgress`]: { type: 'object', properties: { done: int('Old nodes replaced.'), total: int('Old nodes to replace.') } },
+  [`${P}UpgradeRunStatus`]: { type: 'object', properties: {
+    phase: { type: 'string', enum: ['Pending', 'ControlPlane', 'Pools', 'Paused', 'Succeeded', 'Failed', 'Cancelled'], description: 'Where the run is; Succeeded, Failed and Cancelled are final.' },
+    plan: { type: 'object', description: 'The preview computed when the run started (as an UpgradePreview answers).' },
+    nodes: { type: 'array', items: { $ref: `${P}UpgradeRunNode` }, description: 'Each old node and its step.' },
+    progress: { $ref: `${P}UpgradeRunProgress`, description: 'Old nodes replaced so far.' },
+    controlPlane: { $ref: `${P}UpgradeRunControlPlane`, description: 'The control plane\'s step.' },
+    startTime: time('When the run started.'), completionTime: time('When the run ended.'),
+    message: str('What the run is doing or why it ended, in a sentence.'),
+    conditions,
+  } },
+  ...kind('UpgradePreview', 'UpgradePreview asks for the plan of an upgrade without starting it: create it (it is never stored) and read status.plan.'),
+  [`${P}UpgradePreviewSpec`]: { $ref: `${P}UpgradeRunSpec`, description: 'The run to preview.' },
+  [`${P}UpgradePreviewStatus`]: { type: 'object', properties: {
+    plan: { type: 'object', description: 'The plan: control plane step, each pool\'s batches and evictions, budgets, problems, canStart, estimateSeconds.' },
   } },
 };

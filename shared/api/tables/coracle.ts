@@ -1,6 +1,7 @@
 /**
  * Printers of coracle.io/v1: clusters (NAME VERSION CONTROL PLANE UPGRADES STATE AGE) and node
- * pools (NAME NODES READY VERSION NODE VERSIONS MAX SURGE AGE).
+ * pools (NAME NODES READY VERSION NODE VERSIONS MAX SURGE AGE) and upgrade runs (NAME TARGET SCOPE
+ * PHASE PROGRESS AGE).
  */
 import { AGE_COLUMN, NAME_COLUMN, age, column, int, intOrString, type Loose, type PrintContext, type Printer } from './format.js';
 
@@ -44,5 +45,38 @@ export const NODEPOOL_PRINTER: Printer = {
     const versions = Object.entries((np.status?.nodeVersions ?? {}) as Record<string, number>).map(([v, n]) => `${v}=${n}`).join(',');
     return [np.metadata?.name ?? '', int(np.status?.nodes), int(np.status?.readyNodes), np.spec?.version ?? '', versions || '<none>',
       intOrString(np.spec?.upgradeSettings?.maxSurge ?? '10%'), age(np, ctx)];
+  },
+};
+
+/** UPGRADERUN_PRINTER prints upgrade runs; PROGRESS is old nodes replaced / old nodes (`-` before the pools' step). */
+export const UPGRADERUN_PRINTER: Printer = {
+  columns: [
+    NAME_COLUMN,
+    column('Target', 'string', [`${P}UpgradeRunSpec`, 'targetVersion']),
+    column('Scope', 'string', [`${P}UpgradeRunSpec`, 'scope']),
+    column('Phase', 'string', [`${P}UpgradeRunStatus`, 'phase']),
+    column('Progress', 'string', [`${P}UpgradeRunStatus`, 'progress']),
+    AGE_COLUMN,
+  ],
+  cells(r: Loose, ctx: PrintContext): unknown[] {
+    const p = r.status?.progress;
+    const scope = r.spec?.scope === 'Pool' ? `Pool/${r.spec?.pool ?? ''}` : r.spec?.scope ?? 'Cluster';
+    return [r.metadata?.name ?? '', r.spec?.targetVersion ?? '', scope, r.status?.phase ?? 'Pending', p ? `${int(p.done)}/${int(p.total)}` : '-', age(r, ctx)];
+  },
+};
+
+/** UPGRADEPREVIEW_PRINTER prints the answer of an UpgradePreview create (`kubectl create -f preview.yaml`). */
+export const UPGRADEPREVIEW_PRINTER: Printer = {
+  columns: [
+    NAME_COLUMN,
+    column('Target', 'string', [`${P}UpgradeRunSpec`, 'targetVersion']),
+    column('Scope', 'string', [`${P}UpgradeRunSpec`, 'scope']),
+    column('Can Start', 'boolean', 'Whether a run with this spec would be admitted now.'),
+    column('Problems', 'integer', 'How many problems stop the start.'),
+    AGE_COLUMN,
+  ],
+  cells(r: Loose, ctx: PrintContext): unknown[] {
+    const plan = r.status?.plan;
+    return [r.metadata?.name ?? '', r.spec?.targetVersion ?? '', r.spec?.scope ?? 'Cluster', plan?.canStart === true, Array.isArray(plan?.problems) ? plan.problems.length : 0, age(r, ctx)];
   },
 };

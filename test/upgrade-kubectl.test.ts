@@ -1,0 +1,128 @@
+/**
+ * Cluster upgrades end to end with real kubectl on `coracle up --nodes 3 --runtime simulated`
+ * (hollow nodes: pods run no containers, which keeps the file under two minutes). Release A is
+ * the installed build; release B is packed from the same build with another version stamp and
+ * added to the catalog, so surge nodes run B's own agent (its kubeletVersion says so). A
+ * Deployment of 6 with a PodDisruptionBudget: minAvailable 6 refuses the start (422 naming the
+ * budget, and the UpgradePreview says why); with minAvailable 5 a run created paused holds (no
+ * node and no version moves), refuses a second run (409), then resumes through the CLI and
+ * replaces every node with one at B; the run is kept as history.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI, startCluster, type Cluster } from './support/cluster.js';
+import { kubectl } from './support/kubectl.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
+
+const runFile = promisify(execFile);
+const A = RELEASE_VERSION;
+const B = 'v1.35.1-coracle';
+const C = 'v1.35.2-coracle';
+let cluster: Cluster;
+
+const run = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 180_000, input });
+const k = async (...args: string[]) => {
+  const r = await run(args);
+  expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  return r.stdout;
+};
+const coracle = (...args: string[]) => runFile(process.execPath, [CLI, ...args, '--data-dir', cluster.dataDir]);
+const upgradeRun = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradeRun', metadata: { name }, spec });
+const nodeVersions = async () => (await k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n').sort();
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
+  for (const version of [B, C]) {
+    const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', version, '--out', cluster.dataDir])).stdout.trim();
+    await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  }
+  await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=6');
+  await k('create', 'pdb', 'web', '--selector=app=web', '--min-available=6');
+  await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
+  await k('wait', '--for=jsonpath={.status.currentHealthy}=6', 'pdb/web', '--timeout=60s');
+}, 240_000);
+afterAll(async () => cluster?.destroy(), 60_000);
+
+describe('cluster upgrade (UpgradeRun)', () => {
+  it('previews and refuses a start that a PodDisruptionBudget blocks: 422 naming the budget', async () => {
+    const preview = JSON.parse(await run(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradePreview', metadata: {}, spec: { targetVersion: B } })).then((r) => r.stdout)) as { status: { plan: { canStart: boolean; problems: { type: string; message: string }[] } } };
+    expect(preview.status.plan.canStart).toBe(false);
+    expect(preview.status.plan.problems.map((p) => p.type)).toEqual(['BlockingBudget']);
+    const refused = await run(['create', '-f', '-'], upgradeRun('blocked', { targetVersion: B }));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('The UpgradeRun "blocked" is invalid: spec.force: PodDisruptionBudget default/web blocks the drain of node pool node');
+    const notInCatalog = await run(['create', '-f', '-'], upgradeRun('nowhere', { targetVersion: 'v1.35.9-coracle' }));
+    expect(notInCatalog.stderr).toContain('release v1.35.9-coracle is not in the catalog');
+    expect(await k('get', 'upgraderuns', '-o', 'name')).toBe('');
+    const explained = await k('explain', 'upgraderuns.spec');
+    for (const field of ['targetVersion', 'scope', 'pool', 'force', 'paused', 'cancel']) expect(explained).toContain(field);
+  }, 60_000);
+
+  it('holds a paused run, refuses a second one (409), then resumes and moves every node to release B', async () => {
+    await k('patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":5}}');
+    const created = await run(['create', '-f', '-'], upgradeRun('to-b', { targetVersion: B, paused: true }));
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    await k('wait', '--for=jsonpath={.status.phase}=Paused', 'upgraderun/to-b', '--timeout=60s');
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(await nodeVersions()).toEqual([`node-1=${A}`, `node-2=${A}`, `node-3=${A}`]);
+    expect(await k('get', 'cluster', 'local', '-o', 'jsonpath={.spec.version}')).toBe(A);
+    expect(await k('get', 'upgraderun', 'to-b', '-o', 'jsonpath={.status.phase}')).toBe('Paused');
+    const second = await run(['create', '-f', '-'], upgradeRun('second', { targetVersion: B }));
+    expect(second.stderr).toContain('Error from server (Conflict)');
+    expect(second.stderr).toContain('upgrade run "to-b" is not finished (phase Paused)');
+
+    expect((await coracle('upgrade', 'resume')).stdout).toBe('upgraderun.coracle.io/to-b resumed\n');
+    await k('wait', '--for=jsonpath={.status.phase}=Succeeded', 'upgraderun/to-b', '--timeout=150s');
+    const versions = await nodeVersions();
+    expect(versions).toHaveLength(3);
+    expect(versions.every((v) => v.endsWith(`=${B}`))).toBe(true);
+    expect(await k('get', 'cluster', 'local', '-o', 'jsonpath={.spec.version} {.status.controlPlaneVersion}')).toBe(`${B} ${B}`);
+    expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version} {.status.version} {.status.readyNodes}')).toBe(`${B} ${B} 3`);
+    const status = (await coracle('upgrade', 'status', 'to-b')).stdout;
+    for (const n of ['node-1', 'node-2', 'node-3']) expect(status).toContain(`  ${n} (node) ${A} -> ${B}: Ready (replaced by `);
+    const table = await k('get', 'upgraderuns');
+    expect(table).toMatch(/^NAME\s+TARGET\s+SCOPE\s+PHASE\s+PROGRESS\s+AGE\n/);
+    expect(table).toMatch(new RegExp(`to-b\\s+${B.replaceAll('.', '\\.')}\\s+Cluster\\s+Succeeded\\s+3/3`));
+    expect(await k('get', 'cluster', 'local', '-o', 'jsonpath={.status.upgradeHistory[0].name} {.status.upgradeHistory[0].outcome}')).toBe('to-b Succeeded');
+    expect(await k('get', 'deployment', 'web', '-o', 'jsonpath={.status.availableReplicas}')).toBe('6');
+    const events = await k('get', 'events', '--field-selector', 'involvedObject.kind=Node', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}');
+    expect(events).toContain('UpgradeDraining');
+    expect(events).toContain('UpgradeReplaced');
+  }, 240_000);
+
+  it('forced past a budget that blocks one node: with Cordon it replaces the others and reports the one left', async () => {
+    await k('run', 'solo', '--image=coracle/web:v1', '--labels=app=solo');
+    await k('wait', '--for=condition=Ready', 'pod/solo', '--timeout=60s');
+    await k('create', 'pdb', 'solo', '--selector=app=solo', '--min-available=1');
+    await k('wait', '--for=jsonpath={.status.currentHealthy}=1', 'pdb/solo', '--timeout=60s');
+    const held = await k('get', 'pod', 'solo', '-o', 'jsonpath={.spec.nodeName}');
+    await k('patch', 'nodepool', 'node', '--type=merge', '-p', '{"spec":{"upgradeSettings":{"drainTimeout":"5s"}}}');
+    const refused = await run(['create', '-f', '-'], upgradeRun('to-c', { targetVersion: C }));
+    expect(refused.stderr).toContain('PodDisruptionBudget default/solo blocks the drain');
+    const started = await coracle('upgrade', 'start', '--to', C, '--force', '--name', 'to-c');
+    expect(started.stdout).toBe(`upgraderun.coracle.io/to-c created: ${C} (Cluster)\n`);
+    await k('wait', '--for=jsonpath={.status.phase}=Succeeded', 'upgraderun/to-c', '--timeout=150s');
+    expect(await k('get', 'upgraderun', 'to-c', '-o', 'jsonpath={.status.message}')).toBe(`finished; left cordoned at their old release (undrainable): ${held}`);
+    expect(await k('get', 'upgraderun', 'to-c', '-o', `jsonpath={.status.nodes[?(@.name=="${held}")].step}`)).toBe('Undrainable');
+    expect(await k('get', 'node', held, '-o', 'jsonpath={.spec.unschedulable} {.metadata.labels.coracle\\.io/upgrade-undrainable} {.status.nodeInfo.kubeletVersion}')).toBe(`true true ${B}`);
+    const versions = await nodeVersions();
+    expect(versions).toHaveLength(4);
+    expect(versions.filter((v) => v.endsWith(`=${C}`))).toHaveLength(3);
+    expect(await k('get', 'pod', 'solo', '-o', 'jsonpath={.spec.nodeName}')).toBe(held);
+    // The pool is not recorded at C while one of its nodes is not.
+    expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version}')).toBe(B);
+  }, 240_000);
+
+  it('cancels a paused run for good: Cancelled, and cancel cannot be set back', async () => {
+    const created = await run(['create', '-f', '-'], upgradeRun('cancelled', { targetVersion: C, force: true, paused: true }));
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    await k('wait', '--for=jsonpath={.status.phase}=Paused', 'upgraderun/cancelled', '--timeout=60s');
+    expect((await coracle('upgrade', 'cancel', 'cancelled')).stdout).toBe('upgraderun.coracle.io/cancelled cancel requested\n');
+    await k('wait', '--for=jsonpath={.status.phase}=Cancelled', 'upgraderun/cancelled', '--timeout=60s');
+    const back = await run(['patch', 'upgraderun', 'cancelled', '--type=merge', '-p', '{"spec":{"cancel":false}}']);
+    expect(back.stderr).toContain('spec.cancel: Forbidden: a cancelled run cannot be resumed; start a new run');
+    expect(await k('get', 'cluster', 'local', '-o', 'jsonpath={.status.upgradeHistory[*].outcome}')).toBe('Succeeded Succeeded Cancelled');
+    expect((await nodeVersions()).filter((v) => v.endsWith(`=${B}`))).toHaveLength(1);
+  }, 120_000);
+});
