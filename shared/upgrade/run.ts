@@ -69,6 +69,8 @@ export interface UpgradeRunStatus {
   nodes?: RunNode[];
   progress?: { done: number; total: number };
   controlPlane?: ControlPlaneStatus;
+  /** The nodes the run added at its target version, in order. */
+  surgeNodes?: string[];
   startTime?: string;
   completionTime?: string;
   message?: string;

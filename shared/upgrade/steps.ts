@@ -190,8 +190,17 @@ function needProvider(deps: StepDeps): NodeProvider {
 export async function addSurgeNode(deps: StepDeps, name: string, pool: string, version: string, batch: readonly string[]): Promise<string> {
   const provider = needProvider(deps);
   for (const old of batch) await setNodeStep(deps, name, old, 'Surging', `adding a node at ${version}`);
-  const added = await provider.add(pool, version);
-  for (const old of batch) await setNodeStep(deps, name, old, 'Surging', `surge node ${added.name} added at ${version}`);
+  // An activity may run again after a crash that came between the node's creation and the
+  // orchestration's record of it: a node of the pool at `version` that was neither there when the
+  // run began (the plan's upToDate) nor recorded by an earlier add is that node, adopted, not doubled.
+  const run = await readRun(deps, name);
+  const status = run ? runStatusOf(run) : {};
+  const planned = (status.plan as UpgradePlan | undefined)?.pools.find((p) => p.pool === pool);
+  const claimed = new Set([...(status.surgeNodes ?? []), ...(planned?.upToDate ?? [])]);
+  const orphan = (await provider.list(pool)).find((n) => n.version === version && !claimed.has(n.name));
+  const added = orphan ?? await provider.add(pool, version);
+  await writeRunStatus(deps, name, (s) => ({ ...s, surgeNodes: [...new Set([...(s.surgeNodes ?? []), added.name])] }));
+  for (const old of batch) await setNodeStep(deps, name, old, 'Surging', `surge node ${added.name} ${orphan ? 'adopted (added before a restart)' : 'added'} at ${version}`);
   return added.name;
 }
 

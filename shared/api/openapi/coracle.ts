@@ -104,6 +104,7 @@ export const CORACLE_DEFINITIONS: Record<string, Schema> = {
     nodes: { type: 'array', items: { $ref: `${P}UpgradeRunNode` }, description: 'Each old node and its step.' },
     progress: { $ref: `${P}UpgradeRunProgress`, description: 'Old nodes replaced so far.' },
     controlPlane: { $ref: `${P}UpgradeRunControlPlane`, description: 'The control plane\'s step.' },
+    surgeNodes: { type: 'array', items: { type: 'string' }, description: 'The nodes this run added at the target version, in order (a retried add adopts a node it made but did not record).' },
     startTime: time('When the run started.'), completionTime: time('When the run ended.'),
     message: str('What the run is doing or why it ended, in a sentence.'),
     conditions,
