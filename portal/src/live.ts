@@ -35,7 +35,9 @@ export function useLive(client: ApiClient): Live {
         setTick((t) => t + 1);
       });
     };
-    return Object.fromEntries(Object.entries(WATCHED).map(([name, path]) => [name, new Reflector(client, path, changed)])) as Live;
+    // UpgradeRuns may not be served (the upgrade API is newer than some control planes): ask discovery first.
+    const discover = (name: string) => (name === 'runs' ? { groupVersion: 'coracle.io/v1', resource: 'upgraderuns' } : undefined);
+    return Object.fromEntries(Object.entries(WATCHED).map(([name, path]) => [name, new Reflector(client, path, changed, discover(name))])) as Live;
   }, [client]);
   useEffect(() => {
     for (const r of Object.values(live)) r.start();

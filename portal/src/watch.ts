@@ -31,6 +31,8 @@ export class Reflector {
     /** The collection path, e.g. `/api/v1/nodes`. */
     readonly path: string,
     private readonly onChange: () => void,
+    /** When set, the group version's discovery must list this resource, else the state is `unavailable` (404) without a failing request. */
+    private readonly discover?: { groupVersion: string; resource: string },
   ) {}
 
   /** start lists and watches until stop. */
@@ -62,12 +64,22 @@ export class Reflector {
     this.resourceVersion = list.metadata.resourceVersion;
   }
 
+  /** served asks discovery whether the server serves the resource (see `discover`). */
+  private async served(): Promise<boolean> {
+    if (!this.discover) return true;
+    const list = await this.client.request<{ resources?: { name: string }[] }>(`/apis/${this.discover.groupVersion}`, { signal: this.abort.signal });
+    return (list.resources ?? []).some((r) => r.name === this.discover!.resource);
+  }
+
   private async run(): Promise<void> {
     let attempt = 0;
     let needList = true;
     while (!this.stopped) {
       try {
         if (needList) {
+          if (!(await this.served())) {
+            return this.setState({ kind: 'unavailable', error: new ApiError(404, `the server does not serve ${this.discover!.resource}`, 'NotFound') });
+          }
           await this.relist();
           needList = false;
         }
