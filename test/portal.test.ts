@@ -33,6 +33,23 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/**
+ * load navigates (or reloads) and waits for the page to render. Chromium aborts requests in flight
+ * with ERR_NETWORK_CHANGED whenever the host's interfaces change (the private dockerd adds a veth
+ * per pod), which can cost the page its script: try up to three times.
+ */
+async function load(url?: string): Promise<number | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = url ? await page.goto(url) : await page.reload();
+      await page.locator('#app > *').first().waitFor({ timeout: 10_000 });
+      return response?.status();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   cluster = await startCluster({ nodes: 3, timeoutMs: 120_000 });
@@ -61,10 +78,11 @@ afterAll(async () => {
 
 describe('portal', () => {
   it('is served by the API server without credentials, every asset from the control plane', async () => {
-    const response = await page.goto(`${cluster.url}/portal/`);
-    expect(response?.status()).toBe(200);
-    expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
-    await expect(page.getByLabel('Bearer token').isVisible()).resolves.toBe(true);
+    const direct = await page.request.get(`${cluster.url}/portal/`);
+    expect(direct.status()).toBe(200);
+    expect(direct.headers()['content-security-policy']).toContain("default-src 'self'");
+    expect(await load(`${cluster.url}/portal/`)).toBe(200);
+    await page.getByLabel('Bearer token').waitFor();
   }, 60_000);
 
   it('refuses a wrong token with the API\'s 401', async () => {
@@ -85,8 +103,7 @@ describe('portal', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('nodes').waitFor();
     expect(await page.evaluate(() => Object.values({ ...sessionStorage }))).toEqual([cluster.token]);
-    // Chromium may abort a navigation with ERR_NETWORK_CHANGED while the private dockerd adds its bridges: try again once.
-    await page.reload().catch((err: Error) => (err.message.includes('ERR_NETWORK_CHANGED') ? page.reload() : Promise.reject(err)));
+    await load();
     await page.getByTestId('nodes').waitFor(); // still signed in after a reload of the tab
   }, 60_000);
 

@@ -69,12 +69,15 @@ export class ApiClient {
 
   /** request sends one call and returns its JSON body, or throws ApiError. */
   async request<T = any>(path: string, init: { method?: string; body?: unknown; contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
-    const response = await fetch(path, {
-      method: init.method ?? 'GET',
+    const method = init.method ?? 'GET';
+    const send = () => fetch(path, {
+      method,
       headers: this.headers(init.body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {}),
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
       signal: init.signal,
     });
+    // A read that never reached the server (the browser dropped it: network change) is safe to send once more; a write is not.
+    const response = await send().catch((err) => (method === 'GET' && err instanceof TypeError && !init.signal?.aborted ? send() : Promise.reject(err)));
     if (!response.ok) throw await toApiError(response);
     return (await response.json()) as T;
   }

@@ -11,7 +11,7 @@ import { EventsList, Section } from './overview.js';
 import { eventTime, formatDuration, recentEvents } from './model.js';
 import { activeRun, evictionCount, normalizePlan, runHistory, UPGRADE_PATHS, viewRun, type Scope, type UpgradePlan, type UpgradeSpec } from './upgrade-model.js';
 
-const UNAVAILABLE = 'Upgrades are not available on this control plane: it does not serve the UpgradeRun API (404).';
+const UNAVAILABLE = 'Upgrades are not available on this control plane: it does not serve the UpgradeRun API (coracle.io/v1 upgraderuns: not in discovery, or 404).';
 
 /** UpgradePanel is the Upgrade section of the page. */
 export function UpgradePanel(props: { live: Live; client: ApiClient; now: number }) {
