@@ -5,7 +5,7 @@
  * errors. Screenshots go to test-artifacts/portal/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -40,13 +40,26 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
  */
 async function load(url?: string): Promise<number | undefined> {
   for (let attempt = 1; ; attempt++) {
+    await networkQuiet();
     try {
-      const response = url ? await page.goto(url) : await page.reload();
+      const response = url ? await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 15_000 }) : await page.reload({ waitUntil: 'domcontentloaded', timeout: 15_000 });
       await page.locator('#app > *').first().waitFor({ timeout: 10_000 });
       return response?.status();
     } catch (err) {
       if (attempt >= 3) throw err;
     }
+  }
+}
+
+/** networkQuiet waits (at most 30 s) until the host's network interfaces stop changing for 3 s (see load). */
+async function networkQuiet(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = (await readdir('/sys/class/net')).sort().join(',');
+  let since = Date.now();
+  while (Date.now() - since < 3000 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = (await readdir('/sys/class/net')).sort().join(',');
+    if (now !== last) [last, since] = [now, Date.now()];
   }
 }
 
@@ -99,6 +112,7 @@ describe('portal', () => {
   }, 60_000);
 
   it('signs in with the kubeconfig\'s token, kept in sessionStorage', async () => {
+    await networkQuiet();
     await page.getByLabel('Bearer token').fill(cluster.token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('nodes').waitFor();
