@@ -3,10 +3,12 @@
  * `createApiServer` from shared/apiserver. This file only adapts Azure's HttpRequest to a fetch
  * `Request` and the fetch `Response` back, streaming both bodies (a watch is a response body
  * that never ends on its own). Authentication is the API server's business (bearer tokens), so
- * the function itself is anonymous.
+ * the function itself is anonymous. The portal's static files (`/portal/`, functions/portal.ts)
+ * come from the same function, so the page is served wherever the API is.
  */
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { httpApiHandler } from './api.js';
+import { isPortalPath, servePortal } from './portal.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
 const { HttpResponse } = azureFunctions;
@@ -38,5 +40,9 @@ app.http('apiserver', {
   route: '{*path}',
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   authLevel: 'anonymous',
-  handler: async (request) => toHttpResponse(await (await httpApiHandler())(toFetchRequest(request))),
+  handler: async (request) => {
+    const fetchRequest = toFetchRequest(request);
+    if (isPortalPath(new URL(fetchRequest.url).pathname)) return toHttpResponse(await servePortal(fetchRequest));
+    return toHttpResponse(await (await httpApiHandler())(fetchRequest));
+  },
 });
