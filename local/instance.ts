@@ -59,6 +59,9 @@ async function main(): Promise<void> {
   const stop = () => void host.stop().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Started by `coracle up --instances` with an IPC channel: when the supervisor dies (even by
+  // kill -9) the channel closes, and the instance stops instead of living on orphaned, as agents do.
+  if (process.send) process.once('disconnect', stop);
   process.stdout.write(`instance ready ${host.url}\n`);
 }
 
