@@ -269,4 +269,20 @@ describe('coracle up --instances 3', () => {
       agent?.kill('SIGTERM');
     }
   }, 180_000);
+
+  it('kill -9 of coracle up leaves no host process running', async () => {
+    // Instances are found by the data folder in their environment (their pids change on restarts).
+    const { readdir } = await import('node:fs/promises');
+    const running = async () => {
+      const found: number[] = [];
+      for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+        const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+        if (environ.split('\0').includes(`CORACLE_DATA_DIR=${cluster.dataDir}`)) found.push(Number(pid));
+      }
+      return found;
+    };
+    expect((await running()).length).toBe(5);
+    expect((await cluster.kill('SIGKILL')).signal).toBe('SIGKILL');
+    await until('every host process to stop', async () => (await running()).length === 0, 15_000);
+  }, 60_000);
 });
