@@ -12,6 +12,7 @@
 import { startLocalHost, type FunctionGroup } from './host.js';
 import { createLogger } from './logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from './queue-server.js';
+import { authenticateToken } from '../shared/apiserver/auth.js';
 
 /** FUNCTION_TIMEOUT_EXIT_CODE is how an instance ends when an invocation outlived functionTimeout. */
 export const FUNCTION_TIMEOUT_EXIT_CODE = 70;
@@ -41,7 +42,8 @@ async function main(): Promise<void> {
     // Agents' work queue, served by the HTTP instances as the front reaches them.
     mounts: groups.has('http') ? [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
       queue: async () => (await runtime()).getWorkQueue(),
-      authenticate: async (token) => (await (await runtime()).getAppContext()).tokens.get(token),
+      // The same authenticators as the API server: static tokens, bootstrap tokens and node credentials.
+      authenticate: async (token) => authenticateToken(token, (await (await runtime()).getAppContext()).authenticators),
     }) }] : [],
     // Every instance has the durable client; only the durable group's runs orchestrations.
     durable: { dataDir: required('CORACLE_DATA_DIR'), key: required('CORACLE_DURABLE_KEY') },
@@ -57,6 +59,9 @@ async function main(): Promise<void> {
   const stop = () => void host.stop().finally(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Started by `coracle up --instances` with an IPC channel: when the supervisor dies (even by
+  // kill -9) the channel closes, and the instance stops instead of living on orphaned, as agents do.
+  if (process.send) process.once('disconnect', stop);
   process.stdout.write(`instance ready ${host.url}\n`);
 }
 

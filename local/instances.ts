@@ -73,7 +73,8 @@ function freePort(): Promise<number> {
 /** launch starts one process and resolves with it once it prints its ready line. */
 function launch(spec: InstanceSpec, port: number, options: SuperviseOptions): Promise<ChildProcess> {
   const child = spawn(process.execPath, [INSTANCE_ENTRY], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // The IPC channel tells the instance when this supervisor dies, even by kill -9 (local/instance.ts).
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: {
       ...process.env, ...options.settings,
       CORACLE_INSTANCE_NAME: spec.name, CORACLE_INSTANCE_GROUPS: spec.groups.join(','), CORACLE_INSTANCE_PORT: String(port),

@@ -4,17 +4,20 @@
  * and Azurite) with two simulated nodes, driven by real kubectl. One cluster for the whole file
  * (start-up is the slow part). functionTimeout is cut to 8 s (`AzureFunctionsJobHost__functionTimeout`,
  * as an app setting overrides host.json in Azure) and watches end after 2–4 s, so a minute of
- * traffic crosses several of both.
+ * traffic crosses several of both. Also here, on the same cluster: kill -9 of each kind of instance
+ * mid-rollout, kubectl drain, and a node joined with a bootstrap token confined (403) and revoked (401)
+ * on every HTTP instance. Other suites run in this mode with CORACLE_E2E_INSTANCES=3 (README).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KubeConfig, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { createBlobLogSink } from '../adapters/logs/blob/index.js';
-import { startCluster, type Cluster } from './support/cluster.js';
+import { CLI, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl } from './support/kubectl.js';
 import { until } from './support/until.js';
 import { readFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 const FUNCTION_TIMEOUT_S = 8;
 let cluster: Cluster;
@@ -115,6 +118,26 @@ describe('coracle up --instances 3', () => {
     expect(cluster.stderr()).toMatch(/"instance":"durable-0".*starting it again|instance exited; starting it again/);
   }, 180_000);
 
+  // Rolled images: v3 with http-1 killed, v4 with triggers-0 (change feed, timers) killed.
+  for (const [victim, image] of [['http-1', 'coracle/web:v3'], ['triggers-0', 'coracle/web:v4']] as const) {
+    it(`kill -9 of ${victim} during a rollout loses nothing, and the rollout finishes`, async () => {
+      const instance = instances.find((i) => i.name === victim)!;
+      const restartsBefore = (cluster.stderr().match(new RegExp(`"instance":"${victim}"[^\n]*starting it again`, 'g')) ?? []).length;
+      expect((await k(['set', 'image', 'deployment/web', `web=${image}`])).code).toBe(0);
+      await until('the rollout to start', async () => (JSON.parse((await k(['get', 'rs', '-l', 'app=web', '-o', 'json'])).stdout).items as { spec: { template: { spec: { containers: { image: string }[] } } } }[])
+        .some((rs) => rs.spec.template.spec.containers[0]!.image === image));
+      process.kill(instance.pid, 'SIGKILL');
+      const status = await k(['rollout', 'status', 'deployment/web', '--timeout=110s']);
+      expect(status.stdout).toContain('successfully rolled out');
+      const pods = JSON.parse((await k(['get', 'pods', '-l', 'app=web', '-o', 'json'])).stdout).items as { spec: { containers: { image: string }[] }; metadata: { deletionTimestamp?: string } }[];
+      const live = pods.filter((p) => !p.metadata.deletionTimestamp);
+      expect(live.map((p) => p.spec.containers[0]!.image)).toEqual([image, image, image]);
+      const deploy = JSON.parse((await k(['get', 'deployment', 'web', '-o', 'json'])).stdout) as { status: { replicas: number; updatedReplicas: number; availableReplicas: number } };
+      expect(deploy.status).toMatchObject({ replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+      expect((cluster.stderr().match(new RegExp(`"instance":"${victim}"[^\n]*starting it again`, 'g')) ?? []).length).toBeGreaterThan(restartsBefore);
+    }, 180_000);
+  }
+
   it('an invocation that outlives functionTimeout is cut off and its instance restarted (kubectl logs -f)', async () => {
     const count = (re: RegExp) => (cluster.stderr().match(re) ?? []).length;
     const timeouts = count(/Timeout value of \d+ ms exceeded by function/g);
@@ -189,4 +212,77 @@ describe('coracle up --instances 3', () => {
     const status = await k(['rollout', 'status', 'deployment/again', '--timeout=90s']);
     expect(status.stdout).toContain('successfully rolled out');
   }, 150_000);
+
+  it('kubectl drain moves every pod off a node through evictions, and uncordon lets pods back', async () => {
+    const drained = await k(['drain', 'node-1', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=120s']);
+    expect(drained.stderr).not.toMatch(/error/i);
+    expect(drained.code).toBe(0);
+    expect(drained.stdout).toContain('node/node-1 drained');
+    const pods = JSON.parse((await k(['get', 'pods', '-o', 'json'])).stdout).items as { spec: { nodeName?: string }; metadata: { deletionTimestamp?: string } }[];
+    expect(pods.filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName === 'node-1')).toEqual([]);
+    expect((await k(['rollout', 'status', 'deployment/web', '--timeout=90s'])).stdout).toContain('successfully rolled out');
+    expect(JSON.parse((await k(['get', 'node', 'node-1', '-o', 'json'])).stdout).spec.unschedulable).toBe(true);
+    expect((await k(['uncordon', 'node-1'])).code).toBe(0);
+    expect(JSON.parse((await k(['get', 'node', 'node-1', '-o', 'json'])).stdout).spec.unschedulable).toBeUndefined();
+  }, 180_000);
+
+  it('a node joined with a bootstrap token reads no other node\'s pods and no Secret it does not run (403) on any instance; revoked through one, it gets 401 on every one', async () => {
+    const http = instances.filter((i) => i.name.startsWith('http-'));
+    const coracle = (...args: string[]) => new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    const bootstrap = (await coracle('token', 'create', '--ttl', '10m')).stdout.trim();
+    expect(bootstrap).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    const credentialFile = path.join(cluster.dataDir, 'joined', 'node-credential');
+    let agent: ChildProcess | undefined;
+    try {
+      agent = spawn(process.execPath, [CLI, 'agent', '--node-name', 'joined', '--server', cluster.url, '--ca-file', path.join(cluster.dataDir, 'ca.crt'),
+        '--runtime', 'simulated', '--bootstrap-token', bootstrap, '--credential-file', credentialFile, '--queue-url', cluster.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let agentOut = '';
+      agent.stdout!.on('data', (d: Buffer) => (agentOut += d.toString()));
+      agent.stderr!.on('data', (d: Buffer) => (agentOut += d.toString()));
+      await until('the joining agent to be ready', async () => agentOut.includes(': ready'), 60_000);
+      const credential = (await readFile(credentialFile, 'utf8')).trim();
+      expect(credential).toMatch(/^node:joined:/);
+      const as = async (base: string, p: string) => (await fetch(new URL(p, base), { headers: { authorization: `Bearer ${credential}` } })).status;
+      expect((await k(['create', 'secret', 'generic', 'mine', '--from-literal=k=v'])).code).toBe(0);
+      expect((await k(['create', 'secret', 'generic', 'theirs', '--from-literal=k=v'])).code).toBe(0);
+      const pod = (name: string, nodeName: string, secret: string) => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name },
+        spec: { nodeName, containers: [{ name: 'c', image: 'coracle/busybox', env: [{ name: 'S', valueFrom: { secretKeyRef: { name: secret, key: 'k' } } }] }] } });
+      expect((await k(['create', '-f', '-'], pod('on-joined', 'joined', 'mine'))).code).toBe(0);
+      expect((await k(['create', '-f', '-'], pod('on-other', 'node-2', 'theirs'))).code).toBe(0);
+      await until('the joined node to run its pod', async () => (await k(['get', 'pod', 'on-joined', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running', 60_000);
+      for (const instance of http) {
+        expect([instance.name, await as(instance.url, '/api/v1/namespaces/default/pods/on-joined')]).toEqual([instance.name, 200]);
+        expect([instance.name, await as(instance.url, '/api/v1/namespaces/default/secrets/mine')]).toEqual([instance.name, 200]);
+        expect([instance.name, await as(instance.url, '/api/v1/namespaces/default/pods/on-other')]).toEqual([instance.name, 403]);
+        expect([instance.name, await as(instance.url, '/api/v1/namespaces/default/secrets/theirs')]).toEqual([instance.name, 403]);
+        expect([instance.name, await as(instance.url, '/api/v1/namespaces/kube-system/secrets/node-credential-joined')]).toEqual([instance.name, 403]);
+      }
+      // Revoked through the front (one instance); at once, every instance refuses it.
+      expect((await coracle('node', 'revoke', 'joined')).code).toBe(0);
+      for (const instance of http) expect([instance.name, await as(instance.url, '/api/v1/nodes/joined')]).toEqual([instance.name, 401]);
+    } finally {
+      agent?.kill('SIGTERM');
+    }
+  }, 180_000);
+
+  it('kill -9 of coracle up leaves no host process running', async () => {
+    // Instances are found by the data folder in their environment (their pids change on restarts).
+    const { readdir } = await import('node:fs/promises');
+    const running = async () => {
+      const found: number[] = [];
+      for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+        const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+        if (environ.split('\0').includes(`CORACLE_DATA_DIR=${cluster.dataDir}`)) found.push(Number(pid));
+      }
+      return found;
+    };
+    expect((await running()).length).toBe(5);
+    expect((await cluster.kill('SIGKILL')).signal).toBe('SIGKILL');
+    await until('every host process to stop', async () => (await running()).length === 0, 15_000);
+  }, 60_000);
 });

@@ -94,14 +94,26 @@ export function spawnUp(args: string[], env: Record<string, string> = {}, timeou
   return { child, stdout: () => out, stderr: () => err, exited, ready };
 }
 
+/**
+ * E2E_INSTANCES is `CORACLE_E2E_INSTANCES` (a count, or unset): when set, every suite's
+ * `startCluster` runs `coracle up --instances N` (the Azure-shaped mode) unless the suite already
+ * chose its own `--instances`. `CORACLE_E2E_INSTANCES=3 npx jest test/drain-kubectl.test.ts` runs
+ * an existing suite unchanged against three HTTP instances.
+ */
+export const E2E_INSTANCES = process.env.CORACLE_E2E_INSTANCES ? Number(process.env.CORACLE_E2E_INSTANCES) : undefined;
+
 /** startCluster starts `coracle up` in a temporary (or given) data folder on a free port. */
 export async function startCluster(options: StartClusterOptions = {}): Promise<Cluster> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'coracle-e2e-')));
-  const baseArgs = ['--data-dir', dataDir, ...(options.nodes !== undefined ? ['--nodes', String(options.nodes)] : []), ...(options.extraArgs ?? [])];
+  const extraArgs = options.extraArgs ?? [];
+  const instancesArgs = E2E_INSTANCES && !extraArgs.includes('--instances') ? ['--instances', String(E2E_INSTANCES)] : [];
+  const baseArgs = ['--data-dir', dataDir, ...(options.nodes !== undefined ? ['--nodes', String(options.nodes)] : []), ...extraArgs, ...instancesArgs];
+  // Five host processes and the emulators take longer to start than one process.
+  const timeoutMs = instancesArgs.length > 0 ? Math.max(options.timeoutMs ?? 30_000, 180_000) : options.timeoutMs;
   let port = '0';
   let proc: UpProcess;
   const start = async () => {
-    proc = spawnUp(['--port', port, ...baseArgs], options.env, options.timeoutMs);
+    proc = spawnUp(['--port', port, ...baseArgs], options.env, timeoutMs);
     const ready = await proc.ready;
     port = new URL(ready.url).port;
     return ready;
