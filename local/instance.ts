@@ -46,7 +46,10 @@ async function main(): Promise<void> {
       authenticate: async (token) => authenticateToken(token, (await (await runtime()).getAppContext()).authenticators),
     }) }] : [],
     // Every instance has the durable client; only the durable group's runs orchestrations.
-    durable: { dataDir: required('CORACLE_DATA_DIR'), key: required('CORACLE_DURABLE_KEY') },
+    // The other groups' durable clients write starts and events into durable.db with no way to wake
+    // this process's dispatcher: it looks every 100 ms, the Azure Storage task hub's shortest queue
+    // polling interval (it backs off towards maxQueuePollingInterval, 30 s by default, while its queues stay empty).
+    durable: { dataDir: required('CORACLE_DATA_DIR'), key: required('CORACLE_DURABLE_KEY'), idlePollMs: 100 },
     changeFeedStore: groups.has('triggers') ? async () => {
       const { store, config } = await (await runtime()).getAppContext();
       return { store, cluster: config.cluster };

@@ -28,6 +28,11 @@ export interface DurableEngineOptions {
   maxConcurrentOrchestrations?: number;
   /** Long-timer limits (Azure Storage's: 6 days / 3 days). */
   limits?: TimerLimits;
+  /**
+   * How often an idle dispatcher looks for work that no notify() announced (default 1,000 ms):
+   * work written by another process's durable client (`coracle up --instances`) waits for it.
+   */
+  idlePollMs?: number;
   onError?: (what: string, err: unknown) => void;
   now?: () => number;
 }
@@ -121,7 +126,8 @@ export class DurableEngine {
       }
       const now = this.now();
       const next = this.store.nextDueAt(now);
-      const waitMs = Math.max(1, Math.min(next === undefined ? IDLE_POLL_MS : next - now, IDLE_POLL_MS));
+      const idle = this.options.idlePollMs ?? IDLE_POLL_MS;
+      const waitMs = Math.max(1, Math.min(next === undefined ? idle : next - now, idle));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         this.wake = () => {

@@ -43,6 +43,8 @@ export interface DurableHostOptions {
    * the Durable Task extension's client writes to the task hub's storage in Azure).
    */
   dispatch?: boolean;
+  /** How often the dispatcher looks for work other processes wrote (DurableEngineOptions.idlePollMs). */
+  idlePollMs?: number;
 }
 
 interface DurableTaskSettings {
@@ -111,6 +113,7 @@ export class DurableHost {
       maxConcurrentActivities: this.options.maxConcurrentActivities ?? settings.maxConcurrentActivityFunctions,
       maxConcurrentOrchestrations: this.options.maxConcurrentOrchestrations ?? settings.maxConcurrentOrchestratorFunctions,
       onError: this.options.onError,
+      idlePollMs: this.options.idlePollMs,
     });
     this.engine = engine;
     const hub = settings.hubName ?? 'TestHubName';
