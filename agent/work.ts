@@ -150,6 +150,9 @@ export class KeyQueue implements WorkSource {
 
 const split = (key: string): [string, string] => [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
 
+/** WATCH_LIST_PAGE is the page size of watchPods' list. */
+const WATCH_LIST_PAGE = 500;
+
 /**
  * watchPods lists then watches pods matching `fieldSelector` and calls `onPod(nodeName, namespace,
  * name)` for every pod seen and every change, until `signal` aborts. A watch that ends or expires
@@ -163,9 +166,16 @@ export async function watchPods(client: ApiClient, fieldSelector: string | undef
   };
   while (!signal.aborted) {
     try {
-      const list = await client.list(PODS, { fieldSelector });
-      list.items.forEach(emit);
-      let resourceVersion = list.metadata.resourceVersion;
+      // Paged at one revision (the continue token carries it): hollow nodes list every pod, and an
+      // unpaged list counts against the server's few unpaged-list slots (429 under load).
+      let resourceVersion: string | undefined;
+      let cont: string | undefined;
+      do {
+        const page = await client.list(PODS, { fieldSelector, limit: WATCH_LIST_PAGE, continue: cont });
+        page.items.forEach(emit);
+        resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
+        cont = page.metadata.continue || undefined;
+      } while (cont && !signal.aborted);
       // A watch the server ends cleanly resumes where it was; an ERROR event (410 Gone) lists again.
       let expired = false;
       while (!expired && !signal.aborted) {

@@ -95,9 +95,14 @@ async function podCount(c: Conn): Promise<number> {
   return list.items.length + (list.metadata.remainingItemCount ?? 0);
 }
 
+/** scaleTo patches the Deployment's scale, retrying a 429 after its Retry-After as kubectl does. */
 async function scaleTo(c: Conn, replicas: number): Promise<void> {
-  const r = await request(c, 'PATCH', `${DEPLOYMENT}/churn/scale`, { spec: { replicas } }, { contentType: 'application/merge-patch+json' });
-  if (r.status !== 200) throw new Error(`scale to ${replicas}: ${r.status} ${r.body}`);
+  for (let attempt = 1; ; attempt++) {
+    const r = await request(c, 'PATCH', `${DEPLOYMENT}/churn/scale`, { spec: { replicas } }, { contentType: 'application/merge-patch+json' });
+    if (r.status === 200) return;
+    if (r.status !== 429 || attempt >= 60) throw new Error(`scale to ${replicas}: ${r.status} ${r.body}`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
 }
 
 async function waitPods(c: Conn, want: (n: number) => boolean, deadlineMs: number): Promise<number> {

@@ -182,6 +182,9 @@ function whole(min: number, max: number) {
   };
 }
 
+/** STOP_GRACE_MS is how long a stopping agent waits for in-flight work before it exits anyway. */
+export const STOP_GRACE_MS = 10_000;
+
 /** runAgent starts the agent and keeps it until SIGINT or SIGTERM (exit 0), or exits 1 if it cannot start. */
 export async function runAgent(options: AgentCliOptions): Promise<void> {
   const fail = (err: unknown): never => {
@@ -194,6 +197,12 @@ export async function runAgent(options: AgentCliOptions): Promise<void> {
     if (stopRequested) process.exit(1); // a second signal: stop waiting
     stopRequested = signal;
     process.stderr.write(`agent ${options.nodeName}: ${signal} received, stopping (containers keep running)\n`);
+    // In-flight API calls to an overloaded server may take a minute each (20 hollow nodes' worth
+    // of them kept `bench:overload`'s agent alive past its SIGTERM): wait for them only so long.
+    setTimeout(() => {
+      process.stderr.write(`agent ${options.nodeName}: in-flight work not settled ${STOP_GRACE_MS / 1000} s after ${signal}; exiting\n`);
+      process.exit(0);
+    }, STOP_GRACE_MS).unref();
     if (running) running.stop().then(() => process.exit(0), fail);
   };
   process.on('SIGINT', stop);

@@ -8,7 +8,7 @@ describe('readAppConfig', () => {
       queue: { kind: 'sqlite', path: '/d/queue.db' }, logs: { connectionString: 'UseDevelopmentStorage=true' },
       nodeMonitorGraceMs: 40_000, defaultTolerationSeconds: undefined, minRequestTimeoutSeconds: 240, watchKeepAliveMs: 30_000,
       compactionRetentionMs: 300_000, eventTtlMs: 3_600_000,
-      inflight: { readOnly: 100, mutating: 50, nodeHeartbeat: 50, heavyLists: 8, retryAfterSeconds: 1 },
+      inflight: { readOnly: 32, mutating: 16, nodeHeartbeat: 50, heavyLists: 4, retryAfterSeconds: 1 },
       serviceCIDR: undefined, nodePortRange: undefined, advertiseAddress: undefined,
     });
   });

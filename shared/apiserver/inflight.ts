@@ -39,8 +39,11 @@ export interface InflightLimits {
 /**
  * DEFAULT_INFLIGHT_LIMITS suit one Node.js process (upstream's 400/200 are per multi-core
  * server): past a few dozen requests at once more concurrency only adds latency and memory.
+ * Every admitted request takes turns on the one event loop with synchronous SQLite reads, so a
+ * /readyz probe or a Lease renewal waits about one turn of each of them: with 100 + 50 admitted
+ * (the earlier defaults) bench:overload saw /readyz p99 ≈ 20 s and 2.3 GiB of RSS, at 96% busy.
  */
-export const DEFAULT_INFLIGHT_LIMITS: InflightLimits = { readOnly: 100, mutating: 50, nodeHeartbeat: 50, heavyLists: 8, retryAfterSeconds: 1 };
+export const DEFAULT_INFLIGHT_LIMITS: InflightLimits = { readOnly: 32, mutating: 16, nodeHeartbeat: 50, heavyLists: 4, retryAfterSeconds: 1 };
 
 /** RequestClass is the pool a request is counted in. */
 export type RequestClass = 'long-running' | 'node-heartbeat' | 'mutating' | 'read-only';
