@@ -283,7 +283,7 @@ describe('portal', () => {
     const poolVersion = await ok('get', 'nodepools', 'node', '-o', 'jsonpath={.status.version}');
     expect(poolVersion).toBe(B);
     await until('the pool version on the page', async () => ((await page.locator('tr[data-pool="node"] [data-field=version]').textContent()) === poolVersion ? true : undefined), 10_000);
-    const nodes = (await ok('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\n"}{end}')).trim().split('\n').sort();
+    const nodes = (await ok('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n').sort();
     expect(nodes).toHaveLength(3);
     expect(nodes.every((n) => n.endsWith(`=${B}`))).toBe(true);
     await until('the page\'s node rows to be kubectl\'s', async () => {
@@ -295,6 +295,8 @@ describe('portal', () => {
   }, 300_000);
 
   it('works by keyboard and at phone width', async () => {
+    // From the top of the page (the upgrade flow above left focus inside the Upgrade section).
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => document.activeElement?.tagName);
     expect(focused).toBe('BUTTON');
