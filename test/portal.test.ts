@@ -1,15 +1,25 @@
 /**
  * The portal in a real browser: Debian's headless Chromium driven by playwright-core against
- * `coracle up --nodes 3` (one cluster for the file). Sign-in, a wrong token refused, the overview
- * against `kubectl get nodes,deploy`, a `kubectl scale` shown live without a reload, no console
- * errors. Screenshots go to test-artifacts/portal/ (git-ignored).
+ * `coracle up --nodes 3 --runtime simulated` (one cluster for the file; hollow nodes, as
+ * test/upgrade-kubectl.test.ts, so an upgrade fits in the file's time). Release B is packed and
+ * added to the data folder's catalog before `coracle up`, so the Cluster lists it in
+ * status.availableUpgrades. Sign-in, a wrong token refused, the overview against
+ * `kubectl get nodes,deploy`, a `kubectl scale` shown live without a reload, the upgrade flow
+ * (preview against a direct UpgradePreview, start, pause/resume, Succeeded with the page's versions
+ * equal to kubectl's, history), no console errors. Screenshots go to test-artifacts/portal/
+ * (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { REPO_ROOT, startCluster, type Cluster } from './support/cluster.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI, REPO_ROOT, startCluster, type Cluster } from './support/cluster.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
+import type { UpgradePlan } from '../shared/upgrade/preview.js';
+import { formatDuration } from '../portal/src/model.js';
 import { kubectl } from './support/kubectl.js';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'portal');
@@ -21,7 +31,17 @@ let page: Page;
 let profile: string;
 const consoleErrors: string[] = [];
 
-const k = (args: string[]) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000 });
+const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, input });
+const runFile = promisify(execFile);
+const A = RELEASE_VERSION;
+const B = 'v1.35.1-coracle';
+let dataDir: string;
+/** ok runs kubectl and returns its stdout, failing on a non-zero exit. */
+const ok = async (...args: string[]) => {
+  const r = await k(args);
+  expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  return r.stdout;
+};
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -65,7 +85,11 @@ async function networkQuiet(): Promise<void> {
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  cluster = await startCluster({ nodes: 3, timeoutMs: 120_000 });
+  // Release B in the catalog before `coracle up`, which lists the catalog's upgrades on the Cluster.
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-portal-'));
+  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', dataDir])).stdout.trim();
+  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', dataDir]);
+  cluster = await startCluster({ nodes: 3, dataDir, extraArgs: ['--runtime', 'simulated'], timeoutMs: 120_000 });
   profile = await mkdtemp(path.join(os.tmpdir(), 'coracle-chromium-'));
   // A fresh profile each run (playwright passes it as --user-data-dir); playwright-core never downloads a browser.
   // The cluster's certificate is signed by its own CA, which this fresh profile does not trust: ignoreHTTPSErrors.
@@ -86,6 +110,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   await cluster?.destroy();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
   if (profile) await rm(profile, { recursive: true, force: true });
 }, 60_000);
 
@@ -166,14 +191,112 @@ describe('portal', () => {
     expect((await k(['get', 'deploy', 'web', '--no-headers'])).stdout).toMatch(/^web\s+4\/4\s/);
   }, 90_000);
 
-  it('says plainly that upgrades are unavailable when the control plane has no UpgradeRun API', async () => {
-    const served = (await k(['get', '--raw', '/apis/coracle.io/v1'])).stdout;
-    test404(served);
-    await until('the upgrade panel state', async () => ((await page.getByTestId('upgrade-status').textContent())?.includes('not available') ? true : undefined), 10_000);
-    expect(await page.getByRole('button', { name: 'Upgrade…' }).isDisabled()).toBe(true);
-  }, 30_000);
+  it('offers the Cluster\'s availableUpgrades and previews the plan a direct UpgradePreview computes', async () => {
+    const listed = (await ok('get', 'clusters', 'local', '-o', 'jsonpath={.status.availableUpgrades[*]}')).trim();
+    expect(listed).toBe(B);
+    await until('the upgrade panel state', async () => ((await page.getByTestId('upgrade-status').textContent()) === `Available: ${listed}` ? true : undefined), 10_000);
+    const button = page.getByRole('button', { name: 'Upgrade…' });
+    expect(await button.isDisabled()).toBe(false);
+    await button.click();
+    const dialog = page.getByTestId('upgrade-dialog');
+    await dialog.waitFor();
+    expect(await page.locator('#upgrade-target option').allTextContents()).toEqual(listed.split(' '));
+    await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
+    const planView = page.getByTestId('upgrade-plan');
+    await until('the preview or an error', async () => ((await planView.count()) > 0 || (await dialog.getByRole('alert').count()) > 0 ? true : undefined), 15_000)
+      .catch(async (err) => { throw new Error(`${String(err)}; the dialog: ${await dialog.innerHTML()}`); });
+    expect({ error: (await dialog.getByRole('alert').count()) > 0 ? await dialog.getByRole('alert').first().textContent() : undefined }).toEqual({ error: undefined });
+    const direct = await k(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradePreview', metadata: {}, spec: { targetVersion: B, scope: 'Cluster' } }));
+    expect(direct.code).toBe(0);
+    const plan = (JSON.parse(direct.stdout) as { status: { plan: UpgradePlan } }).status.plan;
+    expect(plan.canStart).toBe(true);
+    expect(plan.controlPlane).toEqual({ fromVersion: A, toVersion: B });
+    const evictions = plan.pools.flatMap((p) => p.batches.flat().flatMap((n) => n.evictions));
+    expect(evictions.length).toBeGreaterThan(0);
+    expect(await planView.locator('[data-field=estimate]').textContent()).toBe(formatDuration(plan.estimateSeconds));
+    expect(await planView.locator('[data-field=evictions]').textContent()).toBe(String(evictions.length));
+    for (const pool of plan.pools) {
+      const batches = planView.locator(`[data-pool="${pool.pool}"] li[data-batch]`);
+      expect(await batches.count()).toBe(pool.batches.length);
+      for (const [i, batch] of pool.batches.entries()) {
+        const text = (await batches.nth(i).textContent()) ?? '';
+        for (const n of batch) {
+          expect(text).toContain(`${n.name} (${n.version}; ${n.evictions.length} pod`);
+          for (const e of n.evictions) expect(text).toContain(`${e.namespace}/${e.name}`);
+        }
+      }
+    }
+    expect(await planView.locator('[data-field=control-plane]').textContent()).toContain(`${A} → ${B}`);
+    expect(await planView.getByRole('alert').count()).toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview.png'), fullPage: true });
+  }, 60_000);
+
+  it('starts the run from the page, pauses and resumes it (spec.paused as kubectl sees it), and ends Succeeded with kubectl\'s versions', async () => {
+    expect(await ok('get', 'upgraderuns', '-o', 'name')).toBe('');
+    await page.getByTestId('upgrade-dialog').getByRole('button', { name: 'Start upgrade' }).click();
+    const name = await until('the run kubectl lists', async () => (await ok('get', 'upgraderuns', '-o', 'name')).trim().replace(/^upgraderun\.coracle\.io\//, '') || undefined, 15_000);
+    expect(name).toMatch(/^upgrade-/);
+    expect(await ok('get', 'upgraderun', name, '-o', 'jsonpath={.spec.targetVersion} {.spec.scope}')).toBe(`${B} Cluster`);
+    const view = page.locator(`[data-testid=upgrade-run][data-run="${name}"]`);
+    await view.waitFor({ timeout: 15_000 });
+
+    await view.getByRole('button', { name: 'Pause' }).click();
+    await until('spec.paused true', async () => ((await ok('get', 'upgraderun', name, '-o', 'jsonpath={.spec.paused}')) === 'true' ? true : undefined), 10_000);
+    await ok('wait', '--for=jsonpath={.status.phase}=Paused', `upgraderun/${name}`, '--timeout=90s');
+    await until('phase Paused on the page', async () => ((await view.locator('[data-field=phase]').textContent()) === 'Paused' ? true : undefined), 10_000);
+    const pausedProgress = await ok('get', 'upgraderun', name, '-o', 'jsonpath={.status.progress.done}/{.status.progress.total}');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await ok('get', 'upgraderun', name, '-o', 'jsonpath={.status.progress.done}/{.status.progress.total}')).toBe(pausedProgress);
+    expect(await ok('get', 'upgraderun', name, '-o', 'jsonpath={.status.phase}')).toBe('Paused');
+
+    await view.getByRole('button', { name: 'Resume' }).click();
+    await until('spec.paused false', async () => ((await ok('get', 'upgraderun', name, '-o', 'jsonpath={.spec.paused}')) === 'false' ? true : undefined), 10_000);
+    // The live view follows the run: node steps and progress as the API reports them.
+    const seenSteps = new Set<string>();
+    let shot = false;
+    await until('the run to finish', async () => {
+      const phase = await ok('get', 'upgraderun', name, '-o', 'jsonpath={.status.phase}');
+      if (phase === 'Succeeded' || phase === 'Failed' || phase === 'Cancelled') return phase;
+      if (await view.isVisible()) {
+        for (const step of await view.locator('[data-testid=run-nodes] [data-field=step]').allTextContents()) seenSteps.add(step.trim());
+        const progress = (await view.locator('[data-field=progress]').textContent()) ?? '';
+        expect(progress).toMatch(/^\d+ of 3 nodes done$/);
+        if (!shot && [...seenSteps].some((s) => s !== 'Waiting')) {
+          await page.screenshot({ path: path.join(ARTIFACTS, 'upgrade-running.png'), fullPage: true });
+          shot = true;
+        }
+      }
+      return undefined;
+    }, 200_000).then((phase) => expect(phase).toBe('Succeeded'));
+    expect(shot).toBe(true);
+    expect([...seenSteps].every((s) => ['Waiting', 'Surging', 'Draining', 'Drained', 'Replaced', 'Ready', 'Undrainable'].includes(s))).toBe(true);
+    expect([...seenSteps].some((s) => s !== 'Waiting')).toBe(true);
+
+    // At Succeeded: the page's versions are kubectl's, and the run is in the history.
+    const history = page.locator(`[data-testid=upgrade-history] tr[data-run="${name}"]`);
+    await history.waitFor({ timeout: 15_000 });
+    await until('outcome Succeeded in the history', async () => ((await history.locator('[data-field=outcome]').textContent()) === 'Succeeded' ? true : undefined), 10_000);
+    expect(await ok('get', 'cluster', 'local', '-o', 'jsonpath={.status.upgradeHistory[-1:].name} {.status.upgradeHistory[-1:].outcome}')).toBe(`${name} Succeeded`);
+    const clusterVersion = await ok('get', 'clusters', 'local', '-o', 'jsonpath={.status.version}');
+    expect(clusterVersion).toBe(B);
+    await until('the cluster version on the page', async () => ((await page.locator('[data-field=cluster-version]').textContent()) === clusterVersion ? true : undefined), 10_000);
+    const poolVersion = await ok('get', 'nodepools', 'node', '-o', 'jsonpath={.status.version}');
+    expect(poolVersion).toBe(B);
+    await until('the pool version on the page', async () => ((await page.locator('tr[data-pool="node"] [data-field=version]').textContent()) === poolVersion ? true : undefined), 10_000);
+    const nodes = (await ok('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n').sort();
+    expect(nodes).toHaveLength(3);
+    expect(nodes.every((n) => n.endsWith(`=${B}`))).toBe(true);
+    await until('the page\'s node rows to be kubectl\'s', async () => {
+      const rows = await page.locator('[data-testid=nodes] tbody tr').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-node')}=${tr.querySelector('[data-field=version]')?.textContent ?? ''}`));
+      return JSON.stringify(rows.sort()) === JSON.stringify(nodes) ? true : undefined;
+    }, 15_000);
+    expect(await page.locator('tr[data-pool="node"] [data-field=node-versions]').textContent()).toBe(`${B}=3`);
+    expect(await page.getByTestId('upgrade-status').textContent()).toBe('No upgrade is available: the cluster lists no newer release.');
+  }, 300_000);
 
   it('works by keyboard and at phone width', async () => {
+    // From the top of the page (the upgrade flow above left focus inside the Upgrade section).
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => document.activeElement?.tagName);
     expect(focused).toBe('BUTTON');
@@ -195,9 +318,3 @@ describe('portal', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent?.startsWith('Live'), undefined, { timeout: 15_000 });
   }, 30_000);
 });
-
-/** test404 checks the premise of the unavailable-upgrades test: this control plane does not list upgraderuns. */
-function test404(discovery: string): void {
-  const names = (JSON.parse(discovery).resources as { name: string }[]).map((r) => r.name);
-  if (names.includes('upgraderuns')) throw new Error('this control plane serves upgraderuns: replace this test with the upgrade flow test');
-}

@@ -19,6 +19,13 @@ export const WATCHED = {
   runs: UPGRADE_PATHS.runs,
 } as const;
 
+/**
+ * POLLED are the collections listed every 2 s instead of watched: HTTP/1.1 gives the page six
+ * connections to the control plane, and each watch holds one (see watch.ts). The four watched
+ * (nodes, pods, Deployments, UpgradeRuns) leave two for previews, starts, pauses and these lists.
+ */
+const POLLED: Record<string, number | undefined> = { clusters: 2000, pools: 2000, events: 2000 };
+
 /** Live is every reflector, by name. */
 export type Live = { [K in keyof typeof WATCHED]: Reflector };
 
@@ -37,7 +44,7 @@ export function useLive(client: ApiClient): Live {
     };
     // UpgradeRuns may not be served (the upgrade API is newer than some control planes): ask discovery first.
     const discover = (name: string) => (name === 'runs' ? { groupVersion: 'coracle.io/v1', resource: 'upgraderuns' } : undefined);
-    return Object.fromEntries(Object.entries(WATCHED).map(([name, path]) => [name, new Reflector(client, path, changed, discover(name))])) as Live;
+    return Object.fromEntries(Object.entries(WATCHED).map(([name, path]) => [name, new Reflector(client, path, changed, discover(name), POLLED[name])])) as Live;
   }, [client]);
   useEffect(() => {
     for (const r of Object.values(live)) r.start();

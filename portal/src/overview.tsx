@@ -42,7 +42,7 @@ export function ClusterSummary(props: { live: Live; serverVersion: string | unde
     <dl class="facts" data-testid="cluster-facts">
       <div><dt>API server</dt><dd data-field="server-version">{props.serverVersion ?? '–'}</dd></div>
       <div><dt>Cluster</dt><dd data-field="cluster-name">{cluster?.metadata.name ?? '–'}</dd></div>
-      <div><dt>Control plane version</dt><dd data-field="cluster-version">{cluster?.spec?.version ?? '–'}</dd></div>
+      <div><dt>Control plane version</dt><dd data-field="cluster-version">{cluster?.status?.version ?? cluster?.status?.controlPlaneVersion ?? cluster?.spec?.version ?? '–'}</dd></div>
       <div><dt>Available upgrades</dt><dd data-field="available-upgrades">{upgrades.length ? upgrades.join(', ') : 'none'}</dd></div>
     </dl>
   );
@@ -65,10 +65,10 @@ export function PoolsTable(props: { live: Live }) {
           return (
             <tr key={pool.metadata.name} data-pool={pool.metadata.name}>
               <th scope="row">{pool.metadata.name}</th>
-              <td data-field="version">{pool.spec?.version ?? '–'}</td>
+              <td data-field="version">{pool.status?.version ?? pool.spec?.version ?? '–'}</td>
               <td data-field="nodes">{mine.length}</td>
               <td data-field="ready">{mine.filter((n) => n.ready).length}</td>
-              <td>{[...versions].map(([v, n]) => `${v}=${n}`).join(', ') || '–'}</td>
+              <td data-field="node-versions">{[...versions].map(([v, n]) => `${v}=${n}`).join(', ') || '–'}</td>
             </tr>
           );
         })}

@@ -1,7 +1,7 @@
 /**
- * The upgrade API as the portal reads it (coracle.io/v1 UpgradePreview and UpgradeRun, being
- * built on the `upgrade` branch): the shapes agreed for the page, and the pure helpers that turn
- * them into what is shown. Fields the page does not know are ignored; missing ones show as "–".
+ * The upgrade API as the portal reads it (coracle.io/v1 UpgradePreview and UpgradeRun): its
+ * types are imported (type-only) from shared/upgrade, so the compiler keeps the page in line with
+ * the API, and the pure helpers here turn them into what is shown. Fields the page does not know are ignored; missing ones show as "–".
  */
 import type { KubeObject } from './api.js';
 
@@ -11,102 +11,80 @@ export const UPGRADE_PATHS = {
   runs: '/apis/coracle.io/v1/upgraderuns',
 } as const;
 
+import type { PlanProblem, UpgradePlan as ApiUpgradePlan } from '../../shared/upgrade/preview.js';
+import type { BudgetFinding, PlannedEviction, PlannedNode, PoolPlan } from '../../shared/upgrade/planner.js';
+import type { ControlPlaneStatus, NodeStep, RunNode, UpgradeRunSpec, UpgradeScope } from '../../shared/upgrade/run.js';
+
+export type { BudgetFinding, ControlPlaneStatus, NodeStep, PlannedEviction, PlannedNode, PlanProblem, PoolPlan, RunNode };
+
 /** Scope is what an upgrade covers. */
-export type Scope = 'Cluster' | 'ControlPlane' | 'Pool';
+export type Scope = UpgradeScope;
 
 /** UpgradeSpec is what the dialog sends, in a preview and in a run. */
-export interface UpgradeSpec {
-  targetVersion: string;
-  scope: Scope;
-  pool?: string;
-  force?: boolean;
-}
+export type UpgradeSpec = Pick<UpgradeRunSpec, 'targetVersion' | 'scope' | 'pool' | 'force'>;
 
-/** PlannedEviction, PlannedNode, BudgetFinding and PoolPlan mirror shared/upgrade/planner.ts. */
-export interface PlannedEviction {
-  namespace: string;
-  name: string;
-  budgets: string[];
-  gracePeriodSeconds: number;
-}
-export interface PlannedNode {
-  name: string;
-  version: string;
-  evictions: PlannedEviction[];
-}
-export interface BudgetFinding {
-  budget: string;
-  severity: 'blocks' | 'holds';
-  reason: string;
-  nodes: string[];
-}
-export interface PoolPlan {
-  pool: string;
-  target: string;
-  upToDate: string[];
-  batches: PlannedNode[][];
-  budgets: BudgetFinding[];
-  problems: string[];
-  surgeCapacityOk: boolean;
-  estimateSeconds: number;
-  settings?: { surge?: number; unavailable?: number; soakSeconds?: number; drainTimeoutSeconds?: number };
-}
-
-/** ControlPlanePlan is the control plane's step of a plan. */
-export interface ControlPlanePlan {
-  fromVersion?: string;
-  toVersion?: string;
-  estimateSeconds?: number;
-}
-
-/** UpgradePlan is a preview's status.plan, normalized. */
-export interface UpgradePlan {
-  controlPlane?: ControlPlanePlan;
-  pools: PoolPlan[];
-  problems: string[];
-  estimateSeconds: number;
-}
+/** UpgradePlan is a preview's (or a run's) status.plan as the API writes it (shared/upgrade/preview.ts). */
+export type UpgradePlan = ApiUpgradePlan;
 
 const asArray = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
 /**
- * normalizePlan reads status.plan: `{controlPlane?, pools[], problems[], estimateSeconds}`; a
- * bare PoolPlan (a pool-scoped preview) is taken as a plan of that one pool. Totals missing from
- * the plan are computed from its parts.
+ * normalizePlan reads status.plan (shared/upgrade/preview.ts UpgradePlan), filling absent arrays
+ * so the page renders a partial object without throwing. The plan's `problems` are objects
+ * {type, field, message} and already include every pool's, so the pools' own string problems are
+ * not added again.
  */
-export function normalizePlan(raw: any): UpgradePlan {
-  if (!raw || typeof raw !== 'object') return { pools: [], problems: [], estimateSeconds: NaN };
-  const pools: PoolPlan[] = Array.isArray(raw.batches) ? [raw] : asArray<PoolPlan>(raw.pools);
-  const normalizedPools = pools.map((p) => ({ ...p, upToDate: asArray<string>(p.upToDate), batches: asArray<PlannedNode[]>(p.batches), budgets: asArray<BudgetFinding>(p.budgets), problems: asArray<string>(p.problems) }));
-  const problems = asArray<string>(raw.problems);
-  for (const p of normalizedPools) for (const problem of p.problems) if (!problems.includes(problem)) problems.push(problem);
-  const controlPlane = raw.controlPlane && typeof raw.controlPlane === 'object' ? (raw.controlPlane as ControlPlanePlan) : undefined;
-  const estimateSeconds = typeof raw.estimateSeconds === 'number'
-    ? raw.estimateSeconds
-    : (controlPlane?.estimateSeconds ?? 0) + normalizedPools.reduce((s, p) => s + (p.estimateSeconds ?? 0), 0);
-  return { controlPlane, pools: normalizedPools, problems, estimateSeconds };
+export function normalizePlan(raw: unknown): UpgradePlan {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Partial<UpgradePlan>;
+  const pools = asArray<PoolPlan>(r.pools).map((p) => ({
+    ...p, upToDate: asArray<string>(p.upToDate),
+    batches: asArray<PlannedNode[]>(p.batches).map((b) => asArray<PlannedNode>(b).map((n) => ({ ...n, evictions: asArray<PlannedEviction>(n.evictions) }))),
+    budgets: asArray<BudgetFinding>(p.budgets), problems: asArray<string>(p.problems),
+  }));
+  const problems = asArray<PlanProblem>(r.problems).filter((p) => p && typeof p === 'object');
+  const estimateSeconds = typeof r.estimateSeconds === 'number' ? r.estimateSeconds : pools.reduce((s, p) => s + (typeof p.estimateSeconds === 'number' ? p.estimateSeconds : 0), 0);
+  return {
+    targetVersion: String(r.targetVersion ?? ''), scope: (r.scope ?? 'Cluster') as Scope,
+    controlPlane: r.controlPlane && typeof r.controlPlane === 'object' ? r.controlPlane : undefined,
+    pools, problems, canStart: typeof r.canStart === 'boolean' ? r.canStart : problems.length === 0, estimateSeconds,
+    availableUpgrades: asArray<string>(r.availableUpgrades),
+  };
+}
+
+/** problemText is one plan problem as shown: "Type: message". */
+export function problemText(p: PlanProblem): string {
+  return `${p.type}: ${p.message}`;
+}
+
+/** onlyBudgetsBlock tells whether every problem of the plan is a blocking budget (what `force` overrides). */
+export function onlyBudgetsBlock(plan: UpgradePlan): boolean {
+  return plan.problems.length > 0 && plan.problems.every((p) => p.type === 'BlockingBudget');
 }
 
 /** evictionCount is how many pods the plan moves. */
 export function evictionCount(plan: UpgradePlan): number {
-  return plan.pools.reduce((s, p) => s + p.batches.flat().reduce((n, node) => n + asArray(node.evictions).length, 0), 0);
+  return plan.pools.reduce((s, p) => s + p.batches.flat().reduce((n, node) => n + node.evictions.length, 0), 0);
+}
+
+/** HistoryEntry is one entry of the Cluster's status.upgradeHistory. */
+export interface HistoryEntry {
+  name: string;
+  fromVersion?: string;
+  toVersion?: string;
+  scope?: string;
+  startTime?: string;
+  completionTime?: string;
+  outcome?: string;
+  message?: string;
+}
+
+/** clusterHistory reads Cluster status.upgradeHistory (newest last there), newest first. */
+export function clusterHistory(cluster: KubeObject | undefined): HistoryEntry[] {
+  return asArray<HistoryEntry>(cluster?.status?.upgradeHistory).filter((h) => h && typeof h.name === 'string').reverse();
 }
 
 /** RunPhase is an UpgradeRun's status.phase. */
 export type RunPhase = 'Pending' | 'ControlPlane' | 'Pools' | 'Paused' | 'Succeeded' | 'Failed' | 'Cancelled';
-
-/** NodeStep is one node's step in a run. */
-export type NodeStep = 'Waiting' | 'Surging' | 'Draining' | 'Drained' | 'Replaced' | 'Ready' | 'Undrainable';
-
-/** RunNode is one entry of status.nodes. */
-export interface RunNode {
-  name: string;
-  pool?: string;
-  fromVersion?: string;
-  toVersion?: string;
-  step: NodeStep | string;
-  message?: string;
-}
 
 /** FINISHED_PHASES are the phases a run never leaves. */
 export const FINISHED_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
@@ -123,7 +101,10 @@ export interface RunView {
   nodes: RunNode[];
   done: number;
   total: number;
-  controlPlane?: { fromVersion?: string; toVersion?: string; step?: string };
+  controlPlane?: Partial<ControlPlaneStatus>;
+  surgeNodes: string[];
+  startTime?: string;
+  completionTime?: string;
   message?: string;
   created?: string;
   finished: boolean;
@@ -140,7 +121,7 @@ export function viewRun(run: KubeObject): RunView {
   return {
     name: run.metadata.name, phase, targetVersion: String(spec.targetVersion ?? ''), scope: String(spec.scope ?? ''), pool: spec.pool,
     paused: spec.paused === true, cancelRequested: spec.cancel === true, nodes, done, total,
-    controlPlane: status.controlPlane, message: status.message, created: run.metadata.creationTimestamp, finished: FINISHED_PHASES.has(phase),
+    controlPlane: status.controlPlane, surgeNodes: asArray<string>(status.surgeNodes), startTime: status.startTime, completionTime: status.completionTime, message: status.message, created: run.metadata.creationTimestamp, finished: FINISHED_PHASES.has(phase),
   };
 }
 

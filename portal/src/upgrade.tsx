@@ -9,7 +9,7 @@ import { ApiError, describeError, type ApiClient, type KubeObject } from './api.
 import type { Live } from './live.js';
 import { EventsList, Section } from './overview.js';
 import { eventTime, formatDuration, recentEvents } from './model.js';
-import { activeRun, evictionCount, normalizePlan, runHistory, UPGRADE_PATHS, viewRun, type Scope, type UpgradePlan, type UpgradeSpec } from './upgrade-model.js';
+import { activeRun, clusterHistory, evictionCount, normalizePlan, onlyBudgetsBlock, problemText, runHistory, UPGRADE_PATHS, viewRun, type HistoryEntry, type Scope, type UpgradePlan, type UpgradeSpec } from './upgrade-model.js';
 
 const UNAVAILABLE = 'Upgrades are not available on this control plane: it does not serve the UpgradeRun API (coracle.io/v1 upgraderuns: not in discovery, or 404).';
 
@@ -35,7 +35,7 @@ export function UpgradePanel(props: { live: Live; client: ApiClient; now: number
       <p id="upgrade-why" class={unavailable ? 'notice' : 'muted'} data-testid="upgrade-status">{why ?? `Available: ${targets.join(', ')}`}</p>
       {open ? <UpgradeDialog client={client} live={live} targets={targets} onClose={() => setOpen(false)} onUnavailable={() => setPreviewUnavailable(true)} /> : null}
       {!unavailable && active ? <RunView client={client} live={live} run={active} now={props.now} /> : null}
-      {!unavailable && runs.length > 0 ? <History runs={runs} /> : null}
+      {!unavailable && (runs.length > 0 || clusterHistory(cluster).length > 0) ? <History runs={runs} entries={clusterHistory(cluster)} /> : null}
     </Section>
   );
 }
@@ -99,7 +99,8 @@ function UpgradeDialog(props: { client: ApiClient; live: Live; targets: string[]
       setBusy(false);
     }
   };
-  const blocked = (plan?.problems.length ?? 0) > 0;
+  const blocked = plan !== undefined && !plan.canStart;
+  const forceable = plan !== undefined && onlyBudgetsBlock(plan);
   return (
     <dialog ref={ref} class="dialog" aria-labelledby="upgrade-dialog-title" onClose={props.onClose} data-testid="upgrade-dialog">
       <form method="dialog" onSubmit={(e) => e.preventDefault()}>
@@ -128,13 +129,13 @@ function UpgradeDialog(props: { client: ApiClient; live: Live; targets: string[]
         </fieldset>
         {plan ? <PlanView plan={plan} /> : null}
         {error ? <Problems title={error.message} problems={error.causes} /> : null}
-        {plan && blocked ? (
-          <label class="radio"><input type="checkbox" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> Start anyway (force past the problems above)</label>
+        {plan && blocked && forceable ? (
+          <label class="radio"><input type="checkbox" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> Start anyway (force past the blocking budgets above: their pods' nodes are left cordoned)</label>
         ) : null}
         <div class="buttons">
           <button type="button" onClick={() => { ref.current?.close(); }}>Close</button>
           <button type="button" onClick={preview} disabled={busy || !spec.targetVersion}>Preview</button>
-          <button type="button" class="primary" onClick={start} disabled={busy || !plan || (blocked && !force)}>Start upgrade</button>
+          <button type="button" class="primary" onClick={start} disabled={busy || !plan || (blocked && !(forceable && force))}>Start upgrade</button>
         </div>
       </form>
     </dialog>
@@ -148,15 +149,15 @@ function PlanView(props: { plan: UpgradePlan }) {
     <div class="plan" data-testid="upgrade-plan" aria-live="polite">
       <h3>Preview</h3>
       <p>Estimated time: <strong data-field="estimate">{formatDuration(plan.estimateSeconds)}</strong>; pods that will move: <strong data-field="evictions">{evictionCount(plan)}</strong>.</p>
-      {plan.controlPlane ? <p>Control plane: {plan.controlPlane.fromVersion ?? '–'} → {plan.controlPlane.toVersion ?? '–'}</p> : null}
+      {plan.controlPlane ? <p data-field="control-plane">Control plane: {plan.controlPlane.fromVersion} → {plan.controlPlane.toVersion} (the version is recorded; the control-plane process itself is not replaced)</p> : null}
       {plan.pools.map((pool) => (
-        <div key={pool.pool} class="pool-plan">
-          <h4>Pool {pool.pool} → {pool.target}</h4>
+        <div key={pool.pool} class="pool-plan" data-pool={pool.pool}>
+          <h4>Pool {pool.pool} → {pool.target} <span class="muted" data-field="pool-estimate">({formatDuration(pool.estimateSeconds)}; surge {pool.settings?.surge ?? '–'}, max unavailable {pool.settings?.unavailable ?? '–'})</span></h4>
           {pool.upToDate.length ? <p class="muted">Already at the target: {pool.upToDate.join(', ')}</p> : null}
           {!pool.surgeCapacityOk ? <p class="blocks">Not enough surge capacity.</p> : null}
           <ol>
             {pool.batches.map((batch, i) => (
-              <li key={i}>Batch {i + 1}: {batch.map((n) => `${n.name} (${n.version}; ${n.evictions.length} pod${n.evictions.length === 1 ? '' : 's'}${n.evictions.length ? `: ${n.evictions.map((e) => `${e.namespace}/${e.name}`).join(', ')}` : ''})`).join('; ')}</li>
+              <li key={i} data-batch={i + 1}>Batch {i + 1}: {batch.map((n) => `${n.name} (${n.version}; ${n.evictions.length} pod${n.evictions.length === 1 ? '' : 's'}${n.evictions.length ? `: ${n.evictions.map((e) => `${e.namespace}/${e.name}`).join(', ')}` : ''})`).join('; ')}</li>
             ))}
           </ol>
           {pool.budgets.length ? (
@@ -166,7 +167,7 @@ function PlanView(props: { plan: UpgradePlan }) {
           ) : null}
         </div>
       ))}
-      <Problems title="This upgrade cannot start as planned:" problems={plan.problems} />
+      <Problems title="This upgrade cannot start as planned:" problems={plan.problems.map(problemText)} />
     </div>
   );
 }
@@ -188,7 +189,8 @@ function RunView(props: { client: ApiClient; live: Live; run: KubeObject; now: n
         <div class="bar" style={{ width: `${pct}%` }} />
       </div>
       <p class="muted" data-field="progress">{run.done} of {run.total} nodes done</p>
-      {run.controlPlane ? <p>Control plane: {run.controlPlane.fromVersion ?? '–'} → {run.controlPlane.toVersion ?? '–'}: <strong>{run.controlPlane.step ?? '–'}</strong></p> : null}
+      {run.controlPlane ? <p>Control plane: {run.controlPlane.fromVersion ?? '–'} → {run.controlPlane.toVersion ?? '–'}: <strong data-field="control-plane-step">{run.controlPlane.step ?? '–'}</strong></p> : null}
+      {run.surgeNodes.length ? <p class="muted" data-field="surge-nodes">Surge nodes added: {run.surgeNodes.join(', ')}</p> : null}
       <div class="buttons">
         {run.paused
           ? <button type="button" onClick={() => patch({ paused: false })}>Resume</button>
@@ -216,19 +218,32 @@ function RunView(props: { client: ApiClient; live: Live; run: KubeObject; now: n
   );
 }
 
-/** History lists every run, newest first. */
-function History(props: { runs: KubeObject[] }) {
+/**
+ * History lists every finished upgrade: the Cluster's status.upgradeHistory (what the run wrote
+ * when it ended), newest first, plus any UpgradeRun not (yet) in it with its phase.
+ */
+function History(props: { runs: KubeObject[]; entries: HistoryEntry[] }) {
+  const recorded = new Set(props.entries.map((h) => h.name));
+  const others = runHistory(props.runs).filter((r) => !recorded.has(r.name) && r.finished);
+  const when = (t?: string) => (t ? new Date(t).toLocaleString() : '–');
   return (
     <details class="history" open>
-      <summary>History of upgrade runs</summary>
+      <summary>History of upgrades</summary>
       <table data-testid="upgrade-history">
-        <thead><tr><th scope="col">Run</th><th scope="col">Scope</th><th scope="col">Target</th><th scope="col">Phase</th><th scope="col">Nodes</th><th scope="col">Started</th><th scope="col">Message</th></tr></thead>
+        <thead><tr><th scope="col">Run</th><th scope="col">Scope</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Outcome</th><th scope="col">Started</th><th scope="col">Finished</th><th scope="col">Message</th></tr></thead>
         <tbody>
-          {runHistory(props.runs).map((r) => (
-            <tr key={r.name}>
-              <th scope="row">{r.name}</th><td>{r.scope}{r.pool ? ` ${r.pool}` : ''}</td><td>{r.targetVersion}</td>
-              <td><span class={`badge ${r.phase === 'Succeeded' ? 'ok' : r.phase === 'Failed' ? 'bad' : 'warn'}`}>{r.phase}</span></td>
-              <td>{r.done}/{r.total}</td><td>{r.created ? new Date(r.created).toLocaleString() : '–'}</td><td class="message">{r.message ?? ''}</td>
+          {props.entries.map((h) => (
+            <tr key={h.name} data-run={h.name}>
+              <th scope="row">{h.name}</th><td>{h.scope ?? '–'}</td><td>{h.fromVersion || '–'}</td><td>{h.toVersion ?? '–'}</td>
+              <td data-field="outcome"><span class={`badge ${h.outcome === 'Succeeded' ? 'ok' : h.outcome === 'Failed' ? 'bad' : 'warn'}`}>{h.outcome ?? '–'}</span></td>
+              <td>{when(h.startTime)}</td><td>{when(h.completionTime)}</td><td class="message">{h.message ?? ''}</td>
+            </tr>
+          ))}
+          {others.map((r) => (
+            <tr key={r.name} data-run={r.name}>
+              <th scope="row">{r.name}</th><td>{r.scope}{r.pool ? ` ${r.pool}` : ''}</td><td>{r.controlPlane?.fromVersion ?? r.nodes[0]?.fromVersion ?? '–'}</td><td>{r.targetVersion}</td>
+              <td data-field="outcome"><span class={`badge ${r.phase === 'Succeeded' ? 'ok' : r.phase === 'Failed' ? 'bad' : 'warn'}`}>{r.phase}</span></td>
+              <td>{when(r.startTime ?? r.created)}</td><td>{when(r.completionTime)}</td><td class="message">{r.message ?? ''}</td>
             </tr>
           ))}
         </tbody>

@@ -2,8 +2,14 @@
  * Reflector: list once, then watch from the list's resourceVersion, as client-go's reflector does.
  * A watch the server ends (its timeout, every few minutes) is resumed from the last
  * resourceVersion seen; a dropped connection is reported as lost and retried with backoff from
- * the same resourceVersion; 410 Gone (history compacted) lists again. No polling: between
- * reconnects, every change arrives as a watch event.
+ * the same resourceVersion; 410 Gone (history compacted) lists again. Between reconnects, every
+ * change arrives as a watch event.
+ *
+ * A reflector made with `pollMs` lists every pollMs instead of watching. The control plane serves
+ * HTTP/1.1, where a browser opens at most six connections to one origin and each open watch holds
+ * one: with a watch for every collection the page shows (seven), the seventh watch and every
+ * write (preview, start, pause) waited for a connection forever. So the page watches four and
+ * polls the small or slow ones (see live.ts), keeping two connections for requests.
  */
 import { ApiError, toApiError, type ApiClient, type KubeObject } from './api.js';
 
@@ -33,6 +39,8 @@ export class Reflector {
     private readonly onChange: () => void,
     /** When set, the group version's discovery must list this resource, else the state is `unavailable` (404) without a failing request. */
     private readonly discover?: { groupVersion: string; resource: string },
+    /** When set, list every pollMs milliseconds instead of watching (see the file comment). */
+    private readonly pollMs?: number,
   ) {}
 
   /** start lists and watches until stop. */
@@ -85,6 +93,12 @@ export class Reflector {
         }
         if (this.state.kind !== 'live') this.setState({ kind: 'live' });
         attempt = 0;
+        if (this.pollMs !== undefined) {
+          this.onChange();
+          await new Promise((r) => setTimeout(r, this.pollMs));
+          if (!this.stopped) await this.relist();
+          continue;
+        }
         // Resolves when the server ends the watch; throws when the connection drops.
         needList = await this.watchOnce();
       } catch (err) {
