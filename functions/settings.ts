@@ -30,6 +30,7 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'CORACLE_TOKENS_FILE', readBy: 'code', azure: false, description: 'A Kubernetes static token file (local).' },
   { name: 'CORACLE_STORE', readBy: 'code', azure: false, description: '`sqlite:<path>` (local) or `cosmos`.' },
   { name: 'CORACLE_QUEUE', readBy: 'code', azure: false, description: '`sqlite:<path>`: the embedded work queue (local).' },
+  { name: 'CORACLE_DATA_DIR', readBy: 'code', azure: false, description: 'The local cluster\'s data folder; its `releases/` is the release catalog the Cluster\'s availableUpgrades come from (local).' },
   { name: 'CORACLE_LOGS', readBy: 'code', azure: false, description: 'Blob connection string for container logs (local: Azurite).' },
   { name: 'COSMOS_ENDPOINT', readBy: 'code', azure: true, description: 'Cosmos DB document endpoint; in Azure without a key (the app\'s identity has a data-plane role).' },
   { name: 'COSMOS_KEY', readBy: 'code', azure: false, description: 'Cosmos DB key (emulators only: Azure\'s account has local auth off).' },
