@@ -25,6 +25,8 @@ import { CLUSTER_DOMAIN } from '../agent/proxy/dns.js';
 import type { ClusterDNS } from '../agent/runtime/moby/dns.js';
 import { createTransport } from '../agent/transport.js';
 import { KeyQueue, queueSource, watchPods, type WorkSource } from '../agent/work.js';
+import { checkPoolName } from '../shared/nodes/provider.js';
+import { NODEPOOL_LABEL } from '../shared/upgrade/preview.js';
 
 /** AgentCliOptions are `coracle agent`'s options, as commander parsed them. */
 export interface AgentCliOptions {
@@ -42,12 +44,20 @@ export interface AgentCliOptions {
   hollow?: number;
   zone?: string;
   instanceType?: string;
+  nodePool?: string;
   nodeIp?: string;
   cpu?: number;
   memory?: number;
   pods: number;
   startDelayMs?: number;
   resyncSeconds: number;
+}
+
+/** poolLabel is the node's pool label, when it has a pool. */
+function poolLabel(pool: string | undefined): Record<string, string> | undefined {
+  if (!pool) return undefined;
+  checkPoolName(pool);
+  return { [NODEPOOL_LABEL]: pool };
 }
 
 /** Running is a started agent process's handle. */
@@ -157,7 +167,7 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
     node: {
       name: o.nodeName, cpu: o.cpu ?? os.cpus().length, memoryBytes: o.memory ?? os.totalmem(), pods: o.pods, internalIP: hostIP,
       containerRuntimeVersion: version, arch: goArch(process.arch), zone: o.zone, instanceType: o.instanceType,
-      kernelVersion: os.release(), osImage: await osImage(),
+      kernelVersion: os.release(), osImage: await osImage(), labels: poolLabel(o.nodePool ?? process.env.CORACLE_NODE_POOL),
     },
   });
   await agent.start();
@@ -232,6 +242,7 @@ export function agentCommand(): Command {
     .option('--hollow <k>', 'run K hollow nodes (simulated runtime) in this process', whole(1, 100_000))
     .option('--zone <zone>', 'topology.kubernetes.io/zone label')
     .option('--instance-type <type>', 'node.kubernetes.io/instance-type label')
+    .option('--node-pool <pool>', 'the node pool this node belongs to: its coracle.io/nodepool label (default: CORACLE_NODE_POOL)')
     .option('--node-ip <ip>', 'the InternalIP address (default: this machine\'s first IPv4 address)')
     .option('--cpu <n>', 'CPU capacity (default: this machine\'s)', whole(1, 1024))
     .option('--memory <bytes>', 'memory capacity in bytes (default: this machine\'s)', whole(1, Number.MAX_SAFE_INTEGER))

@@ -61,7 +61,6 @@ var cloudInit = reduce(
     SERVER_URL: serverUrl
     BOOTSTRAP_TOKEN: bootstrapToken
     POOL_NAME: poolName
-    NODE_VERSION: nodeVersion
     SERVICEBUS_NAMESPACE: serviceBusNamespace
     LOGS_BLOB_ENDPOINT: logsBlobEndpoint
     IDENTITY_CLIENT_ID: identityClientId

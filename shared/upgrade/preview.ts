@@ -63,9 +63,24 @@ export function controlPlaneVersionOf(cluster: Readonly<KubeObject> | undefined)
   return typeof v === 'string' ? v : undefined;
 }
 
-/** poolNodes are the Nodes of pool `pool` (named `<pool>-<n>`), by name. */
+/** NODEPOOL_LABEL names a Node's pool; the agent sets it from `--node-pool` (Azure nodes: cloud-init). */
+export const NODEPOOL_LABEL = 'coracle.io/nodepool';
+
+/**
+ * nodePoolOf names the pool a Node belongs to: its `coracle.io/nodepool` label, else its name when
+ * that is `<pool>-<n>` as `coracle up` names local nodes (Azure scale sets name theirs
+ * `<pool><suffix>`, so those carry the label); undefined: none.
+ */
+export function nodePoolOf(node: Readonly<KubeObject>): string | undefined {
+  const meta = readMetadata(node);
+  const label = isRecord(meta.labels) ? meta.labels[NODEPOOL_LABEL] : undefined;
+  if (typeof label === 'string' && label !== '') return label;
+  return /^([a-z][a-z0-9]{0,8})-\d+$/.exec(String(meta.name ?? ''))?.[1];
+}
+
+/** poolNodes are the Nodes of pool `pool` (see nodePoolOf). */
 export function poolNodes<T extends Readonly<KubeObject>>(nodes: readonly T[], pool: string): T[] {
-  return nodes.filter((n) => new RegExp(`^${pool}-\\d+$`).test(String(readMetadata(n).name ?? '')));
+  return nodes.filter((n) => nodePoolOf(n) === pool);
 }
 
 /** availableUpgrades are the catalog's releases the control plane at `from` may step to, oldest first. */

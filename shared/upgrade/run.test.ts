@@ -109,5 +109,7 @@ describe('previewUpgrade', () => {
   it('lists available upgrades one minor at a time and a pool\'s nodes by name', () => {
     expect(availableUpgrades([A, B, 'v1.36.0-coracle', 'v1.37.0-coracle', 'v1.34.0-coracle'], A)).toEqual([B, 'v1.36.0-coracle']);
     expect(poolNodes([node('node-1'), node('node-10'), node('nodes-1'), node('node-x')], 'node').map((n) => (n.metadata as { name: string }).name)).toEqual(['node-1', 'node-10']);
+    const labelled = { ...node('pool00001x'), metadata: { name: 'pool00001x', labels: { 'coracle.io/nodepool': 'node' } } };
+    expect(poolNodes([labelled, node('node-2')], 'node').map((n) => (n.metadata as { name: string }).name)).toEqual(['pool00001x', 'node-2']);
   });
 });

@@ -18,7 +18,6 @@ const SAMPLE: Record<string, string> = {
   SERVER_URL: 'https://coracle-abc-api.azurewebsites.net',
   BOOTSTRAP_TOKEN: 'abcdef.0123456789abcdef',
   POOL_NAME: 'pool1',
-  NODE_VERSION: '0.1.0',
   SERVICEBUS_NAMESPACE: 'coracle-abc-bus.servicebus.windows.net',
   LOGS_BLOB_ENDPOINT: 'https://coracleabc.blob.core.windows.net/',
   IDENTITY_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
@@ -85,5 +84,23 @@ describe('node cloud-init', () => {
     expect(unit).toMatch(/^Restart=always$/m);
     expect(fileAt('/etc/coracle/agent.env')).toContain(`CORACLE_BOOTSTRAP_TOKEN=${SAMPLE.BOOTSTRAP_TOKEN}`);
     expect(doc.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'coracle-agent.service']);
+  });
+
+  it('passes only options `coracle agent` has, and every variable of agent.env is used', () => {
+    const unit = fileAt('/etc/systemd/system/coracle-agent.service');
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
+    const given = [...execStart.matchAll(/ (--[a-z][a-z-]*)/g)].map((m) => m[1]);
+    // The built CLI's own help lists its options (npm test builds before jest runs).
+    const help = execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli', 'coracle.js'), 'agent', '--help'], { encoding: 'utf8' });
+    const known = new Set([...help.matchAll(/^\s+(?:-\w, )?(--[a-z][a-z-]*)/gm)].map((m) => m[1]));
+    expect(given).toEqual(expect.arrayContaining(['--node-name', '--server', '--bootstrap-token', '--node-pool']));
+    expect(given.filter((o) => !known.has(o))).toEqual([]);
+    // Each variable is read by the unit's command line, the install script, or the agent itself.
+    const agentSource = readFileSync(path.join(REPO_ROOT, 'cli', 'agent.ts'), 'utf8');
+    const install = fileAt('/usr/local/sbin/coracle-install');
+    const vars = [...fileAt('/etc/coracle/agent.env').matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+    expect(vars.length).toBeGreaterThan(5);
+    const unused = vars.filter((v) => !execStart.includes(`\${${v}}`) && !install.includes(`\${${v}}`) && !agentSource.includes(`process.env.${v}`));
+    expect(unused).toEqual([]);
   });
 });

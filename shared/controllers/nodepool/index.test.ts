@@ -19,4 +19,11 @@ describe('node pool status', () => {
     expect(nodePoolKeys(change('gpu2-10'))).toEqual(['gpu2']);
     expect(nodePoolKeys(change('worker'))).toEqual([]);
   });
+
+  it('maps a labelled Node (an Azure scale set\'s `<pool><suffix>`) to its label, and a relabelled one to both pools', () => {
+    const labelled = (name: string, pool: string): KubeObject => ({ ...node(name, ''), metadata: { name, labels: { 'coracle.io/nodepool': pool } } });
+    expect(nodePoolKeys({ key: '', type: 'put', value: labelled('gpu00000a', 'gpu'), revision: 1 })).toEqual(['gpu']);
+    expect(nodePoolKeys({ key: '', type: 'put', value: labelled('node-3', 'big'), revision: 2 })).toEqual(['big']);
+    expect(nodePoolKeys({ key: '', type: 'put', value: labelled('node-3', 'big'), prevValue: node('node-3', ''), revision: 3 })).toEqual(['big', 'node']);
+  });
 });

@@ -9,7 +9,7 @@ import { resourceFor } from '../client.js';
 import type { Change } from '../change.js';
 import type { Controller, ControllerContext } from '../controller.js';
 import { NODEPOOLS } from '../../upgrade/objects.js';
-import { poolNodes } from '../../upgrade/preview.js';
+import { nodePoolOf, poolNodes } from '../../upgrade/preview.js';
 
 const NODES = resourceFor('v1', 'Node');
 
@@ -48,10 +48,10 @@ export async function reconcileNodePoolStatus(key: string, ctx: ControllerContex
   await ctx.client.updateStatus(NODEPOOLS, { ...np, status: next });
 }
 
-/** nodePoolKeys maps a Node change to its pool (`node-3` → `node`). */
+/** nodePoolKeys maps a Node change to its pool (`node-3` → `node`; a labelled Node → its label), and the pool it left when its label changed. */
 export function nodePoolKeys(change: Change): string[] {
-  const m = /^([a-z][a-z0-9]{0,8})-\d+$/.exec(String(readMetadata(change.value).name ?? ''));
-  return m ? [m[1]!] : [];
+  const pools = [nodePoolOf(change.value), change.prevValue ? nodePoolOf(change.prevValue) : undefined];
+  return [...new Set(pools.filter((p): p is string => p !== undefined))];
 }
 
 /** nodePoolStatusController is the registry entry. */
