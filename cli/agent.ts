@@ -228,7 +228,8 @@ export async function runAgent(options: AgentCliOptions): Promise<void> {
 export function agentCommand(): Command {
   return new Command('agent')
     .description('run a node agent (the kubelet\'s job): register a Node, renew its Lease, run the pods bound to it')
-    .requiredOption('--node-name <name>', 'the node\'s name (with --hollow: the prefix of <name>-1 … <name>-K)')
+    // Lowercased, as the kubelet lowercases the host name: Azure names scale set VMs `<prefix><SUFFIX>`, and a Node name is a DNS-1123 subdomain.
+    .requiredOption('--node-name <name>', 'the node\'s name, lowercased (with --hollow: the prefix of <name>-1 … <name>-K)', (v: string) => v.toLowerCase())
     .requiredOption('--server <url>', 'the API server, e.g. https://127.0.0.1:6443')
     .option('--token <token>', 'bearer token (default: --token-file, else CORACLE_AGENT_TOKEN)')
     .option('--token-file <file>', 'file holding the bearer token')

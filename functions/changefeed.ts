@@ -146,7 +146,8 @@ app.cosmosDB(CHANGEFEED_FUNCTION, {
   databaseName: '%COSMOS_DATABASE%',
   containerName: 'objects',
   leaseContainerName: 'leases',
-  createLeaseContainerIfNotExists: true,
+  // infra/modules/cosmos.bicep creates `leases`; with an Entra identity (no keys) the trigger may not create it.
+  createLeaseContainerIfNotExists: false,
   maxItemsPerInvocation: 100,
   feedPollDelay: 500,
   startFromBeginning: true,

@@ -149,8 +149,8 @@ module pools 'modules/nodepool.bicep' = [for pool in nodePools: {
 @description('The API server URL to put in a kubeconfig.')
 output apiServerUrl string = 'https://${functionApp.outputs.defaultHostName}'
 
-@description('How to get a kubeconfig for the admin user (the token is the adminToken parameter).')
-output kubeconfigCommand string = 'kubectl config set-cluster ${clusterName} --server=https://${functionApp.outputs.defaultHostName} && kubectl config set-credentials ${clusterName}-admin --token="$ADMIN_TOKEN" && kubectl config set-context ${clusterName} --cluster=${clusterName} --user=${clusterName}-admin && kubectl config use-context ${clusterName}'
+@description('How to get a kubeconfig for the admin user (the token is the adminToken parameter, exported as CORACLE_ADMIN_TOKEN).')
+output kubeconfigCommand string = 'kubectl config set-cluster ${clusterName} --server=https://${functionApp.outputs.defaultHostName} && kubectl config set-credentials ${clusterName}-admin --token="$CORACLE_ADMIN_TOKEN" && kubectl config set-context ${clusterName} --cluster=${clusterName} --user=${clusterName}-admin && kubectl config use-context ${clusterName}'
 
 @description('Function App name (deploy the package to it).')
 output functionAppName string = functionApp.outputs.name
@@ -160,6 +160,9 @@ output storageAccountName string = storage.outputs.name
 
 @description('Blob container and name of the agent package the nodes download.')
 output agentPackageBlob string = '${containers.agent}/${agentPackageBlob}'
+
+@description('Nodes the pools ask for, all pools together (the workflow\'s smoke test waits for this many Ready).')
+output nodeCount int = reduce(map(nodePools, p => p.count), 0, (sum, n) => sum + n)
 
 @description('Node pools: name and scale set.')
 output nodePools { name: string, scaleSet: string }[] = [for (pool, i) in nodePools: { name: pool.name, scaleSet: pools[i].outputs.scaleSetName }]

@@ -35,6 +35,11 @@ export interface AzureNodeProviderOptions {
   pollIntervalMs?: number;
 }
 
+/** nodeNameOf is the Node name a VM's agent registers: its host name, lowercased as the agent lowercases it. */
+function nodeNameOf(vm: VirtualMachine): string {
+  return (vm.osProfile?.computerName ?? vm.name ?? '').toLowerCase();
+}
+
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number })?.statusCode;
 }
@@ -89,7 +94,7 @@ export class AzureNodeProvider implements NodeProvider {
 
   private describe(pool: string, set: VirtualMachineScaleSet, vm: VirtualMachine): ProvidedNode {
     return {
-      name: vm.osProfile?.computerName ?? vm.name ?? '',
+      name: nodeNameOf(vm),
       pool,
       version: vm.tags?.[VERSION_TAG] ?? set.tags?.[VERSION_TAG] ?? '',
       state: stateOf(vm),
@@ -142,7 +147,7 @@ export class AzureNodeProvider implements NodeProvider {
   private async find(pool: string, node: string): Promise<{ set: VirtualMachineScaleSet; vm: VirtualMachine } | undefined> {
     const set = await this.scaleSet(pool);
     if (!set) return undefined;
-    const vm = (await this.vms(set)).find((v) => (v.osProfile?.computerName ?? v.name) === node);
+    const vm = (await this.vms(set)).find((v) => nodeNameOf(v) === node);
     return vm ? { set, vm } : undefined;
   }
 

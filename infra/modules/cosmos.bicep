@@ -49,6 +49,11 @@ resource objects 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@
         indexingMode: 'consistent'
         includedPaths: [{ path: '/type/?' }, { path: '/key/?' }, { path: '/revision/?' }, { path: '/modRevision/?' }]
         excludedPaths: [{ path: '/*' }]
+        // The ORDER BYs of the store's queries (adapters/store/cosmos/container.ts, STORE_INDEXING_POLICY).
+        compositeIndexes: [
+          [{ path: '/type', order: 'ascending' }, { path: '/revision', order: 'ascending' }]
+          [{ path: '/type', order: 'ascending' }, { path: '/key', order: 'ascending' }]
+        ]
       }
     }
   }

@@ -6,8 +6,12 @@
 //                   the Functions host and the durable task hub); Cosmos DB: Built-in Data
 //                   Contributor (SQL data plane); Service Bus: Data Owner (it creates each
 //                   node's queue and sends to it); Application Insights: Metrics Publisher.
-//   Node VMs     -> Service Bus: Data Receiver; Storage: Blob Data Contributor on the logs
-//                   container only, Blob Data Reader on the agent package container only.
+//   Node VMs     -> Service Bus: Data Receiver and Data Sender (an agent abandons a failed work
+//                   item with a back-off by scheduling it again on its queue, which is a send);
+//                   Storage: Blob Data Contributor on the logs container only, Blob Data Reader
+//                   on the agent package container only.
+//   Deployer     -> Storage: Blob Data Contributor on the agent package container only (whoever
+//                   runs the deployment uploads the package; the account accepts no keys).
 
 @description('Azure region.')
 param location string
@@ -45,6 +49,7 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 // Cosmos DB's own (data-plane) built-in role: Cosmos DB Built-in Data Contributor.
@@ -153,6 +158,27 @@ resource nodePackage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
     principalId: nodeIdentity.properties.principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+resource nodeBusSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(bus.id, nodeIdentity.id, roles.serviceBusDataSender)
+  scope: bus
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+    principalId: nodeIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The deployer (a user from a shell, the workflow's service principal from GitHub) uploads the agent
+// package; no principalType, since it may be either.
+resource deployerPackage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(agentContainer.id, deployer().objectId, roles.storageBlobDataContributor)
+  scope: agentContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: deployer().objectId
   }
 }
 

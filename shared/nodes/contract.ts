@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { isDNS1123Subdomain } from '../api/validation.js';
 import { NodeProviderError, type NodeProvider, type NodeProviderErrorReason } from './provider.js';
 
 /** NodeProviderHarness is one provider for the suite. */
@@ -57,6 +58,8 @@ export function describeNodeProviderContract(name: string, open: () => Promise<N
       const b = await provider.add(pool, '1.0.0');
       expect(a.name).not.toBe(b.name);
       for (const node of [a, b]) {
+        // The name is the Node's: a DNS-1123 subdomain (Azure's host names may hold capitals; the Node's may not).
+        expect(isDNS1123Subdomain(node.name)).toEqual([]);
         expect(node).toMatchObject({ pool, version: '1.0.0' });
         expect(['creating', 'running']).toContain(node.state);
         expect(node.providerId).not.toBe('');

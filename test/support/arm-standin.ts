@@ -64,11 +64,13 @@ export async function startArmStandin(): Promise<ArmStandin> {
     const current = vmsOf(set.id);
     const prefix = set.properties.virtualMachineProfile?.osProfile?.computerNamePrefix ?? set.name;
     for (let i = current.length; i < capacity; i++) {
+      // Flexible orchestration names a VM `<set>_<id>` and its host `<computerNamePrefix><suffix>`; the suffix
+      // may hold capitals (the agent and the provider lowercase it into the Node name).
       const name = `${set.name}_${randomBytes(4).toString('hex')}`;
       const id = `${set.id.slice(0, set.id.indexOf('/virtualMachineScaleSets/'))}/virtualMachines/${name}`;
       vms.set(name.toLowerCase(), {
         id, name, type: 'Microsoft.Compute/virtualMachines', location: set.location, tags: {},
-        properties: { provisioningState: 'Succeeded', vmId: randomBytes(16).toString('hex'), osProfile: { computerName: `${prefix}${randomBytes(3).toString('hex')}` }, virtualMachineScaleSet: { id: set.id } },
+        properties: { provisioningState: 'Succeeded', vmId: randomBytes(16).toString('hex'), osProfile: { computerName: `${prefix}${randomBytes(3).toString('hex').toUpperCase()}` }, virtualMachineScaleSet: { id: set.id } },
       });
     }
     set.sku = { ...set.sku, capacity };
