@@ -41,8 +41,8 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     const azurite = await startAzurite({ location: path.join(data.dir, 'azurite') });
     stops.push(() => azurite.stop());
     await writeFile(path.join(data.dir, LOGS_CONNECTION_FILE), azurite.connectionString, { mode: 0o600 });
-    // In memory: the store lives as long as this command (the emulator has no persistence).
-    const cosmos = await startCosmosServer();
+    // In memory, with every acknowledged write journaled in the data folder and replayed on the next start.
+    const cosmos = await startCosmosServer({ journal: path.join(data.dir, 'cosmos.journal') });
     stops.push(() => cosmos.stop());
     const appSettings: Record<string, string> = {
       ...settings,

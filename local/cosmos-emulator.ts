@@ -6,10 +6,14 @@
  * `@azure/cosmos` SDK talks to it without TLS; the client must set
  * `connectionPolicy.enableEndpointDiscovery = false` (see `emulatorClientOptions`).
  * What the emulator lacks (TTL, atomic batches, change feed) is listed in DESIGN.md "Emulators".
+ * It keeps data in memory; given a journal file (`coracle up --instances` keeps one in its data
+ * folder) every acknowledged write is also on disk and comes back on the next start
+ * (local/cosmos-journal.ts).
  */
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHttpServer } from '@vercel/cosmosdb-server';
+import { effectsOf, Journal, replay } from './cosmos-journal.js';
 
 /** CosmosServer is a running emulator: where to reach it, and how to stop it. */
 export interface CosmosServer {
@@ -33,8 +37,13 @@ export type RequestHook = (req: IncomingMessage, res: ServerResponse) => boolean
 export const EMULATOR_KEY =
   'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
 
-/** startCosmosServer starts an emulator on 127.0.0.1 and resolves once it listens. */
-export async function startCosmosServer(): Promise<CosmosServer> {
+/** CosmosServerOptions: `journal` is the file that keeps the data across starts (none: memory only). */
+export interface CosmosServerOptions {
+  journal?: string;
+}
+
+/** startCosmosServer starts an emulator on 127.0.0.1 and resolves once it listens (and has replayed its journal). */
+export async function startCosmosServer(options: CosmosServerOptions = {}): Promise<CosmosServer> {
   const server = createHttpServer({ keepAlive: true });
   // Node closes idle keep-alive sockets after 5 s; a client reusing one just then gets "socket
   // hang up". Keep them longer than any pause in the tests and the bench.
@@ -49,13 +58,31 @@ export async function startCosmosServer(): Promise<CosmosServer> {
   server.removeAllListeners('request');
   let requests = 0;
   let hook: RequestHook | undefined;
+  let journal: Journal | undefined;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     requests++;
     if (hook?.(req, res)) return;
+    if (journal && req.method !== 'GET' && req.method !== 'HEAD') journalWrite(journal, req, res);
     for (const listener of emulator) listener.call(server, req, res);
   });
+  const endpoint = `http://127.0.0.1:${port}`;
+  if (options.journal) {
+    // Compacted and replayed before the endpoint is handed out: nobody else can see a partial state.
+    let opened: ReturnType<typeof Journal.open> | undefined;
+    try {
+      opened = Journal.open(options.journal);
+      await replay(endpoint, opened.state); // not journaled: the compacted file already holds it
+      journal = opened.journal;
+    } catch (err) {
+      // A journal that cannot be read or replayed leaves nothing listening behind.
+      opened?.journal.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
+  }
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     key: EMULATOR_KEY,
     requests: () => requests,
     intercept: (next) => {
@@ -64,7 +91,36 @@ export async function startCosmosServer(): Promise<CosmosServer> {
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          journal?.close();
+          journal = undefined;
+          if (err) reject(err);
+          else resolve();
+        });
       }),
   };
+}
+
+/**
+ * journalWrite records a write's effects once the emulator answers, before the answer leaves: the
+ * request body is collected beside the emulator's own reader (both listen from the same tick), and
+ * `res.end` appends to the journal first. A journal that cannot be written turns the answer into a 500.
+ */
+function journalWrite(journal: Journal, req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const chunk = args[0];
+    try {
+      journal.append(effectsOf({
+        method: req.method ?? '', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks), status: res.statusCode,
+        response: typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString() : '',
+      }));
+    } catch (err) {
+      res.statusCode = 500;
+      return end(JSON.stringify({ code: 'InternalServerError', message: `the emulator's journal could not be written: ${(err as Error).message}` }));
+    }
+    return end(...args);
+  }) as ServerResponse['end'];
 }
