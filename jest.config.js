@@ -10,5 +10,11 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{shared,local,cli,agent,adapters,functions,portal}/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.test.ts'], slowTestThreshold: 30 },
+    // Suites run a second time, unchanged, in the Azure-shaped mode (README: "The Azure-shaped local mode").
+    {
+      ...common, displayName: 'e2e-azure-shaped', slowTestThreshold: 60,
+      testMatch: ['<rootDir>/test/deployment-kubectl.test.ts', '<rootDir>/test/kubectl-workflow.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/azure-shaped.setup.ts'],
+    },
   ],
 };
