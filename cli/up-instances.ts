@@ -19,7 +19,9 @@ import type { LocalHost } from '../local/host.js';
 import { prepareDataDir } from './data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes } from './nodes.js';
-import { APP_DIR, LOGS_CONNECTION_FILE, sampleImagesLine, type UpOptions } from './up.js';
+import { APP_DIR, LOGS_CONNECTION_FILE, recordLocalCluster, sampleImagesLine, type UpOptions } from './up.js';
+import { releaseEntry } from '../local/releases.js';
+import { issueNodeCredential } from '../shared/apiserver/tokens.js';
 
 /** InstancesHost is what `upInstances` resolves to: the running cluster, as `up` gives it. */
 export type InstancesHost = Pick<LocalHost, 'url' | 'port' | 'stop'>;
@@ -50,11 +52,16 @@ export async function upInstances(options: UpOptions & { instances: number }, se
       CORACLE_DATA_DIR: data.dir, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString,
       AzureWebJobsStorage: azurite.connectionString,
     };
-    // The database and container are made once, here, before instances race to make them.
-    await (await storeFromSettings(appSettings)).close();
+    // The database and container are made once, here, before instances race to make them. The
+    // store stays open for the node credentials an upgrade's surge nodes get (as `coracle up` issues them).
+    const credentials = await storeFromSettings(appSettings);
+    stops.push(() => credentials.close());
+    let nodes: LocalNodes | undefined;
     const instances = await startInstances({
       specs: flexInstances(options.instances), settings: appSettings, appDir: APP_DIR, dataDir: data.dir,
       durableKey: randomBytes(24).toString('base64url'), logger,
+      // Upgrades add and remove this process's agents from the durable instance (local/node-provider-ipc.ts).
+      nodeProvider: options.nodes > 0 ? () => nodes?.provider : undefined,
     });
     stops.push(() => instances.stop());
     const http = instances.all.filter((i) => i.spec.groups.includes('http')).map((i) => i.url);
@@ -63,7 +70,6 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     const server = `https://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${front.port}`;
     await writeKubeconfig(data.kubeconfigFile, { server, caPem: data.ca.cert, token: data.adminToken });
     out(`coracle: ${instances.all.length} host processes: ${instances.all.map((i) => `${i.spec.name} (pid ${i.pid()}, ${i.url})`).join(', ')}`);
-    let nodes: LocalNodes | undefined;
     if (options.nodes > 0) {
       const engine = await resolveNodeEngine(options.runtime, data.dir);
       stops.push(async () => engine.stop?.());
@@ -72,10 +78,14 @@ export async function upInstances(options: UpOptions & { instances: number }, se
       nodes = await startLocalNodes({
         server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
         dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
+        // As in the single-process mode: each node runs its version's release; nodes an upgrade adds get their own credential.
+        agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
+        issueToken: (name) => issueNodeCredential(credentials, name, 'coracle-up', new Date()),
       });
       stops.push(async () => nodes?.stop());
       out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
     }
+    await recordLocalCluster(server, data.ca.cert, data.adminToken, data.dir, options.nodes);
     out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
     return { url: server, port: front.port, stop: stopAll };
   } catch (err) {

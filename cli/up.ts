@@ -111,7 +111,7 @@ function advertiseIP(host: string): string {
 }
 
 /** recordLocalCluster writes the Cluster and NodePool objects through the API (cli/cluster-objects.ts). */
-async function recordLocalCluster(server: string, caPem: string, token: string, dataDir: string, nodes: number): Promise<void> {
+export async function recordLocalCluster(server: string, caPem: string, token: string, dataDir: string, nodes: number): Promise<void> {
   const transport = createTransport({ caPem });
   try {
     const client = new ApiClient(transport.fetch, { baseUrl: server, token, userAgent: 'coracle-up' });

@@ -14,7 +14,6 @@ import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
-import type { NodeProvider } from '../shared/nodes/provider.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
 import { azureCredential } from '../adapters/identity.js';
@@ -232,23 +231,7 @@ export async function closeAppContext(): Promise<void> {
   await built?.store.close();
 }
 
-let nodeProvider: NodeProvider | undefined;
-
-/**
- * useNodeProvider hands the app the NodeProvider of the process that owns the machines: the
- * in-process host of `coracle up` gives its LocalNodeProvider (the agents are its children). A
- * live object, not a setting, so it is handed over like useAppSettings' record. On Azure the
- * provider would be built here from the configuration (adapters/nodes/azure.ts); that is not
- * wired yet.
- */
-export function useNodeProvider(provider: NodeProvider | undefined): void {
-  nodeProvider = provider;
-}
-
-/** getNodeProvider returns the process's NodeProvider, or undefined when it has none (upgrades then cannot add or remove nodes). */
-export function getNodeProvider(): NodeProvider | undefined {
-  return nodeProvider;
-}
+export { getNodeProvider, useNodeProvider } from './node-provider.js';
 
 app.hook.appStart(async () => {
   await getAppContext();

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FunctionGroup } from './host.js';
 import type { Logger } from './logger.js';
+import type { NodeProvider } from '../shared/nodes/provider.js';
+import { serveNodeProvider } from './node-provider-ipc.js';
 
 const INSTANCE_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'instance.js');
 const READY = /instance ready (http:\/\/\S+)/;
@@ -57,6 +59,8 @@ export interface SuperviseOptions {
   dataDir: string;
   durableKey: string;
   logger: Logger;
+  /** The supervisor's NodeProvider, served to the durable instance over IPC (undefined until the nodes run). */
+  nodeProvider?: () => NodeProvider | undefined;
 }
 
 function freePort(): Promise<number> {
@@ -79,8 +83,10 @@ function launch(spec: InstanceSpec, port: number, options: SuperviseOptions): Pr
       ...process.env, ...options.settings,
       CORACLE_INSTANCE_NAME: spec.name, CORACLE_INSTANCE_GROUPS: spec.groups.join(','), CORACLE_INSTANCE_PORT: String(port),
       CORACLE_APP_DIR: options.appDir, CORACLE_DATA_DIR: options.dataDir, CORACLE_DURABLE_KEY: options.durableKey,
+      ...(options.nodeProvider ? { CORACLE_NODE_PROVIDER: 'ipc' } : {}),
     },
   });
+  if (options.nodeProvider) serveNodeProvider(child, options.nodeProvider);
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
