@@ -17,6 +17,10 @@ import { CLUSTERS, NODEPOOLS } from '../shared/upgrade/objects.js';
 export const CLUSTER_NAME = 'local';
 
 async function createIfAbsent(client: ApiClient, r: typeof CLUSTERS, obj: KubeObject): Promise<KubeObject> {
+  // Read first: a create of an object that exists may be refused by admission (422: the version
+  // skew against pools an upgrade moved) before the store could answer 409.
+  const existing = await client.getOrUndefined(r, { name: String(readMetadata(obj).name) });
+  if (existing) return existing;
   try {
     return await client.create(r, obj);
   } catch (err) {

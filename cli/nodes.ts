@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LocalNodeProvider, type LocalAgentOptions } from '../adapters/nodes/local.js';
+import { LocalNodeProvider, readNodeState, type LocalAgentOptions } from '../adapters/nodes/local.js';
 import { AGENT_VERSION } from '../agent/node.js';
 import { NODES_GROUP, nodeUserName } from '../shared/apiserver/authorize.js';
 import type { NodeProvider } from '../shared/nodes/provider.js';
@@ -76,11 +76,18 @@ export async function startLocalNodes(o: LocalNodesOptions): Promise<LocalNodes>
       return o.issueToken(name);
     },
   });
-  const results = await Promise.allSettled([...o.tokens.keys()].map(() => provider.add(LOCAL_POOL, AGENT_VERSION)));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
+  // A data folder that ran nodes before brings the same ones back, at their versions (an upgrade
+  // may have replaced some); more nodes of pool `node` are added only up to the count asked for.
+  const kept = o.stateFile ? readNodeState(o.stateFile) : [];
+  try {
+    await provider.restore(kept);
+    const missing = Math.max(0, o.tokens.size - kept.filter((n) => n.pool === LOCAL_POOL).length);
+    const results = await Promise.allSettled(Array.from({ length: missing }, () => provider.add(LOCAL_POOL, AGENT_VERSION)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } catch (err) {
     await provider.close();
-    throw failed.reason;
+    throw err;
   }
   return { pids: provider.pids(), provider, stop: () => provider.close() };
 }

@@ -78,12 +78,14 @@ export async function upInstances(options: UpOptions & { instances: number }, se
       nodes = await startLocalNodes({
         server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
         dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
+        // The nodes are kept in the data folder: a restart brings back the same ones at their versions.
+        stateFile: path.join(data.dir, 'nodes.json'),
         // As in the single-process mode: each node runs its version's release; nodes an upgrade adds get their own credential.
         agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
         issueToken: (name) => issueNodeCredential(credentials, name, 'coracle-up', new Date()),
       });
       stops.push(async () => nodes?.stop());
-      out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
+      out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     }
     await recordLocalCluster(server, data.ca.cert, data.adminToken, data.dir, options.nodes);
     out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);

@@ -174,6 +174,8 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       server, caFile: path.join(data.dir, 'ca.crt'), tokens: nodeTokens, runtime: engine.runtime,
       // Work comes from each node's queue (the change feed's podwork producer), with a periodic full resync in the agent.
       dockerHost: engine.dockerHost, useQueue: true, logsConnectionString: azurite.connectionString,
+        // The nodes are kept in the data folder: a restart brings back the same ones at their versions.
+        stateFile: path.join(data.dir, 'nodes.json'),
       // Each node runs the agent of its version's release (the running build's, or one from the catalog).
       agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
       // Nodes an upgrade adds get a node credential of their own (the join's NodeCredentialRequest, issued in process).
@@ -185,7 +187,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
       throw err;
     });
-    out(`coracle: ${options.nodes} node(s) ready (${engine.runtime} runtime): ${localNodeNames(options.nodes).join(', ')}`);
+    out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     // Upgrades add and remove this process's agents (functions/upgrade.ts).
     (await import('../functions/runtime.js')).useNodeProvider(nodes.provider);
     if (engine.runtime === 'moby') out('coracle: try: kubectl run web --image=coracle/web:v1 && kubectl get pods -o wide && kubectl logs web');

@@ -2,8 +2,10 @@
  * An upgrade run survives `kill -9` of `coracle up` (3 simulated nodes): a run created paused is
  * held by the durable orchestration; the process is killed and started again on the same data
  * folder; `coracle upgrade resume` then wakes the same orchestration instance, which finishes the
- * run. What this does NOT show: a kill in the middle of a pool step (local agents die with
- * `coracle up` and come back at the installed release; README, "Upgrading a cluster").
+ * run. Then a run to release C is killed in the middle of its pool step: the agents die with
+ * `coracle up`, the restart brings the same nodes back at the versions they had (the data
+ * folder's nodes.json), and the orchestration goes on from its history to Succeeded with every
+ * node at C.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -13,6 +15,7 @@ import { kubectl } from './support/kubectl.js';
 
 const runFile = promisify(execFile);
 const B = 'v1.35.1-coracle';
+const C = 'v1.35.2-coracle';
 let cluster: Cluster;
 
 const k = async (...args: string[]) => {
@@ -46,3 +49,31 @@ it('a paused run survives kill -9 of coracle up and finishes once resumed', asyn
   expect(versions).toEqual([B, B, B]);
   expect(await k('get', 'deployment', 'web', '-o', 'jsonpath={.status.availableReplicas}')).toBe('3');
 }, 360_000);
+
+it('a run killed in the middle of its pool step resumes after the restart and moves every node', async () => {
+  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', C, '--out', cluster.dataDir])).stdout.trim();
+  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  const created = await kubectl(['create', '-f', '-'], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000,
+    input: JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradeRun', metadata: { name: 'midstep' }, spec: { targetVersion: C } }) });
+  expect(created.code).toBe(0);
+  // Wait until the pool step is under way: an old node draining or past it, another not yet done.
+  const midDrain = (steps: string) => /^Pools /.test(steps) && /(Draining|Drained|Replaced|Ready)/.test(steps) && /(Waiting|Surging|Draining)/.test(steps);
+  let seen = '';
+  for (const started = Date.now(); Date.now() - started < 120_000; await new Promise((r) => setTimeout(r, 150))) {
+    const r = await kubectl(['get', 'upgraderun', 'midstep', '-o', 'jsonpath={.status.phase} {.status.nodes[*].step}'], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 30_000 });
+    seen = r.stdout.trim();
+    if (midDrain(seen)) break;
+  }
+  expect(midDrain(seen)).toBe(true);
+  console.log(`kill -9 at: ${seen}`);
+  expect((await cluster.kill('SIGKILL')).signal).toBe('SIGKILL');
+  await cluster.restart();
+  await k('wait', '--for=jsonpath={.status.phase}=Succeeded', 'upgraderun/midstep', '--timeout=240s');
+  const nodes = (await k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n');
+  expect(nodes).toHaveLength(3);
+  expect(nodes.every((n) => n.endsWith(`=${C}`))).toBe(true);
+  await k('wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=60s');
+  expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.status.version}')).toBe(C);
+  await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
+  expect(await k('get', 'deployment', 'web', '-o', 'jsonpath={.status.availableReplicas}')).toBe('3');
+}, 480_000);

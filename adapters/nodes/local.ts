@@ -5,8 +5,13 @@
  * one under the same name; its containers are left to the new agent to adopt (a local "machine"
  * has no disk to wipe). With `agentCliFor` (the release catalog, local/releases.ts) a node runs
  * the agent of its `version`'s release package; without it every version runs the one build.
+ * With `stateFile` the provider keeps its nodes (name, pool, version) on disk, written before an
+ * agent starts or stops: the agents die with `coracle up`, and the next start brings the same
+ * nodes back at their versions (`restore`) — an upgrade interrupted by a crash finds the nodes it
+ * had already moved where it left them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkPoolName, NodeProviderError, type NodeProvider, type ProvidedNode } from '../../shared/nodes/provider.js';
@@ -35,6 +40,29 @@ export interface LocalAgentOptions {
   agentCli?: string;
   /** The `coracle` entry of release `version` (the release catalog's); absent: every version runs `agentCli`. */
   agentCliFor?: (version: string) => Promise<string>;
+  /** Where the nodes are kept across restarts (see the file comment); absent: nowhere. */
+  stateFile?: string;
+}
+
+/** RecordedNode is one node as the state file keeps it. */
+export interface RecordedNode {
+  name: string;
+  pool: string;
+  version: string;
+}
+
+/** readNodeState reads a provider's state file ([] when there is none). */
+export function readNodeState(file: string): RecordedNode[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const parsed = JSON.parse(text) as { nodes?: unknown };
+  if (!Array.isArray(parsed.nodes)) throw new Error(`${file}: no "nodes" list`);
+  return parsed.nodes.filter((n): n is RecordedNode => typeof n === 'object' && n !== null && typeof n.name === 'string' && typeof n.pool === 'string' && typeof n.version === 'string');
 }
 
 interface LocalNode {
@@ -81,8 +109,37 @@ export class LocalNodeProvider implements NodeProvider {
   private readonly nodes = new Map<string, LocalNode>();
   /** Names handed out by an add still starting (so concurrent adds pick distinct names). */
   private readonly reserved = new Set<string>();
+  /** What the state file holds: the nodes that should run (written before agents start or stop). */
+  private readonly recorded = new Map<string, { pool: string; version: string }>();
 
   constructor(private readonly options: LocalAgentOptions) {}
+
+  /** record changes the kept set and writes it (a temporary file renamed over the old one). */
+  private record(name: string, node: { pool: string; version: string } | undefined): void {
+    if (node) this.recorded.set(name, node);
+    else this.recorded.delete(name);
+    const file = this.options.stateFile;
+    if (!file) return;
+    const nodes = [...this.recorded].map(([n, r]) => ({ name: n, pool: r.pool, version: r.version }));
+    writeFileSync(`${file}.tmp`, `${JSON.stringify({ nodes }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /** restore starts the nodes a state file recorded, each under its name, in its pool, at its version. */
+  async restore(nodes: readonly RecordedNode[]): Promise<ProvidedNode[]> {
+    for (const n of nodes) {
+      checkPoolName(n.pool);
+      this.reserved.add(n.name);
+    }
+    try {
+      return await Promise.all(nodes.map(async (n) => {
+        this.record(n.name, { pool: n.pool, version: n.version });
+        return this.start(n.name, n.pool, n.version);
+      }));
+    } finally {
+      for (const n of nodes) this.reserved.delete(n.name);
+    }
+  }
 
   /** pids returns each running agent's process id by node name (tests kill them). */
   pids(): Map<string, number> {
@@ -99,8 +156,12 @@ export class LocalNodeProvider implements NodeProvider {
     while (this.nodes.has(`${pool}-${index}`) || this.reserved.has(`${pool}-${index}`)) index++;
     const name = `${pool}-${index}`;
     this.reserved.add(name);
+    this.record(name, { pool, version });
     try {
       return await this.start(name, pool, version);
+    } catch (err) {
+      this.record(name, undefined);
+      throw err;
     } finally {
       this.reserved.delete(name);
     }
@@ -110,6 +171,7 @@ export class LocalNodeProvider implements NodeProvider {
     const node = this.nodes.get(name);
     if (!node || node.pool !== pool) throw new NodeProviderError('NotFound', `node ${name} is not in pool ${pool}`);
     this.nodes.delete(name);
+    this.record(name, { pool, version });
     await stopChild(node.child);
     return this.start(name, pool, version);
   }
@@ -118,9 +180,11 @@ export class LocalNodeProvider implements NodeProvider {
     const node = this.nodes.get(name);
     if (!node || node.pool !== pool) return;
     this.nodes.delete(name);
+    this.record(name, undefined);
     await stopChild(node.child);
   }
 
+  /** close stops every agent; the state file keeps them for the next start. */
   async close(): Promise<void> {
     const children = [...this.nodes.values()].map((n) => n.child);
     this.nodes.clear();
