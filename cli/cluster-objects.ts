@@ -10,8 +10,9 @@ import { isRecord, readMetadata } from '../shared/api/objects.js';
 import { ApiError } from '../shared/api/status.js';
 import { findResourceByKind } from '../shared/api/resources.js';
 import type { ApiClient } from '../shared/controllers/client.js';
-import { RELEASE_VERSION, compareVersions, controlPlaneStepProblem } from '../shared/release/version.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
 import { CLUSTERS, NODEPOOLS } from '../shared/upgrade/objects.js';
+import { availableUpgrades, poolNodes } from '../shared/upgrade/preview.js';
 
 /** CLUSTER_NAME is the local cluster's Cluster object. */
 export const CLUSTER_NAME = 'local';
@@ -32,11 +33,10 @@ async function createIfAbsent(client: ApiClient, r: typeof CLUSTERS, obj: KubeOb
 /** recordClusterObjects writes the Cluster and the local NodePool (see the file comment). */
 export async function recordClusterObjects(client: ApiClient, catalog: readonly string[], pool?: { name: string; count: number }): Promise<void> {
   const cluster = await createIfAbsent(client, CLUSTERS, { apiVersion: 'coracle.io/v1', kind: 'Cluster', metadata: { name: CLUSTER_NAME }, spec: { version: RELEASE_VERSION } });
-  const availableUpgrades = catalog.filter((v) => compareVersions(v, RELEASE_VERSION) > 0 && !controlPlaneStepProblem(RELEASE_VERSION, v));
-  await client.updateStatus(CLUSTERS, { ...cluster, status: { ...(isRecord(cluster.status) ? cluster.status : {}), controlPlaneVersion: RELEASE_VERSION, availableUpgrades } });
+  await client.updateStatus(CLUSTERS, { ...cluster, status: { ...(isRecord(cluster.status) ? cluster.status : {}), controlPlaneVersion: RELEASE_VERSION, availableUpgrades: availableUpgrades(catalog, RELEASE_VERSION) } });
   if (!pool) return;
   const np = await createIfAbsent(client, NODEPOOLS, { apiVersion: 'coracle.io/v1', kind: 'NodePool', metadata: { name: pool.name }, spec: { version: RELEASE_VERSION, count: pool.count } });
-  const nodes = (await client.listAll(findResourceByKind('v1', 'Node')!)).filter((n) => String(readMetadata(n).name ?? '').startsWith(`${pool.name}-`));
+  const nodes = poolNodes(await client.listAll(findResourceByKind('v1', 'Node')!), pool.name);
   const nodeVersions: Record<string, number> = {};
   let readyNodes = 0;
   for (const n of nodes) {

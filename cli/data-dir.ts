@@ -17,9 +17,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { readTextIfExists } from '../local/files.js';
 import { createCertificateAuthority, createServingCertificate, inspectCertificate, type CertificatePem } from './pki.js';
 
 /** DataDirError is a problem with one file or folder of the data folder; `file` names it. */
@@ -55,9 +56,8 @@ const normalizeHost = (h: string): string => (isIP(h) === 6 ? new URL(`http://[$
 
 async function readIfPresent(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTextIfExists(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new DataDirError(file, `cannot be read: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -16,9 +16,10 @@
  * and `_ts` are the emulator's own again after a replay (new values), as after a failover of a
  * real account; clients re-read before a compare-and-swap anyway.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { readTextIfExistsSync } from './files.js';
 
 /** JournalEntry is one recorded effect. */
 export type JournalEntry =
@@ -186,13 +187,8 @@ export function fold(entries: readonly JournalEntry[]): JournalEntry[] {
 
 /** readJournal parses a journal file; a torn last line (a crash mid-append) is dropped, any other bad line is an error. */
 export function readJournal(file: string): JournalEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const text = readTextIfExistsSync(file);
+  if (text === undefined) return [];
   const lines = text.split('\n');
   const entries: JournalEntry[] = [];
   lines.forEach((line, i) => {

@@ -11,9 +11,10 @@
  * had already moved where it left them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readTextIfExistsSync } from '../../local/files.js';
 import { checkPoolName, NodeProviderError, type NodeProvider, type ProvidedNode } from '../../shared/nodes/provider.js';
 
 /** AGENT_CLI is the built `coracle` entry the agents run. */
@@ -53,13 +54,8 @@ export interface RecordedNode {
 
 /** readNodeState reads a provider's state file ([] when there is none). */
 export function readNodeState(file: string): RecordedNode[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const text = readTextIfExistsSync(file);
+  if (text === undefined) return [];
   const parsed = JSON.parse(text) as { nodes?: unknown };
   if (!Array.isArray(parsed.nodes)) throw new Error(`${file}: no "nodes" list`);
   return parsed.nodes.filter((n): n is RecordedNode => typeof n === 'object' && n !== null && typeof n.name === 'string' && typeof n.pool === 'string' && typeof n.version === 'string');

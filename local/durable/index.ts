@@ -7,11 +7,11 @@
  * `maxConcurrentActivityFunctions`, `maxConcurrentOrchestratorFunctions`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FetchMount } from '../fetch-mount.js';
+import { readTextIfExists } from '../files.js';
 import { serveMount } from '../fetch-mount.js';
 import type { RegisteredFunction } from '../functions-core.js';
 import { triggerOf } from '../functions-core.js';
@@ -54,13 +54,10 @@ interface DurableTaskSettings {
 }
 
 async function readDurableTaskSettings(appDir: string): Promise<DurableTaskSettings> {
-  try {
-    const hostJson = JSON.parse(await readFile(path.join(appDir, 'host.json'), 'utf8')) as { extensions?: { durableTask?: DurableTaskSettings } };
-    return hostJson.extensions?.durableTask ?? {};
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
-  }
+  const text = await readTextIfExists(path.join(appDir, 'host.json'));
+  if (text === undefined) return {};
+  const hostJson = JSON.parse(text) as { extensions?: { durableTask?: DurableTaskSettings } };
+  return hostJson.extensions?.durableTask ?? {};
 }
 
 /** hasDurableFunctions tells whether any function has a durable trigger. */
