@@ -5,7 +5,10 @@
  * names the file at fault), 2 for bad arguments.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { up, type UpOptions } from './up.js';
+import { spawn } from 'node:child_process';
+import { APP_DIR, up, type UpOptions } from './up.js';
+import { controlPlaneRelease, releaseToRun, type ReleaseToRun } from '../local/control-plane.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
 import { runImagesBuild } from './images.js';
 import { agentCommand } from './agent.js';
 import { runCost } from './cost.js';
@@ -34,12 +37,72 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-/** runUp starts the cluster and keeps it until SIGINT or SIGTERM. */
+/** HANDOVER is the message a handed-over `coracle up` sends its parent when it hands over in turn. */
+const HANDOVER = 'coracle.up.handover';
+interface HandoverMessage { type: typeof HANDOVER; release: ReleaseToRun; args: string[] }
+/** HANDED_OVER_ENV marks a `coracle up` that another one started (handOver), with an IPC channel to it. */
+const HANDED_OVER_ENV = 'CORACLE_UP_HANDED_OVER';
+const handedOver = () => process.env[HANDED_OVER_ENV] === '1' && process.send !== undefined;
+
+/**
+ * handOver runs release `release`'s own `coracle up` with `args` in place of this process: its
+ * output is this process's, signals are passed on, its exit code is this process's. Over the IPC
+ * channel it learns when this process dies (even by kill -9) and stops. When that child hands over
+ * in turn (the next upgrade), it asks this process to start the next release once it has stopped,
+ * so that there is never more than one process waiting.
+ */
+function handOver(release: ReleaseToRun, args: string[]): void {
+  const child = spawn(process.execPath, [...process.execArgv, release.cli, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [HANDED_OVER_ENV]: '1' } });
+  let next: HandoverMessage | undefined;
+  child.on('message', (m: unknown) => {
+    if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === HANDOVER) next = m as HandoverMessage;
+  });
+  const forward = (signal: NodeJS.Signals) => {
+    next = undefined;
+    child.kill(signal);
+  };
+  process.on('SIGINT', forward).on('SIGTERM', forward);
+  child.once('exit', (code, signal) => {
+    process.off('SIGINT', forward).off('SIGTERM', forward);
+    if (next && code === 0) handOver(next.release, next.args);
+    else process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+
+/**
+ * runUp starts the cluster and keeps it until SIGINT or SIGTERM. The control plane runs the
+ * release its data folder records (local/control-plane.ts): if that is another one than this
+ * build, that release's `coracle up` runs instead (the Azure-shaped mode's supervisor instead
+ * starts its instances from it). When an upgrade moves the control plane, this cluster stops —
+ * leaving the nodes' containers running — and the new release's takes over, on the same port.
+ */
 async function runUp(options: UpOptions): Promise<void> {
+  if (!options.instances) {
+    const recorded = await controlPlaneRelease(options.dataDir).catch(fail);
+    if (recorded && recorded !== RELEASE_VERSION) {
+      handOver(await releaseToRun(options.dataDir, APP_DIR, recorded).catch(fail), process.argv.slice(2));
+      return;
+    }
+  }
   // Handlers first: a signal that arrives while starting (or right after the ready line, while
   // start-up work still runs) must stop the cluster cleanly, not kill it.
   let stopping = false;
-  const starting = up(options).catch(fail);
+  const onMove = (release: ReleaseToRun, port: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`coracle: the control plane moves onto release ${release.version}; handing over\n`);
+    // A signal now ends the handover: the cluster stops and nothing takes over.
+    let cancelled = false;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, stop).once(signal, () => (cancelled = true));
+    const args = [...process.argv.slice(2), '--port', String(port)];
+    // A handed-over process asks its parent to start the next release, and ends.
+    if (handedOver()) process.send!({ type: HANDOVER, release, args } satisfies HandoverMessage);
+    starting.then((host) => host.stop({ keepEngine: true })).then(
+      () => (cancelled || handedOver() ? process.exit(0) : handOver(release, args)),
+      (err: unknown) => fail(err),
+    );
+  };
+  const starting = up({ ...options, onMove }).catch(fail);
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1); // a second signal: stop waiting
     stopping = true;
@@ -51,6 +114,8 @@ async function runUp(options: UpOptions): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Started by an earlier release's `coracle up` (handOver): stop when it goes.
+  if (handedOver()) process.once('disconnect', () => stop('SIGTERM'));
   await starting;
 }
 

@@ -13,8 +13,11 @@ import { storeFromSettings } from '../functions/runtime.js';
 import { startAzurite } from '../local/azurite.js';
 import { startCosmosServer } from '../local/cosmos-emulator.js';
 import { startFront } from '../local/front.js';
-import { flexInstances, startInstances } from '../local/instances.js';
-import { createLogger } from '../local/logger.js';
+import { flexInstances, startInstances, type Instances } from '../local/instances.js';
+import { createLogger, type Logger } from '../local/logger.js';
+import { controlPlaneRelease, keepInstalledRelease, recordControlPlaneRelease, releaseToRun } from '../local/control-plane.js';
+import type { ControlPlaneHost } from '../shared/release/control-plane.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
 import type { LocalHost } from '../local/host.js';
 import { prepareDataDir } from './data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -22,6 +25,40 @@ import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, t
 import { APP_DIR, LOGS_CONNECTION_FILE, recordLocalCluster, sampleImagesLine, type UpOptions } from './up.js';
 import { releaseEntry } from '../local/releases.js';
 import { issueNodeCredential } from '../shared/apiserver/tokens.js';
+
+/**
+ * supervisorControlPlaneHost moves the instances onto another release: recorded in the data
+ * folder first (a restart of `coracle up` then starts them from it), then restarted one at a time
+ * (local/instances.ts). The front, the emulators and the agents — Azure's platform and the nodes,
+ * not the function app — stay as they are.
+ */
+function supervisorControlPlaneHost(dataDir: string, started: () => Instances | undefined, logger: Logger): ControlPlaneHost {
+  const instances = (): Instances => {
+    const i = started();
+    if (!i) throw new Error('the instances are still starting');
+    return i;
+  };
+  let moving: string | undefined;
+  return {
+    running: async () => {
+      const versions = new Set(instances().all.map((i) => i.version()));
+      return versions.size === 1 ? [...versions][0] : undefined;
+    },
+    moveTo: async (version) => {
+      if (moving === version) return;
+      const release = await releaseToRun(dataDir, APP_DIR, version);
+      const running = instances();
+      await keepInstalledRelease(dataDir, APP_DIR, RELEASE_VERSION);
+      await recordControlPlaneRelease(dataDir, version);
+      moving = version;
+      logger.info({ release: version }, 'control plane: restarting the instances from the release');
+      void running.moveTo(release).then(
+        () => logger.info({ release: version }, 'control plane: every instance runs the release'),
+        (err: unknown) => logger.error({ err, release: version }, 'control plane: the move failed'),
+      ).finally(() => (moving = moving === version ? undefined : moving));
+    },
+  };
+}
 
 /** InstancesHost is what `upInstances` resolves to: the running cluster, as `up` gives it. */
 export type InstancesHost = Pick<LocalHost, 'url' | 'port' | 'stop'>;
@@ -57,12 +94,20 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     const credentials = await storeFromSettings(appSettings);
     stops.push(() => credentials.close());
     let nodes: LocalNodes | undefined;
+    // The instances run the release the data folder records (an upgrade moved the control plane), else this build.
+    const recorded = await controlPlaneRelease(data.dir);
+    const release = recorded && recorded !== RELEASE_VERSION ? await releaseToRun(data.dir, APP_DIR, recorded) : { version: RELEASE_VERSION, root: APP_DIR };
+    const started: { instances?: Instances } = {};
+    const controlPlane = supervisorControlPlaneHost(data.dir, () => started.instances, logger);
     const instances = await startInstances({
-      specs: flexInstances(options.instances), settings: appSettings, appDir: APP_DIR, dataDir: data.dir,
+      specs: flexInstances(options.instances), settings: appSettings, release, dataDir: data.dir,
       durableKey: randomBytes(24).toString('base64url'), logger,
-      // Upgrades add and remove this process's agents from the durable instance (local/node-provider-ipc.ts).
+      // Upgrades add and remove this process's agents from the durable instance, and move the
+      // instances themselves onto another release (local/supervisor-ipc.ts).
       nodeProvider: options.nodes > 0 ? () => nodes?.provider : undefined,
+      controlPlane: () => controlPlane,
     });
+    started.instances = instances;
     stops.push(() => instances.stop());
     const http = instances.all.filter((i) => i.spec.groups.includes('http')).map((i) => i.url);
     const front = await startFront({ backends: http, port: options.port, host: options.host, tls: data.serving });

@@ -22,6 +22,8 @@ import { recordClusterObjects } from './cluster-objects.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { authenticateToken } from '../shared/apiserver/auth.js';
 import { issueNodeCredential } from '../shared/apiserver/tokens.js';
+import { localControlPlaneHost, type ReleaseToRun } from '../local/control-plane.js';
+import { useControlPlaneHost } from '../functions/node-provider.js';
 import { ensureNodeTokens, LOCAL_POOL, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
 
 /** UpOptions are `coracle up`'s options, validated. */
@@ -42,6 +44,17 @@ export interface UpOptions {
   watchKeepalive?: number;
   /** Run Azure-shaped: this many HTTP host processes (plus a durable and a triggers one) on the Cosmos DB emulator (cli/up-instances.ts). */
   instances?: number;
+  /**
+   * Called when a cluster upgrade moves the control plane onto another release (cli/coracle.ts
+   * then stops this cluster, keeping the engine, and starts that release's `coracle up`). Without
+   * it the single-process control plane cannot move, and an upgrade's control plane step fails.
+   */
+  onMove?: (release: ReleaseToRun, port: number) => void;
+}
+
+/** UpHost is the running cluster `up` resolves to; `stop({ keepEngine })` leaves a private dockerd running (and the containers in it), for a handover. */
+export interface UpHost extends Pick<LocalHost, 'url' | 'port'> {
+  stop(options?: { keepEngine?: boolean }): Promise<void>;
 }
 
 /** lifecycleSettings are the app settings of the node lifecycle and watch options given. */
@@ -123,7 +136,7 @@ export async function recordLocalCluster(server: string, caPem: string, token: s
 }
 
 /** up starts the cluster and resolves once it is serving; it rejects (with the reason) if it cannot start. */
-export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<Pick<LocalHost, 'url' | 'port' | 'stop'>> {
+export async function up(options: UpOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<UpHost> {
   const reachableAt = clientHost(options.host);
   if (options.instances) {
     const { upInstances } = await import('./up-instances.js');
@@ -139,6 +152,9 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   // The `kubernetes` Service's endpoints name this port, so it is chosen before the host starts.
   const port = options.port || (await freePort(options.host));
   // The app runs in this process: its settings are handed over, not written into process.env.
+  // An upgrade's control plane step moves this process onto another release through its caller.
+  const onMove = options.onMove;
+  useControlPlaneHost(onMove ? localControlPlaneHost(data.dir, APP_DIR, (release) => onMove(release, port)) : undefined);
   useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
   const host = await startLocalHost({
     appDir: APP_DIR,
@@ -200,5 +216,5 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
   // Agents stop first (their containers keep running); a private dockerd started here stops last.
   const stopNodes = async () => nodes?.stop();
-  return { ...host, stop: () => stopNodes().finally(() => host.stop().finally(() => azurite.stop()).finally(() => engine?.stop())) };
+  return { url: host.url, port: host.port, stop: (o = {}) => stopNodes().finally(() => host.stop().finally(() => azurite.stop()).finally(() => (o.keepEngine ? undefined : engine?.stop()))) };
 }

@@ -231,7 +231,7 @@ export async function closeAppContext(): Promise<void> {
   await built?.store.close();
 }
 
-export { getNodeProvider, useNodeProvider } from './node-provider.js';
+export { getControlPlaneHost, getNodeProvider, useControlPlaneHost, useNodeProvider } from './node-provider.js';
 
 app.hook.appStart(async () => {
   await getAppContext();

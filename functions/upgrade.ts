@@ -3,8 +3,10 @@
  * runs the oldest unfinished UpgradeRun to its end, then looks for the next.
  *
  * 1. begin: record the run's plan (shared/upgrade/preview.ts), its old nodes, its start.
- * 2. the control plane step (scope Cluster or ControlPlane): recorded in the Cluster; the host
- *    process itself does NOT move onto the new release yet (README, "Upgrading a cluster").
+ * 2. the control plane step (scope Cluster or ControlPlane): the host (ControlPlaneHost) moves the
+ *    control plane's processes onto the target release — this orchestration's own process among
+ *    them: the step asks, then looks again every POLL_MS (durable timers survive the move) until
+ *    every process runs the target; then the Cluster records it.
  * 3. each pool, batch by batch (the plan's batches: maxSurge + maxUnavailable old nodes each):
  *    add maxSurge nodes at the target through the NodeProvider, wait for them Ready at the
  *    target, cordon the batch's old nodes, evict their pods through the eviction API (PDBs
@@ -31,7 +33,7 @@ import {
 } from '../shared/upgrade/steps.js';
 import { controllerContext, releaseCatalog } from './api.js';
 import { CHANGED_EVENT } from './orchestration.js';
-import { getAppContext, getNodeProvider } from './runtime.js';
+import { getAppContext, getControlPlaneHost, getNodeProvider } from './runtime.js';
 
 const BEGIN = 'upgrade-begin';
 const GATE = 'upgrade-gate';
@@ -87,6 +89,18 @@ function* waitReady(context: OrchestrationContext, nodes: string[], version: str
   }
 }
 
+/** CONTROL_PLANE_MOVE_TIMEOUT_MS bounds how long the control plane's processes may take to come back on the target release. */
+const CONTROL_PLANE_MOVE_TIMEOUT_MS = 10 * 60_000;
+
+/** moveControlPlane asks the host to move the control plane and waits until it runs the target (see the file comment). */
+function* moveControlPlane(context: OrchestrationContext, run: string, plan: { fromVersion: string; toVersion: string }): Gen<void> {
+  const started = context.df.currentUtcDateTime.getTime();
+  while (!((yield context.df.callActivityWithRetry(CONTROL_PLANE, retry, { run, plan })) as boolean)) {
+    if (context.df.currentUtcDateTime.getTime() - started > CONTROL_PLANE_MOVE_TIMEOUT_MS) throw new Error(`the control plane was not running ${plan.toVersion} within ${CONTROL_PLANE_MOVE_TIMEOUT_MS / 60_000} min`);
+    yield later(context, POLL_MS);
+  }
+}
+
 /** drain evicts the batch's pods round after round until every node is empty or drainTimeout passes; answers the nodes left and why. */
 function* drain(context: OrchestrationContext, pool: PoolRunPlan, batch: string[]): Gen<Map<string, string>> {
   const started = context.df.currentUtcDateTime.getTime();
@@ -133,7 +147,7 @@ export const upgradeOrchestrator: OrchestrationHandler = function* (context: Orc
     } else if (plan.controlPlane && !(yield* gate(context, run, 'ControlPlane'))) {
       yield finish('Cancelled', 'cancelled before the control plane step');
     } else {
-      if (plan.controlPlane) yield context.df.callActivityWithRetry(CONTROL_PLANE, retry, { run, plan: plan.controlPlane });
+      if (plan.controlPlane) yield* moveControlPlane(context, run, plan.controlPlane);
       let outcome: 'Succeeded' | 'Failed' | 'Cancelled' = 'Succeeded';
       let message = `every node at ${plan.targetVersion}`;
       for (const pool of plan.pools) {
@@ -163,7 +177,7 @@ async function stepDeps(): Promise<StepDeps> {
     return { ctx, recorder: new EventRecorder(ctx.client, { component: 'coracle-upgrade-controller', now: ctx.now }), catalog: releaseCatalog(runtime.config) };
   })();
   deps.catch(() => (deps = undefined));
-  return { ...(await deps), provider: getNodeProvider() };
+  return { ...(await deps), provider: getNodeProvider(), host: getControlPlaneHost() };
 }
 
 type In = Record<string, unknown>;

@@ -232,10 +232,29 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
   while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
+/**
+ * LISTEN_RETRY_MS is how long a given port that is in use is tried again: the process that held it
+ * may still be stopping (a control plane handing over to another release, which is stopped in turn
+ * when its parent is killed, while that parent's replacement starts).
+ */
+const LISTEN_RETRY_MS = 15_000;
+
+async function listen(server: http.Server, port: number, host: string): Promise<number> {
+  const deadline = Date.now() + LISTEN_RETRY_MS;
+  for (;;) {
+    try {
+      return await listenOnce(server, port, host);
+    } catch (err) {
+      if (port === 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function listenOnce(server: http.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(Object.assign(new Error(`port ${port} on ${host} is already in use`), { code: err.code }));
+      if (err.code === 'EADDRINUSE') reject(Object.assign(new Error(`port ${port} on ${host} is already in use (tried for ${LISTEN_RETRY_MS / 1000} s)`), { code: err.code }));
       else reject(err);
     };
     server.once('error', onError);

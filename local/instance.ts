@@ -13,8 +13,8 @@ import { startLocalHost, type FunctionGroup } from './host.js';
 import { createLogger } from './logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from './queue-server.js';
 import { authenticateToken } from '../shared/apiserver/auth.js';
-import { useNodeProvider } from '../functions/node-provider.js';
-import { IpcNodeProvider } from './node-provider-ipc.js';
+import { useControlPlaneHost, useNodeProvider } from '../functions/node-provider.js';
+import { IpcControlPlaneHost, IpcNodeProvider } from './supervisor-ipc.js';
 
 /** FUNCTION_TIMEOUT_EXIT_CODE is how an instance ends when an invocation outlived functionTimeout. */
 export const FUNCTION_TIMEOUT_EXIT_CODE = 70;
@@ -34,9 +34,11 @@ async function main(): Promise<void> {
   const groups = new Set(required('CORACLE_INSTANCE_GROUPS').split(',').map((g) => g.trim()));
   for (const g of groups) if (!GROUPS.includes(g as FunctionGroup)) throw new Error(`CORACLE_INSTANCE_GROUPS: unknown group "${g}" (use ${GROUPS.join(', ')})`);
   const logger = createLogger().child({ instance: process.env.CORACLE_INSTANCE_NAME });
-  // Upgrade activities add and remove nodes through the supervisor, which runs the agents; set
-  // before the app loads, so an upgrade resumed at start finds it.
+  // Upgrade activities add and remove nodes through the supervisor, which runs the agents, and
+  // move the control plane through it, which runs the instances; set before the app loads, so an
+  // upgrade resumed at start finds them.
   if (groups.has('durable') && process.env.CORACLE_NODE_PROVIDER === 'ipc') useNodeProvider(new IpcNodeProvider());
+  if (groups.has('durable') && process.env.CORACLE_CONTROL_PLANE_HOST === 'ipc') useControlPlaneHost(new IpcControlPlaneHost());
   const host = await startLocalHost({
     appDir: required('CORACLE_APP_DIR'),
     port: Number(required('CORACLE_INSTANCE_PORT')),

@@ -29,6 +29,8 @@ const k = async (...args: string[]) => {
 };
 const coracle = (...args: string[]) => runFile(process.execPath, [CLI, ...args, '--data-dir', cluster.dataDir]);
 const upgradeRun = (name: string, spec: Record<string, unknown>) => JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradeRun', metadata: { name }, spec });
+/** serverVersion is the release the process that answers kubectl runs (`/version`), not what the Cluster records. */
+const serverVersion = async () => (JSON.parse(await k('version', '-o', 'json')) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion;
 const nodeVersions = async () => (await k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n').sort();
 
 beforeAll(async () => {
@@ -67,6 +69,7 @@ describe('cluster upgrade (UpgradeRun)', () => {
     await new Promise((r) => setTimeout(r, 4000));
     expect(await nodeVersions()).toEqual([`node-1=${A}`, `node-2=${A}`, `node-3=${A}`]);
     expect(await k('get', 'cluster', 'local', '-o', 'jsonpath={.spec.version}')).toBe(A);
+    expect(await serverVersion()).toBe(A);
     expect(await k('get', 'upgraderun', 'to-b', '-o', 'jsonpath={.status.phase}')).toBe('Paused');
     const second = await run(['create', '-f', '-'], upgradeRun('second', { targetVersion: B }));
     expect(second.stderr).toContain('Error from server (Conflict)');
@@ -78,6 +81,10 @@ describe('cluster upgrade (UpgradeRun)', () => {
     expect(versions).toHaveLength(3);
     expect(versions.every((v) => v.endsWith(`=${B}`))).toBe(true);
     expect(await k('get', 'cluster', 'local', '-o', 'jsonpath={.spec.version} {.status.controlPlaneVersion}')).toBe(`${B} ${B}`);
+    // The control plane's own processes moved onto release B (same address, same data).
+    expect(await serverVersion()).toBe(B);
+    const cpEvents = await k('get', 'events', '--field-selector', 'involvedObject.kind=Cluster', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+    expect(cpEvents).toContain(`ControlPlaneUpgraded: control plane running ${B}`);
     expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version} {.status.version} {.status.readyNodes}')).toBe(`${B} ${B} 3`);
     const status = (await coracle('upgrade', 'status', 'to-b')).stdout;
     for (const n of ['node-1', 'node-2', 'node-3']) expect(status).toContain(`  ${n} (node) ${A} -> ${B}: Ready (replaced by `);
@@ -110,8 +117,9 @@ describe('cluster upgrade (UpgradeRun)', () => {
     expect(versions).toHaveLength(4);
     expect(versions.filter((v) => v.endsWith(`=${C}`))).toHaveLength(3);
     expect(await k('get', 'pod', 'solo', '-o', 'jsonpath={.spec.nodeName}')).toBe(held);
-    // The pool is not recorded at C while one of its nodes is not.
+    // The pool is not recorded at C while one of its nodes is not; the control plane runs C.
     expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version}')).toBe(B);
+    expect(await serverVersion()).toBe(C);
   }, 240_000);
 
   it('cancels a paused run for good: Cancelled, and cancel cannot be set back', async () => {

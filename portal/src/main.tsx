@@ -66,9 +66,13 @@ function Dashboard(props: { client: ApiClient; onSignOut: (message?: string) => 
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 5000); // ages only; data arrives by watch
-    props.client.request<{ gitVersion: string }>('/version').then((v) => setServerVersion(v.gitVersion), () => setServerVersion(undefined));
     return () => clearInterval(timer);
   }, [props.client]);
+  // /version again whenever the Cluster records another control plane release (an upgrade moved it).
+  const recorded = (live.clusters.list()[0]?.status as { controlPlaneVersion?: string } | undefined)?.controlPlaneVersion;
+  useEffect(() => {
+    props.client.request<{ gitVersion: string }>('/version').then((v) => setServerVersion(v.gitVersion), () => setServerVersion(undefined));
+  }, [props.client, recorded]);
   const refused = Object.values(live).find((r) => r.state.kind === 'refused');
   useEffect(() => {
     if (refused) props.onSignOut('The API no longer accepts this token (401 Unauthorized). Sign in again.');

@@ -11,6 +11,7 @@ import { ApiError } from '../api/status.js';
 import type { ControllerContext } from '../controllers/controller.js';
 import type { EventRecorder } from '../controllers/events.js';
 import type { NodeProvider } from '../nodes/provider.js';
+import type { ControlPlaneHost } from '../release/control-plane.js';
 import { CLUSTERS, NODEPOOLS } from './objects.js';
 import { isNodeReady, kubeletVersionOf as kubeletVersion, reconcileNodePoolStatus } from '../controllers/nodepool/index.js';
 import { availableUpgrades, poolNodes, type UpgradePlan } from './preview.js';
@@ -31,6 +32,8 @@ export interface StepDeps {
   catalog: ReleaseCatalog;
   /** The machines of node pools; undefined when this process has none (the pool steps then fail, naming it). */
   provider?: NodeProvider;
+  /** What runs the control plane's processes; undefined when nothing can move them (the control plane step then fails, naming it). */
+  host?: ControlPlaneHost;
 }
 
 /** PoolRunPlan is one pool's part of a run, as the orchestration walks it. */
@@ -126,7 +129,7 @@ export async function beginRun(deps: StepDeps): Promise<RunPlan | undefined> {
   const done = new Set((status.nodes ?? []).filter((n) => n.step === 'Replaced' || n.step === 'Ready' || n.step === 'Undrainable').map((n) => n.name));
   return {
     name, targetVersion: spec.targetVersion,
-    controlPlane: plan.controlPlane && status.controlPlane?.step === 'Waiting' ? plan.controlPlane : undefined,
+    controlPlane: plan.controlPlane && (status.controlPlane?.step === 'Waiting' || status.controlPlane?.step === 'Upgrading') ? plan.controlPlane : undefined,
     pools: plan.pools.map((p) => ({
       pool: p.pool, surge: p.settings.surge, drainTimeoutSeconds: p.settings.drainTimeoutSeconds, soakSeconds: p.settings.soakSeconds,
       undrainableNodeBehavior: p.settings.undrainableNodeBehavior,
@@ -158,23 +161,35 @@ export async function checkGate(deps: StepDeps, name: string, phase: UpgradePhas
 }
 
 /**
- * upgradeControlPlane moves the Cluster's recorded control plane version to the target
- * (spec.version, status.version, status.controlPlaneVersion, availableUpgrades). It does NOT
- * move the host process onto the new release: locally the control plane keeps running the
- * build it was started from (README, "Upgrading a cluster").
+ * upgradeControlPlane moves the control plane onto the target release and answers whether it is
+ * there. The first calls ask the host (the ControlPlaneHost port) to move its processes and
+ * answer false — the process running this very step may be one that is replaced — and the
+ * orchestration calls again until the host answers that every process runs the target. Then the
+ * Cluster records it (spec.version, status.version, status.controlPlaneVersion,
+ * availableUpgrades). Safe to run again at every point (a move under way is not started twice).
  */
-export async function upgradeControlPlane(deps: StepDeps, name: string, plan: { fromVersion: string; toVersion: string }): Promise<void> {
-  await writeRunStatus(deps, name, (s) => ({ ...s, phase: 'ControlPlane', controlPlane: { ...plan, step: 'Upgrading' } }));
+export async function upgradeControlPlane(deps: StepDeps, name: string, plan: { fromVersion: string; toVersion: string }): Promise<boolean> {
+  if (!deps.host) throw new Error('this control plane has no host that can move it onto another release (coracle up is one; the Azure package replacement is not wired yet)');
   const cluster = await clusterObject(deps);
   if (!cluster) throw new Error('no Cluster object to record the control plane\'s version in');
-  await deps.recorder.normal(cluster, 'UpgradingControlPlane', `control plane ${plan.fromVersion} -> ${plan.toVersion}`);
+  const running = await deps.host.running();
+  if (running !== plan.toVersion) {
+    const run = await readRun(deps, name);
+    if (run && runStatusOf(run).controlPlane?.step !== 'Upgrading') {
+      await writeRunStatus(deps, name, (s) => ({ ...s, phase: 'ControlPlane', controlPlane: { ...plan, step: 'Upgrading' } }));
+      await deps.recorder.normal(cluster, 'UpgradingControlPlane', `control plane ${plan.fromVersion} -> ${plan.toVersion}: its processes move onto release ${plan.toVersion}`);
+    }
+    await deps.host.moveTo(plan.toVersion);
+    return false;
+  }
   const spec = isRecord(cluster.spec) ? cluster.spec : {};
   const updated = spec.version === plan.toVersion ? cluster : await deps.ctx.client.update(CLUSTERS, { ...cluster, spec: { ...spec, version: plan.toVersion } });
   const catalog = await deps.catalog();
   await deps.ctx.client.updateStatus(CLUSTERS, { ...updated, status: { ...(isRecord(updated.status) ? updated.status : {}),
     version: plan.toVersion, controlPlaneVersion: plan.toVersion, availableUpgrades: availableUpgrades(catalog, plan.toVersion) } });
   await writeRunStatus(deps, name, (s) => ({ ...s, phase: 'Pools', controlPlane: { ...plan, step: 'Upgraded' }, message: `control plane at ${plan.toVersion}` }));
-  await deps.recorder.normal(cluster, 'ControlPlaneUpgraded', `control plane recorded at ${plan.toVersion}`);
+  await deps.recorder.normal(cluster, 'ControlPlaneUpgraded', `control plane running ${plan.toVersion}`);
+  return true;
 }
 
 function needProvider(deps: StepDeps): NodeProvider {
