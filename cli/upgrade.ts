@@ -150,7 +150,7 @@ export function upgradeCommand(fail: (err: unknown) => never): Command {
       await client.patch(UPGRADERUNS, { name: String(readMetadata(run).name) }, { spec: patch }, 'merge');
       process.stdout.write(`upgraderun.coracle.io/${String(readMetadata(run).name)} ${verb === 'cancel' ? 'cancel requested' : `${verb}d`}\n`);
     }).catch(fail));
-  patchSpec('pause', { paused: true }, 'pause the run at the next step boundary');
+  patchSpec('pause', { paused: true }, 'pause the run at the next step boundary or drain round');
   patchSpec('resume', { paused: false }, 'resume a paused run');
   patchSpec('cancel', { cancel: true }, 'cancel the run at the next step boundary (nodes already moved stay moved)');
   return upgrade;

@@ -15,7 +15,8 @@
  *    soak, remove the drained old nodes, mark them Ready (their replacements are).
  * 4. finish: Succeeded, Failed (a step failed after its retries) or Cancelled.
  *
- * Pause and cancel (spec.paused, spec.cancel) are read at every step boundary; a paused run
+ * Pause and cancel (spec.paused, spec.cancel) are read at every step boundary and between a
+ * drain's eviction rounds (a run cancelled mid-drain uncordons the batch's old nodes); a paused run
  * waits for the `changed` event the change feed raises on every change of an UpgradeRun (as
  * every orchestrated controller is woken; shared/controllers/upgrade.ts), with a 30 s timer as a
  * backstop. Decisions are pure functions (shared/upgrade/run.ts); I/O is in the activities
@@ -29,7 +30,7 @@ import { UPGRADE_ORCHESTRATION } from '../shared/controllers/upgrade.js';
 import { drainDeadlinePassed, surgeFor, undrainableOutcome, type GateDecision, type UpgradePhase } from '../shared/upgrade/run.js';
 import {
   addSurgeNode, beginRun, checkGate, cordonNode, evictNodePods, finishRun, markDrained, markReady, markUndrainable, nodesReady,
-  removeOldNode, upgradeControlPlane, type DrainRound, type PoolRunPlan, type RunPlan, type StepDeps,
+  releaseNode, removeOldNode, upgradeControlPlane, type DrainRound, type PoolRunPlan, type RunPlan, type StepDeps,
 } from '../shared/upgrade/steps.js';
 import { controllerContext, releaseCatalog } from './api.js';
 import { CHANGED_EVENT } from './orchestration.js';
@@ -45,6 +46,7 @@ const EVICT = 'upgrade-evict';
 const DRAINED = 'upgrade-drained';
 const UNDRAINABLE = 'upgrade-undrainable';
 const REMOVE = 'upgrade-remove-node';
+const RELEASE = 'upgrade-release-node';
 const BATCH_READY = 'upgrade-batch-ready';
 const FINISH = 'upgrade-finish';
 
@@ -101,30 +103,44 @@ function* moveControlPlane(context: OrchestrationContext, run: string, plan: { f
   }
 }
 
-/** drain evicts the batch's pods round after round until every node is empty or drainTimeout passes; answers the nodes left and why. */
-function* drain(context: OrchestrationContext, pool: PoolRunPlan, batch: string[]): Gen<Map<string, string>> {
-  const started = context.df.currentUtcDateTime.getTime();
+/**
+ * drain evicts the batch's pods round after round until every node is empty or drainTimeout
+ * passes; answers the nodes left and why, or undefined when the run was cancelled meanwhile.
+ * Pause and cancel hold inside a drain too: between rounds the gate is read, a paused drain evicts
+ * nothing more, and the time it stays paused does not count against drainTimeout.
+ */
+function* drain(context: OrchestrationContext, run: string, pool: PoolRunPlan, batch: string[]): Gen<Map<string, string> | undefined> {
+  const now = () => context.df.currentUtcDateTime.getTime();
+  let started = now();
   let pending = batch;
   const why = new Map<string, string>();
   for (;;) {
     const rounds = (yield context.df.Task.all(pending.map((node) => context.df.callActivityWithRetry(EVICT, retry, { node })))) as DrainRound[];
     rounds.forEach((r, i) => why.set(pending[i]!, r.blockedBy.join('; ') || `${r.remaining} pod(s) still terminating`));
     pending = pending.filter((_, i) => rounds[i]!.remaining > 0);
-    if (pending.length === 0 || drainDeadlinePassed(started, context.df.currentUtcDateTime.getTime(), pool.drainTimeoutSeconds)) break;
+    if (pending.length === 0 || drainDeadlinePassed(started, now(), pool.drainTimeoutSeconds)) break;
     yield later(context, POLL_MS);
+    const beforeGate = now();
+    if (!(yield* gate(context, run, 'Pools'))) return undefined;
+    started += now() - beforeGate;
   }
   return new Map(pending.map((n) => [n, why.get(n) ?? '']));
 }
 
-/** upgradeBatch replaces one batch of old nodes; false when the run must stop (Schedule behavior). */
-function* upgradeBatch(context: OrchestrationContext, plan: RunPlan, pool: PoolRunPlan, batch: string[]): Gen<boolean> {
+/** upgradeBatch replaces one batch of old nodes; `stop` when the run must stop (Schedule behavior), `cancelled` when it was cancelled mid-drain. */
+function* upgradeBatch(context: OrchestrationContext, plan: RunPlan, pool: PoolRunPlan, batch: string[]): Gen<'next' | 'stop' | 'cancelled'> {
   const run = plan.name;
   const surge = surgeFor(batch.length, pool.surge);
   const added: string[] = [];
   for (let i = 0; i < surge; i++) added.push((yield context.df.callActivityWithRetry(ADD_NODE, retry, { run, pool: pool.pool, version: plan.targetVersion, batch })) as string);
   yield* waitReady(context, added, plan.targetVersion);
   for (const node of batch) yield context.df.callActivityWithRetry(CORDON, retry, { run, node });
-  const undrained = yield* drain(context, pool, batch);
+  const undrained = yield* drain(context, run, pool, batch);
+  if (!undrained) {
+    // Cancelled mid-drain: the batch's old nodes are schedulable again, at their release; the surge nodes stay.
+    for (const node of batch) yield context.df.callActivityWithRetry(RELEASE, retry, { run, node });
+    return 'cancelled';
+  }
   const { stopRun } = undrainableOutcome(pool.undrainableNodeBehavior);
   for (const [node, why] of undrained) yield context.df.callActivityWithRetry(UNDRAINABLE, retry, { run, node, behavior: pool.undrainableNodeBehavior, why });
   const drained = batch.filter((n) => !undrained.has(n));
@@ -132,7 +148,7 @@ function* upgradeBatch(context: OrchestrationContext, plan: RunPlan, pool: PoolR
   if (pool.soakSeconds > 0) yield later(context, pool.soakSeconds * 1000);
   for (const node of drained) yield context.df.callActivityWithRetry(REMOVE, retry, { run, pool: pool.pool, node });
   yield context.df.callActivityWithRetry(BATCH_READY, retry, { run, pool: pool.pool, nodes: drained, replacements: added });
-  return !(stopRun && undrained.size > 0);
+  return stopRun && undrained.size > 0 ? 'stop' : 'next';
 }
 
 /** upgradeOrchestrator runs the oldest unfinished UpgradeRun (see the file comment), then continues as new for the next one. */
@@ -153,8 +169,13 @@ export const upgradeOrchestrator: OrchestrationHandler = function* (context: Orc
       for (const pool of plan.pools) {
         for (const batch of pool.batches) {
           if (outcome !== 'Succeeded') break;
-          if (!(yield* gate(context, run, 'Pools'))) [outcome, message] = ['Cancelled', `cancelled before replacing ${batch.join(', ')}`];
-          else if (!(yield* upgradeBatch(context, plan, pool, batch))) [outcome, message] = ['Failed', `node(s) of pool ${pool.pool} could not be drained (undrainableNodeBehavior Schedule)`];
+          if (!(yield* gate(context, run, 'Pools'))) {
+            [outcome, message] = ['Cancelled', `cancelled before replacing ${batch.join(', ')}`];
+            continue;
+          }
+          const done = yield* upgradeBatch(context, plan, pool, batch);
+          if (done === 'stop') [outcome, message] = ['Failed', `node(s) of pool ${pool.pool} could not be drained (undrainableNodeBehavior Schedule)`];
+          if (done === 'cancelled') [outcome, message] = ['Cancelled', `cancelled while draining ${batch.join(', ')}: uncordoned, left at their release`];
         }
       }
       yield finish(outcome, outcome === 'Succeeded' && plan.pools.length === 0 ? `control plane at ${plan.targetVersion}` : message);
@@ -195,5 +216,6 @@ activity(EVICT, (d, i) => evictNodePods(d, String(i.node)));
 activity(DRAINED, (d, i) => markDrained(d, String(i.run), String(i.node)));
 activity(UNDRAINABLE, (d, i) => markUndrainable(d, String(i.run), String(i.node), i.behavior as 'Cordon' | 'Schedule', String(i.why)));
 activity(REMOVE, (d, i) => removeOldNode(d, String(i.run), String(i.pool), String(i.node)));
+activity(RELEASE, (d, i) => releaseNode(d, String(i.run), String(i.node)));
 activity(BATCH_READY, (d, i) => markReady(d, String(i.run), String(i.pool), i.nodes as string[], i.replacements as string[]));
 activity(FINISH, (d, i) => finishRun(d, String(i.run), i.phase as 'Succeeded' | 'Failed' | 'Cancelled', String(i.message)));

@@ -3,6 +3,9 @@
  * and a PodDisruptionBudget made with real kubectl, release B packed from this build and added to
  * the cluster's catalog; the plan names the budget that blocks every drain (minAvailable 6 of 6)
  * and refuses, then with minAvailable 5 plans three one-node batches and may start. Nothing moves.
+ * Then a forced run is paused and cancelled inside a drain that the budget holds: while paused it
+ * evicts nothing even once the budget allows it, and the cancel leaves the node uncordoned, with
+ * its pods, at its release.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -63,4 +66,40 @@ describe('coracle upgrade plan', () => {
     expect(stdout).not.toContain('BLOCKS');
     expect(stdout).toContain('preflight: ok, the upgrade can start');
   }, 60_000);
+});
+
+describe('pause and cancel inside a drain', () => {
+  const runStatus = (path: string) => k('get', 'upgraderun', 'held', '-o', `jsonpath=${path}`);
+  const podsOn = async (node: string) => (await k('get', 'pods', '--field-selector', `spec.nodeName=${node}`, '-o', 'jsonpath={range .items[*]}{.metadata.name}{" "}{.metadata.deletionTimestamp}{"\\n"}{end}')).trim().split('\n').filter(Boolean).sort();
+
+  it('holds a paused drain (no eviction even once the budget allows one), and a cancel uncordons the node at its release', async () => {
+    await k('patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":6}}');
+    await k('patch', 'nodepool', 'node', '--type=merge', '-p', '{"spec":{"upgradeSettings":{"drainTimeout":"10m"}}}');
+    await runFile(process.execPath, [CLI, 'upgrade', 'start', '--to', B, '--force', '--name', 'held', '--data-dir', cluster.dataDir]);
+    // The control plane moves first (the API is down while it hands over), then node-1 is cordoned and its drain is held by the budget.
+    let seen = '';
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      const r = await kubectl(['get', 'upgraderun', 'held', '-o', 'jsonpath={.status.phase} {.status.nodes[0].name} {.status.nodes[0].step}'], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 30_000 });
+      seen = r.code === 0 ? r.stdout : seen;
+      if (seen === 'Pools node-1 Draining') break;
+    }
+    expect(seen).toBe('Pools node-1 Draining');
+    const before = await podsOn('node-1');
+    expect(before.length).toBeGreaterThan(0);
+    expect((await runFile(process.execPath, [CLI, 'upgrade', 'pause', 'held', '--data-dir', cluster.dataDir])).stdout).toBe('upgraderun.coracle.io/held paused\n');
+    await k('wait', '--for=jsonpath={.status.phase}=Paused', 'upgraderun/held', '--timeout=60s');
+    // The budget now allows one disruption: a running drain would evict at once; a paused one does not.
+    await k('patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":5}}');
+    await k('wait', '--for=jsonpath={.status.disruptionsAllowed}=1', 'pdb/web', '--timeout=30s');
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(await podsOn('node-1')).toEqual(before);
+    expect(await runStatus('{.status.phase} {.status.nodes[0].step}')).toBe('Paused Draining');
+
+    expect((await runFile(process.execPath, [CLI, 'upgrade', 'cancel', 'held', '--data-dir', cluster.dataDir])).stdout).toBe('upgraderun.coracle.io/held cancel requested\n');
+    await k('wait', '--for=jsonpath={.status.phase}=Cancelled', 'upgraderun/held', '--timeout=60s');
+    expect(await runStatus('{.status.message}')).toBe('cancelled while draining node-1: uncordoned, left at their release');
+    expect(await runStatus('{.status.nodes[0].step}')).toBe('Waiting');
+    expect(await k('get', 'node', 'node-1', '-o', 'jsonpath={.spec.unschedulable}|{.status.nodeInfo.kubeletVersion}')).toBe(`|${RELEASE_VERSION}`);
+    expect(await podsOn('node-1')).toEqual(before);
+  }, 240_000);
 });

@@ -278,6 +278,16 @@ export async function markUndrainable(deps: StepDeps, name: string, node: string
   await setNodeStep(deps, name, node, 'Undrainable', `not drained within drainTimeout (${behavior === 'Cordon' ? 'left cordoned' : 'schedulable again; the run stops'}): ${why}`);
 }
 
+/** releaseNode makes `node` schedulable again after its run was cancelled while draining it (step Waiting: it keeps its release). */
+export async function releaseNode(deps: StepDeps, name: string, node: string): Promise<void> {
+  try {
+    await deps.ctx.client.patch(NODES, { name: node }, { spec: { unschedulable: null } }, 'merge');
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 404)) throw err;
+  }
+  await setNodeStep(deps, name, node, 'Waiting', 'the run was cancelled while draining it: uncordoned, left at its release');
+}
+
 /** removeOldNode deletes `node`'s machine and its Node object, and records step Replaced. */
 export async function removeOldNode(deps: StepDeps, name: string, pool: string, node: string): Promise<void> {
   await needProvider(deps).remove(pool, node);
