@@ -8,7 +8,7 @@
  * screen is redrawn, otherwise plain lines).
  */
 import { Command } from 'commander';
-import { ApiClient } from '../shared/controllers/client.js';
+import { ApiClient, type FetchLike } from '../shared/controllers/client.js';
 import { ApiError } from '../shared/api/status.js';
 import { readMetadata, type KubeObject } from '../shared/api/objects.js';
 import { humanDuration } from '../shared/api/tables.js';
@@ -57,11 +57,34 @@ export function formatRun(run: Readonly<KubeObject>): string[] {
 interface ClientOptions { kubeconfig?: string; dataDir: string }
 
 /** withClient runs `fn` with an ApiClient of the kubeconfig's cluster and user. */
+/** REFUSED_RETRY_MS is how long a refused connection is tried again: a local control plane is down for a few seconds while an upgrade moves it onto another release. */
+const REFUSED_RETRY_MS = 30_000;
+
+const isRefused = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' || ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ECONNREFUSED');
+
+/** patient wraps `fetch` so that a refused connection (nothing was sent) is tried again for REFUSED_RETRY_MS, said once on stderr. */
+function patient(fetch: FetchLike): FetchLike {
+  return async (request) => {
+    const deadline = Date.now() + REFUSED_RETRY_MS;
+    let said = false;
+    for (;;) {
+      try {
+        return await fetch(request.clone());
+      } catch (err) {
+        if (!isRefused(err) || Date.now() > deadline) throw err;
+        if (!said) process.stderr.write(`coracle: ${new URL(request.url).host} refused the connection; trying again for ${REFUSED_RETRY_MS / 1000} s (the control plane may be moving onto another release)\n`);
+        said = true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
+}
+
 async function withClient<T>(o: ClientOptions, fn: (client: ApiClient) => Promise<T>): Promise<T> {
   const config = await readKubeconfig(o.kubeconfig ?? `${o.dataDir}/kubeconfig`);
   const transport = createTransport({ caPem: config.caPem || undefined });
   try {
-    return await fn(new ApiClient(transport.fetch, { baseUrl: config.server, token: config.token, userAgent: 'coracle-upgrade' }));
+    return await fn(new ApiClient(patient(transport.fetch), { baseUrl: config.server, token: config.token, userAgent: 'coracle-upgrade' }));
   } finally {
     transport.close();
   }

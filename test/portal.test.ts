@@ -31,17 +31,8 @@ let page: Page;
 let profile: string;
 const consoleErrors: string[] = [];
 
-/**
- * k runs kubectl. A refused connection is tried again for up to 30 s: an upgrade moves the
- * single-process control plane onto the new release, and the API is down while it hands over.
- */
-const k = async (args: string[], input?: string) => {
-  for (const deadline = Date.now() + 30_000; ;) {
-    const r = await kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, input });
-    if (r.code === 0 || !r.stderr.includes('connection refused') || Date.now() > deadline) return r;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-};
+// The upgrade below moves the single-process control plane onto release B: the API is down while it hands over.
+const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, input, retryRefusedMs: 30_000 });
 const runFile = promisify(execFile);
 const A = RELEASE_VERSION;
 const B = 'v1.35.1-coracle';

@@ -26,7 +26,7 @@ if (why) console.warn(`upgrade-moby: skipped: no Docker engine can run here (${w
 
 let cluster: Cluster;
 const k = async (...args: string[]) => {
-  const r = await kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 120_000 });
+  const r = await kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 120_000, retryRefusedMs: 30_000 });
   expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
   return r.stdout;
 };
@@ -158,11 +158,9 @@ suite('cluster upgrade with real containers under a prober', () => {
     await new Promise((r) => setTimeout(r, 2000));
     const started = Date.now();
     expect((await coracle('upgrade', 'start', '--to', B, '--name', 'probed-to-b')).stdout).toBe(`upgraderun.coracle.io/probed-to-b created: ${B} (Cluster)\n`);
-    // Through the handover kubectl's requests are refused for a few seconds: ask again.
     let phase = '';
     for (const deadline = Date.now() + 400_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1000))) {
-      const r = await kubectl(['get', 'upgraderun', 'probed-to-b', '-o', 'jsonpath={.status.phase}'], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 30_000 });
-      phase = r.code === 0 ? r.stdout : phase;
+      phase = await k('get', 'upgraderun', 'probed-to-b', '-o', 'jsonpath={.status.phase}');
       if (['Succeeded', 'Failed', 'Cancelled'].includes(phase)) break;
     }
     const seconds = (Date.now() - started) / 1000;

@@ -5,7 +5,9 @@
  * and refuses, then with minAvailable 5 plans three one-node batches and may start. Nothing moves.
  * Then a forced run is paused and cancelled inside a drain that the budget holds: while paused it
  * evicts nothing even once the budget allows it, and the cancel leaves the node uncordoned, with
- * its pods, at its release.
+ * its pods, at its release. Last, the auto-upgrade channel: a bad spec is refused (422); with a
+ * closed maintenance window nothing starts; once the window is open the cluster starts a run to
+ * the newest patch in the catalog by itself (labelled, with an Event), which is then cancelled.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -19,7 +21,8 @@ const B = 'v1.35.1-coracle';
 let cluster: Cluster;
 
 const k = async (...args: string[]) => {
-  const r = await kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 120_000 });
+  // Upgrades below move the control plane: the API is down for a few seconds while it hands over.
+  const r = await kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 120_000, retryRefusedMs: 30_000 });
   expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
   return r.stdout;
 };
@@ -78,10 +81,8 @@ describe('pause and cancel inside a drain', () => {
     await runFile(process.execPath, [CLI, 'upgrade', 'start', '--to', B, '--force', '--name', 'held', '--data-dir', cluster.dataDir]);
     // The control plane moves first (the API is down while it hands over), then node-1 is cordoned and its drain is held by the budget.
     let seen = '';
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
-      const r = await kubectl(['get', 'upgraderun', 'held', '-o', 'jsonpath={.status.phase} {.status.nodes[0].name} {.status.nodes[0].step}'], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 30_000 });
-      seen = r.code === 0 ? r.stdout : seen;
-      if (seen === 'Pools node-1 Draining') break;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && seen !== 'Pools node-1 Draining'; await new Promise((r) => setTimeout(r, 500))) {
+      seen = await runStatus('{.status.phase} {.status.nodes[0].name} {.status.nodes[0].step}');
     }
     expect(seen).toBe('Pools node-1 Draining');
     const before = await podsOn('node-1');
@@ -103,3 +104,37 @@ describe('pause and cancel inside a drain', () => {
     expect(await podsOn('node-1')).toEqual(before);
   }, 240_000);
 });
+
+describe('auto-upgrade channel', () => {
+  const C = 'v1.35.2-coracle';
+  const hhmm = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString().slice(11, 16);
+  const patchCluster = (autoUpgrade: unknown) => kubectl(['patch', 'cluster', 'local', '--type=merge', '-p', JSON.stringify({ spec: { autoUpgrade } })], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, retryRefusedMs: 30_000 });
+  const autoRuns = async () => (await k('get', 'upgraderuns', '-l', 'coracle.io/auto-upgrade', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.targetVersion}{"\\n"}{end}')).trim();
+
+  it('refuses a bad spec, starts nothing while the window is closed, and starts a run to the newest patch once it is open', async () => {
+    const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', C, '--out', cluster.dataDir])).stdout.trim();
+    await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+    const bad = await patchCluster({ channel: 'rapid', maintenanceWindow: { startTime: '25:00', durationHours: 4 } });
+    expect(bad.stderr).toContain('spec.autoUpgrade.channel: Unsupported value: "rapid": supported values: "none", "patch", "stable"');
+    expect(bad.stderr).toContain('spec.autoUpgrade.maintenanceWindow.startTime: Invalid value: "25:00"');
+    expect(await k('explain', 'clusters.spec.autoUpgrade')).toContain('maintenanceWindow');
+
+    expect((await patchCluster({ channel: 'patch', maintenanceWindow: { startTime: hhmm(120), durationHours: 1 } })).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(await autoRuns()).toBe('');
+
+    expect((await patchCluster({ channel: 'patch', maintenanceWindow: { startTime: hhmm(-60), durationHours: 4 } })).code).toBe(0);
+    let runs = '';
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && !runs; await new Promise((r) => setTimeout(r, 500))) runs = await autoRuns();
+    expect(runs).toMatch(new RegExp(`^auto-[a-z0-9]+ ${C.replaceAll('.', '\\.')}$`));
+    const name = runs.split(' ')[0]!;
+    expect(await k('get', 'events', '--field-selector', 'involvedObject.kind=Cluster,reason=AutoUpgradeStarted', '-o', 'jsonpath={.items[*].message}'))
+      .toContain(`channel patch: upgrade run ${name} to ${C} started in the maintenance window`);
+    expect((await runFile(process.execPath, [CLI, 'upgrade', 'cancel', name, '--data-dir', cluster.dataDir])).stdout).toBe(`upgraderun.coracle.io/${name} cancel requested\n`);
+    await k('wait', '--for=jsonpath={.status.phase}=Cancelled', `upgraderun/${name}`, '--timeout=120s');
+    // Tried in this window: not started again.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await autoRuns()).toBe(`${name} ${C}`);
+  }, 240_000);
+});
+

@@ -13,6 +13,7 @@ import { nodeMonitorOrchestration, nodeTaintController, podGcController } from '
 import { replicaSetOrchestration } from './replicaset/index.js';
 import { schedulerOrchestration } from './scheduler/index.js';
 import { upgradeOrchestration } from './upgrade.js';
+import { autoUpgradeOrchestration } from './autoupgrade.js';
 import { nodePoolStatusController } from './nodepool/index.js';
 
 /**
@@ -20,4 +21,4 @@ import { nodePoolStatusController } from './nodepool/index.js';
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, nodePoolStatusController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, autoUpgradeOrchestration, nodePoolStatusController];

@@ -10,6 +10,7 @@ import { findResourceByKind, storageKey } from '../api/resources.js';
 import { invalid, type StatusCause } from '../api/status.js';
 import type { Admission } from '../apiserver/context.js';
 import { controlPlaneStepProblem, parseReleaseVersion, poolSkewProblem } from '../release/version.js';
+import { autoUpgradeProblems } from './auto.js';
 import { DEFAULT_UPGRADE_SETTINGS, upgradeSettingsProblems, type UpgradeSettings } from './settings.js';
 
 /** CLUSTERS and NODEPOOLS are the resource types. */
@@ -26,9 +27,9 @@ function versionCauses(spec: Record<string, unknown>): StatusCause[] {
   return [];
 }
 
-/** validateCluster lists a Cluster's problems (its spec.version). */
+/** validateCluster lists a Cluster's problems (its spec.version and spec.autoUpgrade). */
 export function validateCluster(obj: Readonly<KubeObject>): StatusCause[] {
-  return versionCauses(specOf(obj));
+  return [...versionCauses(specOf(obj)), ...autoUpgradeProblems(specOf(obj).autoUpgrade)];
 }
 
 /** clusterStepCauses refuses an update of a Cluster's spec.version that moves back or skips a minor. */

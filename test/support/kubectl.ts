@@ -40,14 +40,31 @@ export interface KubectlOptions {
   kubeconfig: string;
   input?: string;
   timeoutMs?: number;
+  /**
+   * Run again, for up to this long, while the server refuses the connection (kubectl sent nothing):
+   * a single-process control plane is down for a few seconds while an upgrade moves it onto
+   * another release.
+   */
+  retryRefusedMs?: number;
 }
+
+const REFUSED = /connection to the server .* was refused|connect: connection refused/;
 
 /**
  * kubectl runs `kubectl <args>` against `opts.kubeconfig` and resolves with its exit code and output;
  * it never rejects for a non-zero exit (tests assert on `code`). On timeout the process is killed
  * and `code` is null.
  */
-export function kubectl(args: string[], opts: KubectlOptions): Promise<KubectlResult> {
+export async function kubectl(args: string[], opts: KubectlOptions): Promise<KubectlResult> {
+  const deadline = Date.now() + (opts.retryRefusedMs ?? 0);
+  for (;;) {
+    const r = await kubectlOnce(args, opts);
+    if (r.code === 0 || !REFUSED.test(r.stderr) || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function kubectlOnce(args: string[], opts: KubectlOptions): Promise<KubectlResult> {
   const env = { ...process.env, KUBECONFIG: opts.kubeconfig, HOME: process.env.HOME ?? repoRoot };
   // Keep kubectl's discovery cache per kubeconfig so tests do not share stale answers.
   const cacheDir = join(dirname(opts.kubeconfig), '.kube-cache');

@@ -45,6 +45,17 @@ export const CORACLE_DEFINITIONS: Record<string, Schema> = {
   ...kind('NodePool', 'NodePool is a group of nodes run at one release, with the settings of their upgrade.'),
   [`${P}ClusterSpec`]: { type: 'object', required: ['version'], properties: {
     version: str('The release the control plane should run (e.g. v1.35.0-coracle); it moves one minor version at a time.'),
+    autoUpgrade: { $ref: `${P}AutoUpgrade`, description: 'The cluster upgrades itself, in its maintenance window, to the release its channel picks from the catalog.' },
+  } },
+  [`${P}AutoUpgrade`]: { type: 'object', properties: {
+    channel: { type: 'string', enum: ['none', 'patch', 'stable'], description: 'none (the default); patch: the newest release of the control plane\'s minor; stable: the newest patch of minor N-1, N being the newest minor in the catalog (one minor at a time).' },
+    maintenanceWindow: { $ref: `${P}MaintenanceWindow`, description: 'When auto-upgrades may start; absent: at any time.' },
+  } },
+  [`${P}MaintenanceWindow`]: { type: 'object', required: ['startTime', 'durationHours'], properties: {
+    days: { type: 'array', items: { type: 'string', enum: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] }, description: 'Days of the week it opens; absent or empty: every day.' },
+    startTime: str('The local time it opens, HH:MM.'),
+    durationHours: { type: 'integer', format: 'int32', description: 'How long it stays open, 1 to 24 hours.' },
+    utcOffset: str('The offset of startTime from UTC, +HH:MM or -HH:MM (default +00:00).'),
   } },
   [`${P}ClusterStatus`]: { type: 'object', properties: {
     version: str('The release the control plane runs (the same as controlPlaneVersion).'),
