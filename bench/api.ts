@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INSPECT_FLAG, InspectorProfiler, inspectorUrl } from './inspector.js';
-import { percentile } from './support.js';
+import { onWatchEvents, percentile } from './support.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 const NS = 'bench';
@@ -107,19 +107,9 @@ function openWatch(c: Conn, rv: string, onAdded: (name: string) => void): Promis
     const req = https.request(new URL(`/api/v1/namespaces/${NS}/pods?watch=1&resourceVersion=${rv}`, c.url), {
       ca: c.ca, headers: { authorization: `Bearer ${c.token}`, accept: 'application/json' },
     }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          const e = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
-          if (e.type === 'ADDED') onAdded(e.object.metadata.name);
-        }
+      onWatchEvents<{ metadata: { name: string } }>(res, (e) => {
+        if (e.type === 'ADDED') onAdded(e.object.metadata.name);
       });
-      res.on('error', () => undefined);
       resolve(() => req.destroy());
     });
     req.on('error', (err) => (req.destroyed ? undefined : reject(err)));

@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { startChild, stopChild, type Conn } from './support.js';
+import { onWatchEvents, startChild, stopChild, type Conn } from './support.js';
 
 const NODES = 20;
 const REPLICAS = 100;
@@ -47,20 +47,7 @@ function request(c: Conn, method: string, p: string, body?: unknown, contentType
 /** watch streams the events of `collection` from now on into `onEvent` (time-stamped on receipt); returns a closer. */
 function watch(c: Conn, collection: string, onEvent: (type: string, obj: Obj, t: number) => void): () => void {
   const req = https.request(new URL(`${collection}?watch=1`, c.url), { ca: c.ca, headers: { authorization: `Bearer ${c.token}`, accept: 'application/json' } }, (res) => {
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        const e = JSON.parse(line) as { type: string; object: Obj };
-        onEvent(e.type, e.object, performance.now());
-      }
-    });
-    res.on('error', () => undefined);
+    onWatchEvents<Obj>(res, (e, t) => onEvent(e.type, e.object, t));
   });
   req.on('error', () => undefined);
   req.end();

@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { percentile, startChild, stopChild, type Conn } from './support.js';
+import { onWatchEvents, percentile, startChild, stopChild, type Conn } from './support.js';
 
 // The workload's shape; the environment may shrink it for a quick look (the targets are for the defaults).
 const envInt = (name: string, fallback: number) => Number(process.env[name] ?? '') || fallback;
@@ -53,25 +53,14 @@ function watchPods(c: Conn, rv: string, times: Map<string, PodTimes>): () => voi
   const req = https.request(new URL(`/api/v1/namespaces/default/pods?watch=1&resourceVersion=${rv}`, c.url), {
     ca: c.ca, headers: { authorization: `Bearer ${c.token}`, accept: 'application/json' },
   }, (res) => {
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        const e = JSON.parse(line) as { type: string; object: { metadata: { name: string }; spec?: { nodeName?: string }; status?: { phase?: string } } };
-        if (e.type !== 'ADDED' && e.type !== 'MODIFIED') continue;
-        const now = performance.now();
-        const name = e.object.metadata.name;
-        let t = times.get(name);
-        if (!t) times.set(name, (t = { added: now }));
-        if (e.object.spec?.nodeName && t.bound === undefined) t.bound = now;
-        if (e.object.status?.phase === 'Running' && t.running === undefined) t.running = now;
-      }
+    onWatchEvents<{ metadata: { name: string }; spec?: { nodeName?: string }; status?: { phase?: string } }>(res, (e, now) => {
+      if (e.type !== 'ADDED' && e.type !== 'MODIFIED') return;
+      const name = e.object.metadata.name;
+      let t = times.get(name);
+      if (!t) times.set(name, (t = { added: now }));
+      if (e.object.spec?.nodeName && t.bound === undefined) t.bound = now;
+      if (e.object.status?.phase === 'Running' && t.running === undefined) t.running = now;
     });
-    res.on('error', () => undefined);
   });
   req.on('error', () => undefined);
   req.end();

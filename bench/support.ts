@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,4 +95,23 @@ export function peakRssBytes(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** WatchEvent is one event of a watch response. */
+export interface WatchEvent<T = unknown> { type: string; object: T }
+
+/** onWatchEvents calls `onEvent` with each event of a watch response (newline-delimited JSON) as it arrives, stamped with performance.now(). */
+export function onWatchEvents<T>(res: IncomingMessage, onEvent: (event: WatchEvent<T>, t: number) => void): void {
+  let buf = '';
+  res.setEncoding('utf8');
+  res.on('data', (d: string) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim()) onEvent(JSON.parse(line) as WatchEvent<T>, performance.now());
+    }
+  });
+  res.on('error', () => undefined);
 }

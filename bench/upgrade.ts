@@ -35,11 +35,11 @@
  *
  * The control plane's own share = (wall − imposed) / wall: the control plane step (the one
  * `coracle up` process stops, its agents too, and hands over to release B's), the
- * orchestration's activities and durable timers (POLL_MS between looks at surge nodes and between
- * eviction rounds), the change feed, controllers and the disruption budget's status — and the
- * stretch from Upgraded to the first batch: release B's `coracle up` serves (so the step records
- * Upgraded) before it has restarted its agents and set its NodeProvider, and the first surge add
- * fails and is retried with back-off until it has. Each batch's time is split the same way, and
+ * orchestration's activities and durable timers (looks at surge nodes and eviction rounds every
+ * 0.5 s until nothing has moved for 10 s, then twice as long each time), the change feed,
+ * controllers and the disruption budget's status — and, in the first batch, the wait for release
+ * B's `coracle up` to have its agents back (it serves, so the step records Upgraded, first; the
+ * first surge add waits for its nodes). Each batch's time is split the same way, and
  * the control plane's time is attributed to the stretch of the run it falls in, which says what
  * dominates it. Also printed, for information: the peak RSS of the `coracle up` processes.
  */
@@ -50,7 +50,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CLI, peakRssBytes, report, request, startChild, stopChild, type Child, type Conn } from './support.js';
+import { CLI, onWatchEvents, peakRssBytes, report, request, startChild, stopChild, type Child, type Conn } from './support.js';
 
 const run = promisify(execFile);
 const NODES = 20;
@@ -117,24 +117,12 @@ class Watch {
     return new Promise((done) => {
       const url = new URL(`${this.collection}?watch=1&resourceVersion=${rv}`, this.c.url);
       const req = https.request(url, { ca: this.c.ca, headers: { authorization: `Bearer ${this.c.token}`, accept: 'application/json' } }, (res) => {
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          if (res.statusCode !== 200) return;
-          buf += d;
-          let nl;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (!line.trim()) continue;
-            const e = JSON.parse(line) as { type: string; object: Obj };
-            if (e.type === 'ERROR') {
-              req.destroy();
-              return;
-            }
-            if (e.type !== 'BOOKMARK') this.emit(e.type, e.object, performance.now());
-          }
-        });
+        if (res.statusCode === 200) {
+          onWatchEvents<Obj>(res, (e, t) => {
+            if (e.type === 'ERROR') req.destroy();
+            else if (e.type !== 'BOOKMARK') this.emit(e.type, e.object, t);
+          });
+        } else res.resume();
         res.on('end', () => done());
         res.on('close', () => done());
         res.on('error', () => undefined);
@@ -313,11 +301,11 @@ function imposedSpans(rec: Recorder, from: number, to: number): Map<string, Span
 /** explain names what the control plane's time in each stretch of the run is. */
 const WHY: Record<string, string> = {
   'control plane step': 'the handover: coracle up stops (its 20 agents too), release B\'s coracle up starts on the same port, and the step looks again every POLL_MS until B runs',
-  'surge adds': 'activities around each add: run status writes, Events, one add after the other',
-  'surge Ready → cordon': 'the orchestration looks at the surge nodes every POLL_MS (2 s)',
-  'drain': 'eviction rounds every POLL_MS (2 s): the budget lets one pod go a round, and its replacement is Ready about 1 s into the 2 s the next round waits',
+  'surge adds': 'activities around each add (run status writes, Events, one add after the other); after the handover the first add waits until release B\'s coracle up has its agents back',
+  'surge Ready → cordon': 'the orchestration looks at the surge nodes every 0.5 s',
+  'drain': 'the budget lets one pod go at a time: per pod the eviction, the ReplicaSet\'s replacement, its scheduling, the disruption budget\'s status and the next eviction round (every 0.5 s while the drain moves)',
   'remove → batch Ready': 'remove activities, Node delete, status writes',
-  'Upgraded → first batch': 'release B\'s coracle up serves, and the step records Upgraded, before it has restarted its 20 agents and set its NodeProvider: the first add fails and its retries back off 1, 2, 4, 8 s',
+  'Upgraded → first batch': 'the gate and the first batch\'s start after the control plane step',
   'between batches': 'the gate activity and the next batch\'s start',
   'finish': 'finishRun: the pool\'s status, upgradeHistory, the run\'s status',
 };

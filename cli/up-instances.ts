@@ -25,6 +25,7 @@ import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, t
 import { APP_DIR, LOGS_CONNECTION_FILE, recordLocalCluster, sampleImagesLine, type UpOptions } from './up.js';
 import { releaseEntry } from '../local/releases.js';
 import { issueNodeCredential } from '../shared/apiserver/tokens.js';
+import { awaitedNodeProvider, type NodeProvider } from '../shared/nodes/provider.js';
 
 /**
  * supervisorControlPlaneHost moves the instances onto another release: recorded in the data
@@ -94,6 +95,10 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     const credentials = await storeFromSettings(appSettings);
     stops.push(() => credentials.close());
     let nodes: LocalNodes | undefined;
+    // The instances serve, and the durable one may resume an upgrade, before the nodes are back: its steps wait for them.
+    let nodesStarted: (provider: NodeProvider) => void = () => undefined;
+    let nodesFailed: (err: unknown) => void = () => undefined;
+    const provider = awaitedNodeProvider(new Promise<NodeProvider>((resolve, reject) => [nodesStarted, nodesFailed] = [resolve, reject]));
     // The instances run the release the data folder records (an upgrade moved the control plane), else this build.
     const recorded = await controlPlaneRelease(data.dir);
     const release = recorded && recorded !== RELEASE_VERSION ? await releaseToRun(data.dir, APP_DIR, recorded) : { version: RELEASE_VERSION, root: APP_DIR };
@@ -104,7 +109,7 @@ export async function upInstances(options: UpOptions & { instances: number }, se
       durableKey: randomBytes(24).toString('base64url'), logger,
       // Upgrades add and remove this process's agents from the durable instance, and move the
       // instances themselves onto another release (local/supervisor-ipc.ts).
-      nodeProvider: options.nodes > 0 ? () => nodes?.provider : undefined,
+      nodeProvider: options.nodes > 0 ? () => provider : undefined,
       controlPlane: () => controlPlane,
     });
     started.instances = instances;
@@ -128,7 +133,11 @@ export async function upInstances(options: UpOptions & { instances: number }, se
         // As in the single-process mode: each node runs its version's release; nodes an upgrade adds get their own credential.
         agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
         issueToken: (name) => issueNodeCredential(credentials, name, 'coracle-up', new Date()),
+      }).catch((err: unknown) => {
+        nodesFailed(err);
+        throw err;
       });
+      nodesStarted(nodes.provider);
       stops.push(async () => nodes?.stop());
       out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     }

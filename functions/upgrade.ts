@@ -50,8 +50,19 @@ const RELEASE = 'upgrade-release-node';
 const BATCH_READY = 'upgrade-batch-ready';
 const FINISH = 'upgrade-finish';
 
-/** POLL_MS is how often the orchestration looks again at nodes becoming Ready and pods leaving a node. */
+/** POLL_MS is how often the orchestration looks again at the control plane's processes while they move. */
 const POLL_MS = 2_000;
+/**
+ * Nodes becoming Ready and pods leaving a node are looked at every FAST_POLL_MS until nothing has
+ * moved for STALL_MS, then twice as long after each look, up to SLOW_POLL_MS: quick while a drain
+ * moves (each eviction a budget allows waits for the pod before it to be replaced), and a drain
+ * blocked for good does not fill the orchestration's history with a look every half second for
+ * its whole drainTimeout.
+ */
+const FAST_POLL_MS = 500;
+const STALL_MS = 10_000;
+const SLOW_POLL_MS = 8_000;
+const nextPoll = (previous: number, stalledMs: number): number => (stalledMs < STALL_MS ? FAST_POLL_MS : Math.min(previous * 2, SLOW_POLL_MS));
 /** PAUSE_BACKSTOP_MS bounds how long a paused run waits for a change before it reads its spec again. */
 const PAUSE_BACKSTOP_MS = 30_000;
 /** NODE_READY_TIMEOUT_MS is how long new nodes may take to be Ready at the target before the run fails. */
@@ -85,9 +96,12 @@ function* gate(context: OrchestrationContext, run: string, phase: UpgradePhase):
 /** waitReady waits until `nodes` are Ready at `version`; throws after NODE_READY_TIMEOUT_MS. */
 function* waitReady(context: OrchestrationContext, nodes: string[], version: string): Gen<void> {
   const started = context.df.currentUtcDateTime.getTime();
+  let wait = FAST_POLL_MS;
   while (!((yield context.df.callActivityWithRetry(NODES_READY, retry, { nodes, version })) as boolean)) {
-    if (context.df.currentUtcDateTime.getTime() - started > NODE_READY_TIMEOUT_MS) throw new Error(`nodes ${nodes.join(', ')} were not Ready at ${version} within ${NODE_READY_TIMEOUT_MS / 60_000} min`);
-    yield later(context, POLL_MS);
+    const waited = context.df.currentUtcDateTime.getTime() - started;
+    if (waited > NODE_READY_TIMEOUT_MS) throw new Error(`nodes ${nodes.join(', ')} were not Ready at ${version} within ${NODE_READY_TIMEOUT_MS / 60_000} min`);
+    wait = nextPoll(wait, waited);
+    yield later(context, wait);
   }
 }
 
@@ -114,12 +128,20 @@ function* drain(context: OrchestrationContext, run: string, pool: PoolRunPlan, b
   let started = now();
   let pending = batch;
   const why = new Map<string, string>();
+  let wait = FAST_POLL_MS;
+  let left = Infinity;
+  let movedAt = now();
   for (;;) {
     const rounds = (yield context.df.Task.all(pending.map((node) => context.df.callActivityWithRetry(EVICT, retry, { node })))) as DrainRound[];
     rounds.forEach((r, i) => why.set(pending[i]!, r.blockedBy.join('; ') || `${r.remaining} pod(s) still terminating`));
     pending = pending.filter((_, i) => rounds[i]!.remaining > 0);
     if (pending.length === 0 || drainDeadlinePassed(started, now(), pool.drainTimeoutSeconds)) break;
-    yield later(context, POLL_MS);
+    // Moved: fewer pods left, or some evicted in this round.
+    const remaining = rounds.reduce((n, r) => n + r.remaining, 0);
+    if (remaining < left || rounds.some((r) => r.evicted > 0)) movedAt = now();
+    left = remaining;
+    wait = nextPoll(wait, now() - movedAt);
+    yield later(context, wait);
     const beforeGate = now();
     if (!(yield* gate(context, run, 'Pools'))) return undefined;
     started += now() - beforeGate;

@@ -47,7 +47,8 @@ it('a paused run survives kill -9 of coracle up and finishes once resumed', asyn
   await k('wait', '--for=jsonpath={.status.phase}=Succeeded', 'upgraderun/crash', '--timeout=150s');
   const versions = (await k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n');
   expect(versions).toEqual([B, B, B]);
-  expect(await k('get', 'deployment', 'web', '-o', 'jsonpath={.status.availableReplicas}')).toBe('3');
+  // No budget covers web: the last node's drain may take its pods at once, and the run ends as they start elsewhere.
+  await k('wait', '--for=jsonpath={.status.availableReplicas}=3', 'deployment/web', '--timeout=60s');
 }, 360_000);
 
 it('a run killed in the middle of its pool step resumes after the restart and moves every node', async () => {

@@ -237,6 +237,8 @@ export async function cordonNode(deps: StepDeps, name: string, node: string): Pr
 /** DrainRound is what one eviction round of a node left: pods still there, and why. */
 export interface DrainRound {
   remaining: number;
+  /** Pods this round evicted. */
+  evicted: number;
   /** The refusals of this round (a PodDisruptionBudget's 429 message), deduplicated. */
   blockedBy: string[];
 }
@@ -250,17 +252,19 @@ export async function evictNodePods(deps: StepDeps, node: string): Promise<Drain
   const pods = (await deps.ctx.client.listAll(PODS, { fieldSelector: `spec.nodeName=${node}` }))
     .filter((p) => !['Succeeded', 'Failed'].includes(String(isRecord(p.status) ? p.status.phase : '')));
   const blockedBy = new Set<string>();
+  let evicted = 0;
   for (const pod of pods.filter((p) => readMetadata(p).deletionTimestamp === undefined)) {
     const meta = readMetadata(pod);
     try {
       await deps.ctx.client.create(PODS, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: meta.name, namespace: meta.namespace } }, { subresource: 'eviction' });
+      evicted++;
     } catch (err) {
       if (err instanceof ApiError && err.code === 404) continue;
       if (err instanceof ApiError && err.code === 429) blockedBy.add(err.message);
       else throw err;
     }
   }
-  return { remaining: pods.length, blockedBy: [...blockedBy] };
+  return { remaining: pods.length, evicted, blockedBy: [...blockedBy] };
 }
 
 /** markDrained records step Drained of `node`. */
