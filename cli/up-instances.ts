@@ -15,7 +15,7 @@ import { startCosmosServer } from '../local/cosmos-emulator.js';
 import { startFront } from '../local/front.js';
 import { flexInstances, startInstances, type Instances } from '../local/instances.js';
 import { createLogger, type Logger } from '../local/logger.js';
-import { controlPlaneRelease, localControlPlaneHost, releaseToRun } from '../local/control-plane.js';
+import { controlPlaneRelease, keepInstalledRelease, recordControlPlaneRelease, releaseToRun } from '../local/control-plane.js';
 import type { ControlPlaneHost } from '../shared/release/control-plane.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 import type { LocalHost } from '../local/host.js';
@@ -25,13 +25,13 @@ import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, t
 import { APP_DIR, LOGS_CONNECTION_FILE, recordLocalCluster, sampleImagesLine, type UpOptions } from './up.js';
 import { releaseEntry } from '../local/releases.js';
 import { issueNodeCredential } from '../shared/apiserver/tokens.js';
-import { pendingNodeProvider } from '../shared/nodes/provider.js';
+import { awaitedNodeProvider, type NodeProvider } from '../shared/nodes/provider.js';
 
 /**
- * supervisorControlPlaneHost moves the instances onto another release (localControlPlaneHost
- * records it first, so that a restart of `coracle up` starts them from it): they are restarted
- * one at a time (local/instances.ts). The front, the emulators and the agents — Azure's platform
- * and the nodes, not the function app — stay as they are.
+ * supervisorControlPlaneHost moves the instances onto another release: recorded in the data
+ * folder first (a restart of `coracle up` then starts them from it), then restarted one at a time
+ * (local/instances.ts). The front, the emulators and the agents — Azure's platform and the nodes,
+ * not the function app — stay as they are.
  */
 function supervisorControlPlaneHost(dataDir: string, started: () => Instances | undefined, logger: Logger): ControlPlaneHost {
   const instances = (): Instances => {
@@ -39,20 +39,26 @@ function supervisorControlPlaneHost(dataDir: string, started: () => Instances | 
     if (!i) throw new Error('the instances are still starting');
     return i;
   };
-  const running = async () => {
-    const versions = new Set(instances().all.map((i) => i.version()));
-    return versions.size === 1 ? [...versions][0] : undefined;
+  let moving: string | undefined;
+  return {
+    running: async () => {
+      const versions = new Set(instances().all.map((i) => i.version()));
+      return versions.size === 1 ? [...versions][0] : undefined;
+    },
+    moveTo: async (version) => {
+      if (moving === version) return;
+      const release = await releaseToRun(dataDir, APP_DIR, version);
+      const running = instances();
+      await keepInstalledRelease(dataDir, APP_DIR, RELEASE_VERSION);
+      await recordControlPlaneRelease(dataDir, version);
+      moving = version;
+      logger.info({ release: version }, 'control plane: restarting the instances from the release');
+      void running.moveTo(release).then(
+        () => logger.info({ release: version }, 'control plane: every instance runs the release'),
+        (err: unknown) => logger.error({ err, release: version }, 'control plane: the move failed'),
+      ).finally(() => (moving = moving === version ? undefined : moving));
+    },
   };
-  return localControlPlaneHost(dataDir, APP_DIR, running, async (release) => {
-    try {
-      logger.info({ release: release.version }, 'control plane: restarting the instances from the release');
-      await instances().moveTo(release);
-      logger.info({ release: release.version }, 'control plane: every instance runs the release');
-    } catch (err) {
-      // The step sees the instances still at the old release and asks again.
-      logger.error({ err, release: release.version }, 'control plane: the move failed');
-    }
-  });
 }
 
 /** InstancesHost is what `upInstances` resolves to: the running cluster, as `up` gives it. */
@@ -90,7 +96,9 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     stops.push(() => credentials.close());
     let nodes: LocalNodes | undefined;
     // The instances serve, and the durable one may resume an upgrade, before the nodes are back: its steps wait for them.
-    const pending = pendingNodeProvider();
+    let nodesStarted: (provider: NodeProvider) => void = () => undefined;
+    let nodesFailed: (err: unknown) => void = () => undefined;
+    const provider = awaitedNodeProvider(new Promise<NodeProvider>((resolve, reject) => [nodesStarted, nodesFailed] = [resolve, reject]));
     // The instances run the release the data folder records (an upgrade moved the control plane), else this build.
     const recorded = await controlPlaneRelease(data.dir);
     const release = recorded && recorded !== RELEASE_VERSION ? await releaseToRun(data.dir, APP_DIR, recorded) : { version: RELEASE_VERSION, root: APP_DIR };
@@ -101,7 +109,7 @@ export async function upInstances(options: UpOptions & { instances: number }, se
       durableKey: randomBytes(24).toString('base64url'), logger,
       // Upgrades add and remove this process's agents from the durable instance, and move the
       // instances themselves onto another release (local/supervisor-ipc.ts).
-      nodeProvider: options.nodes > 0 ? () => pending.provider : undefined,
+      nodeProvider: options.nodes > 0 ? () => provider : undefined,
       controlPlane: () => controlPlane,
     });
     started.instances = instances;
@@ -126,10 +134,10 @@ export async function upInstances(options: UpOptions & { instances: number }, se
         agentCliFor: (version) => releaseEntry(data.dir, APP_DIR, version),
         issueToken: (name) => issueNodeCredential(credentials, name, 'coracle-up', new Date()),
       }).catch((err: unknown) => {
-        pending.failed(err);
+        nodesFailed(err);
         throw err;
       });
-      pending.started(nodes.provider);
+      nodesStarted(nodes.provider);
       stops.push(async () => nodes?.stop());
       out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     }

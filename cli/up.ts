@@ -22,10 +22,9 @@ import { recordClusterObjects } from './cluster-objects.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { authenticateToken } from '../shared/apiserver/auth.js';
 import { issueNodeCredential } from '../shared/apiserver/tokens.js';
-import { handOverLater, localControlPlaneHost, type ReleaseToRun } from '../local/control-plane.js';
-import { RELEASE_VERSION } from '../shared/release/version.js';
+import { localControlPlaneHost, type ReleaseToRun } from '../local/control-plane.js';
 import { useControlPlaneHost, useNodeProvider } from '../functions/node-provider.js';
-import { pendingNodeProvider } from '../shared/nodes/provider.js';
+import { awaitedNodeProvider, type NodeProvider } from '../shared/nodes/provider.js';
 import { ensureNodeTokens, LOCAL_POOL, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
 
 /** UpOptions are `coracle up`'s options, validated. */
@@ -156,11 +155,12 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   // The app runs in this process: its settings are handed over, not written into process.env.
   // An upgrade's control plane step moves this process onto another release through its caller.
   const onMove = options.onMove;
-  useControlPlaneHost(onMove ? localControlPlaneHost(data.dir, APP_DIR, async () => RELEASE_VERSION, handOverLater((release) => onMove(release, port))) : undefined);
+  useControlPlaneHost(onMove ? localControlPlaneHost(data.dir, APP_DIR, (release) => onMove(release, port)) : undefined);
   // Upgrades add and remove this process's agents (functions/upgrade.ts). The host serves, and may
   // resume an upgrade, before the nodes are back: its steps wait for them.
-  const pending = pendingNodeProvider();
-  useNodeProvider(options.nodes > 0 ? pending.provider : undefined);
+  let nodesStarted: (provider: NodeProvider) => void = () => undefined;
+  let nodesFailed: (err: unknown) => void = () => undefined;
+  useNodeProvider(options.nodes > 0 ? awaitedNodeProvider(new Promise<NodeProvider>((resolve, reject) => [nodesStarted, nodesFailed] = [resolve, reject])) : undefined);
   useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
   const host = await startLocalHost({
     appDir: APP_DIR,
@@ -206,11 +206,11 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
         return issueNodeCredential((await getAppContext()).store, name, 'coracle-up', new Date());
       },
     }).catch(async (err: unknown) => {
-      pending.failed(err);
+      nodesFailed(err);
       await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
       throw err;
     });
-    pending.started(nodes.provider);
+    nodesStarted(nodes.provider);
     out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     if (engine.runtime === 'moby') out('coracle: try: kubectl run web --image=coracle/web:v1 && kubectl get pods -o wide && kubectl logs web');
   }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { mkdir, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { controlPlaneRelease, handOverLater, keepInstalledRelease, localControlPlaneHost, recordControlPlaneRelease, releaseToRun } from './control-plane.js';
+import { controlPlaneRelease, keepInstalledRelease, localControlPlaneHost, recordControlPlaneRelease, releaseToRun } from './control-plane.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 
 const dirs: string[] = [];
@@ -51,7 +51,7 @@ describe('localControlPlaneHost', () => {
     await aBuild(path.join(data, 'releases', 'v1.35.1-coracle', 'package'), 'v1.35.1-coracle');
     const handOver = jest.fn();
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    const host = localControlPlaneHost(data, installed, async () => RELEASE_VERSION, handOverLater(handOver));
+    const host = localControlPlaneHost(data, installed, handOver);
     expect(await host.running()).toBe(RELEASE_VERSION);
     await host.moveTo('v1.35.1-coracle');
     await host.moveTo('v1.35.1-coracle');
@@ -66,7 +66,7 @@ describe('localControlPlaneHost', () => {
 
   it('refuses a release that is not in the catalog, and records nothing', async () => {
     const data = await temp();
-    const host = localControlPlaneHost(data, await aBuild(await temp(), RELEASE_VERSION), async () => RELEASE_VERSION, async () => undefined);
+    const host = localControlPlaneHost(data, await aBuild(await temp(), RELEASE_VERSION), () => undefined);
     await expect(host.moveTo('v1.35.9-coracle')).rejects.toThrow('release v1.35.9-coracle is not in the catalog');
     expect(await controlPlaneRelease(data)).toBeUndefined();
   });

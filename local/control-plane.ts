@@ -60,35 +60,23 @@ export async function releaseToRun(dataDir: string, appDir: string, version: str
 const HANDOVER_DELAY_MS = 1_000;
 
 /**
- * localControlPlaneHost is the ControlPlaneHost of a local control plane run from `appDir`
- * (release RELEASE_VERSION): `running` says which release its processes run; a move records the
- * release in the data folder, keeps the running build in the catalog (nodes still at its version
- * restart from it), then calls `move` (which reports its own failures) — not again for the same release while that move is under
- * way. The single-process `coracle up` hands over (cli/coracle.ts); the supervisor of
- * `--instances` restarts its instances (cli/up-instances.ts).
+ * localControlPlaneHost is the ControlPlaneHost of the single-process `coracle up` (`appDir`,
+ * release RELEASE_VERSION): a move records the release in the data folder, keeps the running build
+ * in the catalog (nodes still at its version restart from it), then calls `handOver` — which stops
+ * this process's cluster and starts the release's own `coracle up` on the same data folder and
+ * port (cli/coracle.ts).
  */
-export function localControlPlaneHost(dataDir: string, appDir: string, running: () => Promise<string | undefined>, move: (release: ReleaseToRun) => Promise<void>): ControlPlaneHost {
+export function localControlPlaneHost(dataDir: string, appDir: string, handOver: (release: ReleaseToRun) => void): ControlPlaneHost {
   let moving: string | undefined;
   return {
-    running,
+    running: async () => RELEASE_VERSION,
     moveTo: async (version) => {
       if (moving === version) return;
       const release = await releaseToRun(dataDir, appDir, version);
       await keepInstalledRelease(dataDir, appDir, RELEASE_VERSION);
       await recordControlPlaneRelease(dataDir, version);
       moving = version;
-      // A failed move is the mover's to report; the step, seeing the old release still running, asks again.
-      void move(release).catch(() => undefined).finally(() => {
-        if (moving === version) moving = undefined;
-      });
+      setTimeout(() => handOver(release), HANDOVER_DELAY_MS);
     },
   };
-}
-
-/** handOverLater is the single-process move: `handOver` once the step that asked has had time to record its answer (HANDOVER_DELAY_MS). */
-export function handOverLater(handOver: (release: ReleaseToRun) => void): (release: ReleaseToRun) => Promise<void> {
-  return (release) => new Promise((resolve) => setTimeout(() => {
-    handOver(release);
-    resolve();
-  }, HANDOVER_DELAY_MS));
 }

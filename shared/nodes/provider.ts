@@ -82,35 +82,23 @@ export function checkPoolName(pool: string): void {
   if (!POOL_NAME.test(pool)) throw new NodeProviderError('Invalid', `pool name "${pool}" must be 1-9 lowercase letters and digits, starting with a letter`);
 }
 
-/** PendingNodeProvider is a NodeProvider handed out before the one it stands for exists (pendingNodeProvider). */
-export interface PendingNodeProvider {
-  provider: NodeProvider;
-  /** started hands over the provider the calls were waiting for. */
-  started(provider: NodeProvider): void;
-  /** failed says it will never come: waiting and later calls fail Unavailable. */
-  failed(err: unknown): void;
-}
-
 /**
- * pendingNodeProvider is a NodeProvider whose calls wait until `started` gives the real one: a
- * host serves (and resumes its orchestrations) before its nodes are back after a restart or a
- * handover, and an upgrade step that adds a node then waits for them rather than failing. Its
- * close does nothing: the real provider's owner closes it.
+ * awaitedNodeProvider is a NodeProvider whose calls wait until `provider` is there: a host serves
+ * (and resumes its orchestrations) before its nodes are back after a restart or a handover, and an
+ * upgrade step that adds a node then waits for them rather than failing. Its close does nothing:
+ * the provider's owner closes it.
  */
-export function pendingNodeProvider(): PendingNodeProvider {
-  let started: (provider: NodeProvider) => void = () => undefined;
-  let failed: (err: unknown) => void = () => undefined;
-  const ready = new Promise<NodeProvider>((resolve, reject) => [started, failed] = [resolve, reject]).catch((err: unknown) => {
+export function awaitedNodeProvider(provider: Promise<NodeProvider>): NodeProvider {
+  const ready = provider.catch((err: unknown) => {
     throw new NodeProviderError('Unavailable', `the nodes did not start: ${(err as Error).message ?? String(err)}`, { cause: err });
   });
   // A provider that never comes is reported only to a caller that asked for it.
   ready.catch(() => undefined);
-  const provider: NodeProvider = {
+  return {
     list: async (pool) => (await ready).list(pool),
     add: async (pool, version) => (await ready).add(pool, version),
     replace: async (pool, name, version) => (await ready).replace(pool, name, version),
     remove: async (pool, name) => (await ready).remove(pool, name),
     close: async () => undefined,
   };
-  return { provider, started: (p) => started(p), failed: (err) => failed(err) };
 }
