@@ -77,6 +77,11 @@ describe('pause and cancel inside a drain', () => {
 
   it('holds a paused drain (no eviction even once the budget allows one), and a cancel uncordons the node at its release', async () => {
     await k('patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":6}}');
+    // node-1 may hold none of web's pods: a pod of its own, under a budget that blocks its eviction, holds its drain for sure.
+    await k('run', 'pinned', '--image=coracle/web:v1', '--labels=app=pinned', '--overrides={"apiVersion":"v1","spec":{"nodeName":"node-1"}}');
+    await k('wait', '--for=condition=Ready', 'pod/pinned', '--timeout=60s');
+    await k('create', 'pdb', 'pinned', '--selector=app=pinned', '--min-available=1');
+    await k('wait', '--for=jsonpath={.status.currentHealthy}=1', 'pdb/pinned', '--timeout=60s');
     await k('patch', 'nodepool', 'node', '--type=merge', '-p', '{"spec":{"upgradeSettings":{"drainTimeout":"10m"}}}');
     await runFile(process.execPath, [CLI, 'upgrade', 'start', '--to', B, '--force', '--name', 'held', '--data-dir', cluster.dataDir]);
     // The control plane moves first (the API is down while it hands over), then node-1 is cordoned and its drain is held by the budget.
@@ -91,7 +96,8 @@ describe('pause and cancel inside a drain', () => {
     await k('wait', '--for=jsonpath={.status.phase}=Paused', 'upgraderun/held', '--timeout=60s');
     // The budget now allows one disruption: a running drain would evict at once; a paused one does not.
     await k('patch', 'pdb', 'web', '--type=merge', '-p', '{"spec":{"minAvailable":5}}');
-    await k('wait', '--for=jsonpath={.status.disruptionsAllowed}=1', 'pdb/web', '--timeout=30s');
+    await k('patch', 'pdb', 'pinned', '--type=merge', '-p', '{"spec":{"minAvailable":0}}');
+    await k('wait', '--for=jsonpath={.status.disruptionsAllowed}=1', 'pdb/web', 'pdb/pinned', '--timeout=30s');
     await new Promise((r) => setTimeout(r, 8000));
     expect(await podsOn('node-1')).toEqual(before);
     expect(await runStatus('{.status.phase} {.status.nodes[0].step}')).toBe('Paused Draining');
