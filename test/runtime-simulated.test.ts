@@ -70,4 +70,35 @@ describe('simulated runtime', () => {
     await runtime.deletePod(pod('n', 'web', 'u2'));
     await runtime.close();
   });
+
+  it('adopts a pod whose hollow containers ran here before the agent restarted: Running at once, same address, never Pending again', async () => {
+    const first = createSimulatedRuntime({ nodeName: 'n', startDelayMs: 5 });
+    let was: V1PodStatus | undefined;
+    first.onPodStatus((_, s) => (was = s));
+    await first.createPod(pod('n', 'a', 'ua'));
+    await first.createPod(pod('n', 'web', 'u1'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(was?.phase).toBe('Running');
+    await first.close();
+
+    const again = createSimulatedRuntime({ nodeName: 'n', startDelayMs: 5 });
+    const phases: string[] = [];
+    again.onPodStatus((p, s) => phases.push(`${p.metadata?.name}:${s.phase}:${s.podIP}`));
+    await again.createPod({ ...pod('n', 'web', 'u1'), status: was });
+    expect(phases).toEqual([`web:Running:${was!.podIP}`]);
+    expect((await again.getPodStatus('default', 'web'))?.containerStatuses?.[0].state?.running?.startedAt).toBe(was!.containerStatuses?.[0].state?.running?.startedAt);
+    // Its address stays taken: a new pod gets another one.
+    await again.createPod(pod('n', 'other', 'u2'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(phases.at(-1)).toMatch(/^other:Running:/);
+    expect(phases.at(-1)).not.toBe(`other:Running:${was!.podIP}`);
+    // A status from another node (an address outside this node's range) or another pod is not adopted.
+    const elsewhere = createSimulatedRuntime({ nodeName: 'm', startDelayMs: 5 });
+    const seen: string[] = [];
+    elsewhere.onPodStatus((p, s) => seen.push(`${p.metadata?.name}:${s.phase}`));
+    await elsewhere.createPod({ ...pod('m', 'web', 'u1'), status: was });
+    await elsewhere.createPod({ ...pod('m', 'x', 'u9'), status: was });
+    expect(seen).toEqual(['web:Pending', 'x:Pending']);
+    await Promise.all([again.close(), elsewhere.close()]);
+  });
 });

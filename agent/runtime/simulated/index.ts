@@ -3,6 +3,12 @@
  * container running and ready (with a fake pod IP from the node's range) after `startDelayMs`,
  * and a deleted pod is gone after `deleteDelayMs`. A pod costs one small object and one timer,
  * so thousands of hollow nodes fit in one process.
+ *
+ * Hollow containers outlive the agent, as real ones do: a pod whose status says its containers
+ * run here (a simulated container ID of its own and an address from this node's range) is adopted
+ * as running at once, with its address, by an agent that starts again. Reporting it as
+ * ContainerCreating would turn a Running pod back to Pending, which the eviction API lets go
+ * without a budget check (an upgrade's drain racing the agents' restart after a handover).
  */
 import { createHash } from 'node:crypto';
 import { RuntimeError, type Runtime, type V1Pod, type V1PodStatus } from '../runtime.js';
@@ -58,6 +64,8 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtim
   const now = options.now ?? Date.now;
   const pods = new Map<string, HollowPod>();
   const freeSuffixes: number[] = [];
+  /** Addresses held by pods (an adopted pod may hold one above nextSuffix, or one in freeSuffixes). */
+  const inUse = new Set<number>();
   let nextSuffix = 2;
   const listeners: Array<(pod: Readonly<V1Pod>, status: V1PodStatus) => void> = [];
   const iso = () => new Date(now()).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -93,14 +101,39 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtim
   const [a, b, c] = prefix.split('.').map(Number) as [number, number, number];
   /** podIP maps the n-th address of the node's /20 (n ≥ 2) to a dotted address. */
   const podIP = (n: number): string => `${a}.${b + Math.floor((c + Math.floor(n / 256)) / 256)}.${(c + Math.floor(n / 256)) % 256}.${n % 256}`;
+  /** suffixOf maps an address back to its place n in the node's /20, or undefined when it lies outside. */
+  const suffixOf = (ip: string): number | undefined => {
+    const [w, x, y, z] = ip.split('.').map(Number) as [number, number, number, number];
+    if (w !== a) return undefined;
+    const n = ((x - b) * 256 + y - c) * 256 + z;
+    return n >= 2 && n < POD_RANGE_SIZE - 1 && podIP(n) === ip ? n : undefined;
+  };
   /** allocateSuffix hands out the next free address of the /20, or undefined when none is left. */
   const allocateSuffix = (): number | undefined => {
-    const suffix = freeSuffixes.pop() ?? nextSuffix;
-    if (suffix === nextSuffix) {
-      if (suffix >= POD_RANGE_SIZE - 1) return undefined;
-      nextSuffix++;
+    for (;;) {
+      const suffix = freeSuffixes.pop() ?? nextSuffix;
+      if (suffix === nextSuffix) {
+        if (suffix >= POD_RANGE_SIZE - 1) return undefined;
+        nextSuffix++;
+      }
+      if (inUse.has(suffix)) continue;
+      inUse.add(suffix);
+      return suffix;
     }
-    return suffix;
+  };
+  const releaseSuffix = (suffix: number | undefined) => {
+    if (suffix === undefined || !inUse.delete(suffix)) return;
+    freeSuffixes.push(suffix);
+  };
+  /** adoptable returns the address of a pod whose containers run here already (see the file comment). */
+  const adoptable = (pod: Readonly<V1Pod>): number | undefined => {
+    const status = pod.status;
+    const uid = pod.metadata?.uid;
+    if (!uid || status?.phase !== 'Running' || !status.podIP) return undefined;
+    const containers = status.containerStatuses ?? [];
+    const all = (pod.spec?.containers ?? []).every((c) => containers.some((s) => s.name === c.name && s.containerID === `simulated://${uid}-${c.name}` && s.state?.running));
+    const suffix = all ? suffixOf(status.podIP) : undefined;
+    return suffix === undefined || inUse.has(suffix) ? undefined : suffix;
   };
 
   return {
@@ -110,6 +143,20 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtim
       if (existing && existing.pod.metadata?.uid === pod.metadata?.uid) return;
       if (existing) await this.deletePod(existing.pod, 0);
       const entry: HollowPod = { pod: structuredClone(pod) as V1Pod, status: {} };
+      const adopted = existing ? undefined : adoptable(pod);
+      if (adopted !== undefined) {
+        inUse.add(adopted);
+        entry.ipSuffix = adopted;
+        entry.status = statusOf({ ...entry, status: structuredClone(pod.status!) }, 'running');
+        // The containers did not restart: they keep the time they started.
+        for (const c of entry.status.containerStatuses ?? []) {
+          const before = pod.status!.containerStatuses?.find((p) => p.name === c.name)?.state?.running?.startedAt;
+          if (before && c.state?.running) c.state.running.startedAt = before;
+        }
+        pods.set(k, entry);
+        notify(entry);
+        return;
+      }
       entry.status = statusOf(entry, 'waiting');
       pods.set(k, entry);
       notify(entry);
@@ -137,7 +184,7 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtim
         setTimeout(() => {
           entry.status = statusOf(entry, 'terminated');
           notify(entry);
-          if (entry.ipSuffix !== undefined) freeSuffixes.push(entry.ipSuffix);
+          releaseSuffix(entry.ipSuffix);
           pods.delete(k);
           done();
         }, deleteDelayMs);
