@@ -206,6 +206,29 @@ suite('moby runtime', () => {
     }
   });
 
+  it('keeps an adopted ready pod ready: no NotReady report before its readiness probe answers again', async () => {
+    const p = pod('adopted-ready', [{
+      name: 'web', image: 'coracle/web:v1', ports: [{ containerPort: 8080 }],
+      readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 1 },
+    }]);
+    await runtime.createPod(p);
+    const before = await waitFor(runtime, p, (s) => s.containerStatuses?.[0].ready === true);
+    await runtime.close(); // as if the agent died (an upgrade's handover restarts every agent)
+    runtime = newRuntime();
+    const reported: boolean[] = [];
+    runtime.onPodStatus((q, s) => q.metadata?.uid === p.metadata!.uid && reported.push(s.containerStatuses?.[0].ready === true));
+    try {
+      await runtime.createPod(p);
+      const after = await waitFor(runtime, p, (s) => s.containerStatuses?.[0].ready === true);
+      expect(after.containerStatuses![0].containerID).toBe(before.containerStatuses![0].containerID);
+      await new Promise((r) => setTimeout(r, 1500)); // a few probe periods: readiness holds
+      expect(reported.length).toBeGreaterThan(0);
+      expect(reported.every(Boolean)).toBe(true);
+    } finally {
+      await runtime.deletePod(p, 0);
+    }
+  });
+
   it('runs init containers in order before the app containers', async () => {
     const p = pod('with-init', [{ name: 'app', image: 'coracle/busybox:latest', command: ['sleep', '3600'] }], {
       initContainers: [

@@ -58,6 +58,8 @@ export class PodWorker {
   private mutated = false;
   private terminating?: Promise<void>;
   private closed = false;
+  /** When this worker began: an instance started before it was adopted from an earlier agent. */
+  private readonly bornMs = Date.now();
 
   constructor(private readonly ctx: WorkerContext, public pod: V1Pod) {}
 
@@ -257,7 +259,8 @@ export class PodWorker {
     const memo = this.memo(spec.name);
     memo.probeInstance = instance.id;
     memo.started = !spec.startupProbe;
-    memo.ready = memo.started && !spec.readinessProbe;
+    const adopted = instance.startedMs < this.bornMs;
+    memo.ready = adopted && (spec.readinessProbe || spec.startupProbe) ? undefined : memo.started && !spec.readinessProbe;
     const target = { docker: this.ctx.docker, containerId: instance.id, container: spec, podIP };
     const loops: ProbeLoop[] = [];
     this.probes.set(spec.name, loops);
@@ -275,7 +278,7 @@ export class PodWorker {
       if (!ok) return this.kill(spec.name, instance, spec.startupProbe!);
       startup.stop();
       memo.started = true;
-      memo.ready = !spec.readinessProbe;
+      if (!spec.readinessProbe) memo.ready = true; // with one, an adopted instance's stays unknown until its verdict
       afterStartup();
       void this.kick();
     }, instance.startedMs);
@@ -314,6 +317,12 @@ export class PodWorker {
   }
 
   private report(obs: Observation): void {
+    const awaitingVerdict = (this.pod.spec?.containers ?? []).some((c) => {
+      const latest = obs.byName.get(c.name)?.[0];
+      const memo = this.memos.get(c.name);
+      return latest?.running && memo?.probeInstance === latest.id && memo.ready === undefined;
+    });
+    if (awaitingVerdict) return; // see ContainerMemo.ready
     const initNames = (this.pod.spec?.initContainers ?? []).map((c) => c.name);
     const initPending = initNames.some((n) => {
       const latest = obs.byName.get(n)?.[0];

@@ -16,7 +16,13 @@ export interface ContainerMemo {
   /** The instance the probe results below belong to. */
   probeInstance?: string;
   started: boolean;
-  ready: boolean;
+  /**
+   * The readiness probe's verdict; undefined while an adopted instance (one that ran before this
+   * agent started) waits for its first verdict: its status is not reported meanwhile, so the Ready
+   * the API holds from before the restart stands (a restart must not take ready pods out of
+   * Services or a PodDisruptionBudget's healthy count).
+   */
+  ready: boolean | undefined;
   /** Start a new instance even if the restart policy says no (its image changed). */
   forceRestart: boolean;
 }
@@ -62,7 +68,7 @@ export function containerStatus(spec: Readonly<V1Container>, instances: readonly
   } else if (latest.running) {
     status.state = { running: { ...(latest.startedAt ? { startedAt: latest.startedAt } : {}) } };
     status.started = ownProbes ? memo.started : !spec.startupProbe;
-    status.ready = ownProbes ? memo.ready : !spec.readinessProbe && !spec.startupProbe;
+    status.ready = ownProbes ? memo.ready === true : !spec.readinessProbe && !spec.startupProbe;
     if (previous) status.lastState = terminatedState(previous);
   } else if (memo.waiting) {
     status.state = { waiting: memo.waiting };
