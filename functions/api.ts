@@ -11,6 +11,7 @@ import { admitVersionSkew } from '../shared/upgrade/objects.js';
 import { admitUpgradeRun, RUNNING_BUILD_ONLY, type ReleaseCatalog } from '../shared/upgrade/admission.js';
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
+import { ApiServerMetrics, withRequestMetrics } from '../shared/apiserver/telemetry.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
@@ -51,6 +52,12 @@ export function releaseCatalog(config: Pick<AppConfig, 'dataDir'>): ReleaseCatal
 }
 
 const handlers = new WeakMap<AppContext, Promise<ApiHandler>>();
+let processMetrics: ApiServerMetrics | undefined;
+
+/** apiServerMetrics is this process's API server metric registry (`/metrics`), one per process as each kube-apiserver has its own. */
+export function apiServerMetrics(): ApiServerMetrics {
+  return (processMetrics ??= new ApiServerMetrics());
+}
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
 /** apiHandler returns the current runtime's API handler (rebuilt if the runtime was closed and rebuilt). */
@@ -64,6 +71,7 @@ export async function apiHandler(): Promise<ApiHandler> {
     handler = getLogSink().then((logSink) => createApiServer({
       store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store),
       admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases)), logSink, admitEviction: admitEvictionByBudgets, releases,
+      metrics: apiServerMetrics(),
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
       ...serviceSettings(runtime.config),
     }));
@@ -76,14 +84,15 @@ const httpHandlers = new WeakMap<AppContext, Promise<ApiHandler>>();
 
 /**
  * httpApiHandler is apiHandler behind the max-in-flight filter (shared/apiserver/inflight.ts),
- * for requests from outside the process: the in-process controllers call apiHandler directly, as
+ * counted in `/metrics` (shared/apiserver/telemetry.ts, 429s included), for requests from outside
+ * the process: the in-process controllers call apiHandler directly, as
  * kube-apiserver's loopback client is never shed. Limits come from the settings.
  */
 export async function httpApiHandler(): Promise<ApiHandler> {
   const runtime = await getAppContext();
   let handler = httpHandlers.get(runtime);
   if (!handler) {
-    handler = apiHandler().then((inner) => withInflightLimit(inner, runtime.config.inflight));
+    handler = apiHandler().then((inner) => withRequestMetrics(withInflightLimit(inner, runtime.config.inflight), apiServerMetrics()));
     httpHandlers.set(runtime, handler);
   }
   return handler;

@@ -98,7 +98,7 @@ export interface Limited extends ApiHandler {
 }
 
 /** releasingBody passes `body` through and calls `release` once it has been read to the end, failed, or been cancelled. */
-function releasingBody(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+export function releasingBody(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
