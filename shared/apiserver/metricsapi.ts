@@ -51,11 +51,16 @@ function usage(u: Usage): Record<string, string> {
   return { cpu: cpuQuantity(u.cpuNanoCores), memory: memoryQuantity(u.memoryBytes) };
 }
 
+/** seconds renders a time as metav1.Time does: RFC 3339 to the second. */
+function seconds(time: string | Date): string {
+  return new Date(time).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 function metricsMeta(obj: KubeObject, now: Date): Record<string, unknown> {
   const meta = readMetadata(obj);
   return {
     name: meta.name, ...(meta.namespace !== undefined ? { namespace: meta.namespace } : {}),
-    creationTimestamp: now.toISOString().replace(/\.\d+Z$/, 'Z'), ...(meta.labels ? { labels: meta.labels } : {}),
+    creationTimestamp: seconds(now), ...(meta.labels ? { labels: meta.labels } : {}),
   };
 }
 
@@ -63,7 +68,7 @@ function metricsMeta(obj: KubeObject, now: Date): Record<string, unknown> {
 export function nodeMetrics(node: KubeObject, report: Readonly<NodeMetricsReport>, now: Date): KubeObject {
   return {
     kind: 'NodeMetrics', apiVersion: API_VERSION, metadata: metricsMeta(node, now),
-    timestamp: report.timestamp, window: windowDuration(report.windowSeconds), usage: usage(report.usage),
+    timestamp: seconds(report.timestamp), window: windowDuration(report.windowSeconds), usage: usage(report.usage),
   };
 }
 
@@ -76,7 +81,7 @@ export function podMetrics(pod: KubeObject, report: Readonly<NodeMetricsReport> 
   if (!entry) return undefined;
   return {
     kind: 'PodMetrics', apiVersion: API_VERSION, metadata: metricsMeta(pod, now),
-    timestamp: report.timestamp, window: windowDuration(report.windowSeconds),
+    timestamp: seconds(report.timestamp), window: windowDuration(report.windowSeconds),
     containers: entry.containers.map((c) => ({ name: c.name, usage: usage(c) })),
   };
 }
@@ -100,7 +105,8 @@ async function getOne(ctx: HandlerContext, resource: ResourceType): Promise<Kube
   const { store, info } = ctx;
   const now = ctx.now();
   const name = info.name!;
-  const missing = () => notFound(METRICS_GROUP, resource.plural, name);
+  // metrics-server's NotFound: `nodemetrics.metrics.k8s.io "n" not found`, `podmetrics.metrics.k8s.io "ns/p" not found`.
+  const missing = () => resource.kind === 'NodeMetrics' ? notFound(METRICS_GROUP, 'nodemetrics', name) : notFound(METRICS_GROUP, 'podmetrics', `${info.namespace}/${name}`);
   if (resource.kind === 'NodeMetrics') {
     const kv = await store.get(storageKey(NODES, undefined, name));
     const report = kv && (await freshReport(store, name, now));
