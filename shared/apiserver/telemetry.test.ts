@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pod, startApiServer, TOKEN, type Harness } from '../../test/support/apiserver.js';
 import { ApiServerMetrics, requestLabels, withRequestMetrics } from './telemetry.js';
 import { withInflightLimit } from './inflight.js';
+import { counterValue, parseExposition } from '../../test/support/prometheus.js';
 
 const NODE = 'node-token';
 let h: Harness;
@@ -61,10 +62,13 @@ describe('/metrics', () => {
     expect(await sample('apiserver_request_total', missing)).toBe(before + 3);
     expect(await sample('apiserver_request_total', { verb: 'POST', resource: 'pods', scope: 'namespace', code: '201' })).toBe(1);
     expect(await sample('apiserver_request_duration_seconds', { verb: 'GET', resource: 'configmaps', le: '+Inf' })).toBe(before + 3);
-    const text = await (await send('GET', '/metrics')).text();
-    expect(text).toContain('# TYPE apiserver_request_total counter');
-    expect(text).toContain('# TYPE apiserver_request_duration_seconds histogram');
-    expect(text).toContain('process_cpu_seconds_total');
+    const scraped = await send('GET', '/metrics');
+    expect(scraped.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parseExposition(await scraped.text());
+    expect(families.find((f) => f.name === 'apiserver_request_total')?.type).toBe('COUNTER');
+    expect(families.find((f) => f.name === 'apiserver_request_duration_seconds')?.type).toBe('HISTOGRAM');
+    expect(counterValue(families, 'apiserver_request_total', missing)).toBe(before + 3);
+    expect(counterValue(families, 'process_cpu_seconds_total')).toBeGreaterThan(0);
   });
 
   it('counts an open watch in apiserver_longrunning_requests until it ends', async () => {
