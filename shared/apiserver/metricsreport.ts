@@ -32,7 +32,12 @@ const MASTERS = 'system:masters';
 /** reportNameOf returns the node a report path names, or undefined when the path is not a report path. */
 export function reportNameOf(pathname: string): string | undefined {
   if (!pathname.startsWith(`${NODE_METRICS_REPORT_PATH}/`)) return undefined;
-  const name = decodeURIComponent(pathname.slice(NODE_METRICS_REPORT_PATH.length + 1));
+  let name: string;
+  try {
+    name = decodeURIComponent(pathname.slice(NODE_METRICS_REPORT_PATH.length + 1));
+  } catch {
+    return undefined; // a malformed escape: the router answers it (400)
+  }
   return name === '' || name.includes('/') ? undefined : name;
 }
 
