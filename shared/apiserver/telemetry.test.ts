@@ -41,6 +41,13 @@ describe('request labels as upstream names them', () => {
     expect(labels('PUT', '/api/v1/namespaces/d/pods/p/status')).toMatchObject({ verb: 'PUT', subresource: 'status' });
     expect(labels('DELETE', '/api/v1/namespaces/d/pods')).toMatchObject({ verb: 'DELETECOLLECTION' });
     expect(labels('GET', '/apis')).toMatchObject({ verb: 'GET', resource: '', scope: '' });
+    expect(labels('GET', '/no/such/path%ZZ')).toMatchObject({ verb: 'GET', resource: '' });
+  });
+
+  it('keeps dry_run to upstream\'s three values, whatever the client sends', () => {
+    expect(labels('POST', '/api/v1/namespaces/d/pods?dryRun=All').dry_run).toBe('All');
+    expect(labels('POST', '/api/v1/namespaces/d/pods').dry_run).toBe('');
+    expect(labels('POST', '/api/v1/namespaces/d/pods?dryRun=anything-at-all').dry_run).toBe('invalid');
   });
 });
 

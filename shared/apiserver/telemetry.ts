@@ -101,17 +101,26 @@ export function reportedVerb(request: Request, info: RequestInfo | undefined): s
   }
 }
 
+/**
+ * dryRunLabel is upstream's cleanDryRun: "" without dryRun, "All" for dryRun=All, "invalid" for
+ * anything else (a label value must never come from what a client may write freely).
+ */
+export function dryRunLabel(query: URLSearchParams): string {
+  const values = query.getAll('dryRun');
+  if (values.length === 0) return '';
+  return values.every((v) => v === 'All') ? 'All' : 'invalid';
+}
+
 /** requestLabels are the labels a request is counted under (see the file comment). */
 export function requestLabels(request: Request, url: URL): RequestLabels {
   let info: RequestInfo | undefined;
   try {
     info = route(request.method, url);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    info = undefined;
+  } catch {
+    info = undefined; // not a resource request (or a bad one): counted without a resource
   }
   return {
-    verb: reportedVerb(request, info), dry_run: url.searchParams.get('dryRun') ?? '',
+    verb: reportedVerb(request, info), dry_run: dryRunLabel(url.searchParams),
     group: info?.resource.group ?? '', version: info?.resource.version ?? '', resource: info?.resource.plural ?? '',
     subresource: info?.subresource ?? '', scope: info ? scopeOf(info) : '', component: 'apiserver',
   };
