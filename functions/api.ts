@@ -60,7 +60,7 @@ export function apiServerMetrics(): ApiServerMetrics {
 }
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
-/** apiHandler returns the current runtime's API handler (rebuilt if the runtime was closed and rebuilt). */
+/** apiHandler returns the current runtime's API handler, every request counted in `/metrics` (rebuilt if the runtime was closed and rebuilt). */
 export async function apiHandler(): Promise<ApiHandler> {
   const runtime = await getAppContext();
   let handler = handlers.get(runtime);
@@ -68,13 +68,13 @@ export async function apiHandler(): Promise<ApiHandler> {
     // DefaultTolerationSeconds for new pods is process-wide: the in-process controllers' handlers create pods too.
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     const releases = releaseCatalog(runtime.config);
-    handler = getLogSink().then((logSink) => createApiServer({
+    handler = getLogSink().then((logSink) => withRequestMetrics(createApiServer({
       store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store),
       admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases)), logSink, admitEviction: admitEvictionByBudgets, releases,
       metrics: apiServerMetrics(),
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
       ...serviceSettings(runtime.config),
-    }));
+    }), apiServerMetrics()));
     handlers.set(runtime, handler);
   }
   return handler;
@@ -83,16 +83,16 @@ export async function apiHandler(): Promise<ApiHandler> {
 const httpHandlers = new WeakMap<AppContext, Promise<ApiHandler>>();
 
 /**
- * httpApiHandler is apiHandler behind the max-in-flight filter (shared/apiserver/inflight.ts),
- * counted in `/metrics` (shared/apiserver/telemetry.ts, 429s included), for requests from outside
- * the process: the in-process controllers call apiHandler directly, as
+ * httpApiHandler is apiHandler behind the max-in-flight filter (shared/apiserver/inflight.ts,
+ * its 429s counted in `/metrics`), for requests from outside the process: the in-process controllers call apiHandler directly, as
  * kube-apiserver's loopback client is never shed. Limits come from the settings.
  */
 export async function httpApiHandler(): Promise<ApiHandler> {
   const runtime = await getAppContext();
   let handler = httpHandlers.get(runtime);
   if (!handler) {
-    handler = apiHandler().then((inner) => withRequestMetrics(withInflightLimit(inner, runtime.config.inflight), apiServerMetrics()));
+    const metrics = apiServerMetrics();
+    handler = apiHandler().then((inner) => withInflightLimit(inner, runtime.config.inflight, (request) => metrics.refused(request)));
     httpHandlers.set(runtime, handler);
   }
   return handler;

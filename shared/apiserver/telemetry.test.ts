@@ -15,7 +15,8 @@ beforeAll(async () => {
     metrics,
     tokens: new Map([[TOKEN, { username: 'admin', groups: ['system:masters'] }], [NODE, { username: 'system:node:n1', groups: ['system:nodes'] }]]),
   });
-  serve = withRequestMetrics(withInflightLimit(h.handler), metrics);
+  // As the composition root wires it: the handler counted, the max-in-flight filter in front reporting its 429s.
+  serve = withInflightLimit(withRequestMetrics(h.handler, metrics), undefined, (request) => metrics.refused(request));
 });
 afterAll(async () => { await h.close(); });
 
@@ -76,6 +77,15 @@ describe('/metrics', () => {
     expect(families.find((f) => f.name === 'apiserver_request_duration_seconds')?.type).toBe('HISTOGRAM');
     expect(counterValue(families, 'apiserver_request_total', missing)).toBe(before + 3);
     expect(counterValue(families, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+  });
+
+  it('counts the 429s of the max-in-flight filter', async () => {
+    const full = withInflightLimit(withRequestMetrics(h.handler, metrics), { readOnly: 0, mutating: 0, nodeHeartbeat: 0, heavyLists: 0, retryAfterSeconds: 1 }, (request) => metrics.refused(request));
+    const shed = { verb: 'GET', resource: 'secrets', code: '429' };
+    const before = await sample('apiserver_request_total', shed);
+    const refused = await full(new Request('https://coracle.test/api/v1/namespaces/default/secrets/s', { headers: { authorization: `Bearer ${TOKEN}` } }));
+    expect(refused.status).toBe(429);
+    expect(await sample('apiserver_request_total', shed)).toBe(before + 1);
   });
 
   it('counts an open watch in apiserver_longrunning_requests until it ends', async () => {

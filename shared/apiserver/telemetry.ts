@@ -63,6 +63,11 @@ export class ApiServerMetrics {
     this.durations.observe(labels, seconds);
   }
 
+  /** refused counts a request the max-in-flight filter answered 429 before any handler saw it. */
+  refused(request: Request): void {
+    this.observe(requestLabels(request, new URL(request.url)), 429, 0);
+  }
+
   /** longRunningStarted counts a long-running request as open; the function it returns closes it (once). */
   longRunningStarted(labels: RequestLabels): () => void {
     const { dry_run: _dryRun, ...gaugeLabels } = labels;
@@ -131,9 +136,10 @@ function isLongRunning(request: Request, url: URL, labels: RequestLabels): boole
 }
 
 /**
- * withRequestMetrics counts every request `handler` answers (whatever it answers: 2xx, a Status
- * error, a 429 from the in-flight filter it wraps). A long-running request counts in the gauge
- * until its response body ends or the client goes away.
+ * withRequestMetrics counts every request `handler` answers, whatever it answers (2xx or a Status
+ * error). A long-running request counts in the gauge until its response body ends or the client
+ * goes away. It wraps the API handler itself, so the in-process controllers' loopback calls count
+ * too, as upstream's; the max-in-flight filter in front reports its 429s through `refused`.
  */
 export function withRequestMetrics(handler: (request: Request) => Promise<Response>, metrics: ApiServerMetrics): (request: Request) => Promise<Response> {
   return async (request) => {
