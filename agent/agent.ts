@@ -5,7 +5,9 @@
  * adopts them through its first resync.
  */
 import type { ApiClient } from '../shared/controllers/client.js';
-import type { Runtime } from './runtime/runtime.js';
+import { hasStats, type Runtime } from './runtime/runtime.js';
+import { METRICS_RESOLUTION_MS } from '../shared/metrics/usage.js';
+import { MetricsReporter } from './metrics.js';
 import { LEASE_RENEW_INTERVAL_MS, NodeLifecycle, type NodeConfig } from './node.js';
 import { PodReconciler } from './reconciler.js';
 import { StatusReporter } from './status.js';
@@ -28,6 +30,10 @@ export interface AgentOptions {
   leaseOffsetMs?: number;
   /** Pods reconciled at once (default 16: a reconcile mostly waits on the API or the engine). */
   concurrency?: number;
+  /** How often the node's usage is reported for the Metrics API (default 15 s; 0: never; runtimes without stats never report). */
+  metricsIntervalMs?: number;
+  /** Count the agent process in the node's usage (default true; hollow nodes share one process). */
+  metricsIncludeAgentProcess?: boolean;
   /** Register the runtime's status callback (default true; hollow mode routes one shared callback). */
   subscribeStatus?: boolean;
 }
@@ -49,6 +55,9 @@ export class Agent {
   readonly lifecycle: NodeLifecycle;
   readonly reconciler: PodReconciler;
   readonly status: StatusReporter;
+  /** Reports the node's usage (undefined when the runtime cannot measure or reporting is off). */
+  readonly metrics: MetricsReporter | undefined;
+  private metricsFailures = 0;
   private readonly abort = new AbortController();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly log: (message: string) => void;
@@ -64,6 +73,10 @@ export class Agent {
     this.lifecycle = new NodeLifecycle(o.client, o.node);
     this.status = new StatusReporter(o.client, o.node.internalIP, this.log);
     this.reconciler = new PodReconciler({ client: o.client, runtime: o.runtime, nodeName: name, status: this.status, log: this.log });
+    const metricsIntervalMs = o.metricsIntervalMs ?? METRICS_RESOLUTION_MS;
+    this.metrics = hasStats(o.runtime) && metricsIntervalMs > 0
+      ? new MetricsReporter({ client: o.client, runtime: o.runtime, nodeName: name, intervalMs: metricsIntervalMs, includeAgentProcess: o.metricsIncludeAgentProcess })
+      : undefined;
     if (o.subscribeStatus ?? true) o.runtime.onPodStatus((pod, status) => this.status.report(pod, status));
   }
 
@@ -85,6 +98,7 @@ export class Agent {
     this.every(this.o.leaseIntervalMs ?? LEASE_RENEW_INTERVAL_MS, () => this.renewLease(), this.o.leaseOffsetMs);
     this.every(this.o.statusIntervalMs ?? 60_000, () => this.lifecycle.reportStatus().catch((err: Error) => this.log(`node status: ${err.message}`)));
     this.every(this.o.resyncIntervalMs ?? 60_000, () => this.resync());
+    if (this.metrics) this.every(this.o.metricsIntervalMs ?? METRICS_RESOLUTION_MS, () => this.reportMetrics());
     this.loop = this.workLoop();
   }
 
@@ -106,6 +120,16 @@ export class Agent {
       this.lastRenewal = Date.now();
     } catch (err) {
       this.log(`lease renewal failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** reportMetrics sends one usage report, logging the first failure of a run and every tenth after it. */
+  async reportMetrics(): Promise<void> {
+    try {
+      await this.metrics?.report();
+      this.metricsFailures = 0;
+    } catch (err) {
+      if (this.metricsFailures++ % 10 === 0) this.log(`metrics report failed: ${(err as Error).message}`);
     }
   }
 

@@ -11,6 +11,7 @@ import { admitVersionSkew } from '../shared/upgrade/objects.js';
 import { admitUpgradeRun, RUNNING_BUILD_ONLY, type ReleaseCatalog } from '../shared/upgrade/admission.js';
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
+import { ApiServerMetrics, withRequestMetrics } from '../shared/apiserver/telemetry.js';
 import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
 import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
@@ -52,9 +53,15 @@ export function releaseCatalog(config: Pick<AppConfig, 'dataDir'>): ReleaseCatal
 }
 
 const handlers = new WeakMap<AppContext, Promise<ApiHandler>>();
+let processMetrics: ApiServerMetrics | undefined;
+
+/** apiServerMetrics is this process's API server metric registry (`/metrics`), one per process as each kube-apiserver has its own. */
+export function apiServerMetrics(): ApiServerMetrics {
+  return (processMetrics ??= new ApiServerMetrics());
+}
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
-/** apiHandler returns the current runtime's API handler (rebuilt if the runtime was closed and rebuilt). */
+/** apiHandler returns the current runtime's API handler, every request counted in `/metrics` (rebuilt if the runtime was closed and rebuilt). */
 export async function apiHandler(): Promise<ApiHandler> {
   const runtime = await getAppContext();
   let handler = handlers.get(runtime);
@@ -62,12 +69,13 @@ export async function apiHandler(): Promise<ApiHandler> {
     // DefaultTolerationSeconds for new pods is process-wide: the in-process controllers' handlers create pods too.
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     const releases = releaseCatalog(runtime.config);
-    handler = getLogSink().then((logSink) => createApiServer({
+    handler = getLogSink().then((logSink) => withRequestMetrics(createApiServer({
       store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store),
       admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases)), logSink, admitEviction: admitEvictionByBudgets, releases,
+      metrics: apiServerMetrics(),
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs, progressUsers: [CONTROLLER_USER.username] },
       ...serviceSettings(runtime.config),
-    }));
+    }), apiServerMetrics()));
     handlers.set(runtime, handler);
   }
   return handler;
@@ -76,15 +84,16 @@ export async function apiHandler(): Promise<ApiHandler> {
 const httpHandlers = new WeakMap<AppContext, Promise<ApiHandler>>();
 
 /**
- * httpApiHandler is apiHandler behind the max-in-flight filter (shared/apiserver/inflight.ts),
- * for requests from outside the process: the in-process controllers call apiHandler directly, as
+ * httpApiHandler is apiHandler behind the max-in-flight filter (shared/apiserver/inflight.ts,
+ * its 429s counted in `/metrics`), for requests from outside the process: the in-process controllers call apiHandler directly, as
  * kube-apiserver's loopback client is never shed. Limits come from the settings.
  */
 export async function httpApiHandler(): Promise<ApiHandler> {
   const runtime = await getAppContext();
   let handler = httpHandlers.get(runtime);
   if (!handler) {
-    handler = apiHandler().then((inner) => withInflightLimit(inner, runtime.config.inflight));
+    const metrics = apiServerMetrics();
+    handler = apiHandler().then((inner) => withInflightLimit(inner, runtime.config.inflight, (request) => metrics.refused(request)));
     httpHandlers.set(runtime, handler);
   }
   return handler;

@@ -6,8 +6,11 @@
  * `get pods -o wide`, its output in `kubectl logs`, gone from the engine after `kubectl delete`);
  * an unbound pod is scheduled; an exiting container is restarted (RESTARTS grows); a failing
  * liveness probe restarts its container; a missing image shows ErrImagePull/ImagePullBackOff;
- * a container that ignores SIGTERM is stopped once the grace period is over. Skipped, saying why,
- * when no Docker engine can run here.
+ * a container that ignores SIGTERM is stopped once the grace period is over. `kubectl top pods`
+ * shows a busy container's CPU within 30 s of its start and `kubectl top nodes` both nodes (the
+ * agents' usage reports, from the engine's stats); `/metrics` parses as Prometheus text and counts
+ * this test's requests; a node's credential cannot report another node's usage. Skipped, saying
+ * why, when no Docker engine can run here.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import Docker from 'dockerode';
@@ -16,7 +19,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import path from 'node:path';
 import { LABELS } from '../agent/runtime/moby/containers.js';
-import { startCluster, type Cluster } from './support/cluster.js';
+import { clusterRequest, E2E_INSTANCES, startCluster, type Cluster } from './support/cluster.js';
+import { counterValue, parseExposition } from './support/prometheus.js';
 import { dockerUnavailable } from './support/docker.js';
 import { kubectl, type KubectlResult } from './support/kubectl.js';
 
@@ -84,6 +88,24 @@ function httpText(url: string): Promise<string> {
     }).on('error', fail);
   });
 }
+
+/** nodeToken reads node `name`'s credential from the cluster's token file. */
+async function nodeToken(name: string): Promise<string> {
+  const text = await readFile(path.join(cluster.dataDir, 'tokens.csv'), 'utf8');
+  const line = text.split('\n').find((l) => l.split(',')[1] === `system:node:${name}`);
+  if (!line) throw new Error(`no token for ${name}`);
+  return line.split(',')[0]!;
+}
+
+/** topRows runs `kubectl top <args> --no-headers` and splits its lines into columns. */
+async function topRows(...args: string[]): Promise<string[][]> {
+  const r = await run('top', ...args, '--no-headers');
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
+}
+
+/** millicores reads kubectl top's CPU column (`123m`). */
+const millicores = (cell: string | undefined): number => (/^\d+m$/.test(cell ?? '') ? Number(cell!.slice(0, -1)) : NaN);
 
 const pod = (name: string, spec: object) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'node-1', ...spec } });
 
@@ -199,5 +221,80 @@ suite('acceptance: coracle up --nodes 2 (moby) with kubectl', () => {
     expect(took).toBeGreaterThanOrEqual(2_500);
     expect(took).toBeLessThan(3_000 + 7_000);
     expect(await containersOf('stubborn')).toHaveLength(0);
+  });
+
+  it('kubectl top pods shows a busy pod\'s CPU within 30 s of its start; kubectl top nodes lists both nodes', async () => {
+    // A shell loop that never sleeps, capped at 200m so that it stays polite on a shared machine.
+    expect((await apply(pod('busy', {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'spin', image: 'coracle/busybox:latest', command: ['sh', '-c', 'while true; do :; done'], resources: { limits: { cpu: '200m' } } }],
+    }))).code).toBe(0);
+    await until('busy Running', async () => (await json('get', 'pod', 'busy')).status?.phase === 'Running');
+    const running = Date.now();
+    const row = await until('busy with CPU above 0 in kubectl top pods', async () => {
+      const found = (await topRows('pods')).find((r) => r[0] === 'busy');
+      return found && millicores(found[1]) > 0 && found;
+    }, 30_000);
+    expect(Date.now() - running).toBeLessThan(30_000);
+    // Well above idle, and not above its limit (with a little slack for the window's edges).
+    expect(millicores(row[1])).toBeGreaterThan(20);
+    expect(millicores(row[1])).toBeLessThanOrEqual(230);
+    expect(row[2]).toMatch(/^\d+Mi$/);
+    const containers = await topRows('pod', 'busy', '--containers');
+    expect(containers[0]!.slice(0, 2)).toEqual(['busy', 'spin']);
+    expect(millicores(containers[0]![2])).toBeGreaterThan(0);
+    const nodes = await until('both nodes in kubectl top nodes', async () => {
+      const rows = await topRows('nodes');
+      // A node without a fresh report shows <unknown>: wait until both have figures.
+      return rows.length === 2 && rows.every((r) => millicores(r[1]) >= 0) && rows;
+    }, 30_000);
+    expect(nodes.map((r) => r[0]).sort()).toEqual(['node-1', 'node-2']);
+    for (const r of nodes) {
+      expect(millicores(r[1])).toBeGreaterThanOrEqual(0);
+      expect(r[2]).toMatch(/^\d+%$/);
+      expect(r[3]).toMatch(/^\d+Mi$/);
+    }
+    // node-1 runs busy: its total holds busy's CPU.
+    expect(millicores(nodes.find((r) => r[0] === 'node-1')![1])).toBeGreaterThan(20);
+    expect((await run('delete', 'pod', 'busy', '--timeout=30s')).code).toBe(0);
+  });
+
+  it('/metrics parses as Prometheus text and its apiserver_request_total grows by the requests this test made', async () => {
+    const scrape = async () => {
+      const r = await clusterRequest(cluster, '/metrics', { token: cluster.token });
+      expect(r.status).toBe(200);
+      return parseExposition(r.body);
+    };
+    const probe = { verb: 'GET', group: '', resource: 'configmaps', code: '404' };
+    const before = await scrape();
+    for (let i = 0; i < 5; i++) expect((await run('get', 'configmap', `metrics-probe-${i}`)).stderr).toContain('NotFound');
+    const after = await scrape();
+    // With several API instances behind the front (CORACLE_E2E_INSTANCES) each counts only what it served.
+    const oneInstance = E2E_INSTANCES === undefined;
+    if (oneInstance) expect(counterValue(after, 'apiserver_request_total', probe) - counterValue(before, 'apiserver_request_total', probe)).toBe(5);
+    expect(after.find((f) => f.name === 'apiserver_request_total')?.type).toBe('COUNTER');
+    expect(after.find((f) => f.name === 'apiserver_request_duration_seconds')?.type).toBe('HISTOGRAM');
+    expect(after.find((f) => f.name === 'apiserver_longrunning_requests')?.type).toBe('GAUGE');
+    // kubectl top asked the Metrics API above.
+    if (oneInstance) expect(counterValue(after, 'apiserver_request_total', { verb: 'LIST', group: 'metrics.k8s.io', resource: 'pods', code: '200' })).toBeGreaterThan(0);
+    expect(counterValue(after, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    const anonymous = await clusterRequest(cluster, '/metrics');
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  });
+
+  it("a node's credential cannot report another node's usage (403)", async () => {
+    const token = await nodeToken('node-1');
+    const report = (node: string) => JSON.stringify({
+      apiVersion: 'coracle.io/v1', kind: 'NodeMetricsReport', metadata: { name: node }, timestamp: new Date().toISOString(), windowSeconds: 15,
+      usage: { cpuNanoCores: 1, memoryBytes: 1 }, pods: [],
+    });
+    const put = (node: string) => clusterRequest(cluster, `/apis/coracle.io/v1/nodemetricsreports/${node}`, { method: 'PUT', token, body: report(node), headers: { 'content-type': 'application/json' } });
+    const other = await put('node-2');
+    expect(other.status).toBe(403);
+    expect(JSON.parse(other.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    expect(JSON.parse(other.body).message).toContain(`node 'node-1' cannot report metrics of node 'node-2'`);
+    // The same credential reports its own node.
+    expect((await put('node-1')).status).toBe(200);
   });
 });

@@ -2,7 +2,8 @@
  * Node agents end to end with real kubectl on `coracle up --nodes 2 --runtime simulated` (no
  * Docker needed): nodes Ready with their labels and capacity, a bound pod Running with its IPs,
  * deletes confirmed by the agent, node identities confined to their own objects, a killed
- * agent's Lease no longer renewed, and hollow nodes. Needs dist/ (npm test builds it first).
+ * agent's Lease no longer renewed, and hollow nodes; `kubectl top` shows simulated pods' small
+ * steady usage, and nothing for hollow nodes (they do not report). Needs dist/ (npm test builds it first).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl, type KubectlResult } from './support/kubectl.js';
+import { simulatedUsage } from '../agent/runtime/simulated/index.js';
 
 jest.setTimeout(120_000);
 
@@ -89,6 +91,26 @@ describe('coracle up --nodes 2 --runtime simulated', () => {
     expect(wide.stdout).toMatch(new RegExp(`web\\s+1/1\\s+Running\\s+0\\s+\\S+\\s+${pod.status.podIP.replace(/\./g, '\\.')}\\s+node-1`));
   });
 
+  it("kubectl top shows the simulated pod's small steady usage and both nodes", async () => {
+    const uid: string = (await json('get', 'pod', 'web')).metadata.uid;
+    const steady = simulatedUsage(uid, 'c');
+    const row = await until('web in kubectl top pods', async () => {
+      const r = await run('top', 'pod', 'web', '--no-headers');
+      return r.code === 0 && r.stdout.trim().split(/\s+/);
+    }, 30_000);
+    // kubectl rounds CPU up to a millicore (the rate may differ from the steady one by a nanocore's rounding) and prints memory in whole MiB.
+    expect(row[0]).toBe('web');
+    expect(row[1]).toMatch(/^\d+m$/);
+    expect(Math.abs(Number(row[1]!.slice(0, -1)) - steady.cpuNanoCores / 1e6)).toBeLessThanOrEqual(1);
+    expect(row[2]).toBe(`${steady.memoryBytes / 2 ** 20}Mi`);
+    const nodes = await until('both nodes in kubectl top nodes', async () => {
+      const r = await run('top', 'nodes', '--no-headers');
+      const rows = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+      return r.code === 0 && rows.length === 2 && rows.every((cells) => /^\d+m$/.test(cells[1] ?? '')) && rows;
+    }, 30_000);
+    expect(nodes.map((cells) => cells[0])).toEqual(['node-1', 'node-2']);
+  });
+
   it('node-2 may not change node-1, its pods, nor create pods (403)', async () => {
     const token = await nodeToken('node-2');
     const as2 = (...args: string[]) => run(`--token=${token}`, ...args);
@@ -150,6 +172,10 @@ describe('coracle up --nodes 2 --runtime simulated', () => {
         return p.status?.phase === 'Running' && p;
       });
       expect(pod.status.hostIP).toBe('172.16.0.7');
+      // Hollow nodes do not report usage (README: "Metrics"): no figures for them or their pods.
+      const top = await run('top', 'node', 'hollow-7');
+      expect(top.code).not.toBe(0);
+      expect(top.stderr).toContain('nodemetrics.metrics.k8s.io "hollow-7" not found');
     } finally {
       child.kill('SIGTERM');
       await exited;

@@ -1,14 +1,15 @@
 /**
  * The moby runtime against a private dockerd: real containers, shared network namespaces, logs,
  * restarts with back-off, probes, image pull failures, graceful termination, adoption and init
- * containers. Skips (saying why) when dockerd is not installed or we are not root.
+ * containers, container usage from the engine's stats. Skips (saying why) when dockerd is not installed or we are not root.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
 import { createMobyRuntime } from '../agent/runtime/moby/index.js';
 import { LABELS } from '../agent/runtime/moby/containers.js';
-import type { Runtime, V1Pod, V1PodStatus } from '../agent/runtime/runtime.js';
+import { hasStats, type ContainerStats, type Runtime, type V1Pod, type V1PodStatus } from '../agent/runtime/runtime.js';
+import { cpuRateNanoCores } from '../shared/metrics/usage.js';
 import type { V1Container } from '../agent/runtime/pod-types.js';
 import { dockerUnavailable, MemoryLogSink, startTestDocker, type DockerEnv } from './support/docker.js';
 
@@ -108,6 +109,28 @@ suite('moby runtime', () => {
     expect(notified).toContain('hello:Running');
     await runtime.deletePod(p, 0);
     expect(await containersOf(p)).toHaveLength(0);
+  });
+
+  it('measures a busy container from the engine stats: a CPU rate near its limit, a working set, no sandbox', async () => {
+    const measured = runtime;
+    if (!hasStats(measured)) throw new Error('the moby runtime measures its containers');
+    const p = pod('spinner', [{ name: 'spin', image: 'coracle/busybox:latest', command: ['sh', '-c', 'while true; do :; done'], resources: { limits: { cpu: '200m' } } }]);
+    await runtime.createPod(p);
+    await waitFor(runtime, p, running('spin'));
+    const read = async () => (await measured.containerStats()).filter((s) => s.podUid === p.metadata!.uid);
+    const [first] = await read();
+    await new Promise((r) => setTimeout(r, 3000));
+    const second = await read();
+    expect(second).toHaveLength(1);
+    expect(second[0]).toMatchObject({ namespace: 'default', podName: 'spinner', container: 'spin', instanceId: first!.instanceId });
+    expect(second[0]!.memoryWorkingSetBytes).toBeGreaterThan(0);
+    const sample = (s: ContainerStats) => ({ usageNanoSeconds: s.cpuUsageNanoSeconds, atMs: s.atMs });
+    const rate = cpuRateNanoCores(sample(first!), sample(second[0]!))!;
+    // A loop that never sleeps under a 200m CFS quota: well above idle, not above the quota (some slack for the edges).
+    expect(rate).toBeGreaterThan(20_000_000);
+    expect(rate).toBeLessThan(260_000_000);
+    await runtime.deletePod(p, 0);
+    expect(await read()).toHaveLength(0);
   });
 
   it('lets the containers of a pod share one network namespace', async () => {

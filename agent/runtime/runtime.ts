@@ -54,3 +54,34 @@ export interface Runtime {
   /** close stops watching containers; it leaves them running (an agent restart must not kill pods). */
   close(): Promise<void>;
 }
+
+/**
+ * ContainerStats is one running container's cumulative CPU time and memory working set, as read
+ * from the runtime at `atMs` (epoch ms). `instanceId` changes when the container is restarted
+ * (its CPU counter starts again); `startedAtMs` is when this instance started.
+ */
+export interface ContainerStats {
+  namespace: string;
+  podName: string;
+  podUid: string;
+  container: string;
+  instanceId: string;
+  startedAtMs: number;
+  cpuUsageNanoSeconds: number;
+  memoryWorkingSetBytes: number;
+  atMs: number;
+}
+
+/**
+ * StatsProvider is a runtime's optional power to measure its running containers (the kubelet's
+ * summary API, virtual-kubelet's PodMetricsProvider). Only the agent's metrics reporter calls it,
+ * one call at a time; a container that goes away while it is read is left out.
+ */
+export interface StatsProvider {
+  containerStats(): Promise<ContainerStats[]>;
+}
+
+/** hasStats tells whether a runtime can measure its containers. */
+export function hasStats(runtime: Runtime): runtime is Runtime & StatsProvider {
+  return typeof (runtime as Partial<StatsProvider>).containerStats === 'function';
+}

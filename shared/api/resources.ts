@@ -28,6 +28,12 @@ export interface ResourceType {
   verbs: readonly string[];
   categories: readonly string[];
   subresources: readonly SubresourceType[];
+  /**
+   * Set for kinds the store does not hold: the Metrics API's NodeMetrics and PodMetrics are
+   * computed from the nodes' reports (shared/apiserver/metricsapi.ts). They have no storage key
+   * and no watch, and controllers that walk every kind skip them.
+   */
+  notStored?: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
@@ -89,6 +95,11 @@ export const RESOURCES: readonly ResourceType[] = [
   resource({ group: 'coracle.io', version: 'v1', kind: 'UpgradeRun', plural: 'upgraderuns', shortNames: ['ur'], namespaced: false,
     categories: ['coracle'], subresources: [status('coracle.io', 'v1', 'UpgradeRun')] }),
   // Create-only and never stored, like TokenReview: the answer carries the plan (shared/upgrade/preview.ts).
+  // The Metrics API (metrics-server's metrics.k8s.io/v1beta1), read-only, computed from the nodes' usage reports.
+  resource({ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics', plural: 'nodes', shortNames: [], namespaced: false,
+    verbs: ['get', 'list'], notStored: true }),
+  resource({ group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics', plural: 'pods', shortNames: [], namespaced: true,
+    verbs: ['get', 'list'], notStored: true }),
   resource({ group: 'coracle.io', version: 'v1', kind: 'UpgradePreview', plural: 'upgradepreviews', shortNames: [], namespaced: false,
     verbs: ['create'] }),
 ];

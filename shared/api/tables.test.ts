@@ -38,12 +38,13 @@ describe('humanDuration', () => {
 });
 
 describe('toTable', () => {
-  test('every served kind has its own printer, NAME first (events: LAST SEEN) and an AGE-like column', () => {
+  test('every served kind has its own printer, NAME first (events: LAST SEEN) and an AGE-like column (metrics: WINDOW)', () => {
     for (const r of RESOURCES) {
       const names = printerFor(r).columns.map((c) => c.name);
       expect(names.length).toBeGreaterThanOrEqual(3);
       expect(names[0]).toBe(r.plural === 'events' ? 'Last Seen' : 'Name');
-      expect(names).toContain(r.plural === 'events' ? 'First Seen' : 'Age');
+      // metrics-server's tables end with the measuring window, not an age (the objects are made per request).
+      expect(names).toContain(r.plural === 'events' ? 'First Seen' : r.group === 'metrics.k8s.io' ? 'Window' : 'Age');
       for (const c of printerFor(r).columns) expect(c.description).not.toBe('');
     }
   });
@@ -233,5 +234,16 @@ describe('other kinds', () => {
     expect(at(NOW + 5_000)).toBe('5s');
     expect(at(NOW + 200_000)).toBe('3m20s');
     expect(row('configmaps', { metadata: { name: 'x' } }).AGE).toBe('<unknown>');
+  });
+});
+
+describe('metrics tables', () => {
+  test('a PodMetrics row sums its containers in metrics-server units', () => {
+    const podMetrics = RESOURCES.find((r) => r.group === 'metrics.k8s.io' && r.kind === 'PodMetrics')!;
+    const table = toTable(podMetrics, [{
+      kind: 'PodMetrics', metadata: { name: 'p', namespace: 'default' }, window: '15s',
+      containers: [{ name: 'a', usage: { cpu: '1500000n', memory: '2048Ki' } }, { name: 'b', usage: { cpu: '2m', memory: '1Mi' } }],
+    }], { wide: false, includeObject: 'None' }) as { rows: { cells: unknown[] }[] };
+    expect(table.rows[0]!.cells).toEqual(['p', '3500000n', '3072Ki', '15s']);
   });
 });

@@ -10,6 +10,7 @@ import { DEPLOYMENT_PRINTER, PDB_PRINTER, REPLICASET_PRINTER } from './tables/wo
 import { ENDPOINTS_PRINTER, EVENT_PRINTER, NAMESPACE_PRINTER, NODE_PRINTER, SERVICE_PRINTER } from './tables/cluster.js';
 import { ENDPOINTSLICE_PRINTER } from './tables/discovery.js';
 import { CLUSTER_PRINTER, NODEPOOL_PRINTER, UPGRADEPREVIEW_PRINTER, UPGRADERUN_PRINTER } from './tables/coracle.js';
+import { NODEMETRICS_PRINTER, PODMETRICS_PRINTER } from './tables/metrics.js';
 import { CONFIGMAP_PRINTER, LEASE_PRINTER, SECRET_PRINTER, SERVICEACCOUNT_PRINTER } from './tables/config.js';
 
 export { humanDuration } from './tables/format.js';
@@ -35,6 +36,8 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'coracle.io/nodepools': NODEPOOL_PRINTER,
   'coracle.io/upgraderuns': UPGRADERUN_PRINTER,
   'coracle.io/upgradepreviews': UPGRADEPREVIEW_PRINTER,
+  'metrics.k8s.io/nodes': NODEMETRICS_PRINTER,
+  'metrics.k8s.io/pods': PODMETRICS_PRINTER,
 };
 
 /** DEFAULT_PRINTER is what Kubernetes prints for a kind without its own printer: NAME and AGE. */

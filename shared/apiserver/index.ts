@@ -14,6 +14,7 @@ import { authenticate, PUBLIC_PATHS, staticTokenAuthenticator } from './auth.js'
 import { isBootstrapper, type TokenAuthenticator } from './tokens.js';
 import { handleNodeCredentialRequest, NODE_CREDENTIAL_PATH } from './nodecredential.js';
 import { nodeForbidden } from './authorize.js';
+import { methodNotAllowed } from '../api/status.js';
 import { ensureSystemNamespaces } from './namespaces.js';
 import { serviceNetwork } from './services.js';
 import { bootstrapServices } from './bootstrap-services.js';
@@ -30,6 +31,9 @@ import { handleDelete, handleDeleteCollection } from './delete.js';
 import { handlePodLog } from './log.js';
 import type { LogSink } from '../logs/logsink.js';
 import type { RequestInfo } from './context.js';
+import { handleNodeMetricsReport, reportNameOf } from './metricsreport.js';
+import { handleMetrics } from './metricsapi.js';
+import { mayReadMetrics, METRICS_PATH, metricsForbidden, type ApiServerMetrics } from './telemetry.js';
 
 /** ApiServerOptions are the API server's dependencies and settings. */
 export interface ApiServerOptions {
@@ -59,6 +63,8 @@ export interface ApiServerOptions {
   advertise?: { ip: string; port: number };
   /** The release catalog: versions the control plane may move to (UpgradePreview, UpgradeRun admission); undefined: the running build's only. */
   releases?: () => Promise<readonly string[]>;
+  /** The metric registry `/metrics` serves (telemetry.ts; requests are counted by withRequestMetrics around the handler); undefined: `/metrics` is 404. */
+  metrics?: ApiServerMetrics;
   /** Replacements for the functions other modules provide (tests). */
   peers?: Partial<Peers>;
 }
@@ -108,6 +114,13 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       });
       await ready;
       if (user && url.pathname === NODE_CREDENTIAL_PATH) return await handleNodeCredentialRequest(options.store, request, user, now());
+      const reportedNode = user && reportNameOf(url.pathname);
+      if (user && reportedNode) return await handleNodeMetricsReport(options.store, request, user, reportedNode, now());
+      if (user && url.pathname === METRICS_PATH && options.metrics) {
+        if (!mayReadMetrics(user)) throw metricsForbidden(user);
+        if (request.method !== 'GET' && request.method !== 'HEAD') throw methodNotAllowed();
+        return await options.metrics.exposition();
+      }
       const discovered = peers.serveDiscovery ? await peers.serveDiscovery(request, url, { gitVersion: options.gitVersion }) : undefined;
       if (discovered) return discovered;
       if (!user) return serveHealth(url, options.gitVersion) ?? errorResponse(new Error('unreachable'));
@@ -119,6 +132,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
         store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits, serviceNetwork: network, releases: options.releases,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
+      if (info.resource.notStored) return await handleMetrics(ctx, peers);
       return await HANDLERS[info.verb](ctx, peers);
     } catch (err) {
       return errorResponse(err, info);

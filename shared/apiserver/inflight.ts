@@ -98,7 +98,7 @@ export interface Limited extends ApiHandler {
 }
 
 /** releasingBody passes `body` through and calls `release` once it has been read to the end, failed, or been cancelled. */
-function releasingBody(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+export function releasingBody(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -120,8 +120,11 @@ function releasingBody(body: ReadableStream<Uint8Array>, release: () => void): R
   }, { highWaterMark: 0 });
 }
 
-/** withInflightLimit puts `handler` behind the max-in-flight filter (see the file comment). */
-export function withInflightLimit(handler: ApiHandler, limits: InflightLimits = DEFAULT_INFLIGHT_LIMITS): Limited {
+/**
+ * withInflightLimit puts `handler` behind the max-in-flight filter (see the file comment);
+ * `onRefused` hears of each request answered 429 here (the request metrics count them).
+ */
+export function withInflightLimit(handler: ApiHandler, limits: InflightLimits = DEFAULT_INFLIGHT_LIMITS, onRefused?: (request: Request) => void): Limited {
   const counts: InflightCounts = { readOnly: 0, mutating: 0, nodeHeartbeat: 0, heavyLists: 0, refused: 0 };
   const limited = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -131,6 +134,7 @@ export function withInflightLimit(handler: ApiHandler, limits: InflightLimits = 
     const heavy = cls === 'read-only' && isUnpagedList(request.method, url);
     if (counts[pool] >= limits[pool] || (heavy && counts.heavyLists >= limits.heavyLists)) {
       counts.refused++;
+      onRefused?.(request);
       const refused = errorResponse(tooManyRequests(limits.retryAfterSeconds));
       refused.headers.set('retry-after', String(limits.retryAfterSeconds));
       return refused;

@@ -139,6 +139,11 @@ export class ApiClient {
     return (await response.json()) as KubeObject;
   }
 
+  /** putPath PUTs a JSON body to a path that is no served resource (a node's metrics report) and returns the answer. */
+  putPath(path: string, body: unknown): Promise<KubeObject> {
+    return this.sendJson('PUT', path, {}, body);
+  }
+
   /** get reads one object; 404 ApiError when absent. */
   get(r: ResourceType, ref: ObjectName): Promise<KubeObject> {
     return this.sendJson('GET', this.path(r, ref.namespace, ref.name), {});

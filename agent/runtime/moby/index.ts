@@ -10,7 +10,8 @@ import { networkInterfaces } from 'node:os';
 import type { LogSink } from '../../../shared/logs/logsink.js';
 import type { EnvSources } from '../env.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../podstatus.js';
-import { type Runtime, type V1Pod, type V1PodStatus } from '../runtime.js';
+import { type Runtime, type StatsProvider, type V1Pod, type V1PodStatus } from '../runtime.js';
+import { readContainerStats } from './stats.js';
 import { LABELS, podKey } from './containers.js';
 import { PodWorker, type WorkerContext } from './podworker.js';
 
@@ -104,7 +105,7 @@ function watchEvents(state: MobyState, isClosed: () => boolean): { stop(): void 
 }
 
 /** createMobyRuntime returns the Runtime of one node backed by a Docker engine (see the file's TSDoc). */
-export function createMobyRuntime(options: MobyRuntimeOptions): Runtime {
+export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsProvider {
   const docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
   const state: MobyState = { workers: new Map(), listeners: [], ctx: undefined as unknown as WorkerContext };
   state.ctx = {
@@ -167,6 +168,9 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime {
     onPodStatus(callback) {
       state.listeners.push(callback);
     },
+    containerStats() {
+      return readContainerStats(docker, options.nodeName);
+    },
     async close() {
       closed = true;
       clearInterval(ticker);
@@ -174,5 +178,5 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime {
       await ready.catch(() => {});
       for (const worker of state.workers.values()) worker.close();
     },
-  } satisfies Runtime;
+  } satisfies Runtime & StatsProvider;
 }

@@ -9,9 +9,15 @@
  * as running at once, with its address, by an agent that starts again. Reporting it as
  * ContainerCreating would turn a Running pod back to Pending, which the eviction API lets go
  * without a budget check (an upgrade's drain racing the agents' restart after a handover).
+ *
+ * Usage (StatsProvider): a hollow container uses a small, steady amount, as KWOK's metrics
+ * emulation would show: 1–5 millicores of CPU and 4–16 MiB of memory, fixed per container (from a
+ * hash of its pod's uid and its name), its cumulative CPU time growing at that rate since it
+ * started. So `kubectl top` works on simulated nodes and its figures are plausible, stable, and
+ * never mistaken for real ones.
  */
 import { createHash } from 'node:crypto';
-import { RuntimeError, type Runtime, type V1Pod, type V1PodStatus } from '../runtime.js';
+import { RuntimeError, type ContainerStats, type Runtime, type StatsProvider, type V1Pod, type V1PodStatus } from '../runtime.js';
 import type { V1ContainerStatus } from '../pod-types.js';
 import { assemblePodStatus } from '../podstatus.js';
 
@@ -48,6 +54,12 @@ export function podIPPrefixFor(nodeName: string): string {
   return `10.${128 + (h[0] % 127)}.${h[1]}`;
 }
 
+/** simulatedUsage is a hollow container's steady usage: CPU in nanocores (1–5 m) and memory in bytes (4–16 MiB). */
+export function simulatedUsage(podUid: string, container: string): { cpuNanoCores: number; memoryBytes: number } {
+  const h = createHash('sha1').update(`${podUid}/${container}`).digest();
+  return { cpuNanoCores: 1_000_000 + (h.readUInt32BE(0) % 4_000_001), memoryBytes: (4 + (h[4] % 13)) * 1024 * 1024 };
+}
+
 /** POD_RANGE_SIZE is how many addresses a hollow node's pod range has (a /20). */
 const POD_RANGE_SIZE = 4096;
 
@@ -56,7 +68,7 @@ function key(namespace: string | undefined, name: string | undefined): string {
 }
 
 /** createSimulatedRuntime returns a Runtime for one hollow node (see the file's TSDoc). */
-export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtime {
+export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtime & StatsProvider {
   const startDelayMs = options.startDelayMs ?? 1000;
   const deleteDelayMs = options.deleteDelayMs ?? 100;
   const hostIP = options.hostIP ?? '10.0.0.1';
@@ -201,8 +213,27 @@ export function createSimulatedRuntime(options: SimulatedRuntimeOptions): Runtim
     onPodStatus(callback) {
       listeners.push(callback);
     },
+    async containerStats() {
+      const at = now();
+      const stats: ContainerStats[] = [];
+      for (const { pod, status } of pods.values()) {
+        const uid = pod.metadata?.uid ?? '';
+        for (const c of status.containerStatuses ?? []) {
+          const startedAt = c.state?.running?.startedAt;
+          if (!startedAt) continue;
+          const startedAtMs = Math.min(Date.parse(startedAt), at);
+          const usage = simulatedUsage(uid, c.name);
+          stats.push({
+            namespace: pod.metadata?.namespace ?? 'default', podName: pod.metadata?.name ?? '', podUid: uid, container: c.name,
+            instanceId: c.containerID ?? `${uid}-${c.name}`, startedAtMs, atMs: at,
+            cpuUsageNanoSeconds: Math.round((usage.cpuNanoCores * (at - startedAtMs)) / 1000), memoryWorkingSetBytes: usage.memoryBytes,
+          });
+        }
+      }
+      return stats;
+    },
     async close() {
       for (const entry of pods.values()) clearTimeout(entry.timer);
     },
-  } satisfies Runtime;
+  } satisfies Runtime & StatsProvider;
 }

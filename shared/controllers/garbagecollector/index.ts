@@ -21,7 +21,7 @@ export function garbageCollectorWith(index = new OwnerIndex()): Controller {
     async resync(ctx) {
       const keys = new Set<string>();
       for (const resource of RESOURCES) {
-        if (!resource.verbs.includes('list')) continue;
+        if (!resource.verbs.includes('list') || resource.notStored) continue;
         for (const value of await ctx.client.listAll(resource)) {
           index.put(value, true);
           for (const key of garbageCollectorKeys({ key: '', type: 'put', value, revision: 0 })) keys.add(key);
