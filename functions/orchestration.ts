@@ -89,11 +89,18 @@ export function reconcileOrchestrator(options: ReconcileOrchestrationOptions): O
   return function* reconcileLoop(context: OrchestrationContext): Generator<df.Task, void, unknown> {
     const { key } = context.df.getInput<ReconcileInput>();
     // Coalesce: every `changed` delivered so far is covered by the reconcile below. A timer at
-    // "now" is the only way to tell "nothing buffered" from "wait" without blocking.
+    // "now" is the only way to tell "nothing buffered" from "wait" without blocking. The wait the
+    // timer beat stays open (a wait cannot be cancelled): it takes the first `changed` raised
+    // while the reconcile runs, so that one is looked at below, not lost (a signal lost there
+    // left a ReplicaSet at its old size until the resync).
+    let open: df.Task;
     for (;;) {
       const changed = context.df.waitForExternalEvent(CHANGED_EVENT);
       const now = context.df.createTimer(context.df.currentUtcDateTime);
-      if ((yield context.df.Task.any([changed, now])) === now) break;
+      if ((yield context.df.Task.any([changed, now])) === now) {
+        open = changed;
+        break;
+      }
       now.cancel();
     }
     let requeueAfterMs = options.resyncAfterMs ?? DEFAULT_RESYNC_MS;
@@ -107,9 +114,12 @@ export function reconcileOrchestrator(options: ReconcileOrchestrationOptions): O
     }
     const status: ReconcileStatus = { key, reconciledAt: context.df.currentUtcDateTime.toISOString(), requeueAfterMs, error };
     context.df.setCustomStatus(status);
-    const timer = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + requeueAfterMs));
-    const changed = context.df.waitForExternalEvent(CHANGED_EVENT);
-    if ((yield context.df.Task.any([changed, timer])) === changed) timer.cancel();
+    if (!open.isCompleted) {
+      // A `changed` raised from now on goes to this newer wait (the library hands an event to the newest open wait).
+      const timer = context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + requeueAfterMs));
+      const changed = context.df.waitForExternalEvent(CHANGED_EVENT);
+      if ((yield context.df.Task.any([changed, timer])) === changed) timer.cancel();
+    }
     context.df.continueAsNew({ key } satisfies ReconcileInput);
   };
 }

@@ -177,6 +177,15 @@ describe('the reconcile orchestration pattern', () => {
     expect((await status(host, 'recon:slow-a'))?.runtimeStatus).toBe('Running');
   });
 
+  test('a single signal raised while a reconcile runs is not lost: one more reconcile follows', async () => {
+    expect((await app(host, 'POST', 'signal/slow-b')).json).toEqual({ result: 'started' });
+    await waitFor('first reconcile', async () => ((await reconciles())['slow-b'] === 1 ? true : undefined));
+    expect((await app(host, 'POST', 'signal/slow-b')).json).toEqual({ result: 'signaled' }); // within the 400 ms reconcile
+    await waitFor('second reconcile', async () => ((await reconciles())['slow-b'] === 2 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await reconciles())['slow-b']).toBe(2);
+  });
+
   test('a failing reconcile is retried until it succeeds', async () => {
     await app(host, 'POST', 'signal/fail-a');
     const s = await waitFor('a successful reconcile', async () => {
