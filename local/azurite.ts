@@ -34,11 +34,16 @@ export interface Azurite {
   /** A connection string for `BlobServiceClient.fromConnectionString` (dev account key). */
   connectionString: string;
   pid: number;
-  /** stop sends SIGTERM and waits for the exit (SIGKILL after 5 s). Idempotent. */
+  /**
+   * stop sends SIGTERM and waits for the exit: once Azurite says it closed (its stores are
+   * saved), it ends through its IPC channel; SIGKILL after 5 s. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
 const LISTENING = /successfully listens on (http:\/\/\S+)/;
+/** Azurite prints this once its server stopped taking requests and its metadata stores are closed. */
+const CLOSED = 'Azurite Blob service successfully closed';
 const EXIT_ON_DISCONNECT = 'data:text/javascript,process.on("disconnect",()=>process.exit(0))';
 
 /** azuriteBlobMain is the path of Azurite's blob service entry point (`azurite-blob`). */
@@ -55,7 +60,7 @@ export function blobConnectionString(blobEndpoint: string): string {
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+    const timer = setTimeout(() => resolve(false), ms).unref();
     child.once('exit', () => {
       clearTimeout(timer);
       resolve(true);
@@ -97,8 +102,12 @@ export async function startAzurite(options: AzuriteOptions): Promise<Azurite> {
       reject(new Error(`Azurite exited (${code ?? signal}) before it listened: ${output.trim()}`));
     });
   });
-  // Keep draining its output so a full pipe never blocks it; nothing more is kept.
-  child.stdout!.removeAllListeners('data').resume();
+  // Keep draining its output so a full pipe never blocks it; only the closing line is looked for.
+  let tail = '';
+  const closed = new Promise<void>((resolve) => child.stdout!.removeAllListeners('data').on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-2 * CLOSED.length);
+    if (tail.includes(CLOSED)) resolve();
+  }));
   child.stderr!.removeAllListeners('data').resume();
   const blobEndpoint = `${url.replace(/\/$/, '')}/${DEV_ACCOUNT}`;
   let stopping: Promise<void> | undefined;
@@ -110,7 +119,13 @@ export async function startAzurite(options: AzuriteOptions): Promise<Azurite> {
       (stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
-        if (!(await waitForExit(child, 5_000))) {
+        // After closing, Azurite's process lives on until every client's idle keep-alive connection
+        // ends (its 5 s keep-alive timeout: the host's blob clients keep one open). Its data is
+        // saved by then, so it is told to end: the IPC disconnect runs EXIT_ON_DISCONNECT.
+        const deadline = Date.now() + 5_000;
+        await Promise.race([closed, waitForExit(child, 5_000)]);
+        if (child.connected) child.disconnect();
+        if (!(await waitForExit(child, Math.max(1_000, deadline - Date.now())))) {
           child.kill('SIGKILL');
           await waitForExit(child, 5_000);
         }

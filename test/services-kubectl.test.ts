@@ -223,13 +223,14 @@ suite('Services carry traffic (kubectl, 2 moby nodes)', () => {
 /**
  * rollUnderLoad rolls the web Deployment to `image` while the client pod starts a request to
  * `http://<target>/` every ~50 ms (40 ms sleep + the fork; each in the background, so a slow one
- * does not slow the pace; `timeout 5` each), prints the counts and the DNS owner's counters, and
+ * does not slow the pace; `timeout 5` each; once stopped, the loop waits for the requests still
+ * running and writes /tmp/loop.done), prints the counts and the DNS owner's counters, and
  * returns the counts once the rollout is complete.
  */
 async function rollUnderLoad(target: string, image: string): Promise<{ ok: number; failed: number }> {
-  await podExec('client', 'mkdir -p /tmp; rm -f /tmp/loop.out /tmp/loop.err /tmp/loop.stop'); // FROM scratch: no /tmp
+  await podExec('client', 'mkdir -p /tmp; rm -f /tmp/loop.out /tmp/loop.err /tmp/loop.stop /tmp/loop.done'); // FROM scratch: no /tmp
   const dnsBefore = dnsStatsLines().length;
-  await podExecDetached('client', `while [ ! -f /tmp/loop.stop ]; do (if timeout 5 wget -q -O /dev/null http://${target}/ 2>>/tmp/loop.err; then echo ok; else echo "FAILED $(date +%T)"; fi >> /tmp/loop.out) & sleep 0.04; done`);
+  await podExecDetached('client', `while [ ! -f /tmp/loop.stop ]; do (if timeout 5 wget -q -O /dev/null http://${target}/ 2>>/tmp/loop.err; then echo ok; else echo "FAILED $(date +%T)"; fi >> /tmp/loop.out) & sleep 0.04; done; wait; echo done > /tmp/loop.done`);
   const loopStarted = Date.now();
   await new Promise((r) => setTimeout(r, 1000));
   const started = Date.now();
@@ -240,7 +241,8 @@ async function rollUnderLoad(target: string, image: string): Promise<{ ok: numbe
   await new Promise((r) => setTimeout(r, 1000));
   await podExec('client', 'touch /tmp/loop.stop');
   const loopSeconds = (Date.now() - loopStarted) / 1000;
-  await new Promise((r) => setTimeout(r, 6000)); // requests still running end (timeout 5)
+  // Requests still running end (timeout 5 each): the loop waits for them, then says so.
+  await until('the requests still running to end', async () => (await podExec('client', 'cat /tmp/loop.done 2>/dev/null')).includes('done'), 30_000);
   const lines = (await podExec('client', 'cat /tmp/loop.out')).split('\n').map((l) => l.trim()).filter(Boolean);
   const ok = lines.filter((l) => l === 'ok').length;
   const failed = lines.length - ok;
