@@ -127,8 +127,10 @@ describe('get and describe', () => {
     expect(pod).toMatch(/Labels:\s+app=solo/);
     expect(pod).toMatch(/Status:\s+Pending/);
     expect(pod).toMatch(/Image:\s+busybox/);
+    // Its pods stay Pending (no nodes); once the controller has created all five, describe shows them.
+    await ok('wait', 'deployment/demo', '--for=jsonpath={.status.updatedReplicas}=5', '--timeout=60s');
     const deploy = await ok('describe', 'deployment', 'demo');
-    expect(deploy).toMatch(/Replicas:\s+5 desired \| [05] updated \| [05] total \| 0 available \| [05] unavailable/);
+    expect(deploy).toMatch(/Replicas:\s+5 desired \| 5 updated \| 5 total \| 0 available \| 5 unavailable/);
     expect(deploy).toMatch(/RollingUpdateStrategy:\s+25% max unavailable, 25% max surge/);
     await kIn('apiVersion: v1\nkind: Node\nmetadata:\n  name: worker-1\n  labels: {zone: a}\n', 'apply', '-f', '-');
     const node = await ok('describe', 'node', 'worker-1');
