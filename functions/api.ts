@@ -17,8 +17,9 @@ import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
 import type { ControllerContext } from '../shared/controllers/controller.js';
+import { sharedInformer } from '../shared/controllers/informer.js';
 import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
-import { getAppContext, getLogSink, type AppContext } from './runtime.js';
+import { CONTROLLER_USER, getAppContext, getLogSink, type AppContext } from './runtime.js';
 import type { AppConfig } from './config.js';
 
 /**
@@ -72,7 +73,7 @@ export async function apiHandler(): Promise<ApiHandler> {
       store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store),
       admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases)), logSink, admitEviction: admitEvictionByBudgets, releases,
       metrics: apiServerMetrics(),
-      watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs },
+      watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs, progressUsers: [CONTROLLER_USER.username] },
       ...serviceSettings(runtime.config),
     }), apiServerMetrics()));
     handlers.set(runtime, handler);
@@ -110,7 +111,18 @@ export async function controllerContext(component: string): Promise<ControllerCo
   let ctx = byComponent.get(component);
   if (!ctx) {
     const client = new ApiClient(await apiHandler(), { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: component });
-    byComponent.set(component, (ctx = { client, now: () => new Date() }));
+    // Every component reads the same caches, kept through one client (one watch per resource).
+    const informers = component === INFORMERS_COMPONENT ? client : (await controllerContext(INFORMERS_COMPONENT)).client;
+    ctx = byComponent.get(component) ?? { client, now: () => new Date(), informer: (resource) => sharedInformer(informers, resource, logInformerError) };
+    byComponent.set(component, ctx);
   }
   return ctx;
+}
+
+/** INFORMERS_COMPONENT is the user agent of the client the runtime's shared informers read through. */
+export const INFORMERS_COMPONENT = 'coracle-informers';
+
+/** logInformerError reports a failed list or watch (the informer retries by itself). */
+export function logInformerError(err: unknown): void {
+  console.warn(`informer: ${(err as Error).message}`);
 }

@@ -87,6 +87,15 @@ export interface HandlerContext {
 export interface WatchLimits {
   minRequestTimeoutSeconds: number;
   keepAliveMs: number;
+  /**
+   * Users whose watches (with bookmarks allowed) get a BOOKMARK at the store's head after every
+   * PROGRESS_REQUEST_MS without a change to send, instead of every BOOKMARK_INTERVAL_MS: the
+   * in-process controllers' informers, whose consistent reads wait for the cache to reach the
+   * store's current revision even when the newest write was to another resource (upstream asks
+   * etcd for a progress notification for the same reason, KEP-2340). Bookmarks that often to
+   * every node's watch would cost more than they give, so others get the usual interval.
+   */
+  progressUsers?: readonly string[];
 }
 
 /** chainAdmissions runs `admissions` in order and returns the first refusal (undefined when all admit). */

@@ -34,6 +34,9 @@ export const MAX_WATCH_TIMEOUT_MS = 2 ** 31 - 1;
 /** BOOKMARK_INTERVAL_MS is how long a quiet watch waits before a bookmark (when allowed). */
 export const BOOKMARK_INTERVAL_MS = 10_000;
 
+/** PROGRESS_REQUEST_MS is BOOKMARK_INTERVAL_MS for WatchLimits.progressUsers (within the informers' SYNC_TIMEOUT_MS). */
+export const PROGRESS_REQUEST_MS = 100;
+
 /**
  * watchTimeoutMs is how long one watch lasts: kube-apiserver's random duration in [min, 2×min]
  * (`random` in [0, 1)), or the client's `timeoutSeconds` when that is smaller (0: unset).
@@ -46,6 +49,8 @@ export function watchTimeoutMs(clientSeconds: number, minRequestTimeoutSeconds: 
 interface WatchRequest {
   filter: ObjectFilter;
   bookmarks: boolean;
+  /** How long a quiet watch waits before a BOOKMARK (0: none). */
+  progressMs: number;
   timeoutMs: number;
   /** The revision to watch after, or undefined to start with the current state as ADDED events. */
   fromRevision?: number;
@@ -66,9 +71,11 @@ function parseWatchRequest(ctx: HandlerContext, limits: WatchLimits): WatchReque
   const sendInitial = q.get('sendInitialEvents');
   const bookmarks = truthy(q.get('allowWatchBookmarks'));
   const initial = sendInitial === 'true' || ((rv === '' || rv === '0') && sendInitial !== 'false');
+  const progressMs = !bookmarks ? 0 : limits.progressUsers?.includes(ctx.user.username) ? PROGRESS_REQUEST_MS : BOOKMARK_INTERVAL_MS;
   return {
     filter: named,
     bookmarks,
+    progressMs,
     timeoutMs: Math.min(watchTimeoutMs(timeout, limits.minRequestTimeoutSeconds), MAX_WATCH_TIMEOUT_MS),
     fromRevision: initial ? undefined : rv === '' || rv === '0' ? 0 : parseResourceVersion(rv),
     initialEventsEnd: sendInitial === 'true' && bookmarks,
@@ -139,7 +146,7 @@ async function* watchLines(ctx: HandlerContext, peers: Peers, req: WatchRequest,
       from = await ctx.store.currentRevision();
     }
     position.revision = from;
-    const events = ctx.store.watch(prefix, from, { signal, progressIntervalMs: req.bookmarks ? BOOKMARK_INTERVAL_MS : 0 });
+    const events = ctx.store.watch(prefix, from, { signal, progressIntervalMs: req.progressMs });
     for await (const ev of events) {
       if (ev.type === 'progress') {
         position.revision = Math.max(position.revision, ev.revision);

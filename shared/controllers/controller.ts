@@ -2,14 +2,22 @@
  * What a controller is, as the change feed and its work queue see it: which changes it cares
  * about, how a change becomes reconcile keys, and a level-triggered, idempotent reconcile.
  */
+import type { ResourceType } from '../api/resources.js';
 import type { Change } from './change.js';
 import type { ApiClient } from './client.js';
+import type { Informer } from './informer.js';
 import type { ReconcileOutcome } from './queue.js';
 
 /** ControllerContext is what a reconcile may use: the API (never the store directly) and a clock. */
 export interface ControllerContext {
   client: ApiClient;
   now: () => Date;
+  /**
+   * The process's shared watch-fed cache of a resource (informer.ts), where the runtime keeps
+   * them: a reconcile that would list many objects reads it after a consistent sync
+   * (`syncToCurrent`), and lists through the API when that fails or no cache is given.
+   */
+  informer?: (resource: ResourceType) => Informer;
 }
 
 /**

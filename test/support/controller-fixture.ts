@@ -4,8 +4,10 @@
  * test preloads objects, calls reconcile once, and lists the writes it expects.
  */
 import { startApiServer, TOKEN, type Harness } from './apiserver.js';
+import type { ResourceType } from '../../shared/api/resources.js';
 import { ApiClient } from '../../shared/controllers/client.js';
 import type { ControllerContext } from '../../shared/controllers/controller.js';
+import { Informer } from '../../shared/controllers/informer.js';
 
 /** ControllerFixture is a running API server, a controller context on it, and the writes recorded. */
 export interface ControllerFixture {
@@ -13,6 +15,8 @@ export interface ControllerFixture {
   ctx: ControllerContext;
   /** takeWrites returns the writes since the last call: `METHOD path` plus, for deletes, the options given. */
   takeWrites(): string[];
+  /** takeLists returns the GETs (`path?query`, watches aside) the controller made since the last call. */
+  takeLists(): string[];
   /** seed creates objects through the API (not recorded); each is `[collectionPath, object]`. Returns them as created. */
   seed(...objects: Array<[string, Record<string, unknown>]>): Promise<any[]>;
   /** get reads one object (undefined when absent). */
@@ -29,25 +33,46 @@ function describeDelete(body: string): string {
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
 
+/** FixtureOptions: `informers` gives the context shared watch-fed caches, as the runtime does (functions/api.ts). */
+export interface FixtureOptions {
+  informers?: boolean;
+}
+
 /** startControllerFixture starts the fixture; call close() when done. */
-export async function startControllerFixture(now = () => new Date()): Promise<ControllerFixture> {
-  const harness = await startApiServer();
+export async function startControllerFixture(now = () => new Date(), options: FixtureOptions = {}): Promise<ControllerFixture> {
+  // The informers' user gets frequent progress bookmarks, as the runtime's controllers do.
+  const harness = await startApiServer(options.informers ? { watchLimits: { progressUsers: ['admin'] } } : {});
   let writes: string[] = [];
+  let lists: string[] = [];
   const recording = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    if (request.method === 'GET' && url.searchParams.get('watch') !== 'true') lists.push(url.pathname + url.search);
     if (request.method !== 'GET') {
-      const url = new URL(request.url);
       const body = request.method === 'DELETE' ? await request.clone().text() : '';
       writes.push(`${request.method} ${url.pathname}${request.method === 'DELETE' ? describeDelete(body) : ''}`);
     }
     return harness.handler(request);
   };
   const client = new ApiClient(recording, { baseUrl: 'https://coracle.test', token: TOKEN, userAgent: 'controller-test' });
+  const informers = new Map<string, Informer>();
+  const informerClient = new ApiClient(harness.handler, { baseUrl: 'https://coracle.test', token: TOKEN, userAgent: 'informers' });
+  const informer = (resource: ResourceType) => {
+    const id = `${resource.group}/${resource.plural}`;
+    let made = informers.get(id);
+    if (!made) informers.set(id, (made = new Informer(informerClient, resource).start()));
+    return made;
+  };
   return {
     harness,
-    ctx: { client, now },
+    ctx: options.informers ? { client, now, informer } : { client, now },
     takeWrites() {
       const taken = writes;
       writes = [];
+      return taken;
+    },
+    takeLists() {
+      const taken = lists;
+      lists = [];
       return taken;
     },
     async seed(...objects) {
@@ -63,6 +88,9 @@ export async function startControllerFixture(now = () => new Date()): Promise<Co
       const res = await harness.json('GET', path);
       return res.status === 200 ? res.body : undefined;
     },
-    close: () => harness.close(),
+    async close() {
+      await Promise.all([...informers.values()].map((i) => i.stop()));
+      await harness.close();
+    },
   };
 }

@@ -121,26 +121,37 @@ export class WatchHub {
         if (signal?.aborted) return;
         yield this.decoded(row);
       }
+      // Progress is due `progressMs` after the last thing sent, however often other keys' writes wake us.
+      let lastSent = Date.now();
       for (;;) {
         while (sub.queue.length > 0 && !signal?.aborted) {
           const batch = sub.queue;
           sub.queue = [];
           for (const ev of batch) {
             if (signal?.aborted) return;
-            if (ev.type !== 'progress' && ev.kv.modRevision > start) yield ev; // `start` may lie past the head
+            if (ev.type !== 'progress' && ev.kv.modRevision > start) {
+              yield ev; // `start` may lie past the head
+              lastSent = Date.now();
+            }
           }
         }
         if (signal?.aborted) return;
         if (sub.failure) throw sub.failure;
-        const woken = await new Promise<boolean>((resolve) => {
-          const timer = progressMs > 0 ? setTimeout(() => resolve(false), progressMs) : undefined;
+        const dueIn = lastSent + progressMs - Date.now();
+        if (progressMs > 0 && dueIn <= 0) {
+          // The queue is drained: every row up to the head under the prefix has been sent.
+          yield { type: 'progress', revision: this.head };
+          lastSent = Date.now();
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = progressMs > 0 ? setTimeout(resolve, dueIn) : undefined;
           wake = () => {
             clearTimeout(timer);
-            resolve(true);
+            resolve();
           };
         });
         wake = () => {};
-        if (!woken && sub.queue.length === 0 && !sub.failure) yield { type: 'progress', revision: this.head };
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -11,11 +11,6 @@ const RSS = '/apis/apps/v1/namespaces/default/replicasets';
 
 let f: ControllerFixture;
 let clock: Date;
-beforeEach(async () => {
-  clock = new Date('2026-05-01T10:00:00Z');
-  f = await startControllerFixture(() => clock);
-});
-afterEach(async () => { await f.close(); });
 
 const rs = (name: string, replicas: number, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name },
@@ -46,7 +41,24 @@ const podsOf = async (app: string) => ((await f.get(`${PODS}?labelSelector=app%3
 const statusOf = async (name: string) => (await f.get(`${RSS}/${name}`)).status;
 const eventsOf = async () => ((await f.get(EVENTS)).items as any[]).map((e) => `${e.type} ${e.reason} ${e.message}`).sort();
 
-describe('replicaset reconcile', () => {
+// Every case runs twice: pods listed through the API, and read from a shared watch-fed cache (as the runtime does).
+describe.each([['listing through the API', false], ['reading the shared pod cache', true]])('replicaset reconcile, %s', (_, informers) => {
+  beforeEach(async () => {
+    clock = new Date('2026-05-01T10:00:00Z');
+    f = await startControllerFixture(() => clock, { informers });
+  });
+  afterEach(async () => { await f.close(); });
+
+  it('lists pods through the API only without a cache', async () => {
+    await f.seed([RSS, rs('web', 2)]);
+    await reconcileReplicaSet('default/web', f.ctx);
+    await reconcileReplicaSet('default/web', f.ctx);
+    const podLists = f.takeLists().filter((p) => p.startsWith(PODS));
+    if (informers) expect(podLists).toEqual([]);
+    else expect(podLists).toHaveLength(2);
+    expect(await podsOf('web')).toHaveLength(2); // the second pass saw the first's creates
+  });
+
   it('returns quietly for a ReplicaSet that does not exist', async () => {
     expect(await reconcileReplicaSet('default/absent', f.ctx)).toBeUndefined();
     expect(f.takeWrites()).toEqual([]);
