@@ -80,12 +80,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  // One statement each: no transaction (consistent reads ask for the current revision per pass).
   async currentRevision(): Promise<number> {
-    return this.read(() => this.queries.currentRevision());
+    return this.read(() => this.queries.currentRevision(), false);
   }
 
   async compactedRevision(): Promise<number> {
-    return this.read(() => this.queries.compactedRevision());
+    return this.read(() => this.queries.compactedRevision(), false);
   }
 
   async get(key: string, options: { revision?: number } = {}): Promise<KeyValue | undefined> {

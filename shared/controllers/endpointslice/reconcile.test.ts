@@ -7,10 +7,6 @@ const NS = '/api/v1/namespaces/default';
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
 
 let f: ControllerFixture;
-beforeEach(async () => {
-  f = await startControllerFixture();
-});
-afterEach(async () => f.close());
 
 function service(name: string, spec: Record<string, unknown> = {}) {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, labels: { team: 'a' } }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }], ...spec } };
@@ -37,7 +33,13 @@ async function slices(): Promise<any[]> {
   return (await f.harness.json('GET', SLICES)).body.items.filter((s: any) => s.metadata.name !== 'kubernetes');
 }
 
-describe('reconcileEndpointSlices', () => {
+// Every case runs twice: pods listed through the API, and read from a shared watch-fed cache (as the runtime does).
+describe.each([['listing pods through the API', false], ['reading the shared pod cache', true]])('reconcileEndpointSlices, %s', (_, informers) => {
+  beforeEach(async () => {
+    f = await startControllerFixture(undefined, { informers });
+  });
+  afterEach(async () => f.close());
+
   it('creates one slice and the Endpoints from ready pods, resolving the named port', async () => {
     const [svc] = await f.seed([`${NS}/services`, service('web')]);
     await seedPod('web-a', '10.213.0.5');

@@ -9,16 +9,16 @@
  * Endpoints with it.
  */
 import { findResourceByKind } from '../../api/resources.js';
-import { formatLabelSelector, fromLabelSelectorObject } from '../../api/selectors.js';
+import { fromLabelSelectorObject, type LabelSelector } from '../../api/selectors.js';
 import { isRecord, readMetadata, type KubeObject } from '../../api/objects.js';
 import { isApiError } from '../../api/status.js';
 import type { ControllerContext } from '../controller.js';
+import { listPodsConsistently } from '../cachedlist.js';
 import {
   desiredGroups, desiredSubsets, HEADLESS_LABEL, MANAGED_BY, MANAGED_BY_LABEL, portsKey, SERVICE_NAME_LABEL, type PortGroup, type SlicePort,
 } from './desired.js';
 
 const SERVICES = findResourceByKind('v1', 'Service')!;
-const PODS = findResourceByKind('v1', 'Pod')!;
 const ENDPOINTS = findResourceByKind('v1', 'Endpoints')!;
 const SLICES = findResourceByKind('discovery.k8s.io/v1', 'EndpointSlice')!;
 
@@ -30,11 +30,11 @@ async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
   }
 }
 
-/** selectorOf is the Service's selector as a query, or undefined when it has none (user-managed endpoints). */
-function selectorOf(svc: Readonly<KubeObject>): string | undefined {
+/** selectorOf is the Service's selector, or undefined when it has none (user-managed endpoints). */
+function selectorOf(svc: Readonly<KubeObject>): LabelSelector | undefined {
   const spec = isRecord(svc.spec) ? svc.spec : {};
   if (spec.type === 'ExternalName' || !isRecord(spec.selector) || Object.keys(spec.selector).length === 0) return undefined;
-  return formatLabelSelector(fromLabelSelectorObject({ matchLabels: spec.selector })!);
+  return fromLabelSelectorObject({ matchLabels: spec.selector });
 }
 
 function managedLabels(svc: Readonly<KubeObject>): Record<string, string> {
@@ -120,7 +120,7 @@ export async function reconcileEndpointSlices(key: string, ctx: ControllerContex
   // Slices of another Service of that name (a delete and re-create) are not this one's: replace them.
   const own = existing.filter((s) => (readMetadata(s).ownerReferences ?? []).some((r) => isRecord(r) && r.uid === readMetadata(svc).uid));
   for (const stale of existing.filter((s) => !own.includes(s))) await ignoreNotFound(ctx.client.delete(SLICES, { namespace, name: String(readMetadata(stale).name) }));
-  const pods = await ctx.client.listAll(PODS, { namespace, labelSelector: selector });
+  const pods = await listPodsConsistently(ctx, namespace, selector);
   await syncSlices(ctx, svc, desiredGroups(svc, pods), own);
   await syncEndpoints(ctx, svc, desiredSubsets(svc, pods));
 }

@@ -13,7 +13,8 @@
  */
 import { readMetadata, type KubeObject } from '../../api/objects.js';
 import { findResourceByKind } from '../../api/resources.js';
-import { formatLabelSelector, matchesLabels, type LabelSelector } from '../../api/selectors.js';
+import type { LabelSelector } from '../../api/selectors.js';
+import { listPodsConsistently } from '../cachedlist.js';
 import type { ApiClient } from '../client.js';
 import type { ControllerContext } from '../controller.js';
 import { EventRecorder } from '../events.js';
@@ -26,7 +27,6 @@ import { isPodActive } from './pods.js';
 import { replicaSetStatus, statusChanged, type ManageFailure } from './status.js';
 
 const REPLICASETS = findResourceByKind('apps/v1', 'ReplicaSet')!;
-const PODS = findResourceByKind('v1', 'Pod')!;
 
 /** COMPONENT is the controller's name in events (as kube-controller-manager's). */
 export const COMPONENT = 'replicaset-controller';
@@ -73,23 +73,16 @@ export async function reconcileReplicaSet(key: string, ctx: ControllerContext): 
 
 /**
  * listPods lists the pods `rs` may claim: those matching its selector, or the whole namespace when
- * an owned pod may have stopped matching. From the shared pod cache when it has caught up with the
- * store (so it holds this controller's earlier creates and deletes and the change that woke it),
- * else through the API: a list decodes every pod of the selector, 10,000 of them per pass in a
- * big ReplicaSet, which starved the API server of its event loop under churn (bench:overload).
+ * an owned pod may have stopped matching (from the shared cache when it has caught up, see
+ * cachedlist.ts).
  */
 async function listPods(ctx: ControllerContext, rs: Readonly<KubeObject>, selector: LabelSelector): Promise<Readonly<KubeObject>[]> {
   const meta = readMetadata(rs);
   const namespace = String(meta.namespace);
-  const pods = ctx.informer?.(PODS);
-  const cached = pods && (await pods.syncToCurrent()) ? [...pods.inNamespace(namespace)] : undefined;
-  const matching = cached
-    ? cached.filter((p) => matchesLabels(selector, readMetadata(p).labels as Record<string, string> | undefined))
-    : await ctx.client.listAll(PODS, { namespace, labelSelector: formatLabelSelector(selector) });
+  const matching = await listPodsConsistently(ctx, namespace, selector);
   const counted = Number((rs.status as Record<string, unknown> | undefined)?.replicas ?? 0);
   const owned = matching.filter((p) => controllerRefOf(p)?.uid === meta.uid && isPodActive(p)).length;
-  if (owned >= counted) return matching;
-  return cached ?? ctx.client.listAll(PODS, { namespace });
+  return owned >= counted ? matching : listPodsConsistently(ctx, namespace, []);
 }
 
 /** writeStatus writes the status computed from `active` when it differs, and asks to look again when a ready pod will become available. */
