@@ -103,7 +103,12 @@ describe('orchestrations', () => {
     await start('longTimer', 'long-1', { ms: 2500 });
     const s = await waitForStatus(host, 'long-1');
     expect(s.output as number).toBeGreaterThanOrEqual(2500);
-    expect(count(s, 'TimerFired')).toBe(3);
+    // One timer of 2.5 s would fire once. Sub-timers of 1 s fire 3 times (1 s, 2 s, 2.5 s), or
+    // twice when the first fires late on a loaded machine: less than the 1 s maximum is then left,
+    // and the next one goes straight to the final time (as LongTimerTask does).
+    const fired = count(s, 'TimerFired');
+    expect(fired).toBeGreaterThanOrEqual(2);
+    expect(fired).toBeLessThanOrEqual(3);
   });
 
   test('an orchestrator that throws ends Failed with its error', async () => {
