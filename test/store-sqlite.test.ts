@@ -105,3 +105,21 @@ describe('sqlite store files', () => {
     rmSync(dir, { recursive: true });
   });
 });
+
+describe('sqlite list text hint', () => {
+  it('leaves out rows whose stored text lacks the hint before they reach JavaScript, and pages over the rest', async () => {
+    const store = await openSqliteStore({ path: ':memory:' });
+    try {
+      for (let i = 0; i < 9; i++) await store.create(`/p/${i}`, { spec: { nodeName: i % 3 === 0 ? 'a' : 'b' } });
+      const hinted = await store.list('/p/', { countRemaining: false, textHint: '"nodeName":"a"' });
+      expect(hinted.items.map((kv) => kv.key)).toEqual(['/p/0', '/p/3', '/p/6']);
+      const first = await store.list('/p/', { limit: 2, countRemaining: false, textHint: '"nodeName":"a"' });
+      expect(first).toMatchObject({ more: true });
+      expect(first.items.map((kv) => kv.key)).toEqual(['/p/0', '/p/3']);
+      // A counted page ignores the hint (the count covers the whole range).
+      expect((await store.list('/p/', { textHint: '"nodeName":"a"' })).items).toHaveLength(9);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -221,6 +221,19 @@ export function isEmptyFilter(filter: ObjectFilter): boolean {
   return filter.labels.length === 0 && filter.fields.length === 0;
 }
 
+/**
+ * storedTextHint is a ListOptions.textHint for the filter: text that a matching object's stored
+ * JSON must contain. Only for the node agent's list of its own pods (`spec.nodeName=<node>`), the
+ * list every node repeats, over every pod of the cluster: the store keeps an object as
+ * JSON.stringify wrote it, which writes that field as `"nodeName":"<node>"` (a node name is a DNS
+ * subdomain: nothing in it is escaped), and `nodeName` is no other key of a Pod.
+ */
+export function storedTextHint(kind: string, filter: ObjectFilter): string | undefined {
+  if (kind !== 'Pod') return undefined;
+  const node = filter.fields.find((f) => f.field === 'spec.nodeName' && !f.negate && f.value !== '');
+  return node && /^[a-z0-9.-]+$/.test(node.value) ? `"nodeName":${JSON.stringify(node.value)}` : undefined;
+}
+
 /** matchesFilter tells whether `obj` passes both selectors. */
 export function matchesFilter(kind: string, filter: ObjectFilter, obj: KubeObject): boolean {
   return matchesLabels(filter.labels, readMetadata(obj).labels) && matchesFields(kind, filter.fields, obj);

@@ -51,6 +51,24 @@ describe('list', () => {
     expect(bad.body.message).toBe('field label not supported: spec.foo');
   });
 
+  it('selects a node\'s pods by spec.nodeName, paged and unpaged, with other fields that mention the name left out', async () => {
+    const bound = (name: string, nodeName: string, extra: Record<string, unknown> = {}) =>
+      pod(name, { metadata: { name, namespace: 'other', annotations: { note: `"nodeName":"${nodeName}"` } }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] }, ...extra });
+    for (const [name, node] of [['n1a', 'node-1'], ['n2a', 'node-2'], ['n1b', 'node-1'], ['n10', 'node-10']]) {
+      expect((await h.json('POST', '/api/v1/namespaces/other/pods', bound(name, node))).status).toBe(201);
+    }
+    // node-2's pod names node-1 in an annotation only (escaped in the stored text): not selected.
+    await h.json('POST', '/api/v1/namespaces/other/pods', pod('decoy', { metadata: { name: 'decoy', namespace: 'other', annotations: { x: '"nodeName":"node-1"' } } }));
+    const q = async (extra = '') => names((await h.json('GET', `/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1${extra}`)).body);
+    expect(await q()).toEqual(['n1a', 'n1b']);
+    const first = await h.json('GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1&limit=1');
+    expect(names(first.body)).toEqual(['n1a']);
+    const second = await h.json('GET', `/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1&limit=1&continue=${first.body.metadata.continue}`);
+    expect(names(second.body)).toEqual(['n1b']);
+    expect(await q(',metadata.name!=n1a')).toEqual(['n1b']);
+    for (const name of ['n1a', 'n2a', 'n1b', 'n10', 'decoy']) await h.json('DELETE', `/api/v1/namespaces/other/pods/${name}?gracePeriodSeconds=0`);
+  });
+
   it('pages with limit/continue at one revision, with remainingItemCount', async () => {
     const first = await h.json('GET', '/api/v1/namespaces/default/pods?limit=3');
     expect(names(first.body)).toEqual(['p0', 'p1', 'p2']);

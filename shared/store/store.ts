@@ -69,6 +69,13 @@ export interface ListOptions {
    * key of the range, so a caller that does not answer with the count (a filtered list) skips it.
    */
   countRemaining?: boolean;
+  /**
+   * A pre-filter: text that the stored JSON of every item the caller keeps contains. A store may
+   * leave out items whose stored text lacks it (SQLite does, before building any row in memory);
+   * the caller still applies its own filter to what comes back, so a store may also ignore it.
+   * Only meaningful for an uncounted page (`countRemaining: false`).
+   */
+  textHint?: string;
 }
 
 /** ListResult is a consistent page: every item as of `revision`. */

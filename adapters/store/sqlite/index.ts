@@ -110,7 +110,9 @@ export class SqliteStore implements Store {
       if (limit < 0) throw new StoreError('BadRequest', `limit must not be negative (got ${limit})`);
       const count = options.countRemaining ?? true;
       // Uncounted, one row past the page tells whether more follow.
-      const rows = this.queries.liveRows(range, revision, options.startAfter ?? '', limit > 0 && !count ? limit + 1 : limit);
+      // A text hint narrows an uncounted page only (a count of the range would not honour it).
+      const hint = count ? undefined : options.textHint;
+      const rows = this.queries.liveRows(range, revision, options.startAfter ?? '', limit > 0 && !count ? limit + 1 : limit, hint);
       if (!count) {
         const more = limit > 0 && rows.length > limit;
         if (more) rows.length = limit;

@@ -95,6 +95,7 @@ export function toWatchEvent(row: EventRow): WatchEvent {
 export class SqliteQueries {
   private readonly latestAt;
   private readonly liveAt;
+  private readonly liveAtContaining;
   private readonly liveCountAt;
   private readonly eventsInRange;
   private readonly sequence;
@@ -112,6 +113,13 @@ export class SqliteQueries {
          WHERE name >= @lo AND name < @hi AND name > @after AND id <= @rev GROUP BY name ORDER BY name) m
        CROSS JOIN kv ON kv.id = m.id
        WHERE kv.deleted = 0 ORDER BY m.name LIMIT @limit`,
+    );
+    // The same with a text pre-filter (ListOptions.textHint): rows without it never reach JavaScript.
+    this.liveAtContaining = db.prepare<Record<string, unknown>, Row>(
+      `SELECT kv.* FROM (SELECT name, max(id) AS id FROM kv
+         WHERE name >= @lo AND name < @hi AND name > @after AND id <= @rev GROUP BY name ORDER BY name) m
+       CROSS JOIN kv ON kv.id = m.id
+       WHERE kv.deleted = 0 AND instr(kv.value, @hint) > 0 ORDER BY m.name LIMIT @limit`,
     );
     // `deleted` is a bare column beside max(id): SQLite takes it from the row holding the max
     // (documented for min/max aggregates), so the covering (name, id, deleted) index answers alone.
@@ -153,9 +161,13 @@ export class SqliteQueries {
     }
   }
 
-  /** liveRows returns up to `limit` (0: all) live rows in `range` after key `after`, as of `revision`. */
-  liveRows(range: KeyRange, revision: number, after: string, limit: number): Row[] {
-    return this.liveAt.all({ ...range, rev: revision, after, limit: limit > 0 ? limit : -1 });
+  /**
+   * liveRows returns up to `limit` (0: all) live rows in `range` after key `after`, as of
+   * `revision`; with `hint`, only rows whose stored text contains it.
+   */
+  liveRows(range: KeyRange, revision: number, after: string, limit: number, hint?: string): Row[] {
+    const params = { ...range, rev: revision, after, limit: limit > 0 ? limit : -1 };
+    return hint ? this.liveAtContaining.all({ ...params, hint }) : this.liveAt.all(params);
   }
 
   /** liveCount counts the live keys in `range` after key `after`, as of `revision` (default: now). */
