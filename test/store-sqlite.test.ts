@@ -106,18 +106,27 @@ describe('sqlite store files', () => {
   });
 });
 
-describe('sqlite list text hint', () => {
-  it('leaves out rows whose stored text lacks the hint before they reach JavaScript, and pages over the rest', async () => {
+describe('sqlite list by spec.nodeName', () => {
+  it('answers from the kv_node_name index: other nodes\' rows, and rows that had the node only in an older version, are left out', async () => {
     const store = await openSqliteStore({ path: ':memory:' });
+    const a = { field: 'spec.nodeName', value: 'a' } as const;
     try {
       for (let i = 0; i < 9; i++) await store.create(`/p/${i}`, { spec: { nodeName: i % 3 === 0 ? 'a' : 'b' } });
-      const hinted = await store.list('/p/', { countRemaining: false, textHint: '"nodeName":"a"' });
-      expect(hinted.items.map((kv) => kv.key)).toEqual(['/p/0', '/p/3', '/p/6']);
-      const first = await store.list('/p/', { limit: 2, countRemaining: false, textHint: '"nodeName":"a"' });
+      const before = await store.currentRevision();
+      // /p/3 moves to b, /p/6 is deleted, /p/1 moves to a: as of now a has 0 and 1; as of `before` 0, 3 and 6.
+      await store.update('/p/3', { spec: { nodeName: 'b' } }, (await store.get('/p/3'))!.modRevision);
+      await store.delete('/p/6');
+      await store.update('/p/1', { spec: { nodeName: 'a' } }, (await store.get('/p/1'))!.modRevision);
+      const keys = async (options: Parameters<typeof store.list>[1]) => (await store.list('/p/', { countRemaining: false, fieldEquals: a, ...options })).items.map((kv) => kv.key);
+      expect(await keys({})).toEqual(['/p/0', '/p/1']);
+      expect(await keys({ revision: before })).toEqual(['/p/0', '/p/3', '/p/6']);
+      const first = await store.list('/p/', { limit: 1, countRemaining: false, fieldEquals: a });
       expect(first).toMatchObject({ more: true });
-      expect(first.items.map((kv) => kv.key)).toEqual(['/p/0', '/p/3']);
-      // A counted page ignores the hint (the count covers the whole range).
-      expect((await store.list('/p/', { textHint: '"nodeName":"a"' })).items).toHaveLength(9);
+      expect(await keys({ startAfter: first.items[0].key })).toEqual(['/p/1']);
+      // A counted page ignores it (the count covers the whole range).
+      expect((await store.list('/p/', { fieldEquals: a })).items).toHaveLength(8);
+      const plan = store.explainNodeNameList();
+      expect(plan).toContain('kv_node_name');
     } finally {
       await store.close();
     }

@@ -222,16 +222,14 @@ export function isEmptyFilter(filter: ObjectFilter): boolean {
 }
 
 /**
- * storedTextHint is a ListOptions.textHint for the filter: text that a matching object's stored
- * JSON must contain. Only for the node agent's list of its own pods (`spec.nodeName=<node>`), the
- * list every node repeats, over every pod of the cluster: the store keeps an object as
- * JSON.stringify wrote it, which writes that field as `"nodeName":"<node>"` (a node name is a DNS
- * subdomain: nothing in it is escaped), and `nodeName` is no other key of a Pod.
+ * indexedSelection is the store's pre-filter (ListOptions.fieldEquals) for a filter: a Pod list
+ * selecting `spec.nodeName=<node>`, the list every node agent repeats, answered from the store's
+ * index instead of reading every pod of the cluster.
  */
-export function storedTextHint(kind: string, filter: ObjectFilter): string | undefined {
+export function indexedSelection(kind: string, filter: ObjectFilter): { field: 'spec.nodeName'; value: string } | undefined {
   if (kind !== 'Pod') return undefined;
   const node = filter.fields.find((f) => f.field === 'spec.nodeName' && !f.negate && f.value !== '');
-  return node && /^[a-z0-9.-]+$/.test(node.value) ? `"nodeName":${JSON.stringify(node.value)}` : undefined;
+  return node ? { field: 'spec.nodeName', value: node.value } : undefined;
 }
 
 /** matchesFilter tells whether `obj` passes both selectors. */

@@ -5,9 +5,9 @@
  */
 import { groupVersion, storageKey } from '../api/resources.js';
 import { ApiError, badRequest, tooLargeResourceVersion } from '../api/status.js';
-import { isEmptyFilter, matchesFilter, parseObjectFilter, storedTextHint, type ObjectFilter } from '../api/selectors.js';
+import { isEmptyFilter, matchesFilter, parseObjectFilter, indexedSelection, type ObjectFilter } from '../api/selectors.js';
 import type { KubeObject } from '../api/objects.js';
-import { isStoreError, type KeyValue } from '../store/store.js';
+import { isStoreError, type KeyValue, type ListOptions } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { decode, parseResourceVersion } from './storage.js';
@@ -56,8 +56,8 @@ export function parseLimit(text: string | null): number {
 /** ListRequest is the validated list parameters. */
 interface ListRequest {
   filter: ObjectFilter;
-  /** The store's pre-filter for `filter` (storedTextHint). */
-  textHint?: string;
+  /** The store's pre-filter for `filter` (indexedSelection). */
+  fieldEquals?: ListOptions['fieldEquals'];
   limit: number;
   revision: number;
   startAfter?: string;
@@ -68,7 +68,7 @@ interface ListRequest {
 export async function parseListRequest(ctx: HandlerContext): Promise<ListRequest> {
   const q = ctx.query;
   const filter = parseObjectFilter(ctx.info.resource.kind, q);
-  const textHint = storedTextHint(ctx.info.resource.kind, filter);
+  const fieldEquals = indexedSelection(ctx.info.resource.kind, filter);
   const limit = parseLimit(q.get('limit'));
   const rv = q.get('resourceVersion') ?? '';
   const match = q.get('resourceVersionMatch') ?? '';
@@ -79,18 +79,18 @@ export async function parseListRequest(ctx: HandlerContext): Promise<ListRequest
     if (rv && rv !== '0') throw badRequest('specifying resource version is not allowed when using continue');
     if (match) throw badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided');
     const token = decodeContinue(cont);
-    return { filter, textHint, limit, revision: token.rv, startAfter: token.start, fromContinue: true };
+    return { filter, fieldEquals, limit, revision: token.rv, startAfter: token.start, fromContinue: true };
   }
   if (match === 'Exact') {
     if (rv === '0') throw badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
-    return { filter, textHint, limit, revision: parseResourceVersion(rv), fromContinue: false };
+    return { filter, fieldEquals, limit, revision: parseResourceVersion(rv), fromContinue: false };
   }
   if (rv && rv !== '0') {
     const asked = parseResourceVersion(rv);
     const current = await ctx.store.currentRevision();
     if (asked > current) throw tooLargeResourceVersion(asked, current);
   }
-  return { filter, textHint, limit, revision: 0, fromContinue: false };
+  return { filter, fieldEquals, limit, revision: 0, fromContinue: false };
 }
 
 /** ListPage is the filtered items and the list metadata to answer with. */
@@ -139,7 +139,7 @@ async function listAt(
   ctx: HandlerContext, prefix: string, options: { revision: number; limit: number; startAfter?: string; countRemaining?: boolean }, req: ListRequest,
 ) {
   try {
-    return await ctx.store.list(prefix, options.countRemaining === false ? { ...options, textHint: req.textHint } : options);
+    return await ctx.store.list(prefix, options.countRemaining === false ? { ...options, fieldEquals: req.fieldEquals } : options);
   } catch (err) {
     if (!isStoreError(err, 'Gone')) throw err;
     if (req.fromContinue) throw new ApiError(410, 'Expired', CONTINUE_EXPIRED);

@@ -266,22 +266,22 @@ export function describeStoreContract(
         expect(await store.list('/u/', { limit: 11, countRemaining: false })).toMatchObject({ more: false, remaining: 0 });
       });
 
-      it('a text hint never leaves out an item that contains it, through pages and at an older revision', async () => {
+      it('a fieldEquals pre-filter never leaves out an item that has the value, through pages and at an older revision', async () => {
         for (let i = 0; i < 10; i++) await store.create(`/h/${i}`, { spec: { nodeName: i % 3 === 0 ? 'n1' : 'n2' } });
         const before = await store.currentRevision();
         await store.update('/h/1', { spec: { nodeName: 'n1' } }, (await store.get('/h/1'))!.modRevision);
-        const hint = '"nodeName":"n1"';
+        const hint = { field: 'spec.nodeName', value: 'n1' } as const;
         const keep = (items: KeyValue[]) => items.filter((kv) => (kv.value as { spec: { nodeName: string } }).spec.nodeName === 'n1').map((kv) => kv.key);
         const seen: string[] = [];
         let startAfter: string | undefined;
         for (;;) {
-          const page = await store.list('/h/', { limit: 2, startAfter, countRemaining: false, textHint: hint });
+          const page = await store.list('/h/', { limit: 2, startAfter, countRemaining: false, fieldEquals: hint });
           seen.push(...keep(page.items));
           if (!page.more) break;
           startAfter = page.items[page.items.length - 1].key;
         }
         expect(seen).toEqual(['/h/0', '/h/1', '/h/3', '/h/6', '/h/9']);
-        const old = await store.list('/h/', { revision: before, countRemaining: false, textHint: hint });
+        const old = await store.list('/h/', { revision: before, countRemaining: false, fieldEquals: hint });
         expect(keep(old.items)).toEqual(['/h/0', '/h/3', '/h/6', '/h/9']);
       });
     });

@@ -70,13 +70,19 @@ export interface ListOptions {
    */
   countRemaining?: boolean;
   /**
-   * A pre-filter: text that the stored JSON of every item the caller keeps contains. A store may
-   * leave out items whose stored text lacks it (SQLite does, before building any row in memory);
-   * the caller still applies its own filter to what comes back, so a store may also ignore it.
-   * Only meaningful for an uncounted page (`countRemaining: false`).
+   * A pre-filter: only items whose value has `field` equal to `value` are needed. A store may
+   * answer from an index and leave the others out (SQLite does); the caller still applies its own
+   * filter to what comes back, so a store may also ignore it. Only for an uncounted page
+   * (`countRemaining: false`).
    */
-  textHint?: string;
+  fieldEquals?: { field: IndexedField; value: string };
 }
+
+/**
+ * IndexedField names the value fields a store may index for lists: a Pod's `spec.nodeName`, which
+ * every node agent selects its pods by (upstream's watch cache indexes the same field).
+ */
+export type IndexedField = 'spec.nodeName';
 
 /** ListResult is a consistent page: every item as of `revision`. */
 export interface ListResult {

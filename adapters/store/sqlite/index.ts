@@ -110,8 +110,8 @@ export class SqliteStore implements Store {
       if (limit < 0) throw new StoreError('BadRequest', `limit must not be negative (got ${limit})`);
       const count = options.countRemaining ?? true;
       // Uncounted, one row past the page tells whether more follow.
-      // A text hint narrows an uncounted page only (a count of the range would not honour it).
-      const hint = count ? undefined : options.textHint;
+      // The index narrows an uncounted page only (a count of the range would not honour it).
+      const hint = count || options.fieldEquals?.field !== 'spec.nodeName' ? undefined : options.fieldEquals.value;
       const rows = this.queries.liveRows(range, revision, options.startAfter ?? '', limit > 0 && !count ? limit + 1 : limit, hint);
       if (!count) {
         const more = limit > 0 && rows.length > limit;
@@ -122,6 +122,11 @@ export class SqliteStore implements Store {
       const remaining = full ? this.queries.liveCount(range, rows[rows.length - 1].name, revision) : 0;
       return { items: rows.map(toListedKeyValue), revision, more: remaining > 0, remaining };
     });
+  }
+
+  /** explainNodeNameList is the query plan of a list by spec.nodeName (for tests). */
+  explainNodeNameList(): string {
+    return this.queries.nodeNameListPlan();
   }
 
   async count(prefix: string): Promise<number> {

@@ -3,7 +3,7 @@
  * Every function here is synchronous (better-sqlite3) and reads one consistent snapshot.
  */
 import { StoreError, type KeyValue, type StoredValue, type WatchEvent } from '../../../shared/store/store.js';
-import { COMPACTED_REVISION_KEY, type SqliteDatabase } from './schema.js';
+import { COMPACTED_REVISION_KEY, NODE_NAME, type SqliteDatabase } from './schema.js';
 
 /** Row is one revision as stored. `value` is JSON text; for a tombstone, the deleted version's. */
 export interface Row {
@@ -95,7 +95,7 @@ export function toWatchEvent(row: EventRow): WatchEvent {
 export class SqliteQueries {
   private readonly latestAt;
   private readonly liveAt;
-  private readonly liveAtContaining;
+  private readonly liveAtNodeName;
   private readonly liveCountAt;
   private readonly eventsInRange;
   private readonly sequence;
@@ -114,12 +114,15 @@ export class SqliteQueries {
        CROSS JOIN kv ON kv.id = m.id
        WHERE kv.deleted = 0 ORDER BY m.name LIMIT @limit`,
     );
-    // The same with a text pre-filter (ListOptions.textHint): rows without it never reach JavaScript.
-    this.liveAtContaining = db.prepare<Record<string, unknown>, Row>(
+    // The same for ListOptions.fieldEquals on spec.nodeName: the keys that ever had that value come
+    // from the kv_node_name index (schema.ts), then each key's row as of @rev must still have it.
+    this.liveAtNodeName = db.prepare<Record<string, unknown>, Row>(
       `SELECT kv.* FROM (SELECT name, max(id) AS id FROM kv
-         WHERE name >= @lo AND name < @hi AND name > @after AND id <= @rev GROUP BY name ORDER BY name) m
+         WHERE name IN (SELECT name FROM kv WHERE ${NODE_NAME} = @value
+                          AND name >= @lo AND name < @hi AND name > @after AND id <= @rev)
+           AND id <= @rev GROUP BY name ORDER BY name) m
        CROSS JOIN kv ON kv.id = m.id
-       WHERE kv.deleted = 0 AND instr(kv.value, @hint) > 0 ORDER BY m.name LIMIT @limit`,
+       WHERE kv.deleted = 0 AND ${NODE_NAME} = @value ORDER BY m.name LIMIT @limit`,
     );
     // `deleted` is a bare column beside max(id): SQLite takes it from the row holding the max
     // (documented for min/max aggregates), so the covering (name, id, deleted) index answers alone.
@@ -163,11 +166,18 @@ export class SqliteQueries {
 
   /**
    * liveRows returns up to `limit` (0: all) live rows in `range` after key `after`, as of
-   * `revision`; with `hint`, only rows whose stored text contains it.
+   * `revision`; with `nodeName`, only those whose value's spec.nodeName is it.
    */
-  liveRows(range: KeyRange, revision: number, after: string, limit: number, hint?: string): Row[] {
+  liveRows(range: KeyRange, revision: number, after: string, limit: number, nodeName?: string): Row[] {
     const params = { ...range, rev: revision, after, limit: limit > 0 ? limit : -1 };
-    return hint ? this.liveAtContaining.all({ ...params, hint }) : this.liveAt.all(params);
+    return nodeName !== undefined ? this.liveAtNodeName.all({ ...params, value: nodeName }) : this.liveAt.all(params);
+  }
+
+  /** nodeNameListPlan is SQLite's EXPLAIN QUERY PLAN of liveRows by spec.nodeName (tests check it uses kv_node_name). */
+  nodeNameListPlan(): string {
+    const sql = this.liveAtNodeName.source;
+    const rows = this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ lo: '', hi: '\u{10FFFF}', after: '', rev: NOW, limit: -1, value: '' }) as Array<{ detail: string }>;
+    return rows.map((r) => r.detail).join('\n');
   }
 
   /** liveCount counts the live keys in `range` after key `after`, as of `revision` (default: now). */

@@ -17,6 +17,9 @@ export const COMPACTED_REVISION_KEY = 'compacted_revision';
 const APPLICATION_ID = 0x4352434c;
 const SCHEMA_VERSION = 1;
 
+/** NODE_NAME is the indexed expression of a value's spec.nodeName (queries must spell it the same way). */
+export const NODE_NAME = `json_extract(value, '$.spec.nodeName')`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS kv (
   id              INTEGER PRIMARY KEY AUTOINCREMENT, -- the revision of this write
@@ -34,6 +37,9 @@ DROP INDEX IF EXISTS kv_name_id;
 CREATE INDEX IF NOT EXISTS kv_name_id_deleted ON kv (name, id, deleted);
 -- kine's compare-and-swap guard: two writes cannot both replace the same row of a key.
 CREATE UNIQUE INDEX IF NOT EXISTS kv_name_prev ON kv (name, prev_revision);
+-- Pods by node (ListOptions.fieldEquals): every node agent lists its own pods; without this each
+-- such list read every pod of the cluster. Partial: only values that have the field are indexed.
+CREATE INDEX IF NOT EXISTS kv_node_name ON kv (${NODE_NAME}, name, id) WHERE ${NODE_NAME} IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('${COMPACTED_REVISION_KEY}', 0);
 `;
