@@ -21,12 +21,15 @@ const NAMESPACES = findResourceByKind('v1', 'Namespace')!;
 const LIST_PAGE = 5000;
 const RETRY_MS = 500;
 /**
- * SYNC_TIMEOUT_MS bounds how long a consistent read waits for the watch. The watch only shows
- * revisions of its own resource (bookmarks come every 10 s), so when the newest write was to
- * another resource it cannot show having reached it: the reader then reads through the API.
- * Under load events of the resource keep coming and the cache answers.
+ * SYNC_TIMEOUT_MS bounds how long a consistent read waits for the watch: upstream's watch cache
+ * waits up to 3 s for a revision before it gives up (KEP-2340's fallback). The in-process
+ * controllers' watches get a progress bookmark every PROGRESS_REQUEST_MS, so a healthy cache
+ * answers in about that time; the wait only grows when the event loop is behind, and then the
+ * fallback, a list through the API that decodes every pod of a big ReplicaSet (10,000 per pass),
+ * is the one thing that makes it worse: at 250 ms bench:scheduler fell back about once a second.
+ * Watches of other users get a bookmark every 10 s, so their reads may wait the whole bound.
  */
-export const SYNC_TIMEOUT_MS = 250;
+export const SYNC_TIMEOUT_MS = 3_000;
 
 /** objectKey is `<namespace>/<name>` (or `<name>` for cluster-scoped objects). */
 export function objectKey(obj: Readonly<KubeObject>): string {
