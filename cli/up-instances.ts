@@ -19,7 +19,7 @@ import { controlPlaneRelease, keepInstalledRelease, recordControlPlaneRelease, r
 import type { ControlPlaneHost } from '../shared/release/control-plane.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 import type { LocalHost } from '../local/host.js';
-import { prepareDataDir } from './data-dir.js';
+import { prepareDataDir, securitySettings } from './data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes } from './nodes.js';
 import { APP_DIR, LOGS_CONNECTION_FILE, recordLocalCluster, sampleImagesLine, type UpOptions } from './up.js';
@@ -87,7 +87,7 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     const appSettings: Record<string, string> = {
       ...settings,
       CORACLE_STORE: 'cosmos', COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_ENDPOINT_DISCOVERY: 'false',
-      CORACLE_DATA_DIR: data.dir, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString,
+      CORACLE_DATA_DIR: data.dir, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, ...securitySettings(data.dir),
       AzureWebJobsStorage: azurite.connectionString,
     };
     // The database and container are made once, here, before instances race to make them. The
