@@ -17,11 +17,13 @@ import type { LogSink } from '../shared/logs/logsink.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
 import { azureCredential } from '../adapters/identity.js';
+import { createAuditor, type Auditor } from '../shared/audit/audit.js';
+import { DEFAULT_POLICY, parsePolicy } from '../shared/audit/policy.js';
 import { encryptingStore } from '../shared/encryption/encrypting-store.js';
 import type { KeyEncryptionService } from '../shared/encryption/envelope.js';
 import {
   appConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig,
-  type AppConfig, type EncryptionConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig,
+  type AppConfig, type AuditConfig, type EncryptionConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig,
 } from './config.js';
 
 export type { Settings } from './config.js';
@@ -47,6 +49,8 @@ export interface AppContext {
   authenticators: readonly TokenAuthenticator[];
   /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
   controllerToken: string;
+  /** The audit log (undefined when none is configured). */
+  auditor?: Auditor;
 }
 
 /** CONTROLLER_USER is who the in-process controllers (change feed) are to the API server. */
@@ -120,6 +124,30 @@ async function openCosmosStoreFrom(config: Extract<StoreConfig, { kind: 'cosmos'
   }
 }
 
+/**
+ * openAuditor builds the audit log the configuration names: its policy (the file's, else
+ * DEFAULT_POLICY) and its sink (adapters/audit: a rotated file, or Log Analytics). A policy file
+ * that cannot be read or parsed throws, naming it.
+ */
+export async function openAuditor(config: AuditConfig | undefined): Promise<Auditor | undefined> {
+  if (!config) return undefined;
+  let policy = DEFAULT_POLICY;
+  if (config.policyFile) {
+    try {
+      policy = parsePolicy(await readFile(config.policyFile, 'utf8'));
+    } catch (err) {
+      throw new Error(`${config.policyFile}: not a usable audit policy: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const { sink } = config;
+  if (sink.kind === 'file') {
+    const { fileAuditSink } = await import('../adapters/audit/file.js');
+    return createAuditor({ policy, sink: fileAuditSink(sink) });
+  }
+  const { logAnalyticsAuditSink } = await import('../adapters/audit/loganalytics.js');
+  return createAuditor({ policy, sink: logAnalyticsAuditSink({ endpoint: sink.endpoint, ruleId: sink.ruleId, stream: sink.stream, credential: await azureCredential(sink.identity) }) });
+}
+
 /** Splits one CSV line; double quotes group commas. */
 function csvFields(line: string): string[] {
   const fields: string[] = [];
@@ -180,8 +208,9 @@ export function getAppContext(): Promise<AppContext> {
     // Never written anywhere: it only authenticates calls made inside this process.
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
+    const auditor = await openAuditor(config.audit);
     const store = await openStore(config.store, config.cluster, config.encryption);
-    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken };
+    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken, auditor };
   })();
   context.catch(() => (context = undefined));
   return context;
@@ -258,6 +287,7 @@ export async function closeAppContext(): Promise<void> {
   context = undefined;
   if (!current) return;
   const built = await current.catch(() => undefined);
+  await built?.auditor?.close();
   await built?.store.close();
 }
 
