@@ -13,7 +13,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { readAppConfig, type Settings } from '../functions/config.js';
-import { openStore } from '../functions/runtime.js';
 import type { EncryptingStore } from '../shared/encryption/encrypting-store.js';
 import { rotateKeyFile } from '../adapters/kms/local.js';
 import { securitySettings } from './data-dir.js';
@@ -31,6 +30,8 @@ export async function rotateSecrets(settings: Settings): Promise<RotateResult> {
   const config = readAppConfig(settings);
   if (!config.encryption) throw new Error('no encryption at rest is configured: set CORACLE_ENCRYPTION_KEY_FILE or CORACLE_KEYVAULT_KEY_ID (or pass --data-dir)');
   const newKey = config.encryption.kind === 'keyfile' ? await rotateKeyFile(config.encryption.file) : undefined;
+  // Imported here: functions/runtime.ts loads @azure/functions, which must not load before `coracle up`'s host provides its registration shim.
+  const { openStore } = await import('../functions/runtime.js');
   const store = (await openStore(config.store, config.cluster, config.encryption)) as EncryptingStore;
   try {
     return { newKey, ...(await store.reencrypt()) };

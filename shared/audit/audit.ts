@@ -12,6 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestInfo, UserInfo } from '../apiserver/context.js';
 import { isRecord } from '../api/objects.js';
+import { readBody } from '../apiserver/body.js';
+import { decodeProtobufObject, isProtobuf } from '../apiserver/protobuf.js';
 import { decide, type AuditAttributes, type Level, type Policy, type Stage } from './policy.js';
 
 /** AuditEvent is one audit.k8s.io/v1 Event. */
@@ -74,13 +76,16 @@ function safeBody(body: unknown): unknown {
   return body;
 }
 
-async function jsonOf(body: Request | Response | undefined): Promise<unknown> {
-  if (!body) return undefined;
-  const text = await body.text().catch(() => '');
+/** objectOf decodes a request body as the API server does (JSON, YAML, patches, protobuf), or a response's JSON or protobuf body; undefined when it cannot. */
+async function objectOf(message: Request | Response | undefined): Promise<unknown> {
+  if (!message) return undefined;
   try {
+    if (message instanceof Request) return (await readBody(message)).value;
+    if (isProtobuf((message.headers.get('content-type') ?? '').split(';')[0]!.trim())) return decodeProtobufObject(new Uint8Array(await message.arrayBuffer()));
+    const text = await message.text();
     return text ? JSON.parse(text) : undefined;
   } catch {
-    return undefined; // not JSON (protobuf, text): not recorded
+    return undefined; // not an object (a table, text): not recorded
   }
 }
 
@@ -147,7 +152,7 @@ export function createAuditor(options: AuditOptions): Auditor {
         if (!decision.omitStages.includes(stage)) options.sink.write({ ...base, ...extra, stage, stageTimestamp: microTime(stage === 'RequestReceived' ? received : now()) });
       };
       emit('RequestReceived');
-      const requestObject = level === 'Request' || level === 'RequestResponse' ? safeBody(await jsonOf(copy)) : (void copy?.body?.cancel(), undefined);
+      const requestObject = level === 'Request' || level === 'RequestResponse' ? safeBody(await objectOf(copy)) : (void copy?.body?.cancel(), undefined);
       const status = { metadata: {}, code: response.status } as NonNullable<AuditEvent['responseStatus']>;
       const streaming = verb === 'watch' || (response.headers.get('content-type') ?? '').includes('stream') || response.headers.get('transfer-encoding') === 'chunked';
       if (streaming) {
@@ -157,7 +162,7 @@ export function createAuditor(options: AuditOptions): Auditor {
         const body = response.body.pipeThrough(new TransformStream({ flush: done }));
         return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
       }
-      const answer = response.status >= 400 || level === 'RequestResponse' ? await jsonOf(response.clone()) : undefined;
+      const answer = response.status >= 400 || level === 'RequestResponse' ? await objectOf(response.clone()) : undefined;
       if (response.status >= 400 && isRecord(answer) && answer.kind === 'Status') {
         Object.assign(status, { status: answer.status, reason: answer.reason, message: answer.message });
       }
