@@ -29,6 +29,16 @@ export interface EncryptingStore extends Store {
    * were already current.
    */
   reencrypt(): Promise<{ rewritten: number; current: number }>;
+  /**
+   * plain decrypts one stored value read some other way (the Cosmos DB change feed's documents),
+   * as get would; values not under the encrypted prefixes, or not encrypted, come back as they are.
+   */
+  plain(key: string, value: StoredValue): Promise<StoredValue>;
+}
+
+/** isEncryptingStore tells whether `store` encrypts values at rest (then its `plain` decrypts change feed values). */
+export function isEncryptingStore(store: Store): store is EncryptingStore {
+  return typeof (store as Partial<EncryptingStore>).reencrypt === 'function' && typeof (store as Partial<EncryptingStore>).plain === 'function';
 }
 
 /** encryptingStore wraps `inner` so values under `options.prefixes` are encrypted at rest. */
@@ -93,6 +103,7 @@ export function encryptingStore(inner: Store, options: EncryptingStoreOptions): 
     async *watch(prefix: string, fromRevision: number, watchOptions?: WatchOptions): AsyncIterable<WatchEvent> {
       for await (const event of inner.watch(prefix, fromRevision, watchOptions)) yield await openEvent(event);
     },
+    plain: async (key, value) => (covered(key) ? (await envelope.decrypt(key, value)).value : value),
     async reencrypt() {
       let rewritten = 0;
       let current = 0;
