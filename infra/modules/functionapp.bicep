@@ -30,6 +30,9 @@ param cosmosDatabase string
 @description('Cosmos DB container of the store.')
 param cosmosContainer string
 
+@description('Key Vault key (id without a version) that wraps the data keys of Secrets at rest.')
+param keyVaultKeyId string
+
 @description('Fully qualified Service Bus namespace.')
 param serviceBusNamespace string
 
@@ -91,6 +94,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'COSMOS_DATABASE', value: cosmosDatabase }
         { name: 'COSMOS_CONTAINER', value: cosmosContainer }
         { name: 'SERVICEBUS_NAMESPACE', value: serviceBusNamespace }
+        { name: 'CORACLE_KEYVAULT_KEY_ID', value: keyVaultKeyId }
         { name: 'LOGS_BLOB_ENDPOINT', value: blobEndpoint }
       ]
     }
