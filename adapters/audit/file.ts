@@ -6,7 +6,7 @@
  * logrotate naming, size checks, buffered writes), so this file only formats and wires it.
  * One process writes one file: the Azure-shaped mode gives each instance its own.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { createStream } from 'rotating-file-stream';
@@ -25,6 +25,9 @@ export interface FileAuditSinkOptions {
 export function fileAuditSink(options: FileAuditSinkOptions): AuditSink {
   const dir = path.dirname(path.resolve(options.file));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Made (or made private) here: the library's mode applies only to files it creates.
+  closeSync(openSync(options.file, 'a', 0o600));
+  chmodSync(options.file, 0o600);
   const stream = createStream(path.basename(options.file), {
     path: dir, size: `${Math.max(1, Math.ceil(options.maxBytes / 1024))}K`, rotate: options.maxBackups, mode: 0o600,
   });
