@@ -25,7 +25,7 @@ describe('envelope encryption', () => {
     expect(sealed.encrypted.startsWith(`${ENCRYPTION_PREFIX}local:`)).toBe(true);
     expect(JSON.stringify(sealed)).not.toContain(SECRET.data.password);
     expect(JSON.stringify(sealed)).not.toContain('hunter2');
-    expect(await envelope.decrypt(KEY, { ...sealed })).toEqual({ value: SECRET, stale: false });
+    expect(await envelope.decrypt(KEY, { ...sealed })).toEqual({ value: SECRET, keyId: 'key-1' });
   });
 
   it('creates the key file with mode 0600', async () => {
@@ -53,9 +53,9 @@ describe('envelope encryption', () => {
     expect(status.message).not.toContain(sealed.encrypted.slice(-20));
   });
 
-  it('reads plaintext written before encryption as it is, marked stale', async () => {
+  it('reads plaintext written before encryption as it is, with no key', async () => {
     const envelope = new EnvelopeEncryption(localKms(await keyFile()));
-    expect(await envelope.decrypt(KEY, SECRET)).toEqual({ value: SECRET, stale: true });
+    expect(await envelope.decrypt(KEY, SECRET)).toEqual({ value: SECRET });
   });
 
   it('after rotation wraps with the new key, and still decrypts what the old key sealed', async () => {
@@ -65,9 +65,9 @@ describe('envelope encryption', () => {
     const newKey = await rotateKeyFile(file);
     expect(newKey).toBe('key-2');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(await envelope.decrypt(KEY, { ...before })).toEqual({ value: SECRET, stale: true });
+    expect(await envelope.decrypt(KEY, { ...before })).toEqual({ value: SECRET, keyId: 'key-1' });
     const after = await envelope.encrypt(KEY, SECRET);
-    expect(await envelope.decrypt(KEY, { ...after })).toEqual({ value: SECRET, stale: false });
+    expect(await envelope.decrypt(KEY, { ...after })).toEqual({ value: SECRET, keyId: 'key-2' });
     // A server that starts after the rotation reads both.
     const fresh = new EnvelopeEncryption(localKms(file));
     expect((await fresh.decrypt(KEY, { ...before })).value).toEqual(SECRET);

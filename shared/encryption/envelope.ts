@@ -67,11 +67,11 @@ interface DataKey {
   uses: number;
 }
 
-/** Decrypted is a value read back, and whether it was sealed under a KEK that is no longer primary. */
+/** Decrypted is a value read back, and the KEK its data key was wrapped with. */
 export interface Decrypted {
   value: Record<string, unknown>;
-  /** True when the value's KEK is not the primary one: a rotation re-encrypts it. */
-  stale: boolean;
+  /** The KEK's id; undefined for a value stored in plain (before encryption was turned on). A rotation re-encrypts values whose KEK is not the primary one. */
+  keyId?: string;
 }
 
 /**
@@ -106,7 +106,7 @@ export class EnvelopeEncryption {
    * was turned on) comes back as it is; one that cannot be opened throws DecryptionError.
    */
   async decrypt(storageKey: string, stored: Record<string, unknown>): Promise<Decrypted> {
-    if (!isEncryptedValue(stored)) return { value: stored, stale: true };
+    if (!isEncryptedValue(stored)) return { value: stored };
     const text = stored.encrypted;
     const ownPrefix = `${ENCRYPTION_PREFIX}${this.kms.name}:`;
     if (!text.startsWith(ownPrefix)) {
@@ -120,8 +120,7 @@ export class EnvelopeEncryption {
       decipher.setAAD(Buffer.from(storageKey, 'utf8'));
       decipher.setAuthTag(parsed.tag);
       const plain = Buffer.concat([decipher.update(parsed.sealed), decipher.final()]).toString('utf8');
-      const primary = await this.kms.primaryKeyId();
-      return { value: JSON.parse(plain) as Record<string, unknown>, stale: parsed.keyId !== primary };
+      return { value: JSON.parse(plain) as Record<string, unknown>, keyId: parsed.keyId };
     } catch (err) {
       throw new DecryptionError(storageKey, `the value does not decrypt under its data key (tampered with, or moved from another key): ${(err as Error).message}`, { cause: err });
     }
