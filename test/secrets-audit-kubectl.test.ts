@@ -23,7 +23,7 @@ jest.setTimeout(240_000);
 let cluster: Cluster;
 const kubectl = (args: string[], input?: string): Promise<KubectlResult> => run(args, { kubeconfig: cluster.kubeconfigPath, input, timeoutMs: 60_000 });
 // Values no other file could hold by chance.
-const values = Array.from({ length: 4 }, (_, i) => `s${i}-${randomBytes(12).toString('hex')}`);
+const values = Array.from({ length: 5 }, (_, i) => `s${i}-${randomBytes(12).toString('hex')}`);
 const configValue = `cm-${randomBytes(12).toString('hex')}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -81,10 +81,17 @@ test('Secrets are stored encrypted and read back in plain through kubectl', asyn
   expect(listed.items.filter((s) => ['db', 'api', 'applied'].includes(s.metadata.name)).map((s) => Buffer.from(s.data!.password!, 'base64').toString()).sort())
     .toEqual([values[0], values[1], values[2]].sort());
 
+  // A watch from before a create carries the new Secret in plain (the watch ends by itself: timeoutSeconds).
+  const rv = (await kubectl(['get', 'secrets', '-n', 'vault', '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout;
+  expect((await kubectl(['create', 'secret', 'generic', 'watched', '-n', 'vault', `--from-literal=password=${values[4]}`])).code).toBe(0);
+  const watched = await kubectl(['get', '--raw', `/api/v1/namespaces/vault/secrets?watch=1&resourceVersion=${rv}&timeoutSeconds=3`]);
+  const events = watched.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string }; data?: Record<string, string> } });
+  expect(events.filter((e) => e.object.metadata.name === 'watched').map((e) => [e.type, e.object.data?.password])).toEqual([['ADDED', b64(values[4]!)]]);
+
   // The search finds plaintext where there is some (the ConfigMap, once its write is on disk), and the sealed Secrets.
   await until('the ConfigMap in the data folder', async () => (await filesHolding(configValue)).length > 0, 60_000);
   expect((await filesHolding('k8s:enc:kms:v2:local:')).length).toBeGreaterThan(0);
-  for (const v of values.slice(0, 3)) {
+  for (const v of [...values.slice(0, 3), values[4]!]) {
     expect(await filesHolding(v)).toEqual([]);
     expect(await filesHolding(b64(v))).toEqual([]);
   }
@@ -125,6 +132,12 @@ test('a server whose key file cannot unwrap the data keys fails reads loudly, ne
     expect(res.stderr).not.toContain('k8s:enc');
     const listed = await kubectl(['get', 'secrets', '-n', 'vault']);
     expect(listed.stderr).toMatch(/InternalError.*unable to transform key/);
+    // A watch (its initial state) ends with an ERROR event carrying the same Status, never the sealed value.
+    const watched = await kubectl(['get', '--raw', '/api/v1/namespaces/vault/secrets?watch=1&timeoutSeconds=2']);
+    const events = watched.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; object: Record<string, unknown> });
+    expect(events.at(-1)).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 500, reason: 'InternalError', message: expect.stringMatching(/^Internal error occurred: unable to transform key "\/registry\/core\/secrets\/vault\//) } });
+    expect(events.filter((e) => e.type !== 'ERROR')).toEqual([]);
+    expect(watched.stdout).not.toContain('k8s:enc');
   } finally {
     await rename(saved, keyFile);
   }
