@@ -2,7 +2,7 @@
  * The audit log: every request the policy selects becomes `audit.k8s.io/v1` Events (one per
  * stage: RequestReceived, ResponseStarted for watches, ResponseComplete), handed to an AuditSink
  * (a file locally, Log Analytics in Azure; adapters/audit). It wraps the API handler from outside
- * (`withAudit`), and learns who the caller is and what the request means from the API server itself
+ * (`Auditor.wrap`), and learns who the caller is and what the request means from the API server itself
  * (`observe`, the `onRequestFacts` option of createApiServer), so the record is what was decided.
  *
  * Secret values never reach it, whatever the policy says: requests for Secrets, ServiceAccount
@@ -89,7 +89,24 @@ async function objectOf(message: Request | Response | undefined): Promise<unknow
   }
 }
 
-/** AuditOptions configure withAudit. */
+/** eventBase is what every stage's event of one request shares. */
+function eventBase(request: Request, url: URL, known: RequestFacts, level: AuditEvent['level'], received: string): Omit<AuditEvent, 'stage' | 'stageTimestamp'> {
+  const { user, info } = known;
+  return {
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID: request.headers.get('audit-id') || randomUUID(),
+    requestURI: `${url.pathname}${url.search}`, verb: info?.verb ?? request.method.toLowerCase(),
+    user: user ? { username: user.username, groups: [...user.groups] } : {},
+    sourceIPs: (request.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    userAgent: request.headers.get('user-agent') ?? undefined,
+    objectRef: info && {
+      resource: info.resource.plural, namespace: info.namespace, name: info.name,
+      apiGroup: info.resource.group || undefined, apiVersion: info.resource.version, subresource: info.subresource,
+    },
+    requestReceivedTimestamp: received,
+  };
+}
+
+/** AuditOptions configure createAuditor. */
 export interface AuditOptions {
   policy: Policy;
   sink: AuditSink;
@@ -131,23 +148,12 @@ export function createAuditor(options: AuditOptions): Auditor {
         void copy?.body?.cancel();
         return response;
       }
-      const auditID = request.headers.get('audit-id') || randomUUID();
+      const base = eventBase(request, url, known, level, microTime(received));
       try {
-        response.headers.set('Audit-Id', auditID);
+        response.headers.set('Audit-Id', base.auditID);
       } catch {
         // immutable headers (a fetched response): the ID is still in the log
       }
-      const base: Omit<AuditEvent, 'stage' | 'stageTimestamp'> = {
-        kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID, requestURI: `${url.pathname}${url.search}`, verb,
-        user: known.user ? { username: known.user.username, groups: [...known.user.groups] } : {},
-        sourceIPs: (request.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-        userAgent: request.headers.get('user-agent') ?? undefined,
-        objectRef: info && {
-          resource: info.resource.plural, namespace: info.namespace, name: info.name,
-          apiGroup: info.resource.group || undefined, apiVersion: info.resource.version, subresource: info.subresource,
-        },
-        requestReceivedTimestamp: microTime(received),
-      };
       const emit = (stage: Stage, extra: Partial<AuditEvent> = {}) => {
         if (!decision.omitStages.includes(stage)) options.sink.write({ ...base, ...extra, stage, stageTimestamp: microTime(stage === 'RequestReceived' ? received : now()) });
       };
