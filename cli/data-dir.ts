@@ -8,6 +8,7 @@
  *   kubeconfig                written on every start
  *   encryption-keys.json      the key-encryption keys of Secrets at rest (adapters/kms/local.ts)
  *   audit/audit.log           the audit log (audit.k8s.io/v1 Events, one per line; rotated by size)
+ *   store-settings.json       while an Azure-shaped cluster runs: how to reach its Cosmos DB emulator
  *
  * Only its owner may read it: the folder is 0700 and every file 0600 (the store holds every
  * Secret, the token file every credential), also when the folder comes from an earlier version
@@ -37,6 +38,9 @@ export class DataDirError extends Error {
     this.name = 'DataDirError';
   }
 }
+
+/** STORE_SETTINGS_FILE holds, while `coracle up --instances` runs, the app settings that reach its store (the Cosmos DB emulator in that process). */
+export const STORE_SETTINGS_FILE = 'store-settings.json';
 
 /** securitySettings are the app settings that keep Secrets encrypted and the audit log in data folder `dir`. */
 export function securitySettings(dir: string): { CORACLE_ENCRYPTION_KEY_FILE: string; CORACLE_AUDIT_LOG: string } {

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CLI, E2E_INSTANCES, startCluster, type Cluster } from './support/cluster.js';
+import { CLI, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl as run, type KubectlResult } from './support/kubectl.js';
 import { until } from './support/until.js';
 
@@ -97,7 +97,7 @@ test('Secrets are stored encrypted and read back in plain through kubectl', asyn
   }
 });
 
-(E2E_INSTANCES ? test.skip : test)('coracle secrets rotate re-encrypts every Secret under a new key while the cluster serves', async () => {
+test('coracle secrets rotate re-encrypts every Secret under a new key while the cluster serves', async () => {
   const dataDir = ['--data-dir', cluster.dataDir];
   const first = await rotate(process.execPath, [CLI, 'secrets', 'rotate', ...dataDir]);
   const count = Number(/(\d+) Secrets re-encrypted, 0 already under the primary key/.exec(first.stdout)?.[1]);
