@@ -62,7 +62,7 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'CORACLE_AUDIT_LOG_MAX_BYTES', readBy: 'code', azure: false, description: 'Size at which the audit log file rotates (default 100 MiB).' },
   { name: 'CORACLE_AUDIT_LOG_MAX_BACKUPS', readBy: 'code', azure: false, description: 'Rotated audit log files kept (default 5).' },
   { name: 'CORACLE_AUDIT_POLICY_FILE', readBy: 'code', azure: false, description: 'An audit.k8s.io/v1 Policy (YAML or JSON); default: shared/audit/policy.ts DEFAULT_POLICY.' },
-  { name: 'CORACLE_AUDIT_DCE_ENDPOINT', readBy: 'code', azure: false, description: 'Logs ingestion endpoint of the data collection endpoint the audit log goes to (Log Analytics; not deployed by Bicep yet).' },
-  { name: 'CORACLE_AUDIT_DCR_ID', readBy: 'code', azure: false, description: 'Immutable id of the data collection rule of the audit log.' },
-  { name: 'CORACLE_AUDIT_STREAM', readBy: 'code', azure: false, description: 'The rule\'s stream (default Custom-CoracleAudit).' },
+  { name: 'CORACLE_AUDIT_DCE_ENDPOINT', readBy: 'code', azure: true, description: 'Logs ingestion endpoint of the data collection endpoint the audit log goes to (Log Analytics, infra/modules/audit.bicep).' },
+  { name: 'CORACLE_AUDIT_DCR_ID', readBy: 'code', azure: true, description: 'Immutable id of the data collection rule of the audit log.' },
+  { name: 'CORACLE_AUDIT_STREAM', readBy: 'code', azure: true, description: 'The rule\'s stream (default Custom-CoracleAudit).' },
 ];

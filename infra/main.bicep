@@ -5,6 +5,7 @@
 //   cosmos       the store: Cosmos DB for NoSQL, serverless
 //   servicebus   the agents' work queues
 //   keyvault     the key-encryption key of Secrets at rest
+//   audit        the audit log's table, data collection endpoint and rule (Log Analytics)
 //   functionapp  the API server, change feed, orchestrations (Flex Consumption, Node 22)
 //   identity     the nodes' identity and every role assignment (no keys anywhere)
 //   network      VNet, nodes' subnet, NAT gateway for outbound; no public IP on a VM
@@ -91,6 +92,11 @@ module keyvault 'modules/keyvault.bicep' = {
   params: { location: location, name: take('${namePrefix}kv${uniqueString(resourceGroup().id, namePrefix)}', 24) }
 }
 
+module audit 'modules/audit.bicep' = {
+  name: 'audit'
+  params: { location: location, stem: stem, workspaceName: monitoring.outputs.workspaceName }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -105,6 +111,9 @@ module functionApp 'modules/functionapp.bicep' = {
     cosmosContainer: cosmosContainer
     serviceBusNamespace: servicebus.outputs.fullyQualifiedNamespace
     keyVaultKeyId: keyvault.outputs.keyId
+    auditEndpoint: audit.outputs.endpoint
+    auditRuleId: audit.outputs.ruleId
+    auditStream: audit.outputs.stream
     clusterName: clusterName
     adminToken: adminToken
     maximumInstanceCount: maximumInstanceCount
@@ -125,6 +134,7 @@ module identity 'modules/identity.bicep' = {
     serviceBusName: servicebus.outputs.name
     insightsName: monitoring.outputs.insightsName
     keyVaultName: keyvault.outputs.name
+    auditRuleName: audit.outputs.ruleName
   }
 }
 

@@ -6,7 +6,8 @@
 //                   the Functions host and the durable task hub); Cosmos DB: Built-in Data
 //                   Contributor (SQL data plane); Service Bus: Data Owner (it creates each
 //                   node's queue and sends to it); Application Insights: Metrics Publisher;
-//                   Key Vault: Crypto User on the key of Secrets at rest only (wrap, unwrap).
+//                   Key Vault: Crypto User on the key of Secrets at rest only (wrap, unwrap);
+//                   the audit log's data collection rule: Metrics Publisher (Logs Ingestion API).
 //   Node VMs     -> Service Bus: Data Receiver and Data Sender (an agent abandons a failed work
 //                   item with a back-off by scheduling it again on its queue, which is a send);
 //                   Storage: Blob Data Contributor on the logs container only, Blob Data Reader
@@ -40,6 +41,9 @@ param serviceBusName string
 
 @description('Application Insights component name.')
 param insightsName string
+
+@description('Name of the audit log\'s data collection rule.')
+param auditRuleName string
 
 @description('Key Vault holding the key-encryption key of Secrets at rest (key `secrets-kek`).')
 param keyVaultName string
@@ -110,6 +114,20 @@ resource appKek 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: kek
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource auditRule 'Microsoft.Insights/dataCollectionRules@2023-03-11' existing = {
+  name: auditRuleName
+}
+
+resource appAudit 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(auditRule.id, appPrincipalId, roles.monitoringMetricsPublisher)
+  scope: auditRule
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
