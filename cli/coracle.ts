@@ -15,6 +15,7 @@ import { runCost } from './cost.js';
 import { nodeCommand, tokenCommand } from './tokens.js';
 import { releaseCommands } from './release.js';
 import { upgradeCommand } from './upgrade.js';
+import { secretsCommand } from './secrets.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -149,5 +150,6 @@ program.addCommand(tokenCommand());
 program.addCommand(nodeCommand());
 for (const command of releaseCommands(fail)) program.addCommand(command);
 program.addCommand(upgradeCommand(fail));
+program.addCommand(secretsCommand(fail));
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,9 @@
  *   tokens.csv                the static token file (Kubernetes format); the admin user's token
  *   coracle.db                the SQLite store (durable.db: orchestrations, queue.db: node work queues)
  *   kubeconfig                written on every start
+ *   encryption-keys.json      the key-encryption keys of Secrets at rest (adapters/kms/local.ts)
+ *   audit/audit.log           the audit log (audit.k8s.io/v1 Events, one per line; rotated by size)
+ *   store-settings.json       while an Azure-shaped cluster runs: how to reach its Cosmos DB emulator
  *
  * Only its owner may read it: the folder is 0700 and every file 0600 (the store holds every
  * Secret, the token file every credential), also when the folder comes from an earlier version
@@ -21,6 +24,7 @@ import { access, chmod, mkdir, open, readdir, stat, writeFile } from 'node:fs/pr
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { readTextIfExists } from '../local/files.js';
+import { ensureKeyFile } from '../adapters/kms/local.js';
 import { createCertificateAuthority, createServingCertificate, inspectCertificate, type CertificatePem } from './pki.js';
 
 /** DataDirError is a problem with one file or folder of the data folder; `file` names it. */
@@ -33,6 +37,14 @@ export class DataDirError extends Error {
     super(`${file}: ${message}`, options);
     this.name = 'DataDirError';
   }
+}
+
+/** STORE_SETTINGS_FILE holds, while `coracle up --instances` runs, the app settings that reach its store (the Cosmos DB emulator in that process). */
+export const STORE_SETTINGS_FILE = 'store-settings.json';
+
+/** securitySettings are the app settings that keep Secrets encrypted and the audit log in data folder `dir`. */
+export function securitySettings(dir: string): { CORACLE_ENCRYPTION_KEY_FILE: string; CORACLE_AUDIT_LOG: string } {
+  return { CORACLE_ENCRYPTION_KEY_FILE: path.join(dir, 'encryption-keys.json'), CORACLE_AUDIT_LOG: path.join(dir, 'audit', 'audit.log') };
 }
 
 /** DataDir is the prepared folder. */
@@ -183,6 +195,10 @@ export async function prepareDataDir(dataDir: string, hosts: readonly string[] =
   const serving = await loadOrCreateServing(dir, ca, hosts);
   const tokensFile = path.join(dir, 'tokens.csv');
   const adminToken = await loadOrCreateAdminToken(tokensFile);
+  // Made before any server process starts, so processes that start together share one key.
+  await ensureKeyFile(securitySettings(dir).CORACLE_ENCRYPTION_KEY_FILE).catch((err: unknown) => {
+    throw new DataDirError(securitySettings(dir).CORACLE_ENCRYPTION_KEY_FILE, (err as Error).message, { cause: err });
+  });
   const storeFile = path.join(dir, 'coracle.db');
   const storeText = await stat(storeFile).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;

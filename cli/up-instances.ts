@@ -7,7 +7,7 @@
  * that every instance opens (see the README, "Azure-shaped local mode", for why).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { storeFromSettings } from '../functions/runtime.js';
 import { startAzurite } from '../local/azurite.js';
@@ -19,7 +19,7 @@ import { controlPlaneRelease, keepInstalledRelease, recordControlPlaneRelease, r
 import type { ControlPlaneHost } from '../shared/release/control-plane.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 import type { LocalHost } from '../local/host.js';
-import { prepareDataDir } from './data-dir.js';
+import { prepareDataDir, securitySettings, STORE_SETTINGS_FILE } from './data-dir.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { ensureNodeTokens, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes } from './nodes.js';
 import { APP_DIR, LOGS_CONNECTION_FILE, recordLocalCluster, sampleImagesLine, type UpOptions } from './up.js';
@@ -87,13 +87,17 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     const appSettings: Record<string, string> = {
       ...settings,
       CORACLE_STORE: 'cosmos', COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_ENDPOINT_DISCOVERY: 'false',
-      CORACLE_DATA_DIR: data.dir, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString,
+      CORACLE_DATA_DIR: data.dir, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, ...securitySettings(data.dir),
       AzureWebJobsStorage: azurite.connectionString,
     };
     // The database and container are made once, here, before instances race to make them. The
     // store stays open for the node credentials an upgrade's surge nodes get (as `coracle up` issues them).
     const credentials = await storeFromSettings(appSettings);
     stops.push(() => credentials.close());
+    // Tools of the data folder (`coracle secrets rotate`) reach the store here while the cluster runs.
+    const storeFile = path.join(data.dir, STORE_SETTINGS_FILE);
+    await writeFile(storeFile, JSON.stringify({ CORACLE_STORE: 'cosmos', COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_ENDPOINT_DISCOVERY: 'false', CORACLE_CLUSTER: appSettings.CORACLE_CLUSTER }), { mode: 0o600 });
+    stops.push(() => rm(storeFile, { force: true }));
     let nodes: LocalNodes | undefined;
     // The instances serve, and the durable one may resume an upgrade, before the nodes are back: its steps wait for them.
     let nodesStarted: (provider: NodeProvider) => void = () => undefined;

@@ -14,7 +14,7 @@ import { startLocalHost, type LocalHost } from '../local/host.js';
 import { startAzurite } from '../local/azurite.js';
 import { createLogger } from '../local/logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
-import { prepareDataDir } from './data-dir.js';
+import { prepareDataDir, securitySettings } from './data-dir.js';
 import { listReleases, releaseEntry } from '../local/releases.js';
 import { createTransport } from '../agent/transport.js';
 import { ApiClient } from '../shared/controllers/client.js';
@@ -161,7 +161,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   let nodesStarted: (provider: NodeProvider) => void = () => undefined;
   let nodesFailed: (err: unknown) => void = () => undefined;
   useNodeProvider(options.nodes > 0 ? awaitedNodeProvider(new Promise<NodeProvider>((resolve, reject) => [nodesStarted, nodesFailed] = [resolve, reject])) : undefined);
-  useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...lifecycleSettings(options) });
+  useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...securitySettings(data.dir), ...lifecycleSettings(options) });
   const host = await startLocalHost({
     appDir: APP_DIR,
     port,

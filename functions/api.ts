@@ -19,6 +19,7 @@ import { ApiClient } from '../shared/controllers/client.js';
 import type { ControllerContext } from '../shared/controllers/controller.js';
 import { sharedInformer } from '../shared/controllers/informer.js';
 import { setDefaultTolerationSeconds } from '../shared/api/defaults.js';
+import type { Auditor } from '../shared/audit/audit.js';
 import { CONTROLLER_USER, getAppContext, getLogSink, type AppContext } from './runtime.js';
 import type { AppConfig } from './config.js';
 
@@ -52,6 +53,11 @@ export function releaseCatalog(config: Pick<AppConfig, 'dataDir'>): ReleaseCatal
   };
 }
 
+/** withAudit records the handler's requests in `auditor`'s log (shared/audit), or returns it as it is without one. */
+function withAudit(auditor: Auditor | undefined, handler: ApiHandler): ApiHandler {
+  return auditor ? auditor.wrap(handler) : handler;
+}
+
 const handlers = new WeakMap<AppContext, Promise<ApiHandler>>();
 let processMetrics: ApiServerMetrics | undefined;
 
@@ -69,13 +75,14 @@ export async function apiHandler(): Promise<ApiHandler> {
     // DefaultTolerationSeconds for new pods is process-wide: the in-process controllers' handlers create pods too.
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     const releases = releaseCatalog(runtime.config);
-    handler = getLogSink().then((logSink) => withRequestMetrics(createApiServer({
+    const auditor = runtime.auditor;
+    handler = getLogSink().then((logSink) => withRequestMetrics(withAudit(auditor, createApiServer({
       store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store),
       admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases)), logSink, admitEviction: admitEvictionByBudgets, releases,
       metrics: apiServerMetrics(),
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs, progressUsers: [CONTROLLER_USER.username] },
-      ...serviceSettings(runtime.config),
-    }), apiServerMetrics()));
+      ...serviceSettings(runtime.config), onRequestFacts: auditor?.observe,
+    })), apiServerMetrics()));
     handlers.set(runtime, handler);
   }
   return handler;

@@ -29,6 +29,10 @@ import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { changeFromDocument } from '../adapters/store/cosmos/change.js';
 import type { Change } from '../shared/controllers/change.js';
+import type { KubeObject } from '../shared/api/objects.js';
+import type { Store } from '../shared/store/store.js';
+import { isEncryptingStore } from '../shared/encryption/encrypting-store.js';
+import { isEncryptedValue } from '../shared/encryption/envelope.js';
 import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
 import { ControllerManager } from '../shared/controllers/manager.js';
 import { podWorkController } from '../shared/controllers/podwork/index.js';
@@ -100,6 +104,27 @@ export function changesOf(documents: readonly unknown[]): Change[] {
   return documents.map(changeFromDocument).filter((c): c is Change => c !== undefined);
 }
 
+/**
+ * plainChanges decrypts the values of changes the store keeps encrypted (Secrets): the Cosmos DB
+ * trigger hands over documents as stored. A value that cannot be decrypted is not passed on as
+ * data: the change keeps its key (all a controller needs) with an empty value, and a warning says why.
+ */
+export async function plainChanges(changes: Change[], store: Store): Promise<Change[]> {
+  if (!isEncryptingStore(store)) return changes;
+  const plain = async (key: string, value: KubeObject | undefined): Promise<KubeObject | undefined> => {
+    if (!isEncryptedValue(value)) return value;
+    try {
+      return (await store.plain(key, value)) as KubeObject;
+    } catch (err) {
+      console.warn(`changefeed: ${(err as Error).message}`);
+      return {};
+    }
+  };
+  return Promise.all(changes.map(async (c) => (isEncryptedValue(c.value) || isEncryptedValue(c.prevValue)
+    ? { ...c, value: (await plain(c.key, c.value))!, prevValue: await plain(c.key, c.prevValue) }
+    : c)));
+}
+
 /** OrchestrationSignal is one key for one orchestrated controller. */
 export interface OrchestrationSignal {
   orchestration: string;
@@ -124,7 +149,7 @@ export function orchestrationSignals(changes: readonly Change[], controllers: re
  * (in-process controllers reconciled once, orchestrated ones started or signalled).
  */
 export async function handleChangeFeed(documents: unknown[], context: InvocationContext): Promise<void> {
-  const changes = changesOf(documents);
+  const changes = await plainChanges(changesOf(documents), (await getAppContext()).store);
   const resync = ORCHESTRATED.length > 0 ? await orchestrationResyncSignals() : undefined;
   if (changes.length === 0 && !resync) return;
   const signals = dedupeSignals([...(resync?.signals ?? []), ...orchestrationSignals(changes)]);

@@ -1,4 +1,4 @@
-import { readAppConfig, readLogsConfig, readQueueConfig, readStoreConfig } from './config.js';
+import { readAppConfig, readAuditConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig } from './config.js';
 
 describe('readAppConfig', () => {
   test('local settings: SQLite store and queue, Azurite logs, defaults for the rest', () => {
@@ -40,5 +40,21 @@ describe('readAppConfig', () => {
     expect(readQueueConfig(settings)).toEqual({ kind: 'servicebus', namespace: 'sb-coracle.servicebus.windows.net', identity: { clientId: 'cid' } });
     expect(readQueueConfig({ SERVICEBUS_NAMESPACE: 'sb://x.servicebus.windows.net/' })).toEqual({ kind: 'servicebus', namespace: 'x.servicebus.windows.net', identity: { clientId: undefined } });
     expect(readLogsConfig(settings)).toEqual({ accountUrl: 'https://acct.blob.core.windows.net/', identity: { clientId: 'cid' } });
+  });
+});
+
+describe('encryption and audit settings', () => {
+  test('a key file locally, a Key Vault key in Azure, neither: none', () => {
+    expect(readEncryptionConfig({ CORACLE_ENCRYPTION_KEY_FILE: '/d/keys.json' })).toEqual({ kind: 'keyfile', file: '/d/keys.json' });
+    expect(readEncryptionConfig({ CORACLE_KEYVAULT_KEY_ID: 'https://v.vault.azure.net/keys/k', AZURE_CLIENT_ID: 'c' })).toEqual({ kind: 'keyvault', keyId: 'https://v.vault.azure.net/keys/k', identity: { clientId: 'c' } });
+    expect(readEncryptionConfig({})).toBeUndefined();
+  });
+
+  test('an audit file with its rotation, or Log Analytics with both its settings', () => {
+    expect(readAuditConfig({ CORACLE_AUDIT_LOG: '/d/audit.log', CORACLE_AUDIT_POLICY_FILE: '/d/policy.yaml' })).toEqual({ sink: { kind: 'file', file: '/d/audit.log', maxBytes: 100 * 1024 * 1024, maxBackups: 5 }, policyFile: '/d/policy.yaml' });
+    expect(readAuditConfig({ CORACLE_AUDIT_DCE_ENDPOINT: 'https://e', CORACLE_AUDIT_DCR_ID: 'dcr-1' })).toEqual({ sink: { kind: 'loganalytics', endpoint: 'https://e', ruleId: 'dcr-1', stream: 'Custom-CoracleAudit', identity: { clientId: undefined } }, policyFile: undefined });
+    expect(() => readAuditConfig({ CORACLE_AUDIT_DCE_ENDPOINT: 'https://e' })).toThrow(/CORACLE_AUDIT_DCR_ID/);
+    expect(() => readAuditConfig({ CORACLE_AUDIT_LOG: '/d/a.log', CORACLE_AUDIT_LOG_MAX_BYTES: 'big' })).toThrow('CORACLE_AUDIT_LOG_MAX_BYTES');
+    expect(readAuditConfig({})).toBeUndefined();
   });
 });

@@ -32,6 +32,14 @@
  *   `CORACLE_MAX_UNPAGED_LISTS_INFLIGHT` (shared/apiserver/inflight.ts).
  * - Services: `CORACLE_SERVICE_CIDR` (10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (30000-32767),
  *   `CORACLE_ADVERTISE_ADDRESS` (`ip:port` where the `kubernetes` Service's endpoints point).
+ * - Secrets encrypted at rest (shared/encryption): `CORACLE_ENCRYPTION_KEY_FILE` (local: the key
+ *   file of adapters/kms/local.ts), else `CORACLE_KEYVAULT_KEY_ID` (Azure: a Key Vault key id
+ *   without a version, signed with the managed identity); neither: Secrets are stored as given.
+ * - audit log (shared/audit): `CORACLE_AUDIT_LOG` (a file, rotated by size), else
+ *   `CORACLE_AUDIT_DCE_ENDPOINT` + `CORACLE_AUDIT_DCR_ID` (+ `CORACLE_AUDIT_STREAM`, default
+ *   `Custom-CoracleAudit`): Log Analytics through the Logs Ingestion API; `CORACLE_AUDIT_POLICY_FILE`
+ *   (an audit.k8s.io/v1 Policy, YAML or JSON; default: shared/audit/policy.ts DEFAULT_POLICY);
+ *   `CORACLE_AUDIT_LOG_MAX_BYTES` (100 MiB) and `CORACLE_AUDIT_LOG_MAX_BACKUPS` (5).
  * - `CORACLE_DATA_DIR`: the local cluster's data folder, whose `releases/` is the release catalog
  *   upgrades read (local/releases.ts); unset (Azure, for now): the catalog is the running build.
  */
@@ -59,6 +67,16 @@ export type QueueConfig =
 export interface IdentityConfig {
   /** `AZURE_CLIENT_ID`: a user-assigned managed identity; undefined: DefaultAzureCredential. */
   clientId?: string;
+}
+
+/** EncryptionConfig names where the key-encryption key of Secrets at rest lives. */
+export type EncryptionConfig = { kind: 'keyfile'; file: string } | { kind: 'keyvault'; keyId: string; identity: IdentityConfig };
+
+/** AuditConfig names where audit events go and which policy picks them. */
+export interface AuditConfig {
+  sink: { kind: 'file'; file: string; maxBytes: number; maxBackups: number } | { kind: 'loganalytics'; endpoint: string; ruleId: string; stream: string; identity: IdentityConfig };
+  /** An audit.k8s.io/v1 Policy file; undefined: the default policy. */
+  policyFile?: string;
 }
 
 /** LogsConfig names the container log sink. */
@@ -96,6 +114,10 @@ export interface AppConfig {
   advertiseAddress?: string;
   /** The local data folder (its `releases/` is the release catalog); undefined: the catalog is the running build. */
   dataDir?: string;
+  /** How Secrets are encrypted at rest; undefined: they are not. */
+  encryption?: EncryptionConfig;
+  /** Where the audit log goes; undefined: no audit log. */
+  audit?: AuditConfig;
 }
 
 const DEFAULT_NODE_MONITOR_GRACE_SECONDS = DEFAULT_NODE_MONITOR_GRACE_MS / 1000;
@@ -178,6 +200,27 @@ export function readLogsConfig(settings: Settings): LogsConfig | undefined {
   return undefined;
 }
 
+/** readEncryptionConfig reads the encryption-at-rest settings (undefined when none is set). */
+export function readEncryptionConfig(settings: Settings): EncryptionConfig | undefined {
+  if (settings.CORACLE_ENCRYPTION_KEY_FILE) return { kind: 'keyfile', file: settings.CORACLE_ENCRYPTION_KEY_FILE };
+  if (settings.CORACLE_KEYVAULT_KEY_ID) return { kind: 'keyvault', keyId: settings.CORACLE_KEYVAULT_KEY_ID, identity: identityConfig(settings) };
+  return undefined;
+}
+
+/** readAuditConfig reads the audit log settings (undefined when none is set). */
+export function readAuditConfig(settings: Settings): AuditConfig | undefined {
+  const policyFile = settings.CORACLE_AUDIT_POLICY_FILE || undefined;
+  if (settings.CORACLE_AUDIT_LOG) {
+    const maxBytes = positiveSeconds(settings, 'CORACLE_AUDIT_LOG_MAX_BYTES', 100 * 1024 * 1024);
+    const maxBackups = positiveSeconds(settings, 'CORACLE_AUDIT_LOG_MAX_BACKUPS', 5);
+    return { sink: { kind: 'file', file: settings.CORACLE_AUDIT_LOG, maxBytes, maxBackups }, policyFile };
+  }
+  const { CORACLE_AUDIT_DCE_ENDPOINT: endpoint, CORACLE_AUDIT_DCR_ID: ruleId } = settings;
+  if (!endpoint && !ruleId) return undefined;
+  if (!endpoint || !ruleId) throw new Error('the Log Analytics audit log needs both CORACLE_AUDIT_DCE_ENDPOINT and CORACLE_AUDIT_DCR_ID');
+  return { sink: { kind: 'loganalytics', endpoint, ruleId, stream: settings.CORACLE_AUDIT_STREAM || 'Custom-CoracleAudit', identity: identityConfig(settings) }, policyFile };
+}
+
 /** readAppConfig settles the app's configuration from its settings; a bad setting throws, naming it. */
 export function readAppConfig(settings: Settings): AppConfig {
   const toleration = settings.CORACLE_DEFAULT_TOLERATION_SECONDS;
@@ -203,6 +246,8 @@ export function readAppConfig(settings: Settings): AppConfig {
     nodePortRange: settings.CORACLE_NODE_PORT_RANGE || undefined,
     advertiseAddress: settings.CORACLE_ADVERTISE_ADDRESS || undefined,
     dataDir: settings.CORACLE_DATA_DIR || undefined,
+    encryption: readEncryptionConfig(settings),
+    audit: readAuditConfig(settings),
   };
 }
 

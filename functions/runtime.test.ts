@@ -1,4 +1,7 @@
-import { parseTokenFile, storeFromSettings, tokensFromSettings } from './runtime.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openAuditor, parseTokenFile, storeFromSettings, tokensFromSettings } from './runtime.js';
 
 describe('parseTokenFile', () => {
   test('reads Kubernetes static token lines, with quoted groups, skipping blanks and comments', () => {
@@ -26,5 +29,15 @@ describe('settings', () => {
   test('no store setting, or one not understood, is an error that says what to set', async () => {
     await expect(storeFromSettings({})).rejects.toThrow(/CORACLE_STORE=sqlite/);
     await expect(storeFromSettings({ CORACLE_STORE: 'etcd:x' })).rejects.toThrow(/not understood/);
+  });
+});
+
+describe('openAuditor', () => {
+  test('a policy file that is not a Policy is an error naming it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'coracle-policy-'));
+    const policyFile = path.join(dir, 'policy.yaml');
+    writeFileSync(policyFile, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Loud\n');
+    await expect(openAuditor({ sink: { kind: 'file', file: path.join(dir, 'audit.log'), maxBytes: 1024, maxBackups: 1 }, policyFile })).rejects.toThrow(`${policyFile}: not a usable audit policy: rules[0].level`);
+    await expect(openAuditor({ sink: { kind: 'file', file: path.join(dir, 'audit.log'), maxBytes: 1024, maxBackups: 1 }, policyFile: path.join(dir, 'missing.yaml') })).rejects.toThrow('missing.yaml');
   });
 });

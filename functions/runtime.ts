@@ -17,7 +17,14 @@ import type { LogSink } from '../shared/logs/logsink.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
 import { azureCredential } from '../adapters/identity.js';
-import { appConfig, readLogsConfig, readQueueConfig, readStoreConfig, type AppConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig } from './config.js';
+import { createAuditor, type Auditor } from '../shared/audit/audit.js';
+import { DEFAULT_POLICY, parsePolicy } from '../shared/audit/policy.js';
+import { encryptingStore } from '../shared/encryption/encrypting-store.js';
+import type { KeyEncryptionService } from '../shared/encryption/envelope.js';
+import {
+  appConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig,
+  type AppConfig, type AuditConfig, type EncryptionConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig,
+} from './config.js';
 
 export type { Settings } from './config.js';
 
@@ -42,13 +49,40 @@ export interface AppContext {
   authenticators: readonly TokenAuthenticator[];
   /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
   controllerToken: string;
+  /** The audit log (undefined when none is configured). */
+  auditor?: Auditor;
 }
 
 /** CONTROLLER_USER is who the in-process controllers (change feed) are to the API server. */
 export const CONTROLLER_USER: TokenUser = { username: 'system:controller', groups: ['system:masters'] };
 
-/** openStore opens the store the configuration names; it throws, naming the setting or file, if it cannot. */
-export async function openStore(config: StoreConfig, cluster: string): Promise<Store> {
+/**
+ * openStore opens the store the configuration names, with Secrets encrypted at rest when
+ * `encryption` names a key (shared/encryption); it throws, naming the setting or file, if it cannot.
+ */
+export async function openStore(config: StoreConfig, cluster: string, encryption?: EncryptionConfig): Promise<Store> {
+  const store = await openPlainStore(config, cluster);
+  if (!encryption) return store;
+  try {
+    return encryptingStore(store, { kms: await openKms(encryption) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** openKms opens the key-encryption key's service the configuration names (adapters/kms); the key file is created when absent. */
+export async function openKms(config: EncryptionConfig): Promise<KeyEncryptionService> {
+  if (config.kind === 'keyfile') {
+    const { ensureKeyFile, localKms } = await import('../adapters/kms/local.js');
+    await ensureKeyFile(config.file);
+    return localKms(config.file);
+  }
+  const { keyVaultKms } = await import('../adapters/kms/keyvault.js');
+  return keyVaultKms({ keyId: config.keyId, credential: await azureCredential(config.identity) });
+}
+
+async function openPlainStore(config: StoreConfig, cluster: string): Promise<Store> {
   if (config.kind === 'sqlite') {
     // Imported lazily: the Azure deployment never loads better-sqlite3.
     const { openSqliteStore } = await import('../adapters/store/sqlite/index.js');
@@ -65,7 +99,7 @@ export async function openStore(config: StoreConfig, cluster: string): Promise<S
 
 /** storeFromSettings opens the store app settings name (tools and tests that hold settings, not a configuration). */
 export async function storeFromSettings(settings: Settings): Promise<Store> {
-  return openStore(readStoreConfig(settings), settings.CORACLE_CLUSTER || 'default');
+  return openStore(readStoreConfig(settings), settings.CORACLE_CLUSTER || 'default', readEncryptionConfig(settings));
 }
 
 /**
@@ -88,6 +122,30 @@ async function openCosmosStoreFrom(config: Extract<StoreConfig, { kind: 'cosmos'
     client.dispose();
     throw err;
   }
+}
+
+/**
+ * openAuditor builds the audit log the configuration names: its policy (the file's, else
+ * DEFAULT_POLICY) and its sink (adapters/audit: a rotated file, or Log Analytics). A policy file
+ * that cannot be read or parsed throws, naming it.
+ */
+export async function openAuditor(config: AuditConfig | undefined): Promise<Auditor | undefined> {
+  if (!config) return undefined;
+  let policy = DEFAULT_POLICY;
+  if (config.policyFile) {
+    try {
+      policy = parsePolicy(await readFile(config.policyFile, 'utf8'));
+    } catch (err) {
+      throw new Error(`${config.policyFile}: not a usable audit policy: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const { sink } = config;
+  if (sink.kind === 'file') {
+    const { fileAuditSink } = await import('../adapters/audit/file.js');
+    return createAuditor({ policy, sink: fileAuditSink(sink) });
+  }
+  const { logAnalyticsAuditSink } = await import('../adapters/audit/loganalytics.js');
+  return createAuditor({ policy, sink: logAnalyticsAuditSink({ endpoint: sink.endpoint, ruleId: sink.ruleId, stream: sink.stream, credential: await azureCredential(sink.identity) }) });
 }
 
 /** Splits one CSV line; double quotes group commas. */
@@ -150,8 +208,9 @@ export function getAppContext(): Promise<AppContext> {
     // Never written anywhere: it only authenticates calls made inside this process.
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
-    const store = await openStore(config.store, config.cluster);
-    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken };
+    const auditor = await openAuditor(config.audit);
+    const store = await openStore(config.store, config.cluster, config.encryption);
+    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken, auditor };
   })();
   context.catch(() => (context = undefined));
   return context;
@@ -228,6 +287,7 @@ export async function closeAppContext(): Promise<void> {
   context = undefined;
   if (!current) return;
   const built = await current.catch(() => undefined);
+  await built?.auditor?.close();
   await built?.store.close();
 }
 

@@ -56,4 +56,13 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'CORACLE_SERVICE_CIDR', readBy: 'code', azure: false, description: 'Range of Services\' cluster IPs (default 10.96.0.0/12).' },
   { name: 'CORACLE_NODE_PORT_RANGE', readBy: 'code', azure: false, description: 'Range of node ports (default 30000-32767).' },
   { name: 'CORACLE_ADVERTISE_ADDRESS', readBy: 'code', azure: false, description: '`ip:port` of the API server as pods reach it (the `kubernetes` Service\'s endpoints).' },
+  { name: 'CORACLE_ENCRYPTION_KEY_FILE', readBy: 'code', azure: false, description: 'Key file of the key-encryption keys of Secrets at rest (local; adapters/kms/local.ts).' },
+  { name: 'CORACLE_KEYVAULT_KEY_ID', readBy: 'code', azure: true, description: 'Key Vault key (id without a version) that wraps the data keys of Secrets at rest, used with the app\'s managed identity.' },
+  { name: 'CORACLE_AUDIT_LOG', readBy: 'code', azure: false, description: 'Audit log file, rotated by size (local).' },
+  { name: 'CORACLE_AUDIT_LOG_MAX_BYTES', readBy: 'code', azure: false, description: 'Size at which the audit log file rotates (default 100 MiB).' },
+  { name: 'CORACLE_AUDIT_LOG_MAX_BACKUPS', readBy: 'code', azure: false, description: 'Rotated audit log files kept (default 5).' },
+  { name: 'CORACLE_AUDIT_POLICY_FILE', readBy: 'code', azure: false, description: 'An audit.k8s.io/v1 Policy (YAML or JSON); default: shared/audit/policy.ts DEFAULT_POLICY.' },
+  { name: 'CORACLE_AUDIT_DCE_ENDPOINT', readBy: 'code', azure: true, description: 'Logs ingestion endpoint of the data collection endpoint the audit log goes to (Log Analytics, infra/modules/audit.bicep).' },
+  { name: 'CORACLE_AUDIT_DCR_ID', readBy: 'code', azure: true, description: 'Immutable id of the data collection rule of the audit log.' },
+  { name: 'CORACLE_AUDIT_STREAM', readBy: 'code', azure: true, description: 'The rule\'s stream (default Custom-CoracleAudit).' },
 ];

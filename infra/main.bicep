@@ -4,6 +4,8 @@
 //   storage      Functions host state, durable task hub, app and agent packages, container logs
 //   cosmos       the store: Cosmos DB for NoSQL, serverless
 //   servicebus   the agents' work queues
+//   keyvault     the key-encryption key of Secrets at rest
+//   audit        the audit log's table, data collection endpoint and rule (Log Analytics)
 //   functionapp  the API server, change feed, orchestrations (Flex Consumption, Node 22)
 //   identity     the nodes' identity and every role assignment (no keys anywhere)
 //   network      VNet, nodes' subnet, NAT gateway for outbound; no public IP on a VM
@@ -85,6 +87,16 @@ module servicebus 'modules/servicebus.bicep' = {
   params: { location: location, name: '${stem}-bus' }
 }
 
+module keyvault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: { location: location, name: take('${namePrefix}kv${uniqueString(resourceGroup().id, namePrefix)}', 24) }
+}
+
+module audit 'modules/audit.bicep' = {
+  name: 'audit'
+  params: { location: location, stem: stem, workspaceName: monitoring.outputs.workspaceName }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -98,6 +110,10 @@ module functionApp 'modules/functionapp.bicep' = {
     cosmosDatabase: cosmosDatabase
     cosmosContainer: cosmosContainer
     serviceBusNamespace: servicebus.outputs.fullyQualifiedNamespace
+    keyVaultKeyId: keyvault.outputs.keyId
+    auditEndpoint: audit.outputs.endpoint
+    auditRuleId: audit.outputs.ruleId
+    auditStream: audit.outputs.stream
     clusterName: clusterName
     adminToken: adminToken
     maximumInstanceCount: maximumInstanceCount
@@ -117,6 +133,8 @@ module identity 'modules/identity.bicep' = {
     cosmosName: cosmos.outputs.name
     serviceBusName: servicebus.outputs.name
     insightsName: monitoring.outputs.insightsName
+    keyVaultName: keyvault.outputs.name
+    auditRuleName: audit.outputs.ruleName
   }
 }
 

@@ -54,6 +54,8 @@ export function findHttpRoute(routes: readonly HttpRoute[], method: string, path
 export function toNativeRequest(req: IncomingMessage, baseUrl: string): Request {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  // The client's address last, as Azure's front end adds it (the audit log's sourceIPs).
+  if (req.socket?.remoteAddress) headers.append('x-forwarded-for', req.socket.remoteAddress);
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
   return new Request(new URL(req.url ?? '/', baseUrl), {

@@ -101,6 +101,8 @@ function launch(spec: InstanceSpec, port: number, release: InstanceRelease, opti
     env: {
       ...process.env, ...options.settings,
       CORACLE_INSTANCE_NAME: spec.name, CORACLE_INSTANCE_GROUPS: spec.groups.join(','), CORACLE_INSTANCE_PORT: String(port),
+      // One audit file per process: a rotating file has one writer.
+      ...(options.settings.CORACLE_AUDIT_LOG ? { CORACLE_AUDIT_LOG: options.settings.CORACLE_AUDIT_LOG.replace(/(\.log)?$/, `-${spec.name}$1`) } : {}),
       CORACLE_APP_DIR: release.root, CORACLE_DATA_DIR: options.dataDir, CORACLE_DURABLE_KEY: options.durableKey,
       ...(options.nodeProvider ? { CORACLE_NODE_PROVIDER: 'ipc' } : {}),
       ...(options.controlPlane ? { CORACLE_CONTROL_PLANE_HOST: 'ipc' } : {}),

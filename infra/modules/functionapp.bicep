@@ -30,6 +30,18 @@ param cosmosDatabase string
 @description('Cosmos DB container of the store.')
 param cosmosContainer string
 
+@description('Logs ingestion endpoint of the audit log\'s data collection endpoint.')
+param auditEndpoint string
+
+@description('Immutable id of the audit log\'s data collection rule.')
+param auditRuleId string
+
+@description('The audit rule\'s stream.')
+param auditStream string
+
+@description('Key Vault key (id without a version) that wraps the data keys of Secrets at rest.')
+param keyVaultKeyId string
+
 @description('Fully qualified Service Bus namespace.')
 param serviceBusNamespace string
 
@@ -91,6 +103,10 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'COSMOS_DATABASE', value: cosmosDatabase }
         { name: 'COSMOS_CONTAINER', value: cosmosContainer }
         { name: 'SERVICEBUS_NAMESPACE', value: serviceBusNamespace }
+        { name: 'CORACLE_KEYVAULT_KEY_ID', value: keyVaultKeyId }
+        { name: 'CORACLE_AUDIT_DCE_ENDPOINT', value: auditEndpoint }
+        { name: 'CORACLE_AUDIT_DCR_ID', value: auditRuleId }
+        { name: 'CORACLE_AUDIT_STREAM', value: auditStream }
         { name: 'LOGS_BLOB_ENDPOINT', value: blobEndpoint }
       ]
     }

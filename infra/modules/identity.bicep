@@ -5,7 +5,9 @@
 //   Function App -> Storage: Blob Data Owner, Queue and Table Data Contributor (its package,
 //                   the Functions host and the durable task hub); Cosmos DB: Built-in Data
 //                   Contributor (SQL data plane); Service Bus: Data Owner (it creates each
-//                   node's queue and sends to it); Application Insights: Metrics Publisher.
+//                   node's queue and sends to it); Application Insights: Metrics Publisher;
+//                   Key Vault: Crypto User on the key of Secrets at rest only (wrap, unwrap);
+//                   the audit log's data collection rule: Metrics Publisher (Logs Ingestion API).
 //   Node VMs     -> Service Bus: Data Receiver and Data Sender (an agent abandons a failed work
 //                   item with a back-off by scheduling it again on its queue, which is a send);
 //                   Storage: Blob Data Contributor on the logs container only, Blob Data Reader
@@ -40,6 +42,12 @@ param serviceBusName string
 @description('Application Insights component name.')
 param insightsName string
 
+@description('Name of the audit log\'s data collection rule.')
+param auditRuleName string
+
+@description('Key Vault holding the key-encryption key of Secrets at rest (key `secrets-kek`).')
+param keyVaultName string
+
 // Built-in role definition ids (the same in every tenant).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -51,6 +59,7 @@ var roles = {
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
 }
 // Cosmos DB's own (data-plane) built-in role: Cosmos DB Built-in Data Contributor.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
@@ -89,6 +98,39 @@ resource bus 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
 
 resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: insightsName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+  name: keyVaultName
+}
+
+resource kek 'Microsoft.KeyVault/vaults/keys@2024-11-01' existing = {
+  parent: vault
+  name: 'secrets-kek'
+}
+
+resource appKek 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(kek.id, appPrincipalId, roles.keyVaultCryptoUser)
+  scope: kek
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource auditRule 'Microsoft.Insights/dataCollectionRules@2023-03-11' existing = {
+  name: auditRuleName
+}
+
+resource appAudit 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(auditRule.id, appPrincipalId, roles.monitoringMetricsPublisher)
+  scope: auditRule
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 resource appStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]: {

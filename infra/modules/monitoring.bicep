@@ -37,6 +37,9 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
 @description('Resource id of the Log Analytics workspace.')
 output workspaceId string = workspace.id
 
+@description('Name of the Log Analytics workspace.')
+output workspaceName string = workspace.name
+
 @description('Name of the Application Insights component.')
 output insightsName string = insights.name
 

@@ -31,6 +31,7 @@ import { handleDelete, handleDeleteCollection } from './delete.js';
 import { handlePodLog } from './log.js';
 import type { LogSink } from '../logs/logsink.js';
 import type { RequestInfo } from './context.js';
+import type { RequestObserver } from '../audit/audit.js';
 import { handleNodeMetricsReport, reportNameOf } from './metricsreport.js';
 import { handleMetrics } from './metricsapi.js';
 import { mayReadMetrics, METRICS_PATH, metricsForbidden, type ApiServerMetrics } from './telemetry.js';
@@ -65,6 +66,8 @@ export interface ApiServerOptions {
   releases?: () => Promise<readonly string[]>;
   /** The metric registry `/metrics` serves (telemetry.ts; requests are counted by withRequestMetrics around the handler); undefined: `/metrics` is 404. */
   metrics?: ApiServerMetrics;
+  /** Told who sent each request once authenticated, and what it asks once routed (the audit log: shared/audit). */
+  onRequestFacts?: RequestObserver;
   /** Replacements for the functions other modules provide (tests). */
   peers?: Partial<Peers>;
 }
@@ -108,6 +111,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       const url = new URL(request.url);
       let user: UserInfo | undefined;
       if (!PUBLIC_PATHS.has(url.pathname)) user = await authenticate(request, authenticators);
+      options.onRequestFacts?.(request, { user });
       ready ??= ensureSystemNamespaces(options.store, now()).then(() => bootstrapServices(options.store, network, options.advertise, now())).catch((err) => {
         ready = undefined;
         throw err;
@@ -125,6 +129,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       if (discovered) return discovered;
       if (!user) return serveHealth(url, options.gitVersion) ?? errorResponse(new Error('unreachable'));
       info = route(request.method, url);
+      options.onRequestFacts?.(request, { info });
       if (isBootstrapper(user) && !user.groups.includes('system:masters')) throw nodeForbidden(user, info, 'a bootstrap token may only request a node credential');
       const refusal = options.authorize ? await options.authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
