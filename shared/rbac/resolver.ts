@@ -10,7 +10,7 @@ import { findResourceByKind, storageKey } from '../api/resources.js';
 import { isRecord, type KubeObject } from '../api/objects.js';
 import { fromLabelSelectorObject, matchesLabels } from '../api/selectors.js';
 import type { Store } from '../store/store.js';
-import { decode } from '../apiserver/storage.js';
+import { decode, listStored } from '../apiserver/storage.js';
 import { policyRulesOf, ruleAllows, type AccessAttributes, type PolicyRule } from './rules.js';
 
 /** RBAC_GROUP is the API group of Roles and bindings. */
@@ -82,19 +82,6 @@ function roleRefOf(binding: KubeObject): RoleRef {
   return { kind: String(ref.kind ?? ''), name: String(ref.name ?? ''), apiGroup: typeof ref.apiGroup === 'string' ? ref.apiGroup : undefined };
 }
 
-async function listAll(store: Store, prefix: string): Promise<KubeObject[]> {
-  const out: KubeObject[] = [];
-  let startAfter: string | undefined;
-  let revision: number | undefined;
-  for (;;) {
-    const page = await store.list(prefix, { limit: 500, startAfter, revision, countRemaining: false });
-    revision = page.revision;
-    out.push(...page.items.map(decode));
-    if (!page.more || page.items.length === 0) return out;
-    startAfter = page.items[page.items.length - 1].key;
-  }
-}
-
 /**
  * RuleResolver reads RBAC objects for one decision (one request or review): it caches what it has
  * read, so build a new one per decision (a later decision must see later writes).
@@ -124,7 +111,7 @@ export class RuleResolver {
     const selectors = (Array.isArray(aggregation.clusterRoleSelectors) ? aggregation.clusterRoleSelectors : [])
       .map((s) => fromLabelSelectorObject(s)).filter((s) => s !== undefined);
     const name = isRecord(role.metadata) ? role.metadata.name : undefined;
-    this.clusterRoles ??= listAll(this.store, storageKey(CLUSTER_ROLES));
+    this.clusterRoles ??= listStored(this.store, storageKey(CLUSTER_ROLES));
     const rules: PolicyRule[] = [];
     for (const other of await this.clusterRoles) {
       const meta = isRecord(other.metadata) ? other.metadata : {};
@@ -142,7 +129,7 @@ export class RuleResolver {
    * roles are skipped (upstream reports them as errors in the reason; here they grant nothing).
    */
   async grants(user: Principal, namespace: string | undefined, visit: (g: GrantedRules) => boolean): Promise<void> {
-    for (const binding of await listAll(this.store, storageKey(CLUSTER_ROLE_BINDINGS))) {
+    for (const binding of await listStored(this.store, storageKey(CLUSTER_ROLE_BINDINGS))) {
       const subject = subjectsOf(binding).find((s) => appliesTo(user, s, ''));
       if (!subject) continue;
       const ref = roleRefOf(binding);
@@ -150,7 +137,7 @@ export class RuleResolver {
       if (rules && visit({ source: describeSource('ClusterRoleBinding', binding, undefined, ref, subject), rules })) return;
     }
     if (!namespace) return;
-    for (const binding of await listAll(this.store, storageKey(ROLE_BINDINGS, namespace))) {
+    for (const binding of await listStored(this.store, storageKey(ROLE_BINDINGS, namespace))) {
       const subject = subjectsOf(binding).find((s) => appliesTo(user, s, namespace));
       if (!subject) continue;
       const ref = roleRefOf(binding);
