@@ -134,7 +134,12 @@ export class ServiceAccountTokens implements ServiceAccountTokenIssuer {
       } catch {
         return undefined;
       }
-      const stored = (await this.keys()).find((k) => k.kid === header.kid);
+      let stored = (await this.keys()).find((k) => k.kid === header.kid);
+      if (!stored) {
+        // Signed by a key newer than this instance's copy (another instance rotated): read the keys again.
+        this.cached = undefined;
+        stored = (await this.keys()).find((k) => k.kid === header.kid);
+      }
       if (!stored) return undefined;
       try {
         const { payload } = await jwtVerify(token, await importJWK(publicJwk(stored.jwk), ALG), {
