@@ -1,7 +1,8 @@
 /**
  * TokenRequest (`POST .../serviceaccounts/<name>/token`, `kubectl create token`): validates the
  * request as upstream (pkg/apis/authentication/validation: at least 10 minutes, at most 2^32
- * seconds; default one hour), checks the ServiceAccount exists, and answers 201 with
+ * seconds; default one hour), refuses `boundObjectRef` (binding to a Pod, Secret or Node is not
+ * built: 422), checks the ServiceAccount exists, and answers 201 with
  * `status.token` and `status.expirationTimestamp`. Never stored.
  */
 import { isRecord, readMetadata, rfc3339Now } from '../api/objects.js';
@@ -29,6 +30,10 @@ export async function handleTokenRequest(ctx: HandlerContext): Promise<Response>
   if (tooShort || expirationSeconds > MAX_EXPIRATION_SECONDS || !Number.isInteger(expirationSeconds)) {
     const message = `Invalid value: ${expirationSeconds}: may not specify a duration ${tooShort ? 'less than 10 minutes' : 'larger than 2^32 seconds'}`;
     throw invalid('authentication.k8s.io', 'TokenRequest', name, [{ reason: 'FieldValueInvalid', field: 'spec.expirationSeconds', message }]);
+  }
+  if (spec.boundObjectRef !== undefined && spec.boundObjectRef !== null) {
+    // Unsupported options fail loudly: a token bound to a Pod, Secret or Node would have to die with that object too.
+    throw invalid('authentication.k8s.io', 'TokenRequest', name, [{ reason: 'FieldValueForbidden', field: 'spec.boundObjectRef', message: 'Forbidden: binding a token to an object other than its ServiceAccount is not supported by this server' }]);
   }
   const audiences = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences.map(String) : [...issuer.defaultAudiences];
   const kv = await loadObject(ctx).catch(() => {
