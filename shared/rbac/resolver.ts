@@ -16,10 +16,13 @@ import { policyRulesOf, ruleAllows, type AccessAttributes, type PolicyRule } fro
 /** RBAC_GROUP is the API group of Roles and bindings. */
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const RBAC_VERSION = `${RBAC_GROUP}/v1`;
-/** The four RBAC resource types, as served. */
+/** ROLES is the served Role resource. */
 export const ROLES = findResourceByKind(RBAC_VERSION, 'Role')!;
+/** CLUSTER_ROLES is the served ClusterRole resource. */
 export const CLUSTER_ROLES = findResourceByKind(RBAC_VERSION, 'ClusterRole')!;
+/** ROLE_BINDINGS is the served RoleBinding resource. */
 export const ROLE_BINDINGS = findResourceByKind(RBAC_VERSION, 'RoleBinding')!;
+/** CLUSTER_ROLE_BINDINGS is the served ClusterRoleBinding resource. */
 export const CLUSTER_ROLE_BINDINGS = findResourceByKind(RBAC_VERSION, 'ClusterRoleBinding')!;
 
 /** SERVICE_ACCOUNT_USER_PREFIX prefixes a ServiceAccount's username: `system:serviceaccount:<ns>:<name>`. */
