@@ -13,7 +13,7 @@ export default {
     // Suites run a second time, unchanged, in the Azure-shaped mode (README: "The Azure-shaped local mode").
     {
       ...common, displayName: 'e2e-azure-shaped', slowTestThreshold: 60,
-      testMatch: ['<rootDir>/test/deployment-kubectl.test.ts', '<rootDir>/test/kubectl-workflow.test.ts', '<rootDir>/test/upgrade-kubectl.test.ts', '<rootDir>/test/secrets-audit-kubectl.test.ts'],
+      testMatch: ['<rootDir>/test/deployment-kubectl.test.ts', '<rootDir>/test/kubectl-workflow.test.ts', '<rootDir>/test/upgrade-kubectl.test.ts', '<rootDir>/test/secrets-audit-kubectl.test.ts', '<rootDir>/test/rbac-kubectl.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/azure-shaped.setup.ts'],
     },
   ],

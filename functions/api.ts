@@ -2,7 +2,7 @@
  * The API server of the current runtime, built once and shared: the HTTP function serves it, and
  * every controller in this process talks to it in-process (no HTTP, no TLS) through an ApiClient
  * under the controllers' identity. One handler means one set of rules for every caller: node
- * authorization, PodDisruptionBudget admission of evictions, the log sink.
+ * authorization then RBAC, ServiceAccount tokens, PodDisruptionBudget admission of evictions, the log sink.
  */
 import { chainAdmissions } from '../shared/apiserver/context.js';
 import path from 'node:path';
@@ -12,7 +12,9 @@ import { admitUpgradeRun, RUNNING_BUILD_ONLY, type ReleaseCatalog } from '../sha
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
 import { ApiServerMetrics, withRequestMetrics } from '../shared/apiserver/telemetry.js';
-import { createNodeAuthorizer } from '../shared/apiserver/authorize.js';
+import { createAccessControl } from '../shared/rbac/authorizer.js';
+import { admitRbacEscalation } from '../shared/rbac/escalation.js';
+import { ServiceAccountTokens } from '../shared/rbac/satokens.js';
 import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
@@ -76,9 +78,11 @@ export async function apiHandler(): Promise<ApiHandler> {
     if (runtime.config.defaultTolerationSeconds !== undefined) setDefaultTolerationSeconds(runtime.config.defaultTolerationSeconds);
     const releases = releaseCatalog(runtime.config);
     const auditor = runtime.auditor;
+    const serviceAccountTokens = new ServiceAccountTokens(runtime.store);
     handler = getLogSink().then((logSink) => withRequestMetrics(withAudit(auditor, createApiServer({
-      store: runtime.store, tokenAuthenticators: runtime.authenticators, authorize: createNodeAuthorizer(runtime.store),
-      admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases)), logSink, admitEviction: admitEvictionByBudgets, releases,
+      store: runtime.store, tokenAuthenticators: [...runtime.authenticators, serviceAccountTokens.authenticator()],
+      access: createAccessControl(runtime.store), tokenIssuer: serviceAccountTokens,
+      admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases), admitRbacEscalation), logSink, admitEviction: admitEvictionByBudgets, releases,
       metrics: apiServerMetrics(),
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs, progressUsers: [CONTROLLER_USER.username] },
       ...serviceSettings(runtime.config), onRequestFacts: auditor?.observe,

@@ -34,9 +34,11 @@ async function rootDefinitions(): Promise<string[]> {
   const names = new Set<string>();
   for (const r of RESOURCES) {
     names.add(apiDefinition(r.group, r.version, r.kind));
-    names.add(apiDefinition(r.group, r.version, r.listKind));
+    if (r.verbs.includes('list')) names.add(apiDefinition(r.group, r.version, r.listKind));
     for (const s of r.subresources) names.add(apiDefinition(s.group, s.version, s.kind));
   }
+  // Coracle's own kinds and the Metrics API are written by hand (shared/api/openapi/coracle.ts, metrics.ts).
+  for (const name of [...names]) if (!hasModel(name)) names.delete(name);
   for (const kind of ['Status', 'DeleteOptions', 'WatchEvent', 'APIResourceList', 'APIGroupList', 'APIVersions', 'Patch'])
     names.add(`io.k8s.apimachinery.pkg.apis.meta.v1.${kind}`);
   names.add('io.k8s.apimachinery.pkg.version.Info');
@@ -56,9 +58,17 @@ function definitionFile(name: string): string {
   }
   const [group, version] = [parts[3]!, parts[4]!];
   if (group === 'core') return resolve(modelsDir, version, `${kind}.d.ts`);
-  const groupDir = [group, `${group}.k8s.io`, `${group}.apiserver.k8s.io`].find((g) => existsSync(resolve(modelsDir, g)));
+  const groupDir = [group, `${group}.k8s.io`, `${group}.apiserver.k8s.io`, `${group}.authorization.k8s.io`].find((g) => existsSync(resolve(modelsDir, g)));
   if (!groupDir) throw new Error(`no kubernetes-models folder for ${name}`);
   return resolve(modelsDir, groupDir, version, `${kind}.d.ts`);
+}
+
+function hasModel(name: string): boolean {
+  try {
+    return existsSync(definitionFile(name));
+  } catch {
+    return false;
+  }
 }
 
 /** definitionOfFile is the inverse of definitionFile. */

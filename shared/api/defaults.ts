@@ -5,6 +5,7 @@
  */
 import { defaultNodePool } from '../upgrade/objects.js';
 import { defaultUpgradeRun } from '../upgrade/run.js';
+import { defaultBinding } from '../rbac/validation.js';
 import { isRecord, metadataOf, type KubeObject } from './objects.js';
 
 type Obj = Record<string, unknown>;
@@ -190,6 +191,8 @@ const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
   Namespace: defaultNamespace,
   Secret: defaultSecret,
   Endpoints: defaultEndpoints,
+  RoleBinding: defaultBinding,
+  ClusterRoleBinding: defaultBinding,
 };
 
 /** applyDefaults fills defaults for `kind` into `o` in place. */

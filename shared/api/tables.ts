@@ -12,6 +12,7 @@ import { ENDPOINTSLICE_PRINTER } from './tables/discovery.js';
 import { CLUSTER_PRINTER, NODEPOOL_PRINTER, UPGRADEPREVIEW_PRINTER, UPGRADERUN_PRINTER } from './tables/coracle.js';
 import { NODEMETRICS_PRINTER, PODMETRICS_PRINTER } from './tables/metrics.js';
 import { CONFIGMAP_PRINTER, LEASE_PRINTER, SECRET_PRINTER, SERVICEACCOUNT_PRINTER } from './tables/config.js';
+import { BINDING_PRINTER, ROLE_PRINTER } from './tables/rbac.js';
 
 export { humanDuration } from './tables/format.js';
 export type { ColumnDefinition } from './tables/format.js';
@@ -38,6 +39,10 @@ const PRINTERS: Readonly<Record<string, Printer>> = {
   'coracle.io/upgradepreviews': UPGRADEPREVIEW_PRINTER,
   'metrics.k8s.io/nodes': NODEMETRICS_PRINTER,
   'metrics.k8s.io/pods': PODMETRICS_PRINTER,
+  'rbac.authorization.k8s.io/roles': ROLE_PRINTER,
+  'rbac.authorization.k8s.io/clusterroles': ROLE_PRINTER,
+  'rbac.authorization.k8s.io/rolebindings': BINDING_PRINTER,
+  'rbac.authorization.k8s.io/clusterrolebindings': BINDING_PRINTER,
 };
 
 /** DEFAULT_PRINTER is what Kubernetes prints for a kind without its own printer: NAME and AGE. */

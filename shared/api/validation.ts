@@ -11,6 +11,7 @@ import { deepEqual, isRecord, readMetadata, type KubeObject } from './objects.js
 import { fromLabelSelectorObject, matchesLabels } from './selectors.js';
 import { applyDefaults } from './defaults.js';
 import { validatePodSpecLimits, validatePodSpecUpdate } from './podvalidation.js';
+import { bindingUpdateCauses, isValidPathSegmentName, validateBinding, validateRole } from '../rbac/validation.js';
 
 const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
@@ -120,6 +121,10 @@ export class Causes {
 const NAME_RULES: Record<string, (v: string) => string[]> = {
   Namespace: isDNS1123Label,
   Service: isDNS1035Label,
+  Role: isValidPathSegmentName,
+  ClusterRole: isValidPathSegmentName,
+  RoleBinding: isValidPathSegmentName,
+  ClusterRoleBinding: isValidPathSegmentName,
 };
 
 function validateMetadata(resource: ResourceType, obj: KubeObject, c: Causes): void {
@@ -322,6 +327,10 @@ const KIND_RULES: Record<string, (obj: KubeObject, c: Causes) => void> = {
   Cluster: (obj, c) => c.list.push(...validateCluster(obj)),
   NodePool: (obj, c) => c.list.push(...validateNodePool(obj)),
   UpgradeRun: (obj, c) => c.list.push(...validateUpgradeRun(obj)),
+  Role: (obj, c) => c.list.push(...validateRole(true)(obj)),
+  ClusterRole: (obj, c) => c.list.push(...validateRole(false)(obj)),
+  RoleBinding: (obj, c) => c.list.push(...validateBinding(true)(obj)),
+  ClusterRoleBinding: (obj, c) => c.list.push(...validateBinding(false)(obj)),
 };
 
 /**
@@ -343,6 +352,7 @@ function validateUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject
     c.invalid('spec.selector', spec.selector, 'field is immutable');
   }
   if (resource.kind === 'Cluster') c.list.push(...clusterStepCauses(obj, old));
+  if (resource.kind === 'RoleBinding' || resource.kind === 'ClusterRoleBinding') c.list.push(...bindingUpdateCauses(obj, old));
   if (resource.kind === 'UpgradeRun' && subresource !== 'status') c.list.push(...upgradeRunUpdateCauses(obj, old));
   if (resource.kind === 'Pod' && !deepEqual(spec, oldSpec)) {
     // The stored pod defaulted as today (an object written before a default was added must not

@@ -21,13 +21,16 @@ export async function authenticateToken(token: string, authenticators: readonly 
   return undefined;
 }
 
-/** authenticate returns the user a request's bearer token names, or throws 401 Unauthorized. */
+/** AUTHENTICATED_GROUP is added to every authenticated user, as kube-apiserver's authenticator does. */
+export const AUTHENTICATED_GROUP = 'system:authenticated';
+
+/** authenticate returns the user a request's bearer token names, in `system:authenticated`, or throws 401 Unauthorized. */
 export async function authenticate(request: Request, authenticators: readonly TokenAuthenticator[]): Promise<UserInfo> {
   const header = request.headers.get('authorization') ?? '';
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   const user = m ? await authenticateToken(m[1]!, authenticators) : undefined;
   if (!user) throw unauthorized();
-  return user;
+  return user.groups.includes(AUTHENTICATED_GROUP) ? user : { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
 }
 
 /** PUBLIC_PATHS are served without credentials, as Kubernetes' system:public-info-viewer allows. */

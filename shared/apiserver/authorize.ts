@@ -14,7 +14,8 @@
  * are left alone (this hook does no RBAC).
  */
 import { storageKey, findResourceByKind } from '../api/resources.js';
-import { ApiError, qualifiedResource } from '../api/status.js';
+import type { ApiError } from '../api/status.js';
+import { accessForbidden, attributesOf } from '../rbac/attributes.js';
 import { isRecord, type KubeObject } from '../api/objects.js';
 import type { Store } from '../store/store.js';
 import type { AuthorizationAttributes, Authorizer, RequestInfo, UserInfo, Verb } from './context.js';
@@ -55,12 +56,7 @@ export function nodeUserName(nodeName: string): string {
  * patch resource "nodes" in API group "" at the cluster scope: <reason>`.
  */
 export function nodeForbidden(user: UserInfo, info: RequestInfo, reason: string): ApiError {
-  const { group, plural } = info.resource;
-  const resource = info.subresource ? `${plural}/${info.subresource}` : plural;
-  const what = info.name !== undefined ? `${qualifiedResource(group, plural)} "${info.name}"` : qualifiedResource(group, plural);
-  const scope = info.resource.namespaced && info.namespace !== undefined ? `in the namespace "${info.namespace}"` : 'at the cluster scope';
-  const message = `${what} is forbidden: User "${user.username}" cannot ${info.verb} resource "${resource}" in API group "${group}" ${scope}: ${reason}`;
-  return new ApiError(403, 'Forbidden', message, { name: info.name, group: group || undefined, kind: plural });
+  return accessForbidden(user, attributesOf(info), reason);
 }
 
 type Decision = string | undefined; // a denial reason, or undefined to allow
@@ -209,21 +205,27 @@ async function decide(store: Store, node: string, info: RequestInfo, query: URLS
 }
 
 /**
- * createNodeAuthorizer returns the API server's `authorize` hook for node identities. It reads
+ * nodeRefusal decides a node identity's request: `undefined` when the user is not a node (RBAC
+ * decides alone), else `{ reason }` with why it is refused (reason undefined: allowed).
+ */
+export async function nodeRefusal(store: Store, user: UserInfo, info: RequestInfo, query: URLSearchParams): Promise<{ reason?: string } | undefined> {
+  const node = nodeNameOf(user);
+  // A username that claims a node without the group (or the reverse) gets no node powers.
+  if (node === undefined) return undefined;
+  return { reason: await decide(store, node, info, query) };
+}
+
+/**
+ * createNodeAuthorizer returns the API server's `authorize` hook for node identities alone. It reads
  * the store to check which node a named pod is bound to and which objects bound pods reference.
  * Requests by users that are not nodes pass through (undefined). Creates of a Node or a Lease are
  * allowed here by kind (and namespace): which name the body holds is NodeRestriction's check
- * (createNodeRestriction, noderestriction.ts), as upstream splits it.
+ * (createNodeRestriction, noderestriction.ts), as upstream splits it. The cluster's chain (node
+ * authorizer, then RBAC) is createAccessControl (shared/rbac/authorizer.ts).
  */
 export function createNodeAuthorizer(store: Store): Authorizer {
   return async (user, info, attributes?: AuthorizationAttributes) => {
-    const node = nodeNameOf(user);
-    if (node === undefined) {
-      // A username that claims a node without the group (or the reverse) gets no node powers,
-      // and is otherwise an ordinary user: RBAC (not built) would decide.
-      return undefined;
-    }
-    const reason = await decide(store, node, info, attributes?.query ?? new URLSearchParams());
-    return reason === undefined ? undefined : nodeForbidden(user, info, reason);
+    const refusal = await nodeRefusal(store, user, info, attributes?.query ?? new URLSearchParams());
+    return refusal?.reason === undefined ? undefined : nodeForbidden(user, info, refusal.reason);
   };
 }

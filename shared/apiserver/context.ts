@@ -6,6 +6,7 @@ import type { ResourceType } from '../api/resources.js';
 import type { Store } from '../store/store.js';
 import type { ApiError } from '../api/status.js';
 import type { ServiceNetwork } from './services.js';
+import type { AccessAttributes, PolicyRule } from '../rbac/rules.js';
 
 /** Verb is a Kubernetes API verb, as RBAC names it. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -24,6 +25,25 @@ export interface RequestInfo {
 export interface UserInfo {
   username: string;
   groups: readonly string[];
+  /** The user's uid (ServiceAccount tokens: the ServiceAccount's; impersonation: `Impersonate-Uid`). */
+  uid?: string;
+  /** Extra attributes (`Impersonate-Extra-<key>`, a token's credential id). */
+  extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * AccessReviewer answers what the access reviews ask (SubjectAccessReview and its kin, shared/rbac/reviews.ts):
+ * the authorization chain's decision for any user and request, and the rules a user holds in a namespace.
+ */
+export interface AccessReviewer {
+  decide(user: UserInfo, attributes: AccessAttributes): Promise<AccessDecision>;
+  rulesFor(user: UserInfo, namespace: string | undefined): Promise<{ rules: PolicyRule[]; incomplete: boolean }>;
+}
+
+/** AccessDecision is an authorizer's answer: allowed or not, and why (upstream's reason string; may be empty). */
+export interface AccessDecision {
+  allowed: boolean;
+  reason: string;
 }
 
 /**
@@ -75,6 +95,17 @@ export interface HandlerContext {
   watchLimits?: Partial<WatchLimits>;
   /** The release versions the control plane may move to (UpgradePreview, UpgradeRun admission); undefined: the running build's only. */
   releases?: () => Promise<readonly string[]>;
+  /** The authorization chain, for the access reviews and RBAC's escalation checks; undefined: reviews answer 404 as before. */
+  access?: AccessReviewer;
+  /** ServiceAccount token issuance (TokenRequest); undefined: `serviceaccounts/token` answers 503. */
+  tokenIssuer?: ServiceAccountTokenIssuer;
+}
+
+/** ServiceAccountTokenIssuer signs a ServiceAccount token (shared/rbac/satokens.ts). */
+export interface ServiceAccountTokenIssuer {
+  issue(claims: { namespace: string; name: string; uid: string; audiences: readonly string[]; expirationSeconds: number; now: Date }): Promise<string>;
+  /** The audiences a token gets when its request names none (the API server's own). */
+  defaultAudiences: readonly string[];
 }
 
 /**

@@ -21,6 +21,8 @@ import { allocateServiceAddresses } from './services.js';
 import { handleBinding } from './binding.js';
 import { handleEviction } from './eviction.js';
 import { handleUpgradePreview } from './upgradepreview.js';
+import { handleReview, isReview } from '../rbac/reviews.js';
+import { handleTokenRequest } from '../rbac/tokenrequest.js';
 
 /** GENERATE_NAME_ATTEMPTS bounds retries when a generated name collides. */
 const GENERATE_NAME_ATTEMPTS = 8;
@@ -81,6 +83,8 @@ export async function handleCreate(ctx: HandlerContext, peers: Peers): Promise<R
   if (ctx.info.subresource === 'binding') return handleBinding(ctx, peers);
   if (ctx.info.subresource === 'eviction') return handleEviction(ctx, peers);
   if (ctx.info.resource.kind === 'UpgradePreview') return handleUpgradePreview(ctx);
+  if (isReview(ctx.info.resource.kind)) return handleReview(ctx);
+  if (ctx.info.subresource === 'token') return handleTokenRequest(ctx);
   const { resource } = ctx.info;
   const mode = parseFieldValidation(ctx.query);
   const dryRun = isDryRun(ctx.query);

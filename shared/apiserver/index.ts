@@ -35,6 +35,10 @@ import type { RequestObserver } from '../audit/audit.js';
 import { handleNodeMetricsReport, reportNameOf } from './metricsreport.js';
 import { handleMetrics } from './metricsapi.js';
 import { mayReadMetrics, METRICS_PATH, metricsForbidden, type ApiServerMetrics } from './telemetry.js';
+import type { AccessControl } from '../rbac/authorizer.js';
+import { impersonate } from '../rbac/impersonate.js';
+import { reconcileBootstrapPolicy } from '../rbac/bootstrap.js';
+import type { ServiceAccountTokenIssuer } from './context.js';
 
 /** ApiServerOptions are the API server's dependencies and settings. */
 export interface ApiServerOptions {
@@ -46,8 +50,16 @@ export interface ApiServerOptions {
   tokenAuthenticators?: readonly TokenAuthenticator[];
   /** The version `/version` reports, e.g. `v1.35.0-coracle`. */
   gitVersion?: string;
-  /** Authorization hook (node identities, RBAC): undefined allows every authenticated user everything. */
+  /** Authorization hook (node identities, RBAC): undefined allows every authenticated user everything (unless `access` is set). */
   authorize?: Authorizer;
+  /**
+   * The authorization chain (shared/rbac/authorizer.ts: masters, node authorizer, RBAC): authorizes
+   * requests (when `authorize` is unset), answers the access reviews, guards impersonation and RBAC
+   * escalation; its default roles are reconciled at start. Undefined: none of that (tests of other parts).
+   */
+  access?: AccessControl;
+  /** ServiceAccount token issuance (`serviceaccounts/<name>/token`); undefined: 503. */
+  tokenIssuer?: ServiceAccountTokenIssuer;
   /** Validating admission of creates and updates (NodeRestriction): undefined admits every write. */
   admit?: Admission;
   /** Eviction admission hook (PodDisruptionBudgets): undefined admits every eviction. */
@@ -98,6 +110,14 @@ function serveHealth(url: URL, gitVersion: string | undefined): Response | undef
   return undefined;
 }
 
+/** isNonResourcePath tells whether a path is discovery or schema (`/api`, `/apis/<group>/<version>`, `/openapi/...`), authorized as a non-resource URL. */
+function isNonResourcePath(pathname: string): boolean {
+  const parts = pathname.split('/').filter((p) => p !== '');
+  if (parts[0] === 'api') return parts.length <= 2;
+  if (parts[0] === 'apis') return parts.length <= 3;
+  return parts[0] === 'openapi' || parts[0] === 'version';
+}
+
 /** createApiServer builds the handler. System namespaces are created on first use (idempotently). */
 export function createApiServer(options: ApiServerOptions): ApiHandler {
   let ready: Promise<void> | undefined;
@@ -105,6 +125,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
   const peers: Peers = { ...DEFAULT_PEERS, ...options.peers };
   const network = serviceNetwork(options.serviceNetwork);
   const authenticators = [...(options.tokens ? [staticTokenAuthenticator(options.tokens)] : []), ...(options.tokenAuthenticators ?? [])];
+  const authorize = options.authorize ?? options.access?.authorize;
   return async (request) => {
     let info: RequestInfo | undefined;
     try {
@@ -112,7 +133,13 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       let user: UserInfo | undefined;
       if (!PUBLIC_PATHS.has(url.pathname)) user = await authenticate(request, authenticators);
       options.onRequestFacts?.(request, { user });
-      ready ??= ensureSystemNamespaces(options.store, now()).then(() => bootstrapServices(options.store, network, options.advertise, now())).catch((err) => {
+      if (user && options.access) {
+        const requester = user;
+        user = await impersonate(request, user, options.access);
+        if (user !== requester) options.onRequestFacts?.(request, { impersonatedUser: user });
+      }
+      ready ??= ensureSystemNamespaces(options.store, now()).then(() => bootstrapServices(options.store, network, options.advertise, now()))
+        .then(() => (options.access ? reconcileBootstrapPolicy(options.store, now()) : undefined)).catch((err) => {
         ready = undefined;
         throw err;
       });
@@ -125,16 +152,21 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
         if (request.method !== 'GET' && request.method !== 'HEAD') throw methodNotAllowed();
         return await options.metrics.exposition();
       }
+      if (user && options.access && isNonResourcePath(url.pathname)) {
+        const refusal = await options.access.authorizeAttributes(user, { resourceRequest: false, verb: request.method === 'HEAD' ? 'get' : request.method.toLowerCase(), path: url.pathname });
+        if (refusal) throw refusal;
+      }
       const discovered = peers.serveDiscovery ? await peers.serveDiscovery(request, url, { gitVersion: options.gitVersion }) : undefined;
       if (discovered) return discovered;
       if (!user) return serveHealth(url, options.gitVersion) ?? errorResponse(new Error('unreachable'));
       info = route(request.method, url);
       options.onRequestFacts?.(request, { info });
       if (isBootstrapper(user) && !user.groups.includes('system:masters')) throw nodeForbidden(user, info, 'a bootstrap token may only request a node credential');
-      const refusal = options.authorize ? await options.authorize(user, info, { query: url.searchParams }) : undefined;
+      const refusal = authorize ? await authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
       const ctx: HandlerContext = {
         store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits, serviceNetwork: network, releases: options.releases,
+        access: options.access, tokenIssuer: options.tokenIssuer,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
       if (info.resource.notStored) return await handleMetrics(ctx, peers);

@@ -19,7 +19,7 @@ import { cpuQuantity, memoryQuantity, METRICS_MAX_AGE_MS, windowDuration, type N
 import type { HandlerContext } from './context.js';
 import type { Peers } from './peers.js';
 import { REPORT_PREFIX } from './metricsreport.js';
-import { decode } from './storage.js';
+import { decode, listStored } from './storage.js';
 import { jsonResponse } from './respond.js';
 import { negotiateOutput, renderList, renderOne } from './output.js';
 
@@ -28,18 +28,6 @@ export const METRICS_GROUP = 'metrics.k8s.io';
 const API_VERSION = 'metrics.k8s.io/v1beta1';
 const NODES = findResourceByKind('v1', 'Node')!;
 const PODS = findResourceByKind('v1', 'Pod')!;
-
-/** listStored reads every object under `prefix`, page by page. */
-async function listStored(store: Store, prefix: string): Promise<KubeObject[]> {
-  const out: KubeObject[] = [];
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await store.list(prefix, { limit: 500, startAfter, countRemaining: false });
-    out.push(...page.items.map(decode));
-    if (!page.more || page.items.length === 0) return out;
-    startAfter = page.items[page.items.length - 1].key;
-  }
-}
 
 /** isFresh tells whether a report is recent enough to serve at `now` (by the server's receipt time). */
 export function isFresh(report: Readonly<NodeMetricsReport>, now: Date): boolean {

@@ -36,6 +36,29 @@ export const PROTOBUF_MESSAGES: Readonly<Record<string, string>> = {
   PodDisruptionBudget: '1 metadata ObjectMeta; 2 spec PodDisruptionBudgetSpec; 3 status PodDisruptionBudgetStatus',
   Eviction: '1 metadata ObjectMeta; 2 deleteOptions *DeleteOptions',
   Scale: '1 metadata ObjectMeta; 2 spec ScaleSpec; 3 status ScaleStatus',
+  // rbac.authorization.k8s.io/v1, authorization.k8s.io/v1 and authentication.k8s.io/v1 (request bodies kubectl sends).
+  Role: '1 metadata ObjectMeta; 2 rules []PolicyRule',
+  ClusterRole: '1 metadata ObjectMeta; 2 rules []PolicyRule; 3 aggregationRule *AggregationRule',
+  RoleBinding: '1 metadata ObjectMeta; 2 subjects []Subject; 3 roleRef RoleRef',
+  ClusterRoleBinding: '1 metadata ObjectMeta; 2 subjects []Subject; 3 roleRef RoleRef',
+  PolicyRule: '1 verbs []string; 2 apiGroups []string; 3 resources []string; 4 resourceNames []string; 5 nonResourceURLs []string',
+  AggregationRule: '1 clusterRoleSelectors []LabelSelector',
+  Subject: '1 kind string; 2 apiGroup string; 3 name string; 4 namespace string',
+  RoleRef: '1 apiGroup string; 2 kind string; 3 name string',
+  SelfSubjectAccessReview: '1 metadata ObjectMeta; 2 spec SelfSubjectAccessReviewSpec',
+  SubjectAccessReview: '1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec',
+  LocalSubjectAccessReview: '1 metadata ObjectMeta; 2 spec SubjectAccessReviewSpec',
+  SelfSubjectAccessReviewSpec: '1 resourceAttributes *ResourceAttributes; 2 nonResourceAttributes *NonResourceAttributes',
+  SubjectAccessReviewSpec:
+    '1 resourceAttributes *ResourceAttributes; 2 nonResourceAttributes *NonResourceAttributes; 3 user string; 4 groups []string; 6 uid string',
+  ResourceAttributes: '1 namespace string; 2 verb string; 3 group string; 4 version string; 5 resource string; 6 subresource string; 7 name string',
+  NonResourceAttributes: '1 path string; 2 verb string',
+  SelfSubjectRulesReview: '1 metadata ObjectMeta; 2 spec SelfSubjectRulesReviewSpec',
+  SelfSubjectRulesReviewSpec: '1 namespace string',
+  SelfSubjectReview: '1 metadata ObjectMeta',
+  TokenRequest: '1 metadata ObjectMeta; 2 spec TokenRequestSpec',
+  TokenRequestSpec: '1 audiences []string; 4 expirationSeconds *int64; 3 boundObjectRef *BoundObjectReference',
+  BoundObjectReference: '1 kind string; 2 apiVersion string; 3 name string; 4 uid string',
   DeleteOptions:
     '1 gracePeriodSeconds *int64; 2 preconditions *Preconditions; 3 orphanDependents *bool; ' +
     '4 propagationPolicy *string; 5 dryRun []string; ' +

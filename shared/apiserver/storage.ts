@@ -5,7 +5,7 @@
 import { storageKey, type ResourceType } from '../api/resources.js';
 import { badRequest, notFound } from '../api/status.js';
 import { isRecord, type KubeObject } from '../api/objects.js';
-import type { KeyValue, StoredValue } from '../store/store.js';
+import type { KeyValue, Store, StoredValue } from '../store/store.js';
 import type { HandlerContext } from './context.js';
 
 /** keyOf is the storage key of the named object of the request's resource (and namespace). */
@@ -44,4 +44,18 @@ export async function loadObject(ctx: HandlerContext, name = ctx.info.name ?? ''
 export function parseResourceVersion(rv: string): number {
   if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: "${rv}"`);
   return Number(rv);
+}
+
+/** listStored reads every object under `prefix`, page by page, all as of one revision (the first page's). */
+export async function listStored(store: Store, prefix: string): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  let startAfter: string | undefined;
+  let revision: number | undefined;
+  for (;;) {
+    const page = await store.list(prefix, { limit: 500, startAfter, revision, countRemaining: false });
+    revision = page.revision;
+    out.push(...page.items.map(decode));
+    if (!page.more || page.items.length === 0) return out;
+    startAfter = page.items[page.items.length - 1].key;
+  }
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startApiServer, pod, TOKEN, type Harness } from '../../test/support/apiserver.js';
 import { createAuditor, type AuditEvent } from './audit.js';
 import { parsePolicy } from './policy.js';
+import { createAccessControl } from '../rbac/authorizer.js';
 
 // Everything at the highest level: Secrets must still come out at Metadata, without their values.
 const EVERYTHING = parsePolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: RequestResponse\n');
@@ -14,7 +15,7 @@ let send: (method: string, path: string, body?: unknown, headers?: Record<string
 beforeAll(async () => {
   events = [];
   const auditor = createAuditor({ policy: EVERYTHING, sink: { write: (e) => void events.push(e), close: async () => undefined } });
-  h = await startApiServer({ onRequestFacts: auditor.observe });
+  h = await startApiServer((store) => ({ onRequestFacts: auditor.observe, access: createAccessControl(store) }));
   const handler = auditor.wrap(h.handler);
   send = (method, path, body, headers = {}) => handler(new Request(`https://coracle.test${path}`, {
     method, body: body === undefined ? undefined : JSON.stringify(body),
@@ -26,6 +27,15 @@ afterAll(() => h.close());
 const completed = (verb: string, resource: string) => events.filter((e) => e.stage === 'ResponseComplete' && e.verb === verb && e.objectRef?.resource === resource);
 
 describe('the audit log', () => {
+  it('records an impersonated request under the user who sent it, with impersonatedUser', async () => {
+    const res = await send('GET', '/api/v1/namespaces/default/configmaps', undefined, { 'impersonate-user': 'jane', 'impersonate-group': 'qa' });
+    expect(res.status).toBe(403); // jane holds no role: the request ran as her
+    const [event] = completed('list', 'configmaps');
+    expect(event.user).toEqual({ username: 'admin', groups: ['system:masters', 'system:authenticated'] });
+    expect(event.impersonatedUser).toEqual({ username: 'jane', groups: ['qa', 'system:authenticated'] });
+    expect(event.responseStatus?.code).toBe(403);
+  });
+
   it('records who did what with the request and response objects, and answers with the Audit-Id', async () => {
     const res = await send('POST', '/api/v1/namespaces/default/pods', pod('web'), { 'audit-id': 'fixed-audit-id' });
     expect(res.status).toBe(201);
@@ -33,7 +43,7 @@ describe('the audit log', () => {
     const [event] = completed('create', 'pods');
     expect(event).toMatchObject({
       kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'RequestResponse', auditID: 'fixed-audit-id', stage: 'ResponseComplete',
-      requestURI: '/api/v1/namespaces/default/pods', verb: 'create', user: { username: 'admin', groups: ['system:masters'] },
+      requestURI: '/api/v1/namespaces/default/pods', verb: 'create', user: { username: 'admin', groups: ['system:masters', 'system:authenticated'] },
       sourceIPs: ['10.1.2.3'], userAgent: 'kubectl/v1.35.0', objectRef: { resource: 'pods', namespace: 'default', apiVersion: 'v1' },
       responseStatus: { metadata: {}, code: 201 }, requestObject: { kind: 'Pod', metadata: { name: 'web' } },
       responseObject: { kind: 'Pod', metadata: { name: 'web', namespace: 'default' } }, annotations: { 'authorization.k8s.io/decision': 'allow' },

@@ -26,6 +26,8 @@ export interface AuditEvent {
   requestURI: string;
   verb: string;
   user: { username?: string; groups?: readonly string[] };
+  /** Who the request ran as when it impersonated someone (`user` stays the one who sent it). */
+  impersonatedUser?: { username: string; groups: readonly string[] };
   sourceIPs: string[];
   userAgent?: string;
   objectRef?: { resource: string; namespace?: string; name?: string; apiGroup?: string; apiVersion: string; subresource?: string };
@@ -47,6 +49,8 @@ export interface AuditSink {
 /** RequestFacts are what the API server learnt of a request: who sent it, and what it asks. */
 export interface RequestFacts {
   user?: UserInfo;
+  /** The identity an Impersonate-User request runs as, once allowed. */
+  impersonatedUser?: UserInfo;
   info?: RequestInfo;
 }
 
@@ -91,11 +95,12 @@ async function objectOf(message: Request | Response | undefined): Promise<unknow
 
 /** eventBase is what every stage's event of one request shares. */
 function eventBase(request: Request, url: URL, known: RequestFacts, level: AuditEvent['level'], received: string): Omit<AuditEvent, 'stage' | 'stageTimestamp'> {
-  const { user, info } = known;
+  const { user, info, impersonatedUser } = known;
   return {
     kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID: request.headers.get('audit-id') || randomUUID(),
     requestURI: `${url.pathname}${url.search}`, verb: info?.verb ?? request.method.toLowerCase(),
     user: user ? { username: user.username, groups: [...user.groups] } : {},
+    impersonatedUser: impersonatedUser && { username: impersonatedUser.username, groups: [...impersonatedUser.groups] },
     sourceIPs: (request.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     userAgent: request.headers.get('user-agent') ?? undefined,
     objectRef: info && {

@@ -23,12 +23,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** startApiServer opens a fresh store in a temp folder and builds the handler on it. */
-export async function startApiServer(options: Partial<ApiServerOptions> = {}): Promise<Harness> {
+/** startApiServer opens a fresh store in a temp folder and builds the handler on it (`options` may be built from the store). */
+export async function startApiServer(options: Partial<ApiServerOptions> | ((store: Store) => Partial<ApiServerOptions>) = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'coracle-apiserver-'));
   const store = await openSqliteStore({ path: path.join(dir, 'store.db'), durability: 'normal', pollIntervalMs: 0 });
   const handler = createApiServer({
-    store, tokens: new Map([[TOKEN, { username: 'admin', groups: ['system:masters'] }]]), ...options,
+    store, tokens: new Map([[TOKEN, { username: 'admin', groups: ['system:masters'] }]]), ...(typeof options === 'function' ? options(store) : options),
   });
   const call = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) => {
     const h: Record<string, string> = { authorization: `Bearer ${TOKEN}`, 'user-agent': 'kubectl/v1.35.0 (linux/amd64)', ...headers };

@@ -83,6 +83,8 @@ function kubectlOnce(args: string[], opts: KubectlOptions): Promise<KubectlResul
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
+    // kubectl may exit before reading its input (an argument error, a fast answer): a closed pipe is not a failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

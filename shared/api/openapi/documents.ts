@@ -95,6 +95,8 @@ function resourcePaths(r: ResourceType): Record<string, unknown> {
     ...(r.namespaced ? [{ name: 'namespace', in: 'path', required: true, description: 'object name and auth scope', schema: { type: 'string' } }] : []),
   ];
   const patchBody = META + 'Patch';
+  // A create-only kind without a list type (the access reviews) is served at POST alone, as upstream's spec lists it.
+  if (!DEFINITIONS.has(list)) return { [base]: { post: operation(r, 'post', id('create'), def, WRITE_PARAMS, def), parameters: pathParams(false) } };
   return {
     [base]: {
       get: operation(r, 'list', id('list'), list, LIST_PARAMS),
@@ -119,7 +121,7 @@ export function openAPIV3(path: string): Record<string, unknown> | undefined {
   const roots = new Set<string>([META + 'Status', META + 'DeleteOptions', META + 'WatchEvent', META + 'Patch']);
   for (const r of resources) {
     roots.add(definitionName(r.group, r.version, r.kind));
-    roots.add(definitionName(r.group, r.version, r.listKind));
+    if (DEFINITIONS.has(definitionName(r.group, r.version, r.listKind))) roots.add(definitionName(r.group, r.version, r.listKind));
     for (const s of r.subresources) roots.add(definitionName(s.group, s.version, s.kind));
   }
   return {
