@@ -19,6 +19,7 @@ import { isRecord, type KubeObject } from '../api/objects.js';
 import type { Store } from '../store/store.js';
 import type { AuthorizationAttributes, Authorizer, RequestInfo, UserInfo, Verb } from './context.js';
 import { decode } from './storage.js';
+import { STREAM_SUBRESOURCES } from '../streams/gateway.js';
 
 /** NODES_GROUP is the group every node identity belongs to. */
 export const NODES_GROUP = 'system:nodes';
@@ -59,7 +60,8 @@ export function nodeForbidden(user: UserInfo, info: RequestInfo, reason: string)
   const resource = info.subresource ? `${plural}/${info.subresource}` : plural;
   const what = info.name !== undefined ? `${qualifiedResource(group, plural)} "${info.name}"` : qualifiedResource(group, plural);
   const scope = info.resource.namespaced && info.namespace !== undefined ? `in the namespace "${info.namespace}"` : 'at the cluster scope';
-  const message = `${what} is forbidden: User "${user.username}" cannot ${info.verb} resource "${resource}" in API group "${group}" ${scope}: ${reason}`;
+  // An empty reason is upstream's RBAC denial after the node authorizer had no opinion: no suffix.
+  const message = `${what} is forbidden: User "${user.username}" cannot ${info.verb} resource "${resource}" in API group "${group}" ${scope}${reason ? `: ${reason}` : ''}`;
   return new ApiError(403, 'Forbidden', message, { name: info.name, group: group || undefined, kind: plural });
 }
 
@@ -98,6 +100,9 @@ export function selects(fieldSelector: string | null, field: string, value: stri
 }
 
 async function decidePod(store: Store, node: string, info: RequestInfo, query: URLSearchParams): Promise<Decision> {
+  // Streams into containers (exec, attach, portforward) are never a node's: upstream's node
+  // authorizer has no opinion and RBAC's system:node role grants none, so the denial has no reason.
+  if (info.subresource !== undefined && STREAM_SUBRESOURCES.has(info.subresource)) return '';
   if (info.verb === 'list' || info.verb === 'watch') {
     if (info.name === undefined && selects(query.get('fieldSelector'), 'spec.nodeName', node)) return undefined;
     return 'can only list/watch pods with spec.nodeName field selector';
