@@ -149,12 +149,16 @@ export function createLocalStreamGateway(options: LocalStreamGatewayOptions): St
     stream.accept(ws);
   };
 
+  const tunnelOf = (node: string): WebSocket | undefined => {
+    const tunnel = tunnels.get(node);
+    return tunnel?.readyState === WebSocket.OPEN ? tunnel : undefined;
+  };
+  const noTunnel = (node: string) => statusBody(500, 'InternalError', `error dialing backend: node "${node}" has no stream tunnel open (hollow nodes have none; a node's agent opens it when it starts)`);
+
   /** dial asks the node for a data connection and resolves with it, or rejects with the Status text to answer. */
   const dial = (target: StreamTarget, protocol: string): Promise<WebSocket> => {
-    const tunnel = tunnels.get(target.node);
-    if (!tunnel || tunnel.readyState !== WebSocket.OPEN) {
-      return Promise.reject(statusBody(500, 'InternalError', `error dialing backend: node "${target.node}" has no stream tunnel open (hollow nodes have none; a node's agent opens it when it starts)`));
-    }
+    const tunnel = tunnelOf(target.node);
+    if (!tunnel) return Promise.reject(noTunnel(target.node));
     const id = randomUUID();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -179,6 +183,8 @@ export function createLocalStreamGateway(options: LocalStreamGatewayOptions): St
     if (target.kind === 'portforward') {
       return refuse(socket, 400, statusBody(400, 'BadRequest', 'port-forward is not served yet: it needs SPDY/3.1 framing inside the WebSocket (SPDY/3.1+portforward.k8s.io)'));
     }
+    // Before the protocol: kubectl falls back from a refused WebSocket to SPDY, and the second answer is the one it shows.
+    if (!tunnelOf(target.node)) return refuse(socket, 500, noTunnel(target.node));
     const protocol = CHANNEL_PROTOCOLS.find((p) => offered.includes(p));
     if (!isWebSocket || protocol === undefined) {
       return refuse(socket, 400, statusBody(400, 'BadRequest', `unable to upgrade connection: this server speaks WebSocket with subprotocol ${CHANNEL_PROTOCOLS.join(' or ')}, not ${isWebSocket ? `[${offered.join(', ')}]` : String(req.headers.upgrade ?? 'no upgrade')}`));
