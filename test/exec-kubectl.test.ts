@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { clusterRequest, startCluster, startHollowNodes, type Cluster, type HollowNodes } from './support/cluster.js';
 import { dockerUnavailable } from './support/docker.js';
 import { kubectl, kubectlPath, type KubectlResult } from './support/kubectl.js';
