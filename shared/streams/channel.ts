@@ -86,11 +86,3 @@ export function exitStatus(command: readonly string[], exitCode: number): Record
 export function failureStatus(message: string, code = 500, reason = 'InternalError'): Record<string, unknown> {
   return { metadata: {}, status: 'Failure', message, reason, code };
 }
-
-/** exitCodeOf reads the exit code back out of an error-stream Status: 0 for Success, undefined when it carries none. */
-export function exitCodeOf(status: Record<string, unknown>): number | undefined {
-  if (status.status === 'Success') return 0;
-  const details = status.details as { causes?: Array<{ reason?: string; message?: string }> } | undefined;
-  const cause = details?.causes?.find((c) => c.reason === 'ExitCode');
-  return cause?.message === undefined ? undefined : Number(cause.message);
-}
