@@ -7,10 +7,11 @@
  * the connection closes. A runtime that cannot run streams (simulated nodes) answers every stream
  * with a Status saying so.
  */
+import net from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
-import { WebSocket, type RawData } from 'ws';
+import { WebSocket, createWebSocketStream, type RawData } from 'ws';
 import { CHANNEL, decodeMessage, encodeData, exitStatus, failureStatus, parseResize, successStatus, type TerminalSize } from '../shared/streams/channel.js';
-import { STREAM_TUNNEL_PATH, isTunnelOpen, type TunnelOpen } from '../shared/streams/gateway.js';
+import { STREAM_TUNNEL_PATH, isTunnelOpen, type StreamTarget, type TunnelOpen } from '../shared/streams/gateway.js';
 import { hasStreams, RuntimeError, type ContainerStreamIO, type Runtime } from './runtime/runtime.js';
 
 /** StreamTunnelOptions configure the tunnel. */
@@ -116,6 +117,34 @@ function channelWriter(ws: WebSocket, channel: number): Writable {
   });
 }
 
+/**
+ * forwardPort connects to the pod's IP at the one port asked for and relays bytes both ways; a
+ * failure closes the connection with code 1011 and the kubelet's kind of message as the reason,
+ * which the gateway writes on kubectl's error stream.
+ */
+async function forwardPort(ws: WebSocket, target: StreamTarget, runtime: Runtime): Promise<void> {
+  // Hold the client's bytes until the pod's port is connected (the stream resumes the socket when read).
+  ws.pause();
+  const port = target.ports[0] ?? 0;
+  // Resumed first: a paused socket would not read the gateway's answering close frame.
+  const fail = (why: string) => {
+    ws.resume();
+    // A close reason is at most 123 bytes.
+    ws.close(1011, `error forwarding port ${port} to pod ${target.pod}, uid ${target.podUid}: ${why}`.slice(0, 120));
+  };
+  if (!hasStreams(runtime)) return fail('the node runs simulated pods');
+  const ip = (await runtime.getPodStatus(target.namespace, target.pod).catch(() => undefined))?.podIP;
+  if (!ip) return fail('the pod has no IP on this node');
+  const socket = net.connect(port, ip);
+  socket.once('error', (err) => fail(err.message));
+  socket.once('connect', () => {
+    const bytes = createWebSocketStream(ws);
+    bytes.on('error', () => socket.destroy());
+    socket.pipe(bytes).pipe(socket);
+  });
+  ws.once('close', () => socket.destroy());
+}
+
 /** flushed ends a writer and resolves once everything written to it has been sent. */
 function flushed(writer: Writable): Promise<void> {
   return new Promise((resolve) => {
@@ -131,6 +160,7 @@ function flushed(writer: Writable): Promise<void> {
  */
 export async function runStream(ws: WebSocket, open: TunnelOpen, runtime: Runtime, nodeName: string): Promise<void> {
   const { target } = open;
+  if (target.kind === 'portforward') return forwardPort(ws, target, runtime);
   const stdin = target.stdin ? new PassThrough() : undefined;
   const resizeListeners: Array<(size: TerminalSize) => void> = [];
   // kubectl sends the terminal's size as soon as the stream opens, before the exec has started: the last one is kept for it.

@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, WebSocketServer, createWebSocketStream, type RawData } from 'ws';
+import { PORT_FORWARD_SPDY_PROTOCOL, PORT_FORWARD_WEBSOCKET_PROTOCOL, servePortForward } from './port-forward.js';
 import { CHANNEL_PROTOCOLS } from '../shared/streams/channel.js';
 import {
   STREAM_RESOLVE_HEADER, STREAM_SUBRESOURCES, STREAM_TUNNEL_PATH,
@@ -174,17 +175,37 @@ export function createLocalStreamGateway(options: LocalStreamGatewayOptions): St
     });
   };
 
+  /** servePortForwardUpgrade accepts kubectl's port-forward, as SPDY inside a WebSocket or as plain SPDY (port-forward.ts). */
+  const servePortForwardUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer, target: StreamTarget, offered: string[], isWebSocket: boolean) => {
+    const dialPort = (t: StreamTarget) => dial(t, PORT_FORWARD_WEBSOCKET_PROTOCOL);
+    const warn = (message: string) => log?.warn({ pod: `${target.namespace}/${target.pod}` }, message);
+    if (isWebSocket && offered.includes(PORT_FORWARD_WEBSOCKET_PROTOCOL)) {
+      protocols.set(req, PORT_FORWARD_WEBSOCKET_PROTOCOL);
+      // `ws` refuses this subprotocol's `/` (not an RFC 7230 token; gorilla/websocket, upstream's, takes it):
+      // the header is replaced by a token before the handshake, and handleProtocols answers the real name.
+      req.headers['sec-websocket-protocol'] = 'portforward';
+      const client = await upgrade(req, socket, head);
+      return servePortForward(createWebSocketStream(client), target, dialPort, warn);
+    }
+    const spdy = String(req.headers.upgrade ?? '').toLowerCase() === 'spdy/3.1';
+    const versions = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((v) => v.trim());
+    if (!spdy || !versions.includes(PORT_FORWARD_SPDY_PROTOCOL)) {
+      return refuse(socket, 400, statusBody(400, 'BadRequest', `unable to upgrade connection: port-forward is served as ${PORT_FORWARD_WEBSOCKET_PROTOCOL} over WebSocket or SPDY/3.1 with ${PORT_FORWARD_SPDY_PROTOCOL}`));
+    }
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_SPDY_PROTOCOL}\r\n\r\n`);
+    if (head.length > 0) socket.unshift(head);
+    servePortForward(socket, target, dialPort, warn);
+  };
+
   const serveClient = async (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
     const isWebSocket = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     const answer = await ask(req, url.pathname + url.search);
     if (!answer.ok) return refuse(socket, answer.status, await answer.text());
     const target = (await answer.json()) as StreamTarget;
-    if (target.kind === 'portforward') {
-      return refuse(socket, 400, statusBody(400, 'BadRequest', 'port-forward is not served yet: it needs SPDY/3.1 framing inside the WebSocket (SPDY/3.1+portforward.k8s.io)'));
-    }
     // Before the protocol: kubectl falls back from a refused WebSocket to SPDY, and the second answer is the one it shows.
     if (!tunnelOf(target.node)) return refuse(socket, 500, noTunnel(target.node));
+    if (target.kind === 'portforward') return servePortForwardUpgrade(req, socket, head, target, offered, isWebSocket);
     const protocol = CHANNEL_PROTOCOLS.find((p) => offered.includes(p));
     if (!isWebSocket || protocol === undefined) {
       return refuse(socket, 400, statusBody(400, 'BadRequest', `unable to upgrade connection: this server speaks WebSocket with subprotocol ${CHANNEL_PROTOCOLS.join(' or ')}, not ${isWebSocket ? `[${offered.join(', ')}]` : String(req.headers.upgrade ?? 'no upgrade')}`));

@@ -4,7 +4,8 @@
  * stderr apart and the command's exit code; stdin reaches the command and its end is seen;
  * `exec -it` runs a shell under a pseudo-terminal (driven by test/support/pty-drive.py) that
  * follows a terminal resize; `kubectl cp` copies a file in and out; `kubectl attach` joins a
- * running container's output and input; and the refusals are the Status errors upstream gives
+ * running container's output and input; `kubectl port-forward` carries 100 HTTP requests to a
+ * web pod (SPDY inside a WebSocket, and plain SPDY); and the refusals are the Status errors upstream gives
  * (unknown pod, unknown container, pod without a node, container not running, a node identity,
  * a hollow node, a request that is not an upgrade). Every stream goes kubectl → stream gateway →
  * the tunnel the node's agent dialled out → Docker's exec API. Skipped, saying why, when no
@@ -12,6 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn, execFile } from 'node:child_process';
+import { get } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -51,9 +53,22 @@ async function podOn(name: string, node: string, script: string, extra: Record<s
   expect(ready.stderr).toBe('');
 }
 
+/** httpGet fetches a URL on this machine (no proxy, a new connection each time) and resolves with its status and body. */
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: 15_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.once('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.once('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.once('error', reject);
+  });
+}
+
 /** started runs kubectl in the background and lets the test wait for text in its output. */
-function started(args: string[]) {
-  const child = spawn(kubectlPath(), ['--kubeconfig', cluster.kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+function started(args: string[], env: Readonly<Record<string, string>> = {}) {
+  const child = spawn(kubectlPath(), ['--kubeconfig', cluster.kubeconfigPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -61,7 +76,7 @@ function started(args: string[]) {
   return { child, exited, output: () => out, waitFor: (text: string) => until(`kubectl ${args[0]} to print "${text}"`, async () => out.includes(text), 60_000) };
 }
 
-suite('kubectl exec, cp and attach on real containers', () => {
+suite('kubectl exec, cp, attach and port-forward on real containers', () => {
   beforeAll(async () => {
     scratch = await mkdtemp(path.join(os.tmpdir(), 'coracle-exec-'));
     cluster = await startCluster({ nodes: 2, timeoutMs: 120_000 });
@@ -70,6 +85,7 @@ suite('kubectl exec, cp and attach on real containers', () => {
       podOn('shell', 'node-1', 'mkdir -p /tmp; trap "exit 0" TERM; while true; do sleep 1; done'),
       podOn('ticker', 'node-2', 'i=0; trap "exit 0" TERM; while true; do i=$((i+1)); echo tick-$i; sleep 1; done'),
       podOn('reader', 'node-2', 'while read line; do echo got-$line; done; echo eof; sleep 3600', { stdin: true }),
+      podOn('web', 'node-2', 'mkdir -p /tmp/w; hostname > /tmp/w/index.html; exec httpd -f -p 8080 -h /tmp/w'),
     ]);
   }, 170_000);
 
@@ -139,6 +155,28 @@ suite('kubectl exec, cp and attach on real containers', () => {
     await talking.waitFor('got-hello');
     talking.child.kill('SIGINT');
     await talking.exited;
+  });
+
+  it('forwards a local port to the pod: 100 HTTP requests pass, over WebSocket and over SPDY (kubectl port-forward)', async () => {
+    // kubectl v1.35 tunnels SPDY inside a WebSocket; KUBECTL_PORT_FORWARD_WEBSOCKETS=false makes it speak plain SPDY, its fallback.
+    for (const [env, requests] of [[{}, 100], [{ KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }, 10]] as const) {
+      const forwarding = started(['port-forward', 'pod/web', ':8080'], env);
+      await forwarding.waitFor('Forwarding from 127.0.0.1:');
+      const port = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(forwarding.output())![1];
+      const answers: Array<{ status: number; body: string }> = [];
+      for (let i = 0; i < requests; i++) answers.push(await httpGet(`http://127.0.0.1:${port}/`));
+      expect(answers.filter((a) => a.status === 200 && a.body === 'web\n')).toHaveLength(requests);
+      forwarding.child.kill('SIGINT');
+      await forwarding.exited;
+    }
+    // A port nothing listens on: kubectl reports the error stream's message, as with upstream's kubelet.
+    const closed = started(['port-forward', 'pod/web', ':9999']);
+    await closed.waitFor('Forwarding from 127.0.0.1:');
+    const port = /Forwarding from 127\.0\.0\.1:(\d+) -> 9999/.exec(closed.output())![1];
+    await httpGet(`http://127.0.0.1:${port}/`).catch(() => undefined);
+    await closed.waitFor('error forwarding port 9999 to pod web');
+    closed.child.kill('SIGINT');
+    await closed.exited;
   });
 
   it('answers unknown pods and containers, and pods without a running container, with upstream\'s Status errors', async () => {
