@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import transport from 'spdy-transport';
 import { WebSocket, type RawData } from 'ws';
 import { StreamTunnel } from '../agent/stream-tunnel.js';
 import type { ContainerStreamIO, ContainerStreamRequest, Runtime, StreamProvider } from '../agent/runtime/runtime.js';
@@ -27,7 +29,8 @@ function fakeRuntime(resizes: Array<{ width: number; height: number }>): Runtime
     }),
     attach: async () => undefined,
   };
-  return { ...streams } as unknown as Runtime & StreamProvider;
+  // Port-forward connects to the pod's IP: here, this machine.
+  return { ...streams, getPodStatus: async () => ({ podIP: '127.0.0.1' }) } as unknown as Runtime & StreamProvider;
 }
 
 interface Received {
@@ -63,6 +66,7 @@ describe('the local stream gateway and the agent\'s tunnel', () => {
         if (path === STREAM_TUNNEL_PATH) return auth === 'Bearer node-a' ? Response.json({ node: 'node-a' }) : Response.json({ kind: 'Status', code: 403, reason: 'Forbidden', message: 'not a node' }, { status: 403 });
         if (auth !== 'Bearer admin') return Response.json({ kind: 'Status', code: 401, reason: 'Unauthorized', message: 'Unauthorized' }, { status: 401 });
         if (path.includes('/pods/missing/')) return Response.json({ kind: 'Status', code: 404, reason: 'NotFound', message: 'pods "missing" not found' }, { status: 404 });
+        if (path.endsWith('/portforward')) return Response.json({ ...TARGET, kind: 'portforward', container: '', command: [], stdin: false, stdout: false, stderr: false });
         return Response.json({ ...TARGET, node: path.includes('/pods/elsewhere/') ? 'node-b' : 'node-a' });
       },
     });
@@ -153,5 +157,52 @@ describe('the local stream gateway and the agent\'s tunnel', () => {
     ws.send(encodeClose(CHANNEL.stdin));
     expect(await got.closed).toBe(1000);
     expect(got.messages.some((m) => m.channel === CHANNEL.error)).toBe(true);
+  });
+
+  it('serves kubectl\'s SPDY port-forward session: a data stream reaches the pod\'s port, a refused port is told on the error stream', async () => {
+    await startTunnel();
+    const echo = net.createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    try {
+      const socket = await new Promise<Duplex>((resolve, reject) => {
+        const req = http.request(`http://${base}/api/v1/namespaces/default/pods/web/portforward`, {
+          method: 'POST', headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'portforward.k8s.io', authorization: 'Bearer admin' },
+        });
+        req.once('upgrade', (res, upgraded) => {
+          expect(res.headers['x-stream-protocol-version']).toBe('portforward.k8s.io');
+          resolve(upgraded);
+        });
+        req.once('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+        req.end();
+      });
+      const session = transport.connection.create(socket, { protocol: 'spdy', isServer: false });
+      session.start(3.1);
+      const open = (type: string, port: number, id: string) =>
+        (session as unknown as { request(uri: object): Duplex }).request({ method: 'POST', path: '/', headers: { streamtype: type, port: String(port), requestid: id } });
+      const text = (stream: Duplex) => {
+        let got = '';
+        stream.on('data', (d: Buffer) => (got += d.toString()));
+        return () => got;
+      };
+      open('error', echoPort, '0');
+      const data = open('data', echoPort, '0');
+      const echoed = text(data);
+      data.write('ping through the tunnel');
+      await until('the echo', async () => echoed() === 'ping through the tunnel', 5000, 20);
+      const failed = text(open('error', closedPort, '1'));
+      open('data', closedPort, '1');
+      await until('the error', async () => failed().includes(`error forwarding port ${closedPort} to pod web`), 5000, 20);
+      expect(failed()).toContain('ECONNREFUSED');
+      socket.destroy();
+    } finally {
+      echo.close();
+    }
   });
 });
