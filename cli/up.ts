@@ -186,6 +186,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       return { store, cluster: config.cluster };
     },
   }).catch(async (err: unknown) => {
+    apiTransport.close();
     await azurite.stop();
     throw err;
   });

@@ -10,8 +10,9 @@
 /** CHANNEL numbers the streams of one exec or attach. */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 
-/** V5_PROTOCOL is the subprotocol with close frames; V4_PROTOCOL is the one before it. */
+/** V5_PROTOCOL is the subprotocol with close frames (kubectl v1.30 and later). */
 export const V5_PROTOCOL = 'v5.channel.k8s.io';
+/** V4_PROTOCOL is the one before it: no close frames, stdin ends when the connection does. */
 export const V4_PROTOCOL = 'v4.channel.k8s.io';
 /** CHANNEL_PROTOCOLS are the subprotocols served, preferred first (as kube-apiserver prefers v5). */
 export const CHANNEL_PROTOCOLS: readonly string[] = [V5_PROTOCOL, V4_PROTOCOL];
