@@ -24,6 +24,7 @@ import { iptablesUnavailable } from '../agent/proxy/iptables.js';
 import { CLUSTER_DOMAIN } from '../agent/proxy/dns.js';
 import type { ClusterDNS } from '../agent/runtime/moby/dns.js';
 import { createTransport } from '../agent/transport.js';
+import { StreamTunnel } from '../agent/stream-tunnel.js';
 import { KeyQueue, queueSource, watchPods, type WorkSource } from '../agent/work.js';
 import { checkPoolName } from '../shared/nodes/provider.js';
 import { NODEPOOL_LABEL } from '../shared/upgrade/preview.js';
@@ -51,6 +52,7 @@ export interface AgentCliOptions {
   pods: number;
   startDelayMs?: number;
   resyncSeconds: number;
+  streamGateway?: string;
 }
 
 /** poolLabel is the node's pool label, when it has a pool. */
@@ -172,10 +174,14 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   });
   await agent.start();
   await proxy?.proxy.start();
+  // exec and attach reach this node through a tunnel it dials out to the stream gateway (the API server's address unless told otherwise).
+  const tunnel = new StreamTunnel({ gateway: o.streamGateway ?? process.env.CORACLE_STREAM_GATEWAY ?? o.server, token, caPem: ca, runtime, nodeName: o.nodeName, log: nodeLog });
+  tunnel.start();
   out(`agent ${o.nodeName}: ready (${o.runtime} runtime, ${workSourceName(o)} work source)`);
   return {
     async stop() {
       stopping.abort();
+      tunnel.stop();
       await proxy?.proxy.stop();
       await agent.stop();
       await built.close(); // leaves containers running
@@ -250,5 +256,6 @@ export function agentCommand(): Command {
     .option('--pods <n>', 'pod capacity', whole(1, 10_000), 110)
     .option('--start-delay-ms <ms>', 'simulated runtime: delay before a created pod runs', whole(0, 600_000))
     .option('--resync-seconds <s>', 'full resync period', whole(1, 86_400), 60)
+    .option('--stream-gateway <url>', 'where exec and attach streams reach this node: the stream gateway the agent dials (default: CORACLE_STREAM_GATEWAY, else --server)')
     .action((options: AgentCliOptions) => runAgent(options));
 }

@@ -13,6 +13,7 @@ import { storeFromSettings } from '../functions/runtime.js';
 import { startAzurite } from '../local/azurite.js';
 import { startCosmosServer } from '../local/cosmos-emulator.js';
 import { startFront } from '../local/front.js';
+import { createLocalStreamGateway, resolverAt } from '../local/stream-gateway.js';
 import { flexInstances, startInstances, type Instances } from '../local/instances.js';
 import { createLogger, type Logger } from '../local/logger.js';
 import { controlPlaneRelease, keepInstalledRelease, recordControlPlaneRelease, releaseToRun } from '../local/control-plane.js';
@@ -119,7 +120,10 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     started.instances = instances;
     stops.push(() => instances.stop());
     const http = instances.all.filter((i) => i.spec.groups.includes('http')).map((i) => i.url);
-    const front = await startFront({ backends: http, port: options.port, host: options.host, tls: data.serving });
+    // The stream gateway sits in the front, as on Azure beside the function app; it asks the HTTP instances in turn.
+    let nextBackend = 0;
+    const streams = createLocalStreamGateway({ resolve: resolverAt(() => http[nextBackend++ % http.length]!, (request) => fetch(request)), logger });
+    const front = await startFront({ backends: http, port: options.port, host: options.host, tls: data.serving, streams });
     stops.push(() => front.stop());
     const server = `https://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${front.port}`;
     await writeKubeconfig(data.kubeconfigFile, { server, caPem: data.ca.cert, token: data.adminToken });

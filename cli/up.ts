@@ -17,6 +17,7 @@ import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
 import { prepareDataDir, securitySettings } from './data-dir.js';
 import { listReleases, releaseEntry } from '../local/releases.js';
 import { createTransport } from '../agent/transport.js';
+import { createLocalStreamGateway, resolverAt } from '../local/stream-gateway.js';
 import { ApiClient } from '../shared/controllers/client.js';
 import { recordClusterObjects } from './cluster-objects.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -162,12 +163,16 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   let nodesFailed: (err: unknown) => void = () => undefined;
   useNodeProvider(options.nodes > 0 ? awaitedNodeProvider(new Promise<NodeProvider>((resolve, reject) => [nodesStarted, nodesFailed] = [resolve, reject])) : undefined);
   useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...securitySettings(data.dir), ...lifecycleSettings(options) });
+  // exec and attach streams, and the agents' tunnels, are served on the same port; the gateway asks the app over HTTPS.
+  const apiTransport = createTransport({ caPem: data.ca.cert });
+  const streams = createLocalStreamGateway({ resolve: resolverAt(() => `https://${urlHost(reachableAt)}:${port}`, apiTransport.fetch), logger });
   const host = await startLocalHost({
     appDir: APP_DIR,
     port,
     host: options.host,
     tls: data.serving,
     logger,
+    streams,
     // Agents reach the embedded queue here; it is the app context's own queue and tokens (loaded by the time a request comes).
     mounts: [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
       queue: async () => (await import('../functions/runtime.js')).getWorkQueue(),
@@ -181,6 +186,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
       return { store, cluster: config.cluster };
     },
   }).catch(async (err: unknown) => {
+    apiTransport.close();
     await azurite.stop();
     throw err;
   });
@@ -222,5 +228,5 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
   // Agents stop first (their containers keep running); a private dockerd started here stops last.
   const stopNodes = async () => nodes?.stop();
-  return { url: host.url, port: host.port, stop: (o = {}) => stopNodes().finally(() => host.stop().finally(() => azurite.stop()).finally(() => (o.keepEngine ? undefined : engine?.stop()))) };
+  return { url: host.url, port: host.port, stop: (o = {}) => stopNodes().finally(() => host.stop().finally(() => apiTransport.close()).finally(() => azurite.stop()).finally(() => (o.keepEngine ? undefined : engine?.stop()))) };
 }

@@ -10,6 +10,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { StreamGateway } from '../shared/streams/gateway.js';
 import { SERVER_TLS_OPTIONS } from './tls.js';
 
 /** FrontOptions configure the front. */
@@ -19,6 +21,8 @@ export interface FrontOptions {
   port: number;
   host: string;
   tls: { key: string; cert: string };
+  /** The stream gateway served on the front (the HTTP instances, like Azure's HTTP functions, hold no WebSocket); closed by stop(). */
+  streams?: StreamGateway;
 }
 
 /** Front is a running front. */
@@ -81,6 +85,8 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     req.once('end', () => forward(req, res, Buffer.concat(chunks), 0));
     req.once('error', () => res.destroy());
   });
+  const streams = options.streams;
+  if (streams) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => streams.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -92,7 +98,7 @@ export async function startFront(options: FrontOptions): Promise<Front> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       agent.destroy();
-      await closed;
+      await Promise.all([closed, streams?.close()]);
     },
   };
 }

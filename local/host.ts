@@ -11,6 +11,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { StreamGateway } from '../shared/streams/gateway.js';
 import type { LogLevel } from '@azure/functions';
 import { entryPoints, importEntryPoints, readAppSettings } from './app-loader.js';
 import { FunctionsCoreShim, installFunctionsCore, triggerOf, type CoreLogLevel, type RegisteredFunction } from './functions-core.js';
@@ -68,6 +70,8 @@ export interface LocalHostOptions {
   onFunctionTimeout?: (functionName: string, invocationId: string, timeoutMs: number) => void;
   /** App settings that override host.json (`AzureFunctionsJobHost__*`); default none. */
   appSettings?: Readonly<Record<string, string | undefined>>;
+  /** The stream gateway served on this server (exec, attach, agents' tunnels): every upgrade request goes to it; closed by stop(). */
+  streams?: StreamGateway;
 }
 
 /** FunctionGroup is one of the groups Flex Consumption scales separately. */
@@ -196,6 +200,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   };
   const server = options.tls ? https.createServer({ ...SERVER_TLS_OPTIONS, key: options.tls.key, cert: options.tls.cert }, onRequest) : http.createServer(onRequest);
   const host = options.host ?? '127.0.0.1';
+  const streams = options.streams;
+  if (streams) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => streams.handleUpgrade(req, socket, head));
   const port = await listen(server, options.port, host);
   baseUrl = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   timers.start();
@@ -215,7 +221,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       shutdown.abort();
       await waitFor(() => inFlight.size === 0, SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
-      await Promise.all([closed, timers.stop(), changeFeeds?.stop()]);
+      await Promise.all([closed, timers.stop(), changeFeeds?.stop(), streams?.close()]);
       await durable?.stop();
       logger.debug('local host: server closed, running appTerminate hooks');
       await runHooks(core, 'appTerminate', options.appDir);

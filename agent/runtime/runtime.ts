@@ -85,3 +85,43 @@ export interface StatsProvider {
 export function hasStats(runtime: Runtime): runtime is Runtime & StatsProvider {
   return typeof (runtime as Partial<StatsProvider>).containerStats === 'function';
 }
+
+/** ContainerStreamRequest names the container a stream runs in and what it runs. */
+export interface ContainerStreamRequest {
+  namespace: string;
+  podName: string;
+  podUid: string;
+  container: string;
+  /** exec: the command to run; absent: attach to the container's main process. */
+  command?: readonly string[];
+  /** Run under a pseudo-terminal (output comes on stdout only). */
+  tty: boolean;
+}
+
+/** ContainerStreamIO is a stream's ends, as the agent's tunnel provides them. */
+export interface ContainerStreamIO {
+  /** The client's input; ends when the client closes its stdin. */
+  stdin?: NodeJS.ReadableStream;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** Registers the listener for terminal size changes (tty only). */
+  onResize(listener: (size: { width: number; height: number }) => void): void;
+}
+
+/**
+ * StreamProvider is a runtime's optional power to run streams in its containers (the kubelet's
+ * exec and attach, virtual-kubelet's `RunInContainer` / `AttachToContainer`). Only the agent's
+ * stream tunnel calls it; streams run concurrently. A container that does not run is a
+ * RuntimeError NotFound (`container not found ("<name>")`, the kubelet's words).
+ */
+export interface StreamProvider {
+  /** exec runs `request.command` in the container and resolves with its exit code once its output has ended. */
+  exec(request: ContainerStreamRequest, io: ContainerStreamIO): Promise<number>;
+  /** attach joins the container's main process until it ends or the client's stdin and output close; resolves with nothing to report. */
+  attach(request: ContainerStreamRequest, io: ContainerStreamIO, signal: AbortSignal): Promise<void>;
+}
+
+/** hasStreams tells whether a runtime can run streams in its containers. */
+export function hasStreams(runtime: Runtime): runtime is Runtime & StreamProvider {
+  return typeof (runtime as Partial<StreamProvider>).exec === 'function';
+}

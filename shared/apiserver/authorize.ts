@@ -20,6 +20,7 @@ import { isRecord, type KubeObject } from '../api/objects.js';
 import type { Store } from '../store/store.js';
 import type { AuthorizationAttributes, Authorizer, RequestInfo, UserInfo, Verb } from './context.js';
 import { decode } from './storage.js';
+import { STREAM_SUBRESOURCES } from '../streams/gateway.js';
 
 /** NODES_GROUP is the group every node identity belongs to. */
 export const NODES_GROUP = 'system:nodes';
@@ -94,6 +95,9 @@ export function selects(fieldSelector: string | null, field: string, value: stri
 }
 
 async function decidePod(store: Store, node: string, info: RequestInfo, query: URLSearchParams): Promise<Decision> {
+  // Streams into containers (exec, attach, portforward) are never a node's: upstream's node
+  // authorizer has no opinion and RBAC's system:node role grants none, so the denial has no reason.
+  if (info.subresource !== undefined && STREAM_SUBRESOURCES.has(info.subresource)) return '';
   if (info.verb === 'list' || info.verb === 'watch') {
     if (info.name === undefined && selects(query.get('fieldSelector'), 'spec.nodeName', node)) return undefined;
     return 'can only list/watch pods with spec.nodeName field selector';

@@ -29,6 +29,8 @@ import { handleUpdate } from './update.js';
 import { handlePatch } from './patch.js';
 import { handleDelete, handleDeleteCollection } from './delete.js';
 import { handlePodLog } from './log.js';
+import { handlePodStream, handleTunnelIdentity } from './stream.js';
+import { STREAM_SUBRESOURCES, STREAM_TUNNEL_PATH } from '../streams/gateway.js';
 import type { LogSink } from '../logs/logsink.js';
 import type { RequestInfo } from './context.js';
 import type { RequestObserver } from '../audit/audit.js';
@@ -145,6 +147,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       });
       await ready;
       if (user && url.pathname === NODE_CREDENTIAL_PATH) return await handleNodeCredentialRequest(options.store, request, user, now());
+      if (user && url.pathname === STREAM_TUNNEL_PATH) return handleTunnelIdentity(user);
       const reportedNode = user && reportNameOf(url.pathname);
       if (user && reportedNode) return await handleNodeMetricsReport(options.store, request, user, reportedNode, now());
       if (user && url.pathname === METRICS_PATH && options.metrics) {
@@ -169,6 +172,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
         access: options.access, tokenIssuer: options.tokenIssuer,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
+      if (info.subresource !== undefined && info.resource.plural === 'pods' && STREAM_SUBRESOURCES.has(info.subresource)) return await handlePodStream(ctx);
       if (info.resource.notStored) return await handleMetrics(ctx, peers);
       return await HANDLERS[info.verb](ctx, peers);
     } catch (err) {

@@ -7,6 +7,7 @@
 import { findResource, type ResourceType } from '../api/resources.js';
 import { badRequest, methodNotAllowed, resourceNotFound } from '../api/status.js';
 import type { RequestInfo, Verb } from './context.js';
+import { STREAM_SUBRESOURCES } from '../streams/gateway.js';
 
 /** Namespace subresources that are not a resource inside the namespace (`namespaces/x/status`). */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
@@ -85,7 +86,10 @@ export function route(method: string, url: URL): RequestInfo {
   if (resource.namespaced && namespace === undefined && name !== undefined) throw resourceNotFound();
   const sub = subresource === undefined ? undefined : resource.subresources.find((s) => s.name === subresource);
   if (subresource !== undefined && !sub) throw resourceNotFound();
-  const verb = verbFor(method, name !== undefined, subresource, p.legacyWatch || isWatchQuery(url.searchParams));
+  // A stream (exec, attach, portforward) is a `create` whichever method opened it: kubectl opens
+  // WebSockets with GET, and upstream authorizes them as create (AuthorizePodWebsocketUpgradeCreatePermission).
+  const stream = sub !== undefined && STREAM_SUBRESOURCES.has(sub.name) && (method === 'GET' || method === 'POST');
+  const verb = stream ? 'create' : verbFor(method, name !== undefined, subresource, p.legacyWatch || isWatchQuery(url.searchParams));
   if (!verb || !allows(resource, sub?.verbs, verb)) throw methodNotAllowed();
   // Namespaced resources are written only inside a namespace; across namespaces they are read-only.
   if (resource.namespaced && namespace === undefined && verb !== 'list' && verb !== 'watch') throw methodNotAllowed();

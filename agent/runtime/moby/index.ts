@@ -10,8 +10,9 @@ import { networkInterfaces } from 'node:os';
 import type { LogSink } from '../../../shared/logs/logsink.js';
 import type { EnvSources } from '../env.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../podstatus.js';
-import { type Runtime, type StatsProvider, type V1Pod, type V1PodStatus } from '../runtime.js';
+import { type Runtime, type StatsProvider, type StreamProvider, type V1Pod, type V1PodStatus } from '../runtime.js';
 import { readContainerStats } from './stats.js';
+import { attachToContainer, execInContainer } from './streams.js';
 import { LABELS, podKey } from './containers.js';
 import { PodWorker, type WorkerContext } from './podworker.js';
 
@@ -105,7 +106,7 @@ function watchEvents(state: MobyState, isClosed: () => boolean): { stop(): void 
 }
 
 /** createMobyRuntime returns the Runtime of one node backed by a Docker engine (see the file's TSDoc). */
-export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsProvider {
+export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsProvider & StreamProvider {
   const docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
   const state: MobyState = { workers: new Map(), listeners: [], ctx: undefined as unknown as WorkerContext };
   state.ctx = {
@@ -171,6 +172,12 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsP
     containerStats() {
       return readContainerStats(docker, options.nodeName);
     },
+    exec(request, io) {
+      return execInContainer(docker, options.nodeName, request, io);
+    },
+    attach(request, io, signal) {
+      return attachToContainer(docker, options.nodeName, request, io, signal);
+    },
     async close() {
       closed = true;
       clearInterval(ticker);
@@ -178,5 +185,5 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsP
       await ready.catch(() => {});
       for (const worker of state.workers.values()) worker.close();
     },
-  } satisfies Runtime & StatsProvider;
+  } satisfies Runtime & StatsProvider & StreamProvider;
 }

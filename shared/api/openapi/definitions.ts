@@ -8,6 +8,7 @@ import { ATOMIC_STRUCTS, LIST_SEMANTICS } from './list-semantics.js';
 import { RESOURCES, groupVersion } from '../resources.js';
 import { CORACLE_DEFINITIONS } from './coracle.js';
 import { METRICS_DEFINITIONS } from './metrics.js';
+import { STREAM_DEFINITIONS } from './streams.js';
 
 /**
  * Schema is one definition or property in the neutral form the generator writes: JSON Schema as
@@ -67,7 +68,7 @@ function kindsOfDefinitions(): Map<string, GroupVersionKind[]> {
 }
 
 function annotate(): ReadonlyMap<string, Schema> {
-  const source = { ...(generated as { definitions: Record<string, Schema> }).definitions, ...CORACLE_DEFINITIONS, ...METRICS_DEFINITIONS };
+  const source = { ...(generated as { definitions: Record<string, Schema> }).definitions, ...CORACLE_DEFINITIONS, ...METRICS_DEFINITIONS, ...STREAM_DEFINITIONS };
   const gvks = kindsOfDefinitions();
   const out = new Map<string, Schema>();
   for (const [name, original] of Object.entries(source)) {
