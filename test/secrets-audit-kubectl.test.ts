@@ -157,7 +157,7 @@ test('the audit log records who did what, with the response code, and no Secret 
   const created = events.find((e) => e.verb === 'create' && e.objectRef?.resource === 'secrets' && e.objectRef?.namespace === 'default' && e.responseStatus?.code === 201);
   expect(created).toMatchObject({
     kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', stage: 'ResponseComplete', verb: 'create',
-    requestURI: expect.stringMatching(/^\/api\/v1\/namespaces\/default\/secrets/), user: { username: 'admin', groups: ['system:masters'] },
+    requestURI: expect.stringMatching(/^\/api\/v1\/namespaces\/default\/secrets/), user: { username: 'admin', groups: ['system:masters', 'system:authenticated'] },
     sourceIPs: expect.arrayContaining(['127.0.0.1']), userAgent: expect.stringMatching(/^kubectl\//),
     objectRef: { resource: 'secrets', namespace: 'default', apiVersion: 'v1' }, responseStatus: { code: 201 },
   });
