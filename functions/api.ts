@@ -15,6 +15,8 @@ import { ApiServerMetrics, withRequestMetrics } from '../shared/apiserver/teleme
 import { createAccessControl } from '../shared/rbac/authorizer.js';
 import { admitRbacEscalation } from '../shared/rbac/escalation.js';
 import { ServiceAccountTokens } from '../shared/rbac/satokens.js';
+import { admitPodServiceAccount } from '../shared/rbac/podserviceaccount.js';
+import { readFile } from 'node:fs/promises';
 import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
@@ -69,6 +71,16 @@ export function apiServerMetrics(): ApiServerMetrics {
 }
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
+/**
+ * clusterCaPem is the CA that signs the API server's serving certificate, as pods should trust it
+ * (the root CA publisher's): locally `<data>/ca.crt`, which `coracle up` writes; undefined
+ * elsewhere (on Azure the front door's certificate is a public one).
+ */
+async function clusterCaPem(config: Pick<AppConfig, 'dataDir'>): Promise<string | undefined> {
+  if (!config.dataDir) return undefined;
+  return readFile(path.join(config.dataDir, 'ca.crt'), 'utf8').catch(() => undefined);
+}
+
 /** apiHandler returns the current runtime's API handler, every request counted in `/metrics` (rebuilt if the runtime was closed and rebuilt). */
 export async function apiHandler(): Promise<ApiHandler> {
   const runtime = await getAppContext();
@@ -82,7 +94,7 @@ export async function apiHandler(): Promise<ApiHandler> {
     handler = getLogSink().then((logSink) => withRequestMetrics(withAudit(auditor, createApiServer({
       store: runtime.store, tokenAuthenticators: [...runtime.authenticators, serviceAccountTokens.authenticator()],
       access: createAccessControl(runtime.store), tokenIssuer: serviceAccountTokens,
-      admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases), admitRbacEscalation), logSink, admitEviction: admitEvictionByBudgets, releases,
+      admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases), admitRbacEscalation), mutate: admitPodServiceAccount, logSink, admitEviction: admitEvictionByBudgets, releases,
       metrics: apiServerMetrics(),
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs, progressUsers: [CONTROLLER_USER.username] },
       ...serviceSettings(runtime.config), onRequestFacts: auditor?.observe,
@@ -124,7 +136,8 @@ export async function controllerContext(component: string): Promise<ControllerCo
     const client = new ApiClient(await apiHandler(), { baseUrl: 'http://in-process', token: runtime.controllerToken, userAgent: component });
     // Every component reads the same caches, kept through one client (one watch per resource).
     const informers = component === INFORMERS_COMPONENT ? client : (await controllerContext(INFORMERS_COMPONENT)).client;
-    ctx = byComponent.get(component) ?? { client, now: () => new Date(), informer: (resource) => sharedInformer(informers, resource, logInformerError) };
+    const clusterCa = await clusterCaPem(runtime.config);
+    ctx = byComponent.get(component) ?? { client, now: () => new Date(), informer: (resource) => sharedInformer(informers, resource, logInformerError), clusterCaPem: clusterCa };
     byComponent.set(component, ctx);
   }
   return ctx;

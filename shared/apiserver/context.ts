@@ -69,6 +69,13 @@ export type Authorizer = (user: UserInfo, info: RequestInfo, attributes?: Author
 export type Admission = (ctx: HandlerContext, obj: Readonly<Record<string, unknown>>, old: Readonly<Record<string, unknown>> | undefined) => ApiError | undefined | Promise<ApiError | undefined>;
 
 /**
+ * MutatingAdmission changes an object about to be created, after defaulting and before validation
+ * (upstream's mutating admission, e.g. the ServiceAccount plugin); it throws an ApiError to refuse.
+ * It must be idempotent: a create that retries a generated name runs it again on the same object.
+ */
+export type MutatingAdmission = (ctx: HandlerContext, obj: Record<string, unknown>) => Promise<void>;
+
+/**
  * EvictionAdmission decides whether a pod may be evicted now; it returns an ApiError (429
  * TooManyRequests when a PodDisruptionBudget forbids it) or undefined. PDB checks plug in here.
  * It may write (charge a budget) unless `options.dryRun`; a store Conflict it throws makes the
@@ -91,6 +98,8 @@ export interface HandlerContext {
   serviceNetwork: ServiceNetwork;
   /** Validating admission of every create and update (undefined admits all). */
   admit?: Admission;
+  /** Mutating admission of every create (undefined changes nothing). */
+  mutate?: MutatingAdmission;
   /** How long watches last and how they keep a quiet connection alive (defaults: kube-apiserver's). */
   watchLimits?: Partial<WatchLimits>;
   /** The release versions the control plane may move to (UpgradePreview, UpgradeRun admission); undefined: the running build's only. */

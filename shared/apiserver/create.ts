@@ -1,6 +1,6 @@
 /**
  * create (POST on a collection): decode, check kind and namespace, fill system metadata
- * (uid, creationTimestamp, generation, generateName), default, validate, admit (namespace
+ * (uid, creationTimestamp, generation, generateName), default, mutate (admission), validate, admit (namespace
  * lifecycle), and store; 201 Created with the stored object.
  */
 import { groupVersion } from '../api/resources.js';
@@ -59,6 +59,7 @@ export async function createObject(
   const generate = !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '';
   for (let attempt = 1; ; attempt++) {
     if (generate) meta.name = `${meta.generateName}${randomNameSuffix()}`;
+    await ctx.mutate?.(ctx, obj);
     assertValid(resource, obj);
     const name = String(meta.name);
     if (resource.namespaced) await assertNamespaceWritable(ctx.store, namespace!, resource.group, resource.plural, name);

@@ -9,7 +9,7 @@
  */
 import { RELEASE_VERSION } from '../release/version.js';
 import type { Store } from '../store/store.js';
-import type { Admission, Authorizer, EvictionAdmission, HandlerContext, UserInfo, WatchLimits } from './context.js';
+import type { Admission, Authorizer, MutatingAdmission, EvictionAdmission, HandlerContext, UserInfo, WatchLimits } from './context.js';
 import { authenticate, PUBLIC_PATHS, staticTokenAuthenticator } from './auth.js';
 import { isBootstrapper, type TokenAuthenticator } from './tokens.js';
 import { handleNodeCredentialRequest, NODE_CREDENTIAL_PATH } from './nodecredential.js';
@@ -64,6 +64,8 @@ export interface ApiServerOptions {
   tokenIssuer?: ServiceAccountTokenIssuer;
   /** Validating admission of creates and updates (NodeRestriction): undefined admits every write. */
   admit?: Admission;
+  /** Mutating admission of creates (the ServiceAccount plugin): undefined changes nothing. */
+  mutate?: MutatingAdmission;
   /** Eviction admission hook (PodDisruptionBudgets): undefined admits every eviction. */
   admitEviction?: EvictionAdmission;
   /** The clock; tests inject one. */
@@ -168,7 +170,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       const refusal = authorize ? await authorize(user, info, { query: url.searchParams }) : undefined;
       if (refusal) throw refusal;
       const ctx: HandlerContext = {
-        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, watchLimits: options.watchLimits, serviceNetwork: network, releases: options.releases,
+        store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, mutate: options.mutate, watchLimits: options.watchLimits, serviceNetwork: network, releases: options.releases,
         access: options.access, tokenIssuer: options.tokenIssuer,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);

@@ -18,6 +18,8 @@ export interface ControllerContext {
    * (`syncToCurrent`), and lists through the API when that fails or no cache is given.
    */
   informer?: (resource: ResourceType) => Informer;
+  /** The cluster CA (PEM) pods use to verify the API server (the root CA publisher's); undefined: none is known. */
+  clusterCaPem?: string;
 }
 
 /**

@@ -16,10 +16,11 @@ import { upgradeOrchestration } from './upgrade.js';
 import { autoUpgradeOrchestration } from './autoupgrade.js';
 import { nodePoolStatusController } from './nodepool/index.js';
 import { serviceAccountController } from './serviceaccount/index.js';
+import { rootCaCertPublisher } from './rootcacert/index.js';
 
 /**
  * CONTROLLERS are every controller the change feed drives, in no particular order: in-process
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, autoUpgradeOrchestration, nodePoolStatusController, serviceAccountController];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, autoUpgradeOrchestration, nodePoolStatusController, serviceAccountController, rootCaCertPublisher];
