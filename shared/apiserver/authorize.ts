@@ -9,7 +9,8 @@
  * services, endpoints, endpointslices and namespaces; pods bound to it (a named get is checked against
  * `spec.nodeName`, a list or watch must carry the field selector `spec.nodeName=<node>`); and only
  * those Secrets, ConfigMaps, PersistentVolumeClaims and ServiceAccounts that a pod bound to it
- * references, one at a time (a get, or a list/watch selecting `metadata.name`, in a namespace).
+ * references, one at a time (a get, or a list/watch selecting `metadata.name`, in a namespace);
+ * and tokens (TokenRequest) of the ServiceAccounts pods bound to it run as.
  * Everything else is a 403 Forbidden Status worded as Kubernetes' denial. Users that are not nodes
  * are left alone (this hook does no RBAC).
  */
@@ -176,6 +177,17 @@ async function isReferencedByBoundPod(store: Store, node: string, namespace: str
   }
 }
 
+/**
+ * decideTokenRequest: a node may create a token (TokenRequest) only for a ServiceAccount a pod
+ * bound to it runs as (upstream's authorizeCreateToken); that the token is bound to such a pod is
+ * NodeRestriction's check, in the TokenRequest handler (shared/rbac/tokenrequest.ts).
+ */
+async function decideTokenRequest(store: Store, node: string, info: RequestInfo): Promise<Decision> {
+  if (info.verb !== 'create' || info.name === undefined || info.namespace === undefined) return 'can only create tokens for individual service accounts';
+  if (await isReferencedByBoundPod(store, node, info.namespace, 'serviceaccounts', info.name)) return undefined;
+  return `no relationship found between node '${node}' and this object`;
+}
+
 /** decideReferenced: one named object at a time, and only one a pod bound to the node references. */
 async function decideReferenced(store: Store, node: string, info: RequestInfo, query: URLSearchParams): Promise<Decision> {
   if (!READ.has(info.verb)) return 'can only read resources of this type';
@@ -199,6 +211,7 @@ async function decide(store: Store, node: string, info: RequestInfo, query: URLS
   if (group === '' && plural === 'nodes') return decideNode(node, info);
   if (group === 'coordination.k8s.io' && plural === 'leases') return decideLease(node, info);
   if (group === '' && plural === 'pods') return decidePod(store, node, info, query);
+  if (group === '' && plural === 'serviceaccounts' && info.subresource === 'token') return decideTokenRequest(store, node, info);
   if (group === '' && REFERENCED_PLURALS.has(plural)) return decideReferenced(store, node, info, query);
   if ((group === '' || group === 'events.k8s.io') && plural === 'events') {
     return info.verb === 'create' || info.verb === 'patch' || info.verb === 'update' ? undefined : 'nodes may only write events';

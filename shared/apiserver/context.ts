@@ -110,9 +110,20 @@ export interface HandlerContext {
   tokenIssuer?: ServiceAccountTokenIssuer;
 }
 
+/** TokenClaims is what a ServiceAccount token says: its ServiceAccount (uid bound), audiences, lifetime, and the Pod it is bound to, if any. */
+export interface TokenClaims {
+  namespace: string;
+  name: string;
+  uid: string;
+  audiences: readonly string[];
+  expirationSeconds: number;
+  now: Date;
+  pod?: { name: string; uid: string };
+}
+
 /** ServiceAccountTokenIssuer signs a ServiceAccount token (shared/rbac/satokens.ts). */
 export interface ServiceAccountTokenIssuer {
-  issue(claims: { namespace: string; name: string; uid: string; audiences: readonly string[]; expirationSeconds: number; now: Date }): Promise<string>;
+  issue(claims: TokenClaims): Promise<string>;
   /** The audiences a token gets when its request names none (the API server's own). */
   defaultAudiences: readonly string[];
 }

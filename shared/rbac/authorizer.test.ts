@@ -123,7 +123,7 @@ test('ServiceAccount tokens: bound, audience-checked, expiring, surviving a key 
   expect(short.status).toBe(422);
   expect(short.body.message).toBe('TokenRequest.authentication.k8s.io "robot" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes');
   expect((await h.json('POST', '/api/v1/namespaces/team/serviceaccounts/nobody/token', {})).status).toBe(404);
-  const bound = await h.json('POST', '/api/v1/namespaces/team/serviceaccounts/robot/token', { spec: { boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'p' } } });
+  const bound = await h.json('POST', '/api/v1/namespaces/team/serviceaccounts/robot/token', { spec: { boundObjectRef: { kind: 'Secret', apiVersion: 'v1', name: 'p' } } });
   expect(bound.status).toBe(422);
   const issued = await h.json('POST', '/api/v1/namespaces/team/serviceaccounts/robot/token', { spec: { expirationSeconds: 600 } });
   expect(issued.status).toBe(201);

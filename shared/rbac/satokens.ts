@@ -9,14 +9,15 @@
  * A token authenticates as `system:serviceaccount:<ns>:<name>` in `system:serviceaccounts` and
  * `system:serviceaccounts:<ns>` while it has not expired, its audience is the API server's, and
  * its ServiceAccount still exists with the uid the token was bound to (upstream's bound-object
- * check: deleting the ServiceAccount revokes its tokens at once).
+ * check: deleting the ServiceAccount revokes its tokens at once), and, for a token bound to a Pod
+ * (the `pod` in the `kubernetes.io` claim), while that Pod exists with that uid.
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, decodeProtectedHeader, type JWK } from 'jose';
 import { findResourceByKind, storageKey } from '../api/resources.js';
 import { isRecord, newUid, rfc3339Now } from '../api/objects.js';
 import { isStoreError, type Store } from '../store/store.js';
-import type { ServiceAccountTokenIssuer, UserInfo } from '../apiserver/context.js';
+import type { ServiceAccountTokenIssuer, TokenClaims, UserInfo } from '../apiserver/context.js';
 import { secretData, type TokenAuthenticator } from '../apiserver/tokens.js';
 import { serviceAccountUsername } from './resolver.js';
 
@@ -33,6 +34,7 @@ const KEY_CACHE_MS = 5_000;
 
 const SECRETS = findResourceByKind('v1', 'Secret')!;
 const SERVICE_ACCOUNTS = findResourceByKind('v1', 'ServiceAccount')!;
+const PODS = findResourceByKind('v1', 'Pod')!;
 const KEYS_KEY = storageKey(SECRETS, KEYS_NAMESPACE, SIGNING_KEYS_SECRET);
 
 /** StoredKey is one signing key: its id and its private JWK. */
@@ -109,12 +111,13 @@ export class ServiceAccountTokens implements ServiceAccountTokenIssuer {
     return this.cached.keys;
   }
 
-  /** issue signs a token for ServiceAccount `namespace/name` (uid bound), valid for `expirationSeconds` from `now`. */
-  async issue(claims: { namespace: string; name: string; uid: string; audiences: readonly string[]; expirationSeconds: number; now: Date }): Promise<string> {
+  /** issue signs a token for ServiceAccount `namespace/name` (uid bound, and Pod bound when `pod` is given), valid for `expirationSeconds` from `now`. */
+  async issue(claims: TokenClaims): Promise<string> {
     this.cached = undefined; // sign with the newest key, even right after a rotation
     const [key] = await this.keys();
     const iat = Math.floor(claims.now.getTime() / 1000);
-    return new SignJWT({ 'kubernetes.io': { namespace: claims.namespace, serviceaccount: { name: claims.name, uid: claims.uid } } })
+    const bound = claims.pod ? { pod: { name: claims.pod.name, uid: claims.pod.uid } } : {};
+    return new SignJWT({ 'kubernetes.io': { namespace: claims.namespace, ...bound, serviceaccount: { name: claims.name, uid: claims.uid } } })
       .setProtectedHeader({ alg: ALG, kid: key!.kid })
       .setIssuer(this.issuer)
       .setSubject(serviceAccountUsername(claims.namespace, claims.name))
@@ -160,12 +163,23 @@ export class ServiceAccountTokens implements ServiceAccountTokenIssuer {
     const kv = await this.store.get(storageKey(SERVICE_ACCOUNTS, namespace, name));
     const meta = kv && isRecord(kv.value.metadata) ? kv.value.metadata : undefined;
     if (!meta || meta.uid !== sa.uid || meta.deletionTimestamp) return undefined;
+    const pod = isRecord(k8s.pod) ? k8s.pod : undefined;
+    if (pod && !(await this.podAlive(namespace, pod))) return undefined;
+    const podExtra: Record<string, string[]> = pod ? { 'authentication.kubernetes.io/pod-name': [String(pod.name)], 'authentication.kubernetes.io/pod-uid': [String(pod.uid)] } : {};
     return {
       username: serviceAccountUsername(namespace, name),
       groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`],
       uid: String(sa.uid),
-      extra: { 'authentication.kubernetes.io/credential-id': [`JTI=${String(payload.jti ?? '')}`] },
+      extra: { 'authentication.kubernetes.io/credential-id': [`JTI=${String(payload.jti ?? '')}`], ...podExtra },
     };
+  }
+
+  /** podAlive: the Pod a token is bound to still exists with the same uid and its deletion grace (if any) has not run out (upstream's validator). */
+  private async podAlive(namespace: string, pod: Record<string, unknown>): Promise<boolean> {
+    const kv = await this.store.get(storageKey(PODS, namespace, String(pod.name ?? '')));
+    const meta = kv && isRecord(kv.value.metadata) ? kv.value.metadata : undefined;
+    if (!meta || meta.uid !== pod.uid) return false;
+    return typeof meta.deletionTimestamp !== 'string' || Date.parse(meta.deletionTimestamp) > this.now().getTime();
   }
 }
 
