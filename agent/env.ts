@@ -1,7 +1,8 @@
 /**
  * The agent's side of container environment: the runtime resolves `env`/`envFrom`
  * (agent/runtime/env.ts) and reads ConfigMaps and Secrets through these EnvSources, which read
- * them through the API with the node's identity. Secret values are handed over decoded.
+ * them through the API with the node's identity. Secret values are handed over decoded. Projected
+ * ServiceAccount volumes get their pod-bound tokens through it too (TokenRequest).
  */
 import { findResource } from '../shared/api/resources.js';
 import { isRecord, type KubeObject } from '../shared/api/objects.js';
@@ -10,6 +11,8 @@ import type { EnvSources } from './runtime/env.js';
 
 const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
 const SECRETS = findResource('', 'v1', 'secrets')!;
+const SERVICE_ACCOUNTS = findResource('', 'v1', 'serviceaccounts')!;
+const SERVICES = findResource('', 'v1', 'services')!;
 
 /** configMapData is a ConfigMap's `data` (binaryData is not env material). */
 export function configMapData(obj: Readonly<KubeObject>): Record<string, string> {
@@ -26,9 +29,24 @@ export function secretData(obj: Readonly<KubeObject>): Record<string, string> {
   return out;
 }
 
+/** KUBERNETES_SERVICE_CACHE_MS: how long the `default/kubernetes` Service's address is kept (it changes only with the service CIDR). */
+const KUBERNETES_SERVICE_CACHE_MS = 60_000;
+
 /** apiEnvSources reads ConfigMaps and Secrets through `client`; an absent object is undefined. */
 export function apiEnvSources(client: ApiClient): EnvSources {
+  let kubernetes: { at: number; service: Promise<{ host: string; port: number } | undefined> } | undefined;
   return {
+    kubernetesService() {
+      if (!kubernetes || Date.now() - kubernetes.at > KUBERNETES_SERVICE_CACHE_MS) {
+        const service = client.getOrUndefined(SERVICES, { namespace: 'default', name: 'kubernetes' }).then((svc) => {
+          const spec = svc && isRecord(svc.spec) ? svc.spec : {};
+          const port = Array.isArray(spec.ports) && isRecord(spec.ports[0]) ? Number(spec.ports[0].port) : undefined;
+          return typeof spec.clusterIP === 'string' && port ? { host: spec.clusterIP, port } : undefined;
+        }, () => undefined);
+        kubernetes = { at: Date.now(), service };
+      }
+      return kubernetes.service;
+    },
     async configMap(namespace, name) {
       const obj = await client.getOrUndefined(CONFIGMAPS, { namespace, name });
       return obj && configMapData(obj);
@@ -36,6 +54,15 @@ export function apiEnvSources(client: ApiClient): EnvSources {
     async secret(namespace, name) {
       const obj = await client.getOrUndefined(SECRETS, { namespace, name });
       return obj && secretData(obj);
+    },
+    async serviceAccountToken(r) {
+      const request = {
+        apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name: r.serviceAccountName, namespace: r.namespace },
+        spec: { expirationSeconds: r.expirationSeconds, ...(r.audience ? { audiences: [r.audience] } : {}), boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: r.podName, uid: r.podUid } },
+      };
+      const answer = await client.create(SERVICE_ACCOUNTS, request, { subresource: 'token' });
+      const status = isRecord(answer.status) ? answer.status : {};
+      return { token: String(status.token ?? ''), expirationTimestamp: String(status.expirationTimestamp ?? '') };
     },
   };
 }

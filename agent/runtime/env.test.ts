@@ -18,6 +18,13 @@ describe('expandVars', () => {
 });
 
 describe('containerEnv', () => {
+  it('gives every container the KUBERNETES_SERVICE_* variables first, which its own env may override', async () => {
+    const c: V1Container = { name: 'c', env: [{ name: 'KUBERNETES_SERVICE_PORT', value: '8443' }, { name: 'URL', value: 'https://$(KUBERNETES_SERVICE_HOST)' }] };
+    const env = await containerEnv(pod, c, sources, { kubernetesService: { host: '10.96.0.1', port: 443 } });
+    expect(env).toEqual(expect.arrayContaining(['KUBERNETES_SERVICE_HOST=10.96.0.1', 'KUBERNETES_SERVICE_PORT=8443', 'KUBERNETES_SERVICE_PORT_HTTPS=443', 'KUBERNETES_PORT=tcp://10.96.0.1:443', 'KUBERNETES_PORT_443_TCP_ADDR=10.96.0.1', 'URL=https://10.96.0.1']));
+    expect((await containerEnv(pod, { name: 'c' }, sources, {})).some((e) => e.startsWith('KUBERNETES_'))).toBe(false);
+  });
+
   it('applies envFrom, then env in order with expansion, key refs and field refs', async () => {
     const container: V1Container = {
       name: 'c', image: 'i',

@@ -13,6 +13,20 @@ import { parseQuantity } from './quantity.js';
 export interface EnvSources {
   configMap(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
   secret(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
+  /** serviceAccountToken requests a token bound to the pod (TokenRequest) for a projected volume; absent: the node cannot. */
+  serviceAccountToken?(request: ServiceAccountTokenRequest): Promise<{ token: string; expirationTimestamp: string }>;
+  /** kubernetesService is where pods reach the API server (the `default/kubernetes` Service); absent or undefined: unknown. */
+  kubernetesService?(): Promise<{ host: string; port: number } | undefined>;
+}
+
+/** ServiceAccountTokenRequest is what a projected `serviceAccountToken` source asks for (audience absent: the API server's). */
+export interface ServiceAccountTokenRequest {
+  namespace: string;
+  serviceAccountName: string;
+  podName: string;
+  podUid: string;
+  expirationSeconds: number;
+  audience?: string;
 }
 
 /** EnvError means the environment cannot be built (the kubelet's CreateContainerConfigError). */
@@ -28,6 +42,19 @@ export class EnvError extends Error {
 export interface PodFields {
   podIP?: string;
   hostIP?: string;
+  /** The `default/kubernetes` Service's address, for the KUBERNETES_SERVICE_* variables every container gets. */
+  kubernetesService?: { host: string; port: number };
+}
+
+/** kubernetesServiceEnv is what the kubelet gives every container for the API server's Service (its service-link variables, always set). */
+export function kubernetesServiceEnv(service: { host: string; port: number }): Array<[string, string]> {
+  const { host, port } = service;
+  const url = `tcp://${host}:${port}`;
+  return [
+    ['KUBERNETES_SERVICE_HOST', host], ['KUBERNETES_SERVICE_PORT', String(port)], ['KUBERNETES_SERVICE_PORT_HTTPS', String(port)],
+    ['KUBERNETES_PORT', url], [`KUBERNETES_PORT_${port}_TCP`, url], [`KUBERNETES_PORT_${port}_TCP_PROTO`, 'tcp'],
+    [`KUBERNETES_PORT_${port}_TCP_PORT`, String(port)], [`KUBERNETES_PORT_${port}_TCP_ADDR`, host],
+  ];
 }
 
 /**
@@ -94,13 +121,14 @@ async function lookup(sources: EnvSources | undefined, kind: 'configMap' | 'secr
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /**
- * containerEnv builds the container's environment as `NAME=value` strings: envFrom first, then env
+ * containerEnv builds the container's environment as `NAME=value` strings: the KUBERNETES_SERVICE_*
+ * variables (when `fields.kubernetesService` is known), then envFrom, then env
  * in order (later names win, `$(VAR)` sees earlier ones). Throws EnvError for a missing required
  * ConfigMap, Secret or key.
  */
 export async function containerEnv(pod: Readonly<V1Pod>, container: Readonly<V1Container>, sources: EnvSources | undefined, fields: PodFields): Promise<string[]> {
   const namespace = pod.metadata?.namespace ?? 'default';
-  const vars = new Map<string, string>();
+  const vars = new Map<string, string>(fields.kubernetesService ? kubernetesServiceEnv(fields.kubernetesService) : []);
   for (const from of container.envFrom ?? []) {
     const ref = from.configMapRef ?? from.secretRef;
     if (!ref?.name) continue;

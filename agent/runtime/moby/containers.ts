@@ -126,10 +126,10 @@ export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: str
   };
 }
 
-/** instanceConfig is the create options of one container instance joined to the sandbox (which exposes the ports: Docker refuses them on a joined container). */
+/** instanceConfig is the create options of one container instance joined to the sandbox (which exposes the ports: Docker refuses them on a joined container), with its volumes' `binds`. */
 export function instanceConfig(
   nodeName: string, pod: Readonly<V1Pod>, container: Readonly<V1Container>, role: 'init' | 'app', restart: number,
-  sandboxId: string, env: string[], command: { Entrypoint?: string[]; Cmd?: string[] },
+  sandboxId: string, env: string[], command: { Entrypoint?: string[]; Cmd?: string[] }, binds: string[] = [],
 ): Docker.ContainerCreateOptions {
   const limits = container.resources?.limits ?? {};
   const memory = parseQuantity(limits.memory as string | undefined);
@@ -152,6 +152,7 @@ export function instanceConfig(
       NetworkMode: `container:${sandboxId}`,
       IpcMode: `container:${sandboxId}`,
       RestartPolicy: { Name: 'no' },
+      ...(binds.length > 0 ? { Binds: binds } : {}),
       ...(memory ? { Memory: Math.round(memory), MemorySwap: Math.round(memory) } : {}),
       ...(cpu ? { NanoCpus: Math.round(cpu * 1e9) } : {}),
     },

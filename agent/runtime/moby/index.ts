@@ -6,7 +6,8 @@
  */
 import Docker from 'dockerode';
 import type { ClusterDNS } from './dns.js';
-import { networkInterfaces } from 'node:os';
+import os, { networkInterfaces } from 'node:os';
+import path from 'node:path';
 import type { LogSink } from '../../../shared/logs/logsink.js';
 import type { EnvSources } from '../env.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../podstatus.js';
@@ -28,6 +29,8 @@ export interface MobyRuntimeOptions {
   logSink?: LogSink;
   /** ConfigMap/Secret lookups for env and envFrom (provided by the agent). */
   envSources?: EnvSources;
+  /** Where pods' projected volumes (ServiceAccount tokens) are written (default: `<tmp>/coracle-volumes-<node>`). */
+  volumesDir?: string;
   /** Image of the pod sandbox (default coracle/busybox:latest; it must be present locally). */
   sandboxImage?: string;
   /** The cluster DNS for pods' resolv.conf (dnsPolicy ClusterFirst). */
@@ -118,6 +121,7 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsP
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     logSink: options.logSink,
     envSources: options.envSources,
+    volumesDir: options.volumesDir ?? path.join(os.tmpdir(), `coracle-volumes-${options.nodeName}`),
     notify: (pod, status) => {
       for (const listener of state.listeners) listener(pod, structuredClone(status));
     },

@@ -7,6 +7,8 @@
 import type Docker from 'dockerode';
 import type { LogSink } from '../../../shared/logs/logsink.js';
 import { containerEnv, dockerCommand, EnvError, type EnvSources } from '../env.js';
+import { projectedBinds, removePodDirectory, writeProjectedVolumes } from '../projected.js';
+import path from 'node:path';
 import type { V1Container, V1Pod, V1PodStatus } from '../pod-types.js';
 import { assemblePodStatus, pullRetryDelayMs, restartDelayMs, restartPolicyOf, sameStatus, shouldRestart, type BackoffPolicy } from '../podstatus.js';
 import type { ClusterDNS } from './dns.js';
@@ -28,6 +30,8 @@ export interface WorkerContext {
   backoff: BackoffPolicy;
   logSink?: LogSink;
   envSources?: EnvSources;
+  /** Where pods' projected volumes are written, one folder per pod uid (agent/runtime/projected.ts). */
+  volumesDir: string;
   notify(pod: Readonly<V1Pod>, status: V1PodStatus): void;
   log(message: string, err?: unknown): void;
 }
@@ -58,6 +62,8 @@ export class PodWorker {
   private mutated = false;
   private terminating?: Promise<void>;
   private closed = false;
+  /** When the projected volumes must be written (again): 0 until first written; Infinity once written without tokens. */
+  private volumesDueMs = 0;
   /** When this worker began: an instance started before it was adopted from an earlier agent. */
   private readonly bornMs = Date.now();
 
@@ -65,6 +71,31 @@ export class PodWorker {
 
   get uid(): string {
     return this.pod.metadata?.uid ?? '';
+  }
+
+  private get podDir(): string {
+    return path.join(this.ctx.volumesDir, this.uid);
+  }
+
+  /**
+   * ensureVolumes writes the pod's projected volumes when first needed and renews them when their
+   * tokens are due; false while they have never been written (containers must wait). A failed
+   * renewal keeps the old files and is tried again on the next sync.
+   */
+  private async ensureVolumes(): Promise<boolean> {
+    if (Date.now() < this.volumesDueMs) return true;
+    try {
+      this.volumesDueMs = await writeProjectedVolumes(this.pod, this.ctx.envSources, this.podDir);
+      return true;
+    } catch (err) {
+      if (this.volumesDueMs > 0) {
+        this.ctx.log(`renewing the projected volumes of pod ${this.uid} failed`, err);
+        return true;
+      }
+      const waiting = { reason: 'CreateContainerConfigError', message: `projected volume: ${(err as Error).message}` };
+      for (const c of [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])]) this.memo(c.name).waiting = waiting;
+      return false;
+    }
   }
 
   private memo(name: string): ContainerMemo {
@@ -131,6 +162,7 @@ export class PodWorker {
       obs = await this.observe();
       if (!obs.sandbox?.running) return;
     }
+    if (!(await this.ensureVolumes())) return;
     const policy = restartPolicyOf(this.pod);
     for (const spec of this.pod.spec?.initContainers ?? []) {
       const latest = obs.byName.get(spec.name)?.[0];
@@ -178,8 +210,10 @@ export class PodWorker {
     try {
       await ensureImage(this.ctx.docker, spec);
       memo.pullFailures = 0;
-      const env = await containerEnv(this.pod, spec, this.ctx.envSources, { podIP: sandbox.ip, hostIP: this.ctx.hostIP });
-      const config = instanceConfig(this.ctx.nodeName, this.pod, spec, role, restart, sandbox.id, env, dockerCommand(spec, env));
+      const kubernetesService = await this.ctx.envSources?.kubernetesService?.();
+      const env = await containerEnv(this.pod, spec, this.ctx.envSources, { podIP: sandbox.ip, hostIP: this.ctx.hostIP, kubernetesService });
+      const binds = projectedBinds(this.pod, spec.volumeMounts, this.podDir);
+      const config = instanceConfig(this.ctx.nodeName, this.pod, spec, role, restart, sandbox.id, env, dockerCommand(spec, env), binds);
       this.mutated = true;
       const container = await this.ctx.docker.createContainer(config);
       try {
@@ -346,7 +380,7 @@ export class PodWorker {
 
   /**
    * terminate stops the pod: SIGTERM to every container, SIGKILL after `graceSeconds`, a last
-   * status, then removes every container and the sandbox. Idempotent.
+   * status, then removes every container, the sandbox and the pod's projected volumes. Idempotent.
    */
   terminate(graceSeconds: number): Promise<void> {
     this.terminating ??= (async () => {
@@ -365,6 +399,7 @@ export class PodWorker {
       const list = await this.ctx.docker.listContainers({ all: true, filters: { label: [`${LABELS.podUid}=${this.uid}`, `${LABELS.node}=${this.ctx.nodeName}`] } });
       const ids = new Set([...all.map((i) => i.id), ...list.map((c) => c.Id)]);
       await Promise.all([...ids].map((id) => this.ctx.docker.getContainer(id).remove({ force: true, v: true }).catch(ignoreGone)));
+      await removePodDirectory(this.podDir);
       this.logAbort.abort();
     })();
     return this.terminating;
