@@ -4,20 +4,13 @@
  * ServiceAccount volumes mount to verify the API server. Made again if deleted, put back if
  * changed. Keys are namespace names.
  */
-import { readMetadata } from '../../api/objects.js';
-import type { Change } from '../change.js';
-import { resourceFor } from '../client.js';
 import type { Controller } from '../controller.js';
+import { namespaceNames, perNamespaceObjectKeys } from '../pernamespace.js';
 import { ROOT_CA_CONFIGMAP } from '../../rbac/podserviceaccount.js';
 import { reconcileRootCaConfigMap } from './reconcile.js';
 
 /** rootCaKeys maps a change to the namespace to look at: a namespace written, or its `kube-root-ca.crt` written or deleted. */
-export function rootCaKeys(change: Change): string[] {
-  const meta = readMetadata(change.value);
-  if (change.value.kind === 'Namespace') return change.type === 'put' && meta.name ? [String(meta.name)] : [];
-  if (change.value.kind === 'ConfigMap' && meta.name === ROOT_CA_CONFIGMAP && meta.namespace) return [String(meta.namespace)];
-  return [];
-}
+export const rootCaKeys = perNamespaceObjectKeys('ConfigMap', ROOT_CA_CONFIGMAP, ['put', 'delete']);
 
 /** rootCaCertPublisher keeps `kube-root-ca.crt` in every namespace. */
 export const rootCaCertPublisher: Controller = {
@@ -26,7 +19,6 @@ export const rootCaCertPublisher: Controller = {
   keysFor: rootCaKeys,
   reconcile: reconcileRootCaConfigMap,
   async resync(ctx) {
-    if (!ctx.clusterCaPem) return [];
-    return (await ctx.client.listAll(resourceFor('v1', 'Namespace'))).map((ns) => String(readMetadata(ns).name));
+    return ctx.clusterCaPem ? namespaceNames(ctx) : [];
   },
 };
