@@ -25,6 +25,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { readTextIfExists } from '../local/files.js';
 import { ensureKeyFile } from '../adapters/kms/local.js';
+import { kubernetesServiceIP, serviceNetwork } from '../shared/apiserver/services.js';
 import { createCertificateAuthority, createServingCertificate, inspectCertificate, type CertificatePem } from './pki.js';
 
 /** DataDirError is a problem with one file or folder of the data folder; `file` names it. */
@@ -61,8 +62,18 @@ export interface DataDir {
 const ADMIN_USER = 'admin';
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
 
-/** SERVING_HOSTS are the names every serving certificate covers. */
-export const SERVING_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
+/**
+ * SERVING_HOSTS are the names every serving certificate covers: this machine's, and the in-cluster
+ * names of the `default/kubernetes` Service (as kube-apiserver's own certificate: `kubernetes`,
+ * `kubernetes.default`, `kubernetes.default.svc`, `kubernetes.default.svc.cluster.local` and the
+ * Service's address, the first of the service CIDR), so a pod that verifies the API server with
+ * its mounted `ca.crt` accepts it at `https://kubernetes.default.svc`.
+ */
+export const SERVING_HOSTS: readonly string[] = [
+  'localhost', '127.0.0.1', '::1',
+  'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local',
+  kubernetesServiceIP(serviceNetwork({ serviceCIDR: process.env.CORACLE_SERVICE_CIDR })),
+];
 
 const normalizeHost = (h: string): string => (isIP(h) === 6 ? new URL(`http://[${h}]`).hostname.slice(1, -1) : h.toLowerCase());
 

@@ -47,4 +47,10 @@ describe('SERVER_TLS_OPTIONS', () => {
     expect(await handshake({ maxVersion: 'TLSv1.2' })).toEqual({ protocol: 'TLSv1.2', cipher: expect.stringMatching(/^ECDHE-(RSA|ECDSA)-(AES\d+-GCM|CHACHA20)/) });
     expect(await handshake({})).toEqual({ protocol: 'TLSv1.3', cipher: expect.stringMatching(/^TLS_/) });
   });
+
+  it('serves a TLS 1.2 client that can only verify RSA+SHA-1 signatures (no signature_algorithms: busybox wget) with ECDHE and AEAD', async () => {
+    const sha1Only = { maxVersion: 'TLSv1.2' as const, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0', sigalgs: 'RSA+SHA1' };
+    expect(await handshake(sha1Only)).toEqual({ protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    expect((await handshake({ ...sha1Only, ciphers: 'AES128-GCM-SHA256:@SECLEVEL=0' })).error).toBeDefined();
+  });
 });

@@ -2,12 +2,15 @@
  * Issue 16's last part with real kubectl v1.35 and real containers, on one `coracle up --nodes 1`
  * (moby runtime on a private dockerd) for the whole file: a pod gets its ServiceAccount's projected
  * volume (token, ca.crt, namespace) mounted read-only; the token, read from inside the pod with
- * `kubectl exec`, authenticates as `system:serviceaccount:<ns>:<sa>` (the calls are made from the
- * test: the sample images' busybox `wget` fails the TLS handshake with the API server): 403
- * without a binding, the pods once bound to `view`; once the pod is deleted its token gets 401; and
+ * `kubectl exec`, authenticates as `system:serviceaccount:<ns>:<sa>`: 403 without a binding, the
+ * pods once bound to `view`, called both from the test and from inside the container (busybox
+ * `wget` to `https://kubernetes.default.svc`, through the node proxy's relay to the API server's
+ * loopback address); the serving certificate verifies under that name with the pod's `ca.crt`;
+ * once the pod is deleted its token gets 401; and
  * `automountServiceAccountToken: false` mounts nothing. Skipped, saying why, when no dockerd can run here.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import https from 'node:https';
 import { clusterRequest, startCluster, type Cluster } from './support/cluster.js';
 import { dockerUnavailable } from './support/docker.js';
 import { kubectl, type KubectlResult } from './support/kubectl.js';
@@ -68,8 +71,6 @@ suite('pods call the API as their ServiceAccount (projected token, real containe
   });
 
   it('authenticates the mounted token as the pod\'s ServiceAccount: 403 unbound, its pods once bound to view', async () => {
-    // The token is read from inside the pod and the calls are made from the test: the sample
-    // images' busybox wget cannot complete a TLS handshake with the API server (handshake failure).
     const token = (await inPod('caller', `cat ${MOUNT}/token`)).stdout;
     const who = await clusterRequest(cluster, '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
       method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }),
@@ -85,6 +86,28 @@ suite('pods call the API as their ServiceAccount (projected token, real containe
     expect(JSON.parse(listed.body).items.map((p: { metadata: { name: string } }) => p.metadata.name)).toContain('caller');
     const secrets = await clusterRequest(cluster, `/api/v1/namespaces/${NS}/secrets`, { token });
     expect(secrets.status).toBe(403);
+  });
+
+  it('calls the API from inside the container at https://kubernetes.default.svc with its own token', async () => {
+    const call = (path: string) => inPod('caller', `wget -q -O- --header "Authorization: Bearer $(cat ${MOUNT}/token)" https://kubernetes.default.svc${path}; echo " rc=$?"`);
+    const listed = await call(`/api/v1/namespaces/${NS}/pods`);
+    expect(listed.stdout).toMatch(/ rc=0\n$/);
+    expect(JSON.parse(listed.stdout.replace(/ rc=0\n$/, '')).items.map((p: { metadata: { name: string } }) => p.metadata.name)).toContain('caller');
+    const secrets = await call(`/api/v1/namespaces/${NS}/secrets`);
+    expect(secrets.stdout).toMatch(/ rc=1\n$/);
+    expect(secrets.stderr).toContain('403 Forbidden');
+    // The Service's address answers this machine too (the proxy's rules cover the node's own
+    // traffic), and the serving certificate verifies as kubernetes.default.svc with the pod's ca.crt.
+    const host = (await inPod('caller', 'echo $KUBERNETES_SERVICE_HOST')).stdout.trim();
+    const ca = (await inPod('caller', `cat ${MOUNT}/ca.crt`)).stdout;
+    const version = await new Promise<string>((resolve, reject) => {
+      https.get({ host, port: 443, path: '/version', servername: 'kubernetes.default.svc', ca }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    expect(JSON.parse(version).gitVersion).toMatch(/^v1\.35\./);
   });
 
   it('mounts nothing with automountServiceAccountToken: false', async () => {

@@ -16,6 +16,7 @@ import type { ApiClient } from '../../shared/controllers/client.js';
 import { Informer } from '../../shared/controllers/informer.js';
 import { DnsServer, dnsRecords } from './dns.js';
 import { applyRules, removeRules } from './iptables.js';
+import { LoopbackRelays } from './relay.js';
 import { chainPrefix, servicePortRules } from './rules.js';
 
 const SERVICES = findResourceByKind('v1', 'Service')!;
@@ -47,6 +48,8 @@ export class NodeProxy {
   private readonly services: Informer;
   private readonly slices: Informer;
   private dns: DnsServer | undefined;
+  /** Relays for endpoints on the host's loopback (the local API server), see relay.ts. */
+  private readonly relays: LoopbackRelays;
   private timer: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -59,6 +62,7 @@ export class NodeProxy {
 
   constructor(private readonly o: NodeProxyOptions) {
     this.prefix = chainPrefix(o.clusterId);
+    this.relays = new LoopbackRelays(o.dnsAddress, o.log);
     const onError = (err: unknown) => o.log(`proxy: watch failed: ${(err as Error).message}`);
     this.services = new Informer(o.client, SERVICES, onError);
     this.slices = new Informer(o.client, SLICES, onError);
@@ -127,7 +131,7 @@ export class NodeProxy {
     const services = [...this.services.values()];
     const slices = [...this.slices.values()];
     this.dns.update(dnsRecords(services, slices));
-    if (this.o.iptables) await applyRules(this.prefix, servicePortRules(services, slices));
+    if (this.o.iptables) await applyRules(this.prefix, await this.relays.route(servicePortRules(services, slices)));
     this.lastSync = Date.now();
   }
 
@@ -142,6 +146,7 @@ export class NodeProxy {
     await this.syncing.catch(() => undefined);
     if (this.dns) {
       if (this.o.iptables) await removeRules(this.prefix).catch((err: unknown) => this.o.log(`proxy: cleanup failed: ${(err as Error).message}`));
+      this.relays.close();
       await this.dns.close();
       this.dns = undefined;
     }
