@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { spawn } from 'node:child_process';
 import { APP_DIR, up, type UpOptions } from './up.js';
 import { controlPlaneRelease, releaseToRun, type ReleaseToRun } from '../local/control-plane.js';
+import { connectionsFromParent, feedChild, HeldListener } from '../local/listener.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 import { runImagesBuild } from './images.js';
 import { agentCommand } from './agent.js';
@@ -52,11 +53,16 @@ const handedOver = () => process.env[HANDED_OVER_ENV] === '1' && process.send !=
  * in turn (the next upgrade), it asks this process to start the next release once it has stopped,
  * so that there is never more than one process waiting.
  */
-function handOver(release: ReleaseToRun, args: string[]): void {
+function handOver(release: ReleaseToRun, args: string[], held: HeldListener): void {
   const child = spawn(process.execPath, [...process.execArgv, release.cli, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, [HANDED_OVER_ENV]: '1' } });
+  // The child serves this process's port: connections wait here until it is ready, and again from its own handover on.
+  const feeding = feedChild(held, child);
   let next: HandoverMessage | undefined;
   child.on('message', (m: unknown) => {
-    if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === HANDOVER) next = m as HandoverMessage;
+    if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === HANDOVER) {
+      next = m as HandoverMessage;
+      feeding.stopFeeding();
+    }
   });
   const forward = (signal: NodeJS.Signals) => {
     next = undefined;
@@ -65,7 +71,7 @@ function handOver(release: ReleaseToRun, args: string[]): void {
   process.on('SIGINT', forward).on('SIGTERM', forward);
   child.once('exit', (code, signal) => {
     process.off('SIGINT', forward).off('SIGTERM', forward);
-    if (next && code === 0) handOver(next.release, next.args);
+    if (next && code === 0) handOver(next.release, next.args, held);
     else process.exit(code ?? (signal ? 1 : 0));
   });
 }
@@ -78,10 +84,15 @@ function handOver(release: ReleaseToRun, args: string[]): void {
  * leaving the nodes' containers running — and the new release's takes over, on the same port.
  */
 async function runUp(options: UpOptions): Promise<void> {
+  // One process: the port is bound here once and held across handovers (local/listener.ts), so
+  // requests made while the control plane moves wait instead of being refused.
+  let held: HeldListener | undefined;
   if (!options.instances) {
+    if (handedOver()) options.connections = connectionsFromParent(options.port);
+    else options.connections = held = await HeldListener.open(options.port, options.host).catch(fail);
     const recorded = await controlPlaneRelease(options.dataDir).catch(fail);
-    if (recorded && recorded !== RELEASE_VERSION) {
-      handOver(await releaseToRun(options.dataDir, APP_DIR, recorded).catch(fail), process.argv.slice(2));
+    if (held && recorded && recorded !== RELEASE_VERSION) {
+      handOver(await releaseToRun(options.dataDir, APP_DIR, recorded).catch(fail), [...process.argv.slice(2), '--port', String(held.port)], held);
       return;
     }
   }
@@ -99,7 +110,7 @@ async function runUp(options: UpOptions): Promise<void> {
     // A handed-over process asks its parent to start the next release, and ends.
     if (handedOver()) process.send!({ type: HANDOVER, release, args } satisfies HandoverMessage);
     starting.then((host) => host.stop({ keepEngine: true })).then(
-      () => (cancelled || handedOver() ? process.exit(0) : handOver(release, args)),
+      () => (cancelled || !held ? process.exit(0) : handOver(release, args, held)),
       (err: unknown) => fail(err),
     );
   };

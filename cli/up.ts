@@ -24,6 +24,7 @@ import { writeKubeconfig } from './kubeconfig.js';
 import { authenticateToken } from '../shared/apiserver/auth.js';
 import { issueNodeCredential } from '../shared/apiserver/tokens.js';
 import { localControlPlaneHost, type ReleaseToRun } from '../local/control-plane.js';
+import type { ConnectionSource } from '../local/listener.js';
 import { useControlPlaneHost, useNodeProvider } from '../functions/node-provider.js';
 import { awaitedNodeProvider, type NodeProvider } from '../shared/nodes/provider.js';
 import { ensureNodeTokens, LOCAL_POOL, localNodeNames, resolveNodeEngine, startLocalNodes, type LocalNodes, type NodeEngine } from './nodes.js';
@@ -52,6 +53,8 @@ export interface UpOptions {
    * it the single-process control plane cannot move, and an upgrade's control plane step fails.
    */
   onMove?: (release: ReleaseToRun, port: number) => void;
+  /** Take the API's connections from here instead of listening (the port held across handovers, local/listener.ts); its port wins over `port`. */
+  connections?: ConnectionSource;
 }
 
 /** UpHost is the running cluster `up` resolves to; `stop({ keepEngine })` leaves a private dockerd running (and the containers in it), for a handover. */
@@ -152,7 +155,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   const azurite = await startAzurite({ location: path.join(data.dir, 'azurite') });
   await writeFile(path.join(data.dir, LOGS_CONNECTION_FILE), azurite.connectionString, { mode: 0o600 });
   // The `kubernetes` Service's endpoints name this port, so it is chosen before the host starts.
-  const port = options.port || (await freePort(options.host));
+  const port = options.connections?.port ?? (options.port || (await freePort(options.host)));
   // The app runs in this process: its settings are handed over, not written into process.env.
   // An upgrade's control plane step moves this process onto another release through its caller.
   const onMove = options.onMove;
@@ -169,6 +172,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   const host = await startLocalHost({
     appDir: APP_DIR,
     port,
+    connections: options.connections,
     host: options.host,
     tls: data.serving,
     logger,

@@ -9,7 +9,6 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { StreamGateway } from '../shared/streams/gateway.js';
@@ -24,6 +23,7 @@ import { TimerTriggerRunner } from './timer-trigger.js';
 import { ChangeFeedTriggerRunner, COSMOS_TRIGGER, type ChangeFeedStoreProvider } from './changefeed-trigger.js';
 import { DURABLE_TRIGGERS, DurableHost, type DurableHostOptions } from './durable/index.js';
 import { SERVER_TLS_OPTIONS } from './tls.js';
+import { listen, type ConnectionSource } from './listener.js';
 
 /**
  * SUPPORTED_TRIGGERS are the trigger binding types the local host can run (cosmosDBTrigger only
@@ -37,6 +37,11 @@ export interface LocalHostOptions {
   appDir: string;
   /** Port to listen on; 0 picks a free one. */
   port: number;
+  /**
+   * Take connections from here instead of listening on `port` (the single-process control
+   * plane's port, held across handovers: local/listener.ts). Detached first thing on stop().
+   */
+  connections?: ConnectionSource;
   /** Address to bind (default 127.0.0.1). */
   host?: string;
   /** Serve HTTPS with this key and certificate (PEM); plain HTTP without. */
@@ -202,7 +207,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const host = options.host ?? '127.0.0.1';
   const streams = options.streams;
   if (streams) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => streams.handleUpgrade(req, socket, head));
-  const port = await listen(server, options.port, host);
+  const connections = options.connections;
+  const detach = connections?.attach((socket) => server.emit('connection', socket));
+  const port = connections ? connections.port : await listen(server, options.port, host);
   baseUrl = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   timers.start();
   // Before the change feed: it signals orchestrations through the durable client.
@@ -214,6 +221,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const stop = () =>
     (stopping ??= (async () => {
       logger.debug({ inFlight: inFlight.size }, 'local host: stopping');
+      detach?.();
+      // (A server fed by `connections` does not listen: close() then only answers "not running".)
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Cancelling a streaming body ends the watch behind it and ends its response cleanly;
@@ -239,36 +248,15 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 }
 
 /**
- * LISTEN_RETRY_MS is how long a given port that is in use is tried again: the process that held it
- * may still be stopping (a control plane handing over to another release, which is stopped in turn
- * when its parent is killed, while that parent's replacement starts).
+ * endsOnShutdown tells whether a response is ended (cleanly) when the host stops: a watch or a
+ * followed log, which never ends by itself and whose client starts again. Any other response, a
+ * list streamed in pieces included, is left to finish in the grace period: ended early it would
+ * look complete to its client (a 200 with half a list), and past the grace period its connection
+ * is cut, which the client sees as an error.
  */
-const LISTEN_RETRY_MS = 15_000;
-
-async function listen(server: http.Server, port: number, host: string): Promise<number> {
-  const deadline = Date.now() + LISTEN_RETRY_MS;
-  for (;;) {
-    try {
-      return await listenOnce(server, port, host);
-    } catch (err) {
-      if (port === 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
-function listenOnce(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(Object.assign(new Error(`port ${port} on ${host} is already in use (tried for ${LISTEN_RETRY_MS / 1000} s)`), { code: err.code }));
-      else reject(err);
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+function endsOnShutdown(url: URL): boolean {
+  const q = url.searchParams;
+  return ['true', '1'].includes(q.get('watch') ?? '') || ['true', '1'].includes(q.get('follow') ?? '') || url.pathname.includes('/watch/');
 }
 
 interface RequestScope {
@@ -281,14 +269,15 @@ interface RequestScope {
 async function handleRequest(routes: readonly HttpRoute[], req: IncomingMessage, res: ServerResponse, scope: RequestScope): Promise<void> {
   const { logger } = scope;
   const method = (req.method ?? 'GET').toUpperCase();
-  const path = new URL(req.url ?? '/', 'http://local').pathname;
+  const url = new URL(req.url ?? '/', 'http://local');
+  const path = url.pathname;
   const match = findHttpRoute(routes, method, path);
   if (!match) {
     res.writeHead(404, { 'content-length': '0' }).end();
     return;
   }
   try {
-    await serveHttpTrigger(match, req, res, scope.baseUrl, scope.options, scope.shutdown);
+    await serveHttpTrigger(match, req, res, scope.baseUrl, scope.options, endsOnShutdown(url) ? scope.shutdown : undefined);
   } catch (err) {
     logger.error({ err, function: match.route.fn.metadata.name, method, path }, 'function invocation failed');
     if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();

@@ -206,14 +206,26 @@ describe('local host: timers, unsupported triggers, shutdown', () => {
     expect(run.stderr()).not.toContain('"fine"');
   });
 
-  test('SIGTERM ends an open streaming response cleanly and exits 0', async () => {
+  test('SIGTERM ends an open watch cleanly and exits 0', async () => {
+    const host = await runHost('functions-app').ready;
+    const { req, response, received, ended } = openStream(host.url, '/trickle?watch=true');
+    req.end();
+    const res = await response;
+    await receiveUntil(res, received, 'first\n');
+    host.child.kill('SIGTERM');
+    expect(await ended).toBe('end');
+    expect(await host.exited).toBe(0);
+  });
+
+  test('SIGTERM never ends another streaming response early as if complete: past the grace period it is cut', async () => {
     const host = await runHost('functions-app').ready;
     const { req, response, received, ended } = openStream(host.url, '/trickle');
     req.end();
     const res = await response;
     await receiveUntil(res, received, 'first\n');
     host.child.kill('SIGTERM');
-    expect(await ended).toBe('end');
+    expect(await ended).toBe('error');
+    expect(received.text).toBe('first\n');
     expect(await host.exited).toBe(0);
   });
 });

@@ -41,14 +41,15 @@ export interface KubectlOptions {
   input?: string;
   timeoutMs?: number;
   /**
-   * Run again, for up to this long, while the server refuses the connection (kubectl sent nothing):
-   * a single-process control plane is down for a few seconds while an upgrade moves it onto
-   * another release.
+   * Run again, for up to this long, while the server refuses the connection or does not finish
+   * the TLS handshake within kubectl's 10 s (kubectl sent no request either way): a single-process
+   * control plane holds connections without serving them for a few seconds while an upgrade moves
+   * it onto another release (local/listener.ts), longer on a loaded machine.
    */
   retryRefusedMs?: number;
 }
 
-const REFUSED = /connection to the server .* was refused|connect: connection refused/;
+const REFUSED = /connection to the server .* was refused|connect: connection refused|net\/http: TLS handshake timeout/;
 
 /**
  * kubectl runs `kubectl <args>` against `opts.kubeconfig` and resolves with its exit code and output;
