@@ -44,6 +44,16 @@ export interface UpOptions {
   minRequestTimeout?: number;
   /** A quiet watch gets a keep-alive this often, in seconds (CORACLE_WATCH_KEEPALIVE_SECONDS; default 30). */
   watchKeepalive?: number;
+  /** OIDC sign-in, as kube-apiserver's `--oidc-*` flags (CORACLE_OIDC_*; shared/apiserver/oidc.ts). */
+  oidcIssuerUrl?: string;
+  oidcClientId?: string;
+  oidcUsernameClaim?: string;
+  oidcUsernamePrefix?: string;
+  oidcGroupsClaim?: string;
+  oidcGroupsPrefix?: string;
+  /** `claim=value` pairs every OIDC token must carry. */
+  oidcRequiredClaim?: string[];
+  oidcCaFile?: string;
   /** Run Azure-shaped: this many HTTP host processes (plus a durable and a triggers one) on the Cosmos DB emulator (cli/up-instances.ts). */
   instances?: number;
   /**
@@ -59,9 +69,17 @@ export interface UpHost extends Pick<LocalHost, 'url' | 'port'> {
   stop(options?: { keepEngine?: boolean }): Promise<void>;
 }
 
-/** lifecycleSettings are the app settings of the node lifecycle and watch options given. */
+/** lifecycleSettings are the app settings of the node lifecycle, watch and OIDC options given. */
 function lifecycleSettings(options: UpOptions): Record<string, string> {
   const env: Record<string, string> = {};
+  const oidc: [string, string | undefined][] = [
+    ['CORACLE_OIDC_ISSUER_URL', options.oidcIssuerUrl], ['CORACLE_OIDC_CLIENT_ID', options.oidcClientId],
+    ['CORACLE_OIDC_USERNAME_CLAIM', options.oidcUsernameClaim], ['CORACLE_OIDC_USERNAME_PREFIX', options.oidcUsernamePrefix],
+    ['CORACLE_OIDC_GROUPS_CLAIM', options.oidcGroupsClaim], ['CORACLE_OIDC_GROUPS_PREFIX', options.oidcGroupsPrefix],
+    ['CORACLE_OIDC_REQUIRED_CLAIMS', options.oidcRequiredClaim?.join(',')],
+    ['CORACLE_OIDC_CA_FILE', options.oidcCaFile && path.resolve(options.oidcCaFile)],
+  ];
+  for (const [name, value] of oidc) if (value) env[name] = value;
   if (options.nodeMonitorGracePeriod !== undefined) env.CORACLE_NODE_MONITOR_GRACE_SECONDS = String(options.nodeMonitorGracePeriod);
   if (options.defaultTolerationSeconds !== undefined) env.CORACLE_DEFAULT_TOLERATION_SECONDS = String(options.defaultTolerationSeconds);
   if (options.minRequestTimeout !== undefined) env.CORACLE_MIN_REQUEST_TIMEOUT_SECONDS = String(options.minRequestTimeout);

@@ -16,6 +16,7 @@ import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
+import { oidcAuthenticator } from '../shared/apiserver/oidc.js';
 import { azureCredential } from '../adapters/identity.js';
 import { createAuditor, type Auditor } from '../shared/audit/audit.js';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/audit/policy.js';
@@ -44,7 +45,8 @@ export interface AppContext {
   tokens: ReadonlyMap<string, TokenUser>;
   /**
    * Every way a bearer token authenticates, in order: the static tokens above, then bootstrap
-   * tokens and node credentials kept in the store (shared/apiserver/tokens.ts).
+   * tokens and node credentials kept in the store (shared/apiserver/tokens.ts), then the OIDC
+   * issuer's tokens when one is configured (shared/apiserver/oidc.ts).
    */
   authenticators: readonly TokenAuthenticator[];
   /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
@@ -176,6 +178,23 @@ export function parseTokenFile(text: string, file: string): Map<string, TokenUse
   return tokens;
 }
 
+/**
+ * openOidcAuthenticator builds the OIDC authenticator the configuration names (undefined: none),
+ * reaching the issuer with a fetch that trusts `caFile` when one is given. A CA file that cannot be
+ * read throws, naming it.
+ */
+export async function openOidcAuthenticator(config: AppConfig['oidc']): Promise<TokenAuthenticator | undefined> {
+  if (!config) return undefined;
+  const { caFile, ...oidc } = config;
+  if (!caFile) return oidcAuthenticator(oidc);
+  const caPem = await readFile(caFile, 'utf8').catch((err: Error) => {
+    throw new Error(`cannot read the OIDC issuer's CA file ${caFile}: ${err.message}`, { cause: err });
+  });
+  const { Agent, fetch: undiciFetch } = await import('undici');
+  const dispatcher = new Agent({ connect: { ca: caPem } });
+  return oidcAuthenticator({ ...oidc, caPem }, ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch);
+}
+
 /** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE and CORACLE_ADMIN_TOKEN. */
 export async function tokensFromSettings(settings: Settings): Promise<Map<string, TokenUser>> {
   return loadTokens({ tokensFile: settings.CORACLE_TOKENS_FILE || undefined, adminToken: settings.CORACLE_ADMIN_TOKEN || undefined });
@@ -209,8 +228,10 @@ export function getAppContext(): Promise<AppContext> {
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
     const auditor = await openAuditor(config.audit);
+    const oidc = await openOidcAuthenticator(config.oidc);
     const store = await openStore(config.store, config.cluster, config.encryption);
-    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken, auditor };
+    const authenticators = [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store), ...(oidc ? [oidc] : [])];
+    return { config, store, tokens, authenticators, controllerToken, auditor };
   })();
   context.catch(() => (context = undefined));
   return context;

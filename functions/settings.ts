@@ -65,4 +65,12 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'CORACLE_AUDIT_DCE_ENDPOINT', readBy: 'code', azure: true, description: 'Logs ingestion endpoint of the data collection endpoint the audit log goes to (Log Analytics, infra/modules/audit.bicep).' },
   { name: 'CORACLE_AUDIT_DCR_ID', readBy: 'code', azure: true, description: 'Immutable id of the data collection rule of the audit log.' },
   { name: 'CORACLE_AUDIT_STREAM', readBy: 'code', azure: true, description: 'The rule\'s stream (default Custom-CoracleAudit).' },
+  { name: 'CORACLE_OIDC_ISSUER_URL', readBy: 'code', azure: true, description: 'OIDC issuer whose tokens sign users in (kube-apiserver\'s --oidc-issuer-url); on Azure https://login.microsoftonline.com/<tenant>/v2.0, empty: no OIDC sign-in.' },
+  { name: 'CORACLE_OIDC_CLIENT_ID', readBy: 'code', azure: true, description: 'The audience OIDC tokens must carry (--oidc-client-id): on Azure the API app registration\'s client id.' },
+  { name: 'CORACLE_OIDC_USERNAME_CLAIM', readBy: 'code', azure: true, description: 'Claim that names the user (--oidc-username-claim, default sub).' },
+  { name: 'CORACLE_OIDC_USERNAME_PREFIX', readBy: 'code', azure: true, description: 'Prefix of usernames (--oidc-username-prefix; unset: `<issuer>#` unless the claim is email; `-`: none).' },
+  { name: 'CORACLE_OIDC_GROUPS_CLAIM', readBy: 'code', azure: true, description: 'Claim that lists the user\'s groups (--oidc-groups-claim; Entra: groups or roles).' },
+  { name: 'CORACLE_OIDC_GROUPS_PREFIX', readBy: 'code', azure: true, description: 'Prefix of every group (--oidc-groups-prefix).' },
+  { name: 'CORACLE_OIDC_REQUIRED_CLAIMS', readBy: 'code', azure: true, description: '`claim=value,…` every token must carry (--oidc-required-claim; Entra: tid=<tenant>).' },
+  { name: 'CORACLE_OIDC_CA_FILE', readBy: 'code', azure: false, description: 'PEM CA of the issuer\'s serving certificate (--oidc-ca-file; default: the system roots).' },
 ];

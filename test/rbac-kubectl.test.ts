@@ -4,16 +4,22 @@
  * bound to `admin`; `kubectl auth can-i` checked against the real request over a table of cases;
  * escalation refused; `--as` guarded; a token from `kubectl create token` revoked with its
  * ServiceAccount. (A token's expiry is shown by shared/rbac/authorizer.test.ts with a clock: the
- * shortest token upstream issues lives 10 minutes.)
+ * shortest token upstream issues lives 10 minutes.) The cluster also signs users in with a test
+ * OIDC issuer's tokens (test/support/oidc-issuer.ts, as kube-apiserver's `--oidc-*` flags): their
+ * user and groups, 401 for an expired or wrong-audience token.
  */
 import { jest } from '@jest/globals';
 import { clusterRequest, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl } from './support/kubectl.js';
 import { until } from './support/until.js';
+import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
 
 jest.setTimeout(240_000);
 
 let cluster: Cluster;
+let issuer: TestIssuer;
+/** The API's client id: the audience OIDC tokens must carry. */
+const API_AUDIENCE = 'coracle-api';
 const tokens: Record<string, string> = {};
 const k = (...args: string[]) => kubectl(args, { kubeconfig: cluster.kubeconfigPath });
 const as = (who: string, ...args: string[]) => k(`--token=${tokens[who]}`, ...args);
@@ -25,7 +31,10 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster();
+  issuer = await startOidcIssuer({ 'ci-robot': { secret: 'robot-secret', claims: { sub: 'robot', groups: ['team-readers'], tid: 'test-tenant' } } });
+  cluster = await startCluster({ extraArgs: [
+    `--oidc-issuer-url=${issuer.url}`, `--oidc-client-id=${API_AUDIENCE}`, '--oidc-groups-claim=groups', '--oidc-groups-prefix=oidc:', '--oidc-required-claim=tid=test-tenant',
+  ] });
   await ok('create', 'namespace', 'team');
   await ok('create', 'namespace', 'other');
   for (const sa of ['reader', 'lead']) await ok('create', 'serviceaccount', sa, '-n', 'team');
@@ -35,6 +44,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cluster?.destroy();
+  await issuer?.stop();
 });
 
 test('the default roles and bindings exist; kubectl get/describe/create print roles and bindings', async () => {
@@ -194,4 +204,23 @@ test('every namespace gets a default ServiceAccount; a token works until its Ser
   // Recreated under the same name, it is another ServiceAccount (uid): the old token stays dead.
   await ok('create', 'serviceaccount', 'short-lived', '-n', 'team');
   expect((await as('short', 'get', 'pods', '-n', 'team')).stderr).toContain('Unauthorized');
+});
+
+test('an OIDC token from the issuer maps to its user and prefixed groups, authorized by RBAC; expired, wrong-audience and wrong-tenant ones get 401', async () => {
+  await ok('create', 'rolebinding', 'oidc-readers-view', '--clusterrole=view', '--group=oidc:team-readers', '-n', 'team');
+  tokens.ann = await issuer.sign({ sub: 'ann', groups: ['team-readers', 'staff'], tid: 'test-tenant' }, { aud: API_AUDIENCE });
+  const user = `${issuer.url}#ann`;
+  const whoami = await as('ann', 'auth', 'whoami');
+  expect(whoami.stdout).toMatch(new RegExp(`Username\\s+${user.replace(/[.]/g, '\\.')}\n`));
+  expect(whoami.stdout).toMatch(/Groups\s+\[oidc:team-readers oidc:staff system:authenticated\]/);
+  expect(await as('ann', 'get', 'pods', '-n', 'team')).toMatchObject({ code: 0, stderr: 'No resources found in team namespace.\n' });
+  expect((await as('ann', 'get', 'pods', '-n', 'other')).stderr).toBe(`Error from server (Forbidden): pods is forbidden: User "${user}" cannot list resource "pods" in API group "" in the namespace "other"\n`);
+  tokens.expired = await issuer.sign({ sub: 'ann', groups: ['team-readers'], tid: 'test-tenant' }, { aud: API_AUDIENCE, ttlSeconds: -60 });
+  tokens.otherAudience = await issuer.sign({ sub: 'ann', groups: ['team-readers'], tid: 'test-tenant' }, { aud: 'some-other-api' });
+  tokens.otherTenant = await issuer.sign({ sub: 'ann', groups: ['team-readers'], tid: 'elsewhere' }, { aud: API_AUDIENCE });
+  for (const who of ['expired', 'otherAudience', 'otherTenant']) {
+    expect({ who, ...(await as(who, 'get', 'pods', '-n', 'team')) }).toMatchObject({ who, code: 1, stderr: 'error: You must be logged in to the server (Unauthorized)\n' });
+    const res = await clusterRequest(cluster, '/api/v1/namespaces/team/pods', { token: tokens[who] });
+    expect({ who, status: res.status, body: JSON.parse(res.body) }).toMatchObject({ who, status: 401, body: { kind: 'Status', status: 'Failure', reason: 'Unauthorized', message: 'Unauthorized', code: 401 } });
+  }
 });
