@@ -16,6 +16,7 @@ import { nodeCommand, tokenCommand } from './tokens.js';
 import { releaseCommands } from './release.js';
 import { upgradeCommand } from './upgrade.js';
 import { secretsCommand } from './secrets.js';
+import { getTokenCommand, kubeconfigCommand } from './signin.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -159,5 +160,7 @@ program.addCommand(nodeCommand());
 for (const command of releaseCommands(fail)) program.addCommand(command);
 program.addCommand(upgradeCommand(fail));
 program.addCommand(secretsCommand(fail));
+program.addCommand(getTokenCommand(fail));
+program.addCommand(kubeconfigCommand(fail));
 
 await program.parseAsync(process.argv);

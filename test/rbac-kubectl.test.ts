@@ -9,7 +9,12 @@
  * user and groups, 401 for an expired or wrong-audience token.
  */
 import { jest } from '@jest/globals';
-import { clusterRequest, startCluster, type Cluster } from './support/cluster.js';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CLI, clusterRequest, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl } from './support/kubectl.js';
 import { until } from './support/until.js';
 import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
@@ -222,5 +227,26 @@ test('an OIDC token from the issuer maps to its user and prefixed groups, author
     expect({ who, ...(await as(who, 'get', 'pods', '-n', 'team')) }).toMatchObject({ who, code: 1, stderr: 'error: You must be logged in to the server (Unauthorized)\n' });
     const res = await clusterRequest(cluster, '/api/v1/namespaces/team/pods', { token: tokens[who] });
     expect({ who, status: res.status, body: JSON.parse(res.body) }).toMatchObject({ who, status: 401, body: { kind: 'Status', status: 'Failure', reason: 'Unauthorized', message: 'Unauthorized', code: 401 } });
+  }
+});
+
+test('kubectl with an exec-plugin kubeconfig (coracle kubeconfig oidc → coracle get-token, client credentials) signs in; the token is cached until near expiry', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'coracle-oidc-'));
+  try {
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await promisify(execFile)(process.execPath, [CLI, 'kubeconfig', 'oidc', '--kubeconfig', cluster.kubeconfigPath, '-o', kubeconfig,
+      `--issuer-url=${issuer.url}`, '--client-id=ci-robot', '--client-secret=robot-secret', `--scope=${API_AUDIENCE}/.default`, `--token-cache-dir=${path.join(dir, 'cache')}`]);
+    const robot = (...args: string[]) => kubectl(args, { kubeconfig });
+    const before = issuer.issued();
+    const whoami = await robot('auth', 'whoami');
+    expect(whoami).toMatchObject({ code: 0, stderr: '' });
+    expect(whoami.stdout).toContain(`${issuer.url}#robot`);
+    expect(whoami.stdout).toMatch(/Groups\s+\[oidc:team-readers system:authenticated\]/);
+    expect(await robot('get', 'pods', '-n', 'team')).toMatchObject({ code: 0, stderr: 'No resources found in team namespace.\n' });
+    expect((await robot('get', 'pods', '-n', 'other')).stderr).toContain(`User "${issuer.url}#robot" cannot list resource "pods"`);
+    // Three kubectl runs, one token from the issuer: the plugin's cache served the others.
+    expect(issuer.issued() - before).toBe(1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
