@@ -17,6 +17,7 @@ import { releaseCommands } from './release.js';
 import { upgradeCommand } from './upgrade.js';
 import { secretsCommand } from './secrets.js';
 import { getTokenCommand, kubeconfigCommand } from './signin.js';
+import { adminTokenCommand } from './admin-token.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -162,5 +163,6 @@ program.addCommand(upgradeCommand(fail));
 program.addCommand(secretsCommand(fail));
 program.addCommand(getTokenCommand(fail));
 program.addCommand(kubeconfigCommand(fail));
+program.addCommand(adminTokenCommand(fail));
 
 await program.parseAsync(process.argv);

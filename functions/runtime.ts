@@ -17,6 +17,7 @@ import type { LogSink } from '../shared/logs/logsink.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
 import { oidcAuthenticator } from '../shared/apiserver/oidc.js';
+import { breakGlassAuthenticator, isAdminUser } from '../shared/apiserver/admintoken.js';
 import { azureCredential } from '../adapters/identity.js';
 import { createAuditor, type Auditor } from '../shared/audit/audit.js';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/audit/policy.js';
@@ -42,9 +43,11 @@ export interface TokenUser {
 export interface AppContext {
   config: AppConfig;
   store: Store;
+  /** The static tokens, the admin token's seed excepted. */
   tokens: ReadonlyMap<string, TokenUser>;
   /**
-   * Every way a bearer token authenticates, in order: the static tokens above, then bootstrap
+   * Every way a bearer token authenticates, in order: the static tokens above, the admin token
+   * (a seed from the settings, rotated or disabled in the store: admintoken.ts), then bootstrap
    * tokens and node credentials kept in the store (shared/apiserver/tokens.ts), then the OIDC
    * issuer's tokens when one is configured (shared/apiserver/oidc.ts).
    */
@@ -224,13 +227,17 @@ export function getAppContext(): Promise<AppContext> {
   context ??= (async () => {
     const config = appConfig();
     const tokens = await loadTokens(config);
+    // The admin token is a break-glass credential (shared/apiserver/admintoken.ts): the configured
+    // one is only a seed, which a rotation or a disable kept in the store overrides at once.
+    const adminSeeds = new Set([...tokens].filter(([, user]) => isAdminUser(user)).map(([token]) => token));
+    for (const token of adminSeeds) tokens.delete(token);
     // Never written anywhere: it only authenticates calls made inside this process.
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
     const auditor = await openAuditor(config.audit);
     const oidc = await openOidcAuthenticator(config.oidc);
     const store = await openStore(config.store, config.cluster, config.encryption);
-    const authenticators = [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store), ...(oidc ? [oidc] : [])];
+    const authenticators = [staticTokenAuthenticator(tokens), breakGlassAuthenticator(store, adminSeeds), storeTokenAuthenticator(store), ...(oidc ? [oidc] : [])];
     return { config, store, tokens, authenticators, controllerToken, auditor };
   })();
   context.catch(() => (context = undefined));

@@ -10,7 +10,7 @@
  */
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ import { CLI, clusterRequest, startCluster, type Cluster } from './support/clust
 import { kubectl } from './support/kubectl.js';
 import { until } from './support/until.js';
 import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
+import { renderKubeconfig } from '../cli/kubeconfig.js';
 
 jest.setTimeout(240_000);
 
@@ -246,6 +247,37 @@ test('kubectl with an exec-plugin kubeconfig (coracle kubeconfig oidc → coracl
     expect((await robot('get', 'pods', '-n', 'other')).stderr).toContain(`User "${issuer.url}#robot" cannot list resource "pods"`);
     // Three kubectl runs, one token from the issuer: the plugin's cache served the others.
     expect(issuer.issued() - before).toBe(1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the admin token is break-glass: rotate refuses the old one at once (every instance), disable refuses it, and an OIDC cluster-admin enables it again', async () => {
+  const coracle = async (...args: string[]) => (await promisify(execFile)(process.execPath, [CLI, ...args])).stdout;
+  const status = async (token: string) => (await clusterRequest(cluster, '/api/v1/namespaces', { token })).status;
+  // A way in besides the admin token: an OIDC group bound to cluster-admin.
+  await ok('create', 'clusterrolebinding', 'oidc-platform-admins', '--clusterrole=cluster-admin', '--group=oidc:platform-admins');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'coracle-admin-'));
+  try {
+    const oidcAdmin = path.join(dir, 'kubeconfig');
+    const rootToken = await issuer.sign({ sub: 'root', groups: ['platform-admins'], tid: 'test-tenant' }, { aud: API_AUDIENCE });
+    await writeFile(oidcAdmin, renderKubeconfig({ server: cluster.url, caPem: cluster.caPem, token: rootToken, user: 'root' }));
+
+    const old = cluster.token;
+    const rotated = (await coracle('admin-token', 'rotate', '--kubeconfig', cluster.kubeconfigPath, '--data-dir', cluster.dataDir)).trim();
+    expect(rotated).toMatch(/^admin:[A-Za-z0-9_-]{43}$/);
+    // Several requests, so that in the Azure-shaped mode every HTTP instance behind the front answers some.
+    for (let i = 0; i < 6; i++) expect({ i, old: await status(old), rotated: await status(rotated) }).toEqual({ i, old: 401, rotated: 200 });
+    expect((await k(`--token=${old}`, 'get', 'namespaces')).stderr).toBe('error: You must be logged in to the server (Unauthorized)\n');
+    // --data-dir rewrote the data folder's kubeconfig: it works with the new token.
+    expect(await ok('auth', 'whoami')).toMatch(/Username\s+admin\n/);
+
+    expect(await coracle('admin-token', 'disable', '--kubeconfig', cluster.kubeconfigPath)).toBe('admin token disabled\n');
+    for (let i = 0; i < 6; i++) expect({ i, rotated: await status(rotated) }).toEqual({ i, rotated: 401 });
+    expect((await k('get', 'namespaces')).stderr).toBe('error: You must be logged in to the server (Unauthorized)\n');
+    expect(await coracle('admin-token', 'enable', '--kubeconfig', oidcAdmin)).toBe('admin token enabled\n');
+    expect(await status(rotated)).toBe(200);
+    expect(await status(old)).toBe(401);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
