@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execCredential, getToken, getTokenArgs } from './get-token.js';
 import { startOidcIssuer, type TestIssuer } from '../test/support/oidc-issuer.js';
+import { writeFile } from 'node:fs/promises';
+import { createCertificateAuthority, createServingCertificate } from './pki.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -59,4 +61,18 @@ describe('client credentials against an issuer', () => {
     await expect(getToken({ issuerUrl: issuer.url, clientId: 'robot', tokenCacheDir: dir })).rejects.toThrow(/client secret/);
     await expect(getToken({ clientId: 'robot', tokenCacheDir: dir })).rejects.toThrow(/--issuer-url.*--azure/);
   });
+});
+
+test('an issuer with a private CA: trusted with --certificate-authority, refused without', async () => {
+  const ca = createCertificateAuthority('issuer-ca');
+  const issuer = await startOidcIssuer({ robot: { secret: 's3cret', claims: { sub: 'robot' } } }, 3600, createServingCertificate(ca, ['127.0.0.1']));
+  try {
+    const caFile = path.join(dir, 'ca.crt');
+    await writeFile(caFile, ca.cert);
+    const o = { issuerUrl: issuer.url, clientId: 'robot', clientSecret: 's3cret', tokenCacheDir: path.join(dir, 'cache') };
+    await expect(getToken(o)).rejects.toThrow(issuer.url);
+    expect((await getToken({ ...o, certificateAuthority: caFile })).token.split('.')).toHaveLength(3);
+  } finally {
+    await issuer.stop();
+  }
 });

@@ -81,9 +81,8 @@ async function oidcClientCredentials(o: GetTokenOptions): Promise<AccessToken> {
   const options: Parameters<typeof client.discovery>[4] = {};
   if (issuer.protocol === 'http:') options.execute = [client.allowInsecureRequests];
   if (o.certificateAuthority) {
-    const { Agent, fetch: undiciFetch } = await import('undici');
-    const dispatcher = new Agent({ connect: { ca: await readFile(o.certificateAuthority, 'utf8') } });
-    options[client.customFetch] = ((url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher })) as never;
+    const { fetchTrusting } = await import('../adapters/fetch-ca.js');
+    options[client.customFetch] = (await fetchTrusting(await readFile(o.certificateAuthority, 'utf8'))) as never;
   }
   let response: Awaited<ReturnType<typeof client.clientCredentialsGrant>>;
   try {

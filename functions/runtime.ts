@@ -193,9 +193,8 @@ export async function openOidcAuthenticator(config: AppConfig['oidc']): Promise<
   const caPem = await readFile(caFile, 'utf8').catch((err: Error) => {
     throw new Error(`cannot read the OIDC issuer's CA file ${caFile}: ${err.message}`, { cause: err });
   });
-  const { Agent, fetch: undiciFetch } = await import('undici');
-  const dispatcher = new Agent({ connect: { ca: caPem } });
-  return oidcAuthenticator({ ...oidc, caPem }, ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch);
+  const { fetchTrusting } = await import('../adapters/fetch-ca.js');
+  return oidcAuthenticator({ ...oidc, caPem }, await fetchTrusting(caPem));
 }
 
 /** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE and CORACLE_ADMIN_TOKEN. */

@@ -1,12 +1,13 @@
 /**
  * A small OpenID Connect issuer for tests, on plain HTTP on loopback (the API server accepts
- * `http:` issuers on loopback only): discovery (`/.well-known/openid-configuration`), its keys
+ * `http:` issuers on loopback only), or HTTPS with a given certificate: discovery (`/.well-known/openid-configuration`), its keys
  * (`/jwks`, ES256, rotatable), and a token endpoint with the client credentials grant (as
  * Microsoft Entra gives an app a token for an API: `scope=<api client id>/.default` makes the
  * token's audience `<api client id>`). Tests also sign tokens directly with any claims, expiry and
  * audience (`sign`). Built on jose, as the API server's validation is: only the wire shapes matter.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
 
@@ -44,8 +45,8 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-/** startOidcIssuer runs an issuer on a free loopback port with `clients` registered (by client id). */
-export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}, tokenTtlSeconds = 3600): Promise<TestIssuer> {
+/** startOidcIssuer runs an issuer on a free loopback port with `clients` registered (by client id); with `tls`, over HTTPS. */
+export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}, tokenTtlSeconds = 3600, tls?: { cert: string; key: string }): Promise<TestIssuer> {
   let generation = 1;
   let key = await newKey(generation);
   let issued = 0;
@@ -71,7 +72,7 @@ export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}
     issued++;
     return json(res, 200, { access_token: await sign(client.claims, { aud }), token_type: 'Bearer', expires_in: tokenTtlSeconds });
   };
-  const server = http.createServer((req, res) => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = new URL(req.url ?? '/', url).pathname;
     if (req.method === 'GET' && path === '/.well-known/openid-configuration') {
       return json(res, 200, {
@@ -86,9 +87,10 @@ export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}
       return;
     }
     json(res, 404, { error: 'not_found' });
-  });
+  };
+  const server = tls ? https.createServer(tls, serve) : http.createServer(serve);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url, sign, issued: () => issued,
     rotateKeys: async () => { key = await newKey(++generation); },
