@@ -4,6 +4,7 @@
  * (API server on SQLite in the data folder), writes the kubeconfig and prints one ready line.
  * SIGINT/SIGTERM stop it cleanly (watches end, the store closes) with exit code 0.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -180,7 +181,10 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   let nodesStarted: (provider: NodeProvider) => void = () => undefined;
   let nodesFailed: (err: unknown) => void = () => undefined;
   useNodeProvider(options.nodes > 0 ? awaitedNodeProvider(new Promise<NodeProvider>((resolve, reject) => [nodesStarted, nodesFailed] = [resolve, reject])) : undefined);
-  useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...securitySettings(data.dir), ...lifecycleSettings(options) });
+  // Its own start-up calls (recordLocalCluster) use a token made for this start, not the admin
+  // token, which may be rotated or disabled (coracle admin-token).
+  const upToken = randomBytes(32).toString('base64url');
+  useAppSettings({ CORACLE_UP_TOKEN: upToken, CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...securitySettings(data.dir), ...lifecycleSettings(options) });
   // exec and attach streams, and the agents' tunnels, are served on the same port; the gateway asks the app over HTTPS.
   const apiTransport = createTransport({ caPem: data.ca.cert });
   const streams = createLocalStreamGateway({ resolve: resolverAt(() => `https://${urlHost(reachableAt)}:${port}`, apiTransport.fetch), logger });
@@ -238,7 +242,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     if (engine.runtime === 'moby') out('coracle: try: kubectl run web --image=coracle/web:v1 && kubectl get pods -o wide && kubectl logs web');
   }
-  await recordLocalCluster(server, data.ca.cert, data.adminToken, data.dir, options.nodes).catch(async (err: unknown) => {
+  await recordLocalCluster(server, data.ca.cert, upToken, data.dir, options.nodes).catch(async (err: unknown) => {
     await nodes?.stop();
     await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
     throw err;

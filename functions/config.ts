@@ -11,7 +11,8 @@
  *   `COSMOS_CONNECTION_STRING`, or `COSMOS_ENDPOINT` + `COSMOS_KEY`, or `COSMOS_ENDPOINT` alone (managed identity); `COSMOS_DATABASE` (`coracle`),
  *   `COSMOS_CONTAINER` (`objects`), `COSMOS_ENDPOINT_DISCOVERY=false` for single-endpoint emulators.
  * - `CORACLE_CLUSTER` (`default`): the store's partition, also the change feed's.
- * - tokens: `CORACLE_TOKENS_FILE` (Kubernetes static token file), `CORACLE_ADMIN_TOKEN`.
+ * - tokens: `CORACLE_TOKENS_FILE` (Kubernetes static token file), `CORACLE_ADMIN_TOKEN` (the admin
+ *   token's seed: shared/apiserver/admintoken.ts), `CORACLE_UP_TOKEN` (`coracle up`'s own, per start).
  * - work queue: `CORACLE_QUEUE=sqlite:<path>` (local), `SERVICEBUS_CONNECTION_STRING` (keys), or
  *   `SERVICEBUS_NAMESPACE` (Azure: signed with the managed identity).
  * - identity: `AZURE_CLIENT_ID` picks a user-assigned managed identity for Cosmos DB (COSMOS_ENDPOINT
@@ -94,6 +95,8 @@ export interface AppConfig {
   cluster: string;
   tokensFile?: string;
   adminToken?: string;
+  /** `coracle up`'s own per-start token (user UP_USER), so its start-up calls need not the admin token. */
+  upToken?: string;
   /** Where pod work for nodes goes; undefined: agents watch their pods instead. */
   queue?: QueueConfig;
   /** Where container logs are; undefined: `pods/log` answers 503. */
@@ -267,6 +270,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     cluster: settings.CORACLE_CLUSTER || 'default',
     tokensFile: settings.CORACLE_TOKENS_FILE || undefined,
     adminToken: settings.CORACLE_ADMIN_TOKEN || undefined,
+    upToken: settings.CORACLE_UP_TOKEN || undefined,
     queue: readQueueConfig(settings),
     logs: readLogsConfig(settings),
     nodeMonitorGraceMs: positiveSeconds(settings, 'CORACLE_NODE_MONITOR_GRACE_SECONDS', DEFAULT_NODE_MONITOR_GRACE_SECONDS) * 1000,

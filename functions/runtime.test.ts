@@ -19,6 +19,12 @@ describe('parseTokenFile', () => {
 });
 
 describe('settings', () => {
+  test('CORACLE_UP_TOKEN adds coracle up\'s own user, apart from the admin token', async () => {
+    const tokens = await tokensFromSettings({ CORACLE_ADMIN_TOKEN: 'abc', CORACLE_UP_TOKEN: 'up' });
+    expect(tokens.get('up')).toEqual({ username: 'system:coracle-up', groups: ['system:masters'] });
+    expect(tokens.get('abc')).toEqual({ username: 'admin', groups: ['system:masters'] });
+  });
+
   test('CORACLE_ADMIN_TOKEN adds an admin in system:masters', async () => {
     const tokens = await tokensFromSettings({ CORACLE_ADMIN_TOKEN: 'abc' });
     expect(tokens.get('abc')).toEqual({ username: 'admin', groups: ['system:masters'] });

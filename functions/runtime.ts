@@ -197,13 +197,16 @@ export async function openOidcAuthenticator(config: AppConfig['oidc']): Promise<
   return oidcAuthenticator({ ...oidc, caPem }, await fetchTrusting(caPem));
 }
 
-/** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE and CORACLE_ADMIN_TOKEN. */
+/** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE, CORACLE_ADMIN_TOKEN and CORACLE_UP_TOKEN. */
 export async function tokensFromSettings(settings: Settings): Promise<Map<string, TokenUser>> {
-  return loadTokens({ tokensFile: settings.CORACLE_TOKENS_FILE || undefined, adminToken: settings.CORACLE_ADMIN_TOKEN || undefined });
+  return loadTokens({ tokensFile: settings.CORACLE_TOKENS_FILE || undefined, adminToken: settings.CORACLE_ADMIN_TOKEN || undefined, upToken: settings.CORACLE_UP_TOKEN || undefined });
 }
 
-/** loadTokens collects the accepted tokens from the configuration's token file and admin token. */
-export async function loadTokens(config: Pick<AppConfig, 'tokensFile' | 'adminToken'>): Promise<Map<string, TokenUser>> {
+/** UP_USER is who `coracle up`'s per-start token (CORACLE_UP_TOKEN) authenticates as. */
+export const UP_USER: TokenUser = { username: 'system:coracle-up', groups: ['system:masters'] };
+
+/** loadTokens collects the accepted tokens from the configuration's token file, admin token and `coracle up`'s token. */
+export async function loadTokens(config: Pick<AppConfig, 'tokensFile' | 'adminToken' | 'upToken'>): Promise<Map<string, TokenUser>> {
   const tokens = new Map<string, TokenUser>();
   const file = config.tokensFile;
   if (file) {
@@ -216,6 +219,7 @@ export async function loadTokens(config: Pick<AppConfig, 'tokensFile' | 'adminTo
     for (const [token, user] of parseTokenFile(text, file)) tokens.set(token, user);
   }
   if (config.adminToken) tokens.set(config.adminToken, { username: 'admin', groups: ['system:masters'] });
+  if (config.upToken) tokens.set(config.upToken, UP_USER);
   return tokens;
 }
 

@@ -27,6 +27,7 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', readBy: 'host', azure: true, description: '`Authorization=AAD`: telemetry signed with the managed identity (the component has local auth off).' },
   { name: 'CORACLE_CLUSTER', readBy: 'code', azure: true, description: 'The cluster\'s name: the store\'s partition key value.' },
   { name: 'CORACLE_ADMIN_TOKEN', readBy: 'code', azure: true, description: 'Bearer token of user `admin` in `system:masters`.' },
+  { name: 'CORACLE_UP_TOKEN', readBy: 'code', azure: false, description: 'Bearer token of `system:coracle-up` in `system:masters`, made anew at each start by `coracle up` and passed only in memory and its processes\' environment: its own start-up calls do not depend on the admin token, which may be rotated or disabled (local).' },
   { name: 'CORACLE_TOKENS_FILE', readBy: 'code', azure: false, description: 'A Kubernetes static token file (local).' },
   { name: 'CORACLE_STORE', readBy: 'code', azure: false, description: '`sqlite:<path>` (local) or `cosmos`.' },
   { name: 'CORACLE_QUEUE', readBy: 'code', azure: false, description: '`sqlite:<path>`: the embedded work queue (local).' },
