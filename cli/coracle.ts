@@ -147,6 +147,7 @@ program
   .option('--oidc-groups-claim <claim>', 'the claim listing the user\'s groups')
   .option('--oidc-groups-prefix <prefix>', 'prefix of OIDC groups')
   .option('--oidc-required-claim <claim=value>', 'a claim every OIDC token must carry with this value (repeatable)', (v: string, all: string[] = []) => [...all, v])
+  .option('--oidc-signing-algs <algs>', 'JWS algorithms OIDC tokens may be signed with, comma-separated (default RS256)')
   .option('--oidc-ca-file <file>', 'the CA (PEM) of the OIDC issuer\'s serving certificate')
   .option('--instances <n>', 'run Azure-shaped: n HTTP host processes behind one HTTPS front, plus a durable and a change feed/timers process, on the Cosmos DB emulator and Azurite', integer(1, 64))
   .action((options: UpOptions) => runUp(options));

@@ -33,7 +33,7 @@ describe('client credentials against an issuer', () => {
   let shortLived: TestIssuer;
   beforeAll(async () => {
     const clients = { robot: { secret: 's3cret', claims: { sub: 'robot' } } };
-    [issuer, shortLived] = await Promise.all([startOidcIssuer(clients), startOidcIssuer(clients, 30)]);
+    [issuer, shortLived] = await Promise.all([startOidcIssuer(clients), startOidcIssuer(clients, { tokenTtlSeconds: 30 })]);
   });
   afterAll(async () => {
     await Promise.all([issuer.stop(), shortLived.stop()]);
@@ -65,7 +65,7 @@ describe('client credentials against an issuer', () => {
 
 test('an issuer with a private CA: trusted with --certificate-authority, refused without', async () => {
   const ca = createCertificateAuthority('issuer-ca');
-  const issuer = await startOidcIssuer({ robot: { secret: 's3cret', claims: { sub: 'robot' } } }, 3600, createServingCertificate(ca, ['127.0.0.1']));
+  const issuer = await startOidcIssuer({ robot: { secret: 's3cret', claims: { sub: 'robot' } } }, { tls: createServingCertificate(ca, ['127.0.0.1']) });
   try {
     const caFile = path.join(dir, 'ca.crt');
     await writeFile(caFile, ca.cert);

@@ -55,6 +55,8 @@ export interface UpOptions {
   /** `claim=value` pairs every OIDC token must carry. */
   oidcRequiredClaim?: string[];
   oidcCaFile?: string;
+  /** JWS algorithms accepted, comma-separated (default RS256). */
+  oidcSigningAlgs?: string;
   /** Run Azure-shaped: this many HTTP host processes (plus a durable and a triggers one) on the Cosmos DB emulator (cli/up-instances.ts). */
   instances?: number;
   /**
@@ -79,6 +81,7 @@ function lifecycleSettings(options: UpOptions): Record<string, string> {
     ['CORACLE_OIDC_GROUPS_CLAIM', options.oidcGroupsClaim], ['CORACLE_OIDC_GROUPS_PREFIX', options.oidcGroupsPrefix],
     ['CORACLE_OIDC_REQUIRED_CLAIMS', options.oidcRequiredClaim?.join(',')],
     ['CORACLE_OIDC_CA_FILE', options.oidcCaFile && path.resolve(options.oidcCaFile)],
+    ['CORACLE_OIDC_SIGNING_ALGS', options.oidcSigningAlgs],
   ];
   for (const [name, value] of oidc) if (value) env[name] = value;
   if (options.nodeMonitorGracePeriod !== undefined) env.CORACLE_NODE_MONITOR_GRACE_SECONDS = String(options.nodeMonitorGracePeriod);

@@ -31,8 +31,9 @@ describe('readAppConfig', () => {
       CORACLE_OIDC_USERNAME_PREFIX: '', CORACLE_OIDC_GROUPS_CLAIM: 'groups', CORACLE_OIDC_GROUPS_PREFIX: 'entra:', CORACLE_OIDC_REQUIRED_CLAIMS: 'tid=t1, ver=2.0',
     })).toEqual({
       issuerURL: 'https://login.microsoftonline.com/t1/v2.0', clientId: 'api', usernameClaim: 'oid', usernamePrefix: undefined,
-      groupsClaim: 'groups', groupsPrefix: 'entra:', requiredClaims: { tid: 't1', ver: '2.0' }, caFile: undefined,
+      groupsClaim: 'groups', groupsPrefix: 'entra:', requiredClaims: { tid: 't1', ver: '2.0' }, caFile: undefined, signingAlgs: undefined,
     });
+    expect(readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://i', CORACLE_OIDC_CLIENT_ID: 'api', CORACLE_OIDC_SIGNING_ALGS: 'RS256, ES256' })?.signingAlgs).toEqual(['RS256', 'ES256']);
     expect(() => readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://issuer' })).toThrow('CORACLE_OIDC_CLIENT_ID');
     expect(() => readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://issuer', CORACLE_OIDC_CLIENT_ID: 'api', CORACLE_OIDC_REQUIRED_CLAIMS: 'tid' })).toThrow('CORACLE_OIDC_REQUIRED_CLAIMS');
   });

@@ -44,7 +44,8 @@
  * - OIDC sign-in (shared/apiserver/oidc.ts, kube-apiserver's `--oidc-*` flags): `CORACLE_OIDC_ISSUER_URL`
  *   and `CORACLE_OIDC_CLIENT_ID` (both, or neither), `CORACLE_OIDC_USERNAME_CLAIM` (`sub`),
  *   `CORACLE_OIDC_USERNAME_PREFIX`, `CORACLE_OIDC_GROUPS_CLAIM`, `CORACLE_OIDC_GROUPS_PREFIX`,
- *   `CORACLE_OIDC_REQUIRED_CLAIMS` (`claim=value,claim=value`), `CORACLE_OIDC_CA_FILE` (the issuer's CA, PEM).
+ *   `CORACLE_OIDC_REQUIRED_CLAIMS` (`claim=value,claim=value`), `CORACLE_OIDC_CA_FILE` (the issuer's CA, PEM),
+ *   `CORACLE_OIDC_SIGNING_ALGS` (`RS256`).
  * - `CORACLE_DATA_DIR`: the local cluster's data folder, whose `releases/` is the release catalog
  *   upgrades read (local/releases.ts); unset (Azure, for now): the catalog is the running build.
  */
@@ -255,6 +256,7 @@ export function readOidcConfig(settings: Settings): AppConfig['oidc'] {
     groupsPrefix: settings.CORACLE_OIDC_GROUPS_PREFIX || undefined,
     requiredClaims,
     caFile: settings.CORACLE_OIDC_CA_FILE || undefined,
+    signingAlgs: settings.CORACLE_OIDC_SIGNING_ALGS ? settings.CORACLE_OIDC_SIGNING_ALGS.split(',').map((a) => a.trim()).filter(Boolean) : undefined,
   };
 }
 

@@ -53,7 +53,7 @@ describe('openAuditor', () => {
 describe('openOidcAuthenticator', () => {
   test('an issuer with a private CA is reached only with --oidc-ca-file; an unreadable CA file is an error naming it', async () => {
     const ca = createCertificateAuthority('issuer-ca');
-    const issuer = await startOidcIssuer({}, 3600, createServingCertificate(ca, ['127.0.0.1']));
+    const issuer = await startOidcIssuer({}, { tls: createServingCertificate(ca, ['127.0.0.1']) });
     try {
       const dir = mkdtempSync(path.join(tmpdir(), 'coracle-oidc-ca-'));
       const caFile = path.join(dir, 'ca.crt');

@@ -73,5 +73,6 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'CORACLE_OIDC_GROUPS_CLAIM', readBy: 'code', azure: true, description: 'Claim that lists the user\'s groups (--oidc-groups-claim; Entra: groups or roles).' },
   { name: 'CORACLE_OIDC_GROUPS_PREFIX', readBy: 'code', azure: true, description: 'Prefix of every group (--oidc-groups-prefix).' },
   { name: 'CORACLE_OIDC_REQUIRED_CLAIMS', readBy: 'code', azure: true, description: '`claim=value,…` every token must carry (--oidc-required-claim; Entra: tid=<tenant>).' },
+  { name: 'CORACLE_OIDC_SIGNING_ALGS', readBy: 'code', azure: false, description: 'JWS algorithms OIDC tokens may be signed with, comma-separated (--oidc-signing-algs, default RS256: Entra\'s).' },
   { name: 'CORACLE_OIDC_CA_FILE', readBy: 'code', azure: false, description: 'PEM CA of the issuer\'s serving certificate (--oidc-ca-file; default: the system roots).' },
 ];

@@ -69,6 +69,17 @@ describe('oidcAuthenticator against a running issuer', () => {
     expect(await authenticate(fresh)).toMatchObject({ username: `${issuer.url}#bob` });
   });
 
+  test('only RS256 by default, as upstream\'s --oidc-signing-algs; another algorithm when configured', async () => {
+    const es256 = await startOidcIssuer({}, { alg: 'ES256' });
+    try {
+      const token = await es256.sign({ sub: 'ann' }, { aud: 'api' });
+      expect(await oidcAuthenticator({ issuerURL: es256.url, clientId: 'api' })(token)).toBeUndefined();
+      expect(await oidcAuthenticator({ issuerURL: es256.url, clientId: 'api', signingAlgs: ['ES256'] })(token)).toMatchObject({ username: `${es256.url}#ann` });
+    } finally {
+      await es256.stop();
+    }
+  });
+
   test('an issuer whose discovery document names another issuer is refused', async () => {
     const authenticate = oidcAuthenticator({ issuerURL: issuer.url, clientId: 'api' }, async (input, init) => {
       const res = await fetch(input, init);

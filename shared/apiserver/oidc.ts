@@ -2,7 +2,7 @@
  * The OIDC token authenticator, as kube-apiserver's `--oidc-*` flags configure it
  * (staging/src/k8s.io/apiserver/plugin/pkg/authenticator/token/oidc): a JWT from issuer
  * `issuerURL`, signed by one of the keys its discovery document's `jwks_uri` publishes, for
- * audience `clientId`, not expired and not before its `nbf`, becomes the user its username and
+ * audience `clientId`, signed with one of `signingAlgs` (RS256 by default), not expired and not before its `nbf`, becomes the user its username and
  * groups claims name, prefixed as the flags say. A token whose (unverified) `iss` is another
  * issuer is left to the other authenticators (ServiceAccount tokens are JWTs too); a token of this
  * issuer that fails any check is refused, which the chain answers with 401 Unauthorized.
@@ -32,7 +32,12 @@ export interface OidcConfig {
   requiredClaims?: Readonly<Record<string, string>>;
   /** `--oidc-ca-file`'s PEM: the CA of the issuer's serving certificate (undefined: the system roots). */
   caPem?: string;
+  /** `--oidc-signing-algs`: the JWS algorithms accepted (default RS256, as upstream; Entra signs RS256). */
+  signingAlgs?: readonly string[];
 }
+
+/** DEFAULT_SIGNING_ALGS is upstream's `--oidc-signing-algs` default. */
+export const DEFAULT_SIGNING_ALGS: readonly string[] = ['RS256'];
 
 /** OidcRefusal is why a token of the configured issuer is refused (the client only sees 401). */
 export class OidcRefusal extends Error {
@@ -127,7 +132,9 @@ export function oidcAuthenticator(config: OidcConfig, fetchImpl: typeof fetch = 
         keys = undefined;
         throw err;
       });
-      const { payload } = await jwtVerify(token, jwks, { issuer: config.issuerURL, audience: config.clientId, currentDate: now() });
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: config.issuerURL, audience: config.clientId, currentDate: now(), algorithms: [...(config.signingAlgs ?? DEFAULT_SIGNING_ALGS)],
+      });
       return userFromClaims(config, payload);
     } catch {
       return undefined; // expired, wrong audience, bad signature, unknown key, unmapped claims: 401

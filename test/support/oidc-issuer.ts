@@ -1,7 +1,7 @@
 /**
  * A small OpenID Connect issuer for tests, on plain HTTP on loopback (the API server accepts
  * `http:` issuers on loopback only), or HTTPS with a given certificate: discovery (`/.well-known/openid-configuration`), its keys
- * (`/jwks`, ES256, rotatable), and a token endpoint with the client credentials grant (as
+ * (`/jwks`, RS256 as Entra signs, or another algorithm; rotatable), and a token endpoint with the client credentials grant (as
  * Microsoft Entra gives an app a token for an API: `scope=<api client id>/.default` makes the
  * token's audience `<api client id>`). Tests also sign tokens directly with any claims, expiry and
  * audience (`sign`). Built on jose, as the API server's validation is: only the wire shapes matter.
@@ -32,10 +32,10 @@ export interface TestIssuer {
 
 interface Key { kid: string; privateKey: CryptoKey; jwk: JWK }
 
-async function newKey(n: number): Promise<Key> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
+async function newKey(n: number, alg: string): Promise<Key> {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
   const kid = `key-${n}`;
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -45,16 +45,27 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-/** startOidcIssuer runs an issuer on a free loopback port with `clients` registered (by client id); with `tls`, over HTTPS. */
-export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}, tokenTtlSeconds = 3600, tls?: { cert: string; key: string }): Promise<TestIssuer> {
+/** IssuerOptions tune startOidcIssuer. */
+export interface IssuerOptions {
+  /** Lifetime of the token endpoint's tokens (default 3600 s). */
+  tokenTtlSeconds?: number;
+  /** Serve HTTPS with this certificate (default: plain HTTP). */
+  tls?: { cert: string; key: string };
+  /** The signing algorithm (default RS256). */
+  alg?: string;
+}
+
+/** startOidcIssuer runs an issuer on a free loopback port with `clients` registered (by client id). */
+export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}, options: IssuerOptions = {}): Promise<TestIssuer> {
+  const { tokenTtlSeconds = 3600, tls, alg = 'RS256' } = options;
   let generation = 1;
-  let key = await newKey(generation);
+  let key = await newKey(generation, alg);
   let issued = 0;
   let url = '';
   const sign = (claims: JWTPayload, options: { aud: string; ttlSeconds?: number }) => {
     const now = Math.floor(Date.now() / 1000);
     const ttl = options.ttlSeconds ?? tokenTtlSeconds;
-    return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+    return new SignJWT(claims).setProtectedHeader({ alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(url).setAudience(options.aud).setIssuedAt(ttl < 0 ? now + ttl - 60 : now).setExpirationTime(now + ttl).sign(key.privateKey);
   };
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
@@ -77,7 +88,7 @@ export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}
     if (req.method === 'GET' && path === '/.well-known/openid-configuration') {
       return json(res, 200, {
         issuer: url, jwks_uri: `${url}/jwks`, token_endpoint: `${url}/token`, grant_types_supported: ['client_credentials'],
-        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'], id_token_signing_alg_values_supported: ['ES256'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'], id_token_signing_alg_values_supported: [alg],
         response_types_supported: ['token'], subject_types_supported: ['public'],
       });
     }
@@ -93,7 +104,7 @@ export async function startOidcIssuer(clients: Record<string, IssuerClient> = {}
   url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url, sign, issued: () => issued,
-    rotateKeys: async () => { key = await newKey(++generation); },
+    rotateKeys: async () => { key = await newKey(++generation, alg); },
     stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
