@@ -17,6 +17,8 @@ import { nodeCommand, tokenCommand } from './tokens.js';
 import { releaseCommands } from './release.js';
 import { upgradeCommand } from './upgrade.js';
 import { secretsCommand } from './secrets.js';
+import { getTokenCommand, kubeconfigCommand } from './signin.js';
+import { adminTokenCommand } from './admin-token.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -149,6 +151,15 @@ program
   .option('--default-toleration-seconds <n>', 'tolerationSeconds of the not-ready/unreachable tolerations new pods get: how long they stay on such a node before eviction (default 300)', integer(0, 86400 * 365))
   .option('--min-request-timeout <seconds>', 'a watch ends after a random time between this and twice this, as kube-apiserver\'s flag; it must stay under the function timeout (default 240)', integer(1, 86400))
   .option('--watch-keepalive <seconds>', 'how often a quiet watch gets a keep-alive (default 30)', integer(1, 3600))
+  .option('--oidc-issuer-url <url>', 'sign users in with tokens of this OpenID Connect issuer (kube-apiserver\'s flag; https, or http on loopback)')
+  .option('--oidc-client-id <id>', 'the audience OIDC tokens must carry')
+  .option('--oidc-username-claim <claim>', 'the claim naming the user (default sub)')
+  .option('--oidc-username-prefix <prefix>', 'prefix of OIDC usernames (default: <issuer># unless the claim is email; - for none)')
+  .option('--oidc-groups-claim <claim>', 'the claim listing the user\'s groups')
+  .option('--oidc-groups-prefix <prefix>', 'prefix of OIDC groups')
+  .option('--oidc-required-claim <claim=value>', 'a claim every OIDC token must carry with this value (repeatable)', (v: string, all: string[] = []) => [...all, v])
+  .option('--oidc-signing-algs <algs>', 'JWS algorithms OIDC tokens may be signed with, comma-separated (default RS256)')
+  .option('--oidc-ca-file <file>', 'the CA (PEM) of the OIDC issuer\'s serving certificate')
   .option('--instances <n>', 'run Azure-shaped: n HTTP host processes behind one HTTPS front, plus a durable and a change feed/timers process, on the Cosmos DB emulator and Azurite', integer(1, 64))
   .action((options: UpOptions) => runUp(options));
 
@@ -162,5 +173,8 @@ program.addCommand(nodeCommand());
 for (const command of releaseCommands(fail)) program.addCommand(command);
 program.addCommand(upgradeCommand(fail));
 program.addCommand(secretsCommand(fail));
+program.addCommand(getTokenCommand(fail));
+program.addCommand(kubeconfigCommand(fail));
+program.addCommand(adminTokenCommand(fail));
 
 await program.parseAsync(process.argv);

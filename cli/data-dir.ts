@@ -175,6 +175,19 @@ async function loadOrCreateServing(dir: string, ca: CertificatePem, extraHosts: 
   return serving;
 }
 
+/**
+ * replaceAdminToken puts `token` in place of the admin user's token in the data folder's token
+ * file (the seed the next start authenticates), keeping the other lines. Throws DataDirError.
+ */
+export async function replaceAdminToken(tokensFile: string, token: string): Promise<void> {
+  const text = await readIfPresent(tokensFile);
+  const lines = (text ?? '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const at = lines.findIndex((l) => l.split(',')[1]?.trim() === ADMIN_USER);
+  if (at < 0) throw new DataDirError(tokensFile, `has no token for user "${ADMIN_USER}"`);
+  lines[at] = `${token},${ADMIN_USER},${ADMIN_USER},"system:masters"`;
+  await writePrivate(tokensFile, `${lines.join('\n')}\n`);
+}
+
 /** loadOrCreateAdminToken returns the admin user's token from the token file, creating both if absent. */
 async function loadOrCreateAdminToken(tokensFile: string): Promise<string> {
   const text = await readIfPresent(tokensFile);

@@ -24,7 +24,7 @@ export function ttlSeconds(value: string): number {
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
-async function withClient<T>(kubeconfig: string | undefined, work: (client: ApiClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(kubeconfig: string | undefined, work: (client: ApiClient) => Promise<T>): Promise<T> {
   const creds = await readKubeconfig(kubeconfigPath(kubeconfig));
   const transport = createTransport({ caPem: creds.caPem, maxSockets: 2 });
   try {

@@ -85,8 +85,10 @@ export async function upInstances(options: UpOptions & { instances: number }, se
     // In memory, with every acknowledged write journaled in the data folder and replayed on the next start.
     const cosmos = await startCosmosServer({ journal: path.join(data.dir, 'cosmos.journal') });
     stops.push(() => cosmos.stop());
+    // The supervisor's own start-up calls use a token made for this start, not the admin token (which may be disabled).
+    const upToken = randomBytes(32).toString('base64url');
     const appSettings: Record<string, string> = {
-      ...settings,
+      ...settings, CORACLE_UP_TOKEN: upToken,
       CORACLE_STORE: 'cosmos', COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_ENDPOINT_DISCOVERY: 'false',
       CORACLE_DATA_DIR: data.dir, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, ...securitySettings(data.dir),
       AzureWebJobsStorage: azurite.connectionString,
@@ -149,7 +151,7 @@ export async function upInstances(options: UpOptions & { instances: number }, se
       stops.push(async () => nodes?.stop());
       out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     }
-    await recordLocalCluster(server, data.ca.cert, data.adminToken, data.dir, options.nodes);
+    await recordLocalCluster(server, data.ca.cert, upToken, data.dir, options.nodes);
     out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
     return { url: server, port: front.port, stop: stopAll };
   } catch (err) {

@@ -4,6 +4,7 @@
  * (API server on SQLite in the data folder), writes the kubeconfig and prints one ready line.
  * SIGINT/SIGTERM stop it cleanly (watches end, the store closes) with exit code 0.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -45,6 +46,18 @@ export interface UpOptions {
   minRequestTimeout?: number;
   /** A quiet watch gets a keep-alive this often, in seconds (CORACLE_WATCH_KEEPALIVE_SECONDS; default 30). */
   watchKeepalive?: number;
+  /** OIDC sign-in, as kube-apiserver's `--oidc-*` flags (CORACLE_OIDC_*; shared/apiserver/oidc.ts). */
+  oidcIssuerUrl?: string;
+  oidcClientId?: string;
+  oidcUsernameClaim?: string;
+  oidcUsernamePrefix?: string;
+  oidcGroupsClaim?: string;
+  oidcGroupsPrefix?: string;
+  /** `claim=value` pairs every OIDC token must carry. */
+  oidcRequiredClaim?: string[];
+  oidcCaFile?: string;
+  /** JWS algorithms accepted, comma-separated (default RS256). */
+  oidcSigningAlgs?: string;
   /** Run Azure-shaped: this many HTTP host processes (plus a durable and a triggers one) on the Cosmos DB emulator (cli/up-instances.ts). */
   instances?: number;
   /**
@@ -62,9 +75,18 @@ export interface UpHost extends Pick<LocalHost, 'url' | 'port'> {
   stop(options?: { keepEngine?: boolean }): Promise<void>;
 }
 
-/** lifecycleSettings are the app settings of the node lifecycle and watch options given. */
+/** lifecycleSettings are the app settings of the node lifecycle, watch and OIDC options given. */
 function lifecycleSettings(options: UpOptions): Record<string, string> {
   const env: Record<string, string> = {};
+  const oidc: [string, string | undefined][] = [
+    ['CORACLE_OIDC_ISSUER_URL', options.oidcIssuerUrl], ['CORACLE_OIDC_CLIENT_ID', options.oidcClientId],
+    ['CORACLE_OIDC_USERNAME_CLAIM', options.oidcUsernameClaim], ['CORACLE_OIDC_USERNAME_PREFIX', options.oidcUsernamePrefix],
+    ['CORACLE_OIDC_GROUPS_CLAIM', options.oidcGroupsClaim], ['CORACLE_OIDC_GROUPS_PREFIX', options.oidcGroupsPrefix],
+    ['CORACLE_OIDC_REQUIRED_CLAIMS', options.oidcRequiredClaim?.join(',')],
+    ['CORACLE_OIDC_CA_FILE', options.oidcCaFile && path.resolve(options.oidcCaFile)],
+    ['CORACLE_OIDC_SIGNING_ALGS', options.oidcSigningAlgs],
+  ];
+  for (const [name, value] of oidc) if (value) env[name] = value;
   if (options.nodeMonitorGracePeriod !== undefined) env.CORACLE_NODE_MONITOR_GRACE_SECONDS = String(options.nodeMonitorGracePeriod);
   if (options.defaultTolerationSeconds !== undefined) env.CORACLE_DEFAULT_TOLERATION_SECONDS = String(options.defaultTolerationSeconds);
   if (options.minRequestTimeout !== undefined) env.CORACLE_MIN_REQUEST_TIMEOUT_SECONDS = String(options.minRequestTimeout);
@@ -165,7 +187,10 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   let nodesStarted: (provider: NodeProvider) => void = () => undefined;
   let nodesFailed: (err: unknown) => void = () => undefined;
   useNodeProvider(options.nodes > 0 ? awaitedNodeProvider(new Promise<NodeProvider>((resolve, reject) => [nodesStarted, nodesFailed] = [resolve, reject])) : undefined);
-  useAppSettings({ CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...securitySettings(data.dir), ...lifecycleSettings(options) });
+  // Its own start-up calls (recordLocalCluster) use a token made for this start, not the admin
+  // token, which may be rotated or disabled (coracle admin-token).
+  const upToken = randomBytes(32).toString('base64url');
+  useAppSettings({ CORACLE_UP_TOKEN: upToken, CORACLE_DATA_DIR: data.dir, CORACLE_STORE: `sqlite:${data.storeFile}`, CORACLE_TOKENS_FILE: data.tokensFile, CORACLE_QUEUE: `sqlite:${path.join(data.dir, 'queue.db')}`, CORACLE_LOGS: azurite.connectionString, CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}`, ...securitySettings(data.dir), ...lifecycleSettings(options) });
   // exec and attach streams, and the agents' tunnels, are served on the same port; the gateway asks the app over HTTPS.
   const apiTransport = createTransport({ caPem: data.ca.cert });
   const streams = createLocalStreamGateway({ resolve: resolverAt(() => `https://${urlHost(reachableAt)}:${port}`, apiTransport.fetch), logger });
@@ -224,7 +249,7 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     if (engine.runtime === 'moby') out('coracle: try: kubectl run web --image=coracle/web:v1 && kubectl get pods -o wide && kubectl logs web');
   }
-  await recordLocalCluster(server, data.ca.cert, data.adminToken, data.dir, options.nodes).catch(async (err: unknown) => {
+  await recordLocalCluster(server, data.ca.cert, upToken, data.dir, options.nodes).catch(async (err: unknown) => {
     await nodes?.stop();
     await host.stop().finally(() => azurite.stop()).finally(() => engine?.stop());
     throw err;

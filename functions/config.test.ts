@@ -1,4 +1,4 @@
-import { readAppConfig, readAuditConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig } from './config.js';
+import { readAppConfig, readAuditConfig, readEncryptionConfig, readLogsConfig, readOidcConfig, readQueueConfig, readStoreConfig } from './config.js';
 
 describe('readAppConfig', () => {
   test('local settings: SQLite store and queue, Azurite logs, defaults for the rest', () => {
@@ -22,6 +22,20 @@ describe('readAppConfig', () => {
     expect(readQueueConfig(settings)).toEqual({ kind: 'servicebus', connectionString: 'Endpoint=sb://x/' });
     expect(readLogsConfig(settings)).toEqual({ accountUrl: 'https://acct.blob.core.windows.net', identity: { clientId: undefined } });
     expect(readAppConfig(settings).cluster).toBe('prod');
+  });
+
+  test('OIDC sign-in: the --oidc-* flags as settings; issuer and client id go together', () => {
+    expect(readOidcConfig({})).toBeUndefined();
+    expect(readOidcConfig({
+      CORACLE_OIDC_ISSUER_URL: 'https://login.microsoftonline.com/t1/v2.0', CORACLE_OIDC_CLIENT_ID: 'api', CORACLE_OIDC_USERNAME_CLAIM: 'oid',
+      CORACLE_OIDC_USERNAME_PREFIX: '', CORACLE_OIDC_GROUPS_CLAIM: 'groups', CORACLE_OIDC_GROUPS_PREFIX: 'entra:', CORACLE_OIDC_REQUIRED_CLAIMS: 'tid=t1, ver=2.0',
+    })).toEqual({
+      issuerURL: 'https://login.microsoftonline.com/t1/v2.0', clientId: 'api', usernameClaim: 'oid', usernamePrefix: undefined,
+      groupsClaim: 'groups', groupsPrefix: 'entra:', requiredClaims: { tid: 't1', ver: '2.0' }, caFile: undefined, signingAlgs: undefined,
+    });
+    expect(readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://i', CORACLE_OIDC_CLIENT_ID: 'api', CORACLE_OIDC_SIGNING_ALGS: 'RS256, ES256' })?.signingAlgs).toEqual(['RS256', 'ES256']);
+    expect(() => readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://issuer' })).toThrow('CORACLE_OIDC_CLIENT_ID');
+    expect(() => readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://issuer', CORACLE_OIDC_CLIENT_ID: 'api', CORACLE_OIDC_REQUIRED_CLAIMS: 'tid' })).toThrow('CORACLE_OIDC_REQUIRED_CLAIMS');
   });
 
   test('a bad setting is an error naming it', () => {

@@ -11,7 +11,8 @@
  *   `COSMOS_CONNECTION_STRING`, or `COSMOS_ENDPOINT` + `COSMOS_KEY`, or `COSMOS_ENDPOINT` alone (managed identity); `COSMOS_DATABASE` (`coracle`),
  *   `COSMOS_CONTAINER` (`objects`), `COSMOS_ENDPOINT_DISCOVERY=false` for single-endpoint emulators.
  * - `CORACLE_CLUSTER` (`default`): the store's partition, also the change feed's.
- * - tokens: `CORACLE_TOKENS_FILE` (Kubernetes static token file), `CORACLE_ADMIN_TOKEN`.
+ * - tokens: `CORACLE_TOKENS_FILE` (Kubernetes static token file), `CORACLE_ADMIN_TOKEN` (the admin
+ *   token's seed: shared/apiserver/admintoken.ts), `CORACLE_UP_TOKEN` (`coracle up`'s own, per start).
  * - work queue: `CORACLE_QUEUE=sqlite:<path>` (local), `SERVICEBUS_CONNECTION_STRING` (keys), or
  *   `SERVICEBUS_NAMESPACE` (Azure: signed with the managed identity).
  * - identity: `AZURE_CLIENT_ID` picks a user-assigned managed identity for Cosmos DB (COSMOS_ENDPOINT
@@ -40,12 +41,18 @@
  *   `Custom-CoracleAudit`): Log Analytics through the Logs Ingestion API; `CORACLE_AUDIT_POLICY_FILE`
  *   (an audit.k8s.io/v1 Policy, YAML or JSON; default: shared/audit/policy.ts DEFAULT_POLICY);
  *   `CORACLE_AUDIT_LOG_MAX_BYTES` (100 MiB) and `CORACLE_AUDIT_LOG_MAX_BACKUPS` (5).
+ * - OIDC sign-in (shared/apiserver/oidc.ts, kube-apiserver's `--oidc-*` flags): `CORACLE_OIDC_ISSUER_URL`
+ *   and `CORACLE_OIDC_CLIENT_ID` (both, or neither), `CORACLE_OIDC_USERNAME_CLAIM` (`sub`),
+ *   `CORACLE_OIDC_USERNAME_PREFIX`, `CORACLE_OIDC_GROUPS_CLAIM`, `CORACLE_OIDC_GROUPS_PREFIX`,
+ *   `CORACLE_OIDC_REQUIRED_CLAIMS` (`claim=value,claim=value`), `CORACLE_OIDC_CA_FILE` (the issuer's CA, PEM),
+ *   `CORACLE_OIDC_SIGNING_ALGS` (`RS256`).
  * - `CORACLE_DATA_DIR`: the local cluster's data folder, whose `releases/` is the release catalog
  *   upgrades read (local/releases.ts); unset (Azure, for now): the catalog is the running build.
  */
 import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../shared/controllers/nodelifecycle/monitor.js';
 import { EVENT_TTL_MS } from '../shared/controllers/eventttl.js';
 import { inflightLimitsFromSettings, type InflightLimits } from '../shared/apiserver/inflight.js';
+import type { OidcConfig } from '../shared/apiserver/oidc.js';
 
 /** Settings are app settings by name (the environment in Azure). */
 export type Settings = Readonly<Record<string, string | undefined>>;
@@ -89,6 +96,8 @@ export interface AppConfig {
   cluster: string;
   tokensFile?: string;
   adminToken?: string;
+  /** `coracle up`'s own per-start token (user UP_USER), so its start-up calls need not the admin token. */
+  upToken?: string;
   /** Where pod work for nodes goes; undefined: agents watch their pods instead. */
   queue?: QueueConfig;
   /** Where container logs are; undefined: `pods/log` answers 503. */
@@ -118,6 +127,8 @@ export interface AppConfig {
   encryption?: EncryptionConfig;
   /** Where the audit log goes; undefined: no audit log. */
   audit?: AuditConfig;
+  /** The OIDC issuer whose tokens authenticate users (caPem: a file to read, `caFile`); undefined: none. */
+  oidc?: Omit<OidcConfig, 'caPem'> & { caFile?: string };
 }
 
 const DEFAULT_NODE_MONITOR_GRACE_SECONDS = DEFAULT_NODE_MONITOR_GRACE_MS / 1000;
@@ -221,6 +232,34 @@ export function readAuditConfig(settings: Settings): AuditConfig | undefined {
   return { sink: { kind: 'loganalytics', endpoint, ruleId, stream: settings.CORACLE_AUDIT_STREAM || 'Custom-CoracleAudit', identity: identityConfig(settings) }, policyFile };
 }
 
+/**
+ * readOidcConfig reads the OIDC authenticator's settings (undefined when no issuer is set); a
+ * partial or malformed configuration throws, naming the setting.
+ */
+export function readOidcConfig(settings: Settings): AppConfig['oidc'] {
+  const issuerURL = settings.CORACLE_OIDC_ISSUER_URL || undefined;
+  const clientId = settings.CORACLE_OIDC_CLIENT_ID || undefined;
+  if (!issuerURL && !clientId) return undefined;
+  if (!issuerURL || !clientId) throw new Error('OIDC sign-in needs both CORACLE_OIDC_ISSUER_URL and CORACLE_OIDC_CLIENT_ID');
+  const requiredClaims: Record<string, string> = {};
+  for (const pair of (settings.CORACLE_OIDC_REQUIRED_CLAIMS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`CORACLE_OIDC_REQUIRED_CLAIMS: "${pair}" is not claim=value`);
+    requiredClaims[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return {
+    issuerURL, clientId,
+    usernameClaim: settings.CORACLE_OIDC_USERNAME_CLAIM || undefined,
+    // Set but empty is a prefix of its own ("") on Azure, where Bicep always writes the setting: use `-` for none.
+    usernamePrefix: settings.CORACLE_OIDC_USERNAME_PREFIX || undefined,
+    groupsClaim: settings.CORACLE_OIDC_GROUPS_CLAIM || undefined,
+    groupsPrefix: settings.CORACLE_OIDC_GROUPS_PREFIX || undefined,
+    requiredClaims,
+    caFile: settings.CORACLE_OIDC_CA_FILE || undefined,
+    signingAlgs: settings.CORACLE_OIDC_SIGNING_ALGS ? settings.CORACLE_OIDC_SIGNING_ALGS.split(',').map((a) => a.trim()).filter(Boolean) : undefined,
+  };
+}
+
 /** readAppConfig settles the app's configuration from its settings; a bad setting throws, naming it. */
 export function readAppConfig(settings: Settings): AppConfig {
   const toleration = settings.CORACLE_DEFAULT_TOLERATION_SECONDS;
@@ -233,6 +272,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     cluster: settings.CORACLE_CLUSTER || 'default',
     tokensFile: settings.CORACLE_TOKENS_FILE || undefined,
     adminToken: settings.CORACLE_ADMIN_TOKEN || undefined,
+    upToken: settings.CORACLE_UP_TOKEN || undefined,
     queue: readQueueConfig(settings),
     logs: readLogsConfig(settings),
     nodeMonitorGraceMs: positiveSeconds(settings, 'CORACLE_NODE_MONITOR_GRACE_SECONDS', DEFAULT_NODE_MONITOR_GRACE_SECONDS) * 1000,
@@ -248,6 +288,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     dataDir: settings.CORACLE_DATA_DIR || undefined,
     encryption: readEncryptionConfig(settings),
     audit: readAuditConfig(settings),
+    oidc: readOidcConfig(settings),
   };
 }
 

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openAuditor, parseTokenFile, storeFromSettings, tokensFromSettings } from './runtime.js';
+import { openAuditor, openOidcAuthenticator, parseTokenFile, storeFromSettings, tokensFromSettings } from './runtime.js';
+import { createCertificateAuthority, createServingCertificate } from '../cli/pki.js';
+import { startOidcIssuer } from '../test/support/oidc-issuer.js';
 
 describe('parseTokenFile', () => {
   test('reads Kubernetes static token lines, with quoted groups, skipping blanks and comments', () => {
@@ -17,6 +19,12 @@ describe('parseTokenFile', () => {
 });
 
 describe('settings', () => {
+  test('CORACLE_UP_TOKEN adds coracle up\'s own user, apart from the admin token', async () => {
+    const tokens = await tokensFromSettings({ CORACLE_ADMIN_TOKEN: 'abc', CORACLE_UP_TOKEN: 'up' });
+    expect(tokens.get('up')).toEqual({ username: 'system:coracle-up', groups: ['system:masters'] });
+    expect(tokens.get('abc')).toEqual({ username: 'admin', groups: ['system:masters'] });
+  });
+
   test('CORACLE_ADMIN_TOKEN adds an admin in system:masters', async () => {
     const tokens = await tokensFromSettings({ CORACLE_ADMIN_TOKEN: 'abc' });
     expect(tokens.get('abc')).toEqual({ username: 'admin', groups: ['system:masters'] });
@@ -39,5 +47,26 @@ describe('openAuditor', () => {
     writeFileSync(policyFile, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Loud\n');
     await expect(openAuditor({ sink: { kind: 'file', file: path.join(dir, 'audit.log'), maxBytes: 1024, maxBackups: 1 }, policyFile })).rejects.toThrow(`${policyFile}: not a usable audit policy: rules[0].level`);
     await expect(openAuditor({ sink: { kind: 'file', file: path.join(dir, 'audit.log'), maxBytes: 1024, maxBackups: 1 }, policyFile: path.join(dir, 'missing.yaml') })).rejects.toThrow('missing.yaml');
+  });
+});
+
+describe('openOidcAuthenticator', () => {
+  test('an issuer with a private CA is reached only with --oidc-ca-file; an unreadable CA file is an error naming it', async () => {
+    const ca = createCertificateAuthority('issuer-ca');
+    const issuer = await startOidcIssuer({}, { tls: createServingCertificate(ca, ['127.0.0.1']) });
+    try {
+      const dir = mkdtempSync(path.join(tmpdir(), 'coracle-oidc-ca-'));
+      const caFile = path.join(dir, 'ca.crt');
+      writeFileSync(caFile, ca.cert);
+      const token = await issuer.sign({ sub: 'ann' }, { aud: 'api' });
+      const trusting = await openOidcAuthenticator({ issuerURL: issuer.url, clientId: 'api', caFile });
+      expect(await trusting!(token)).toEqual({ username: `${issuer.url}#ann`, groups: [] });
+      const systemRoots = await openOidcAuthenticator({ issuerURL: issuer.url, clientId: 'api' });
+      expect(await systemRoots!(token)).toBeUndefined();
+      await expect(openOidcAuthenticator({ issuerURL: issuer.url, clientId: 'api', caFile: path.join(dir, 'nope.crt') })).rejects.toThrow('nope.crt');
+      expect(await openOidcAuthenticator(undefined)).toBeUndefined();
+    } finally {
+      await issuer.stop();
+    }
   });
 });

@@ -16,6 +16,8 @@ import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
+import { oidcAuthenticator } from '../shared/apiserver/oidc.js';
+import { breakGlassAuthenticator, isAdminUser } from '../shared/apiserver/admintoken.js';
 import { azureCredential } from '../adapters/identity.js';
 import { createAuditor, type Auditor } from '../shared/audit/audit.js';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/audit/policy.js';
@@ -41,10 +43,13 @@ export interface TokenUser {
 export interface AppContext {
   config: AppConfig;
   store: Store;
+  /** The static tokens, the admin token's seed excepted. */
   tokens: ReadonlyMap<string, TokenUser>;
   /**
-   * Every way a bearer token authenticates, in order: the static tokens above, then bootstrap
-   * tokens and node credentials kept in the store (shared/apiserver/tokens.ts).
+   * Every way a bearer token authenticates, in order: the static tokens above, the admin token
+   * (a seed from the settings, rotated or disabled in the store: admintoken.ts), then bootstrap
+   * tokens and node credentials kept in the store (shared/apiserver/tokens.ts), then the OIDC
+   * issuer's tokens when one is configured (shared/apiserver/oidc.ts).
    */
   authenticators: readonly TokenAuthenticator[];
   /** A per-process token for CONTROLLER_USER (in `tokens`): the in-process controllers' API identity. */
@@ -176,13 +181,32 @@ export function parseTokenFile(text: string, file: string): Map<string, TokenUse
   return tokens;
 }
 
-/** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE and CORACLE_ADMIN_TOKEN. */
-export async function tokensFromSettings(settings: Settings): Promise<Map<string, TokenUser>> {
-  return loadTokens({ tokensFile: settings.CORACLE_TOKENS_FILE || undefined, adminToken: settings.CORACLE_ADMIN_TOKEN || undefined });
+/**
+ * openOidcAuthenticator builds the OIDC authenticator the configuration names (undefined: none),
+ * reaching the issuer with a fetch that trusts `caFile` when one is given. A CA file that cannot be
+ * read throws, naming it.
+ */
+export async function openOidcAuthenticator(config: AppConfig['oidc']): Promise<TokenAuthenticator | undefined> {
+  if (!config) return undefined;
+  const { caFile, ...oidc } = config;
+  if (!caFile) return oidcAuthenticator(oidc);
+  const caPem = await readFile(caFile, 'utf8').catch((err: Error) => {
+    throw new Error(`cannot read the OIDC issuer's CA file ${caFile}: ${err.message}`, { cause: err });
+  });
+  const { fetchTrusting } = await import('../adapters/fetch-ca.js');
+  return oidcAuthenticator({ ...oidc, caPem }, await fetchTrusting(caPem));
 }
 
-/** loadTokens collects the accepted tokens from the configuration's token file and admin token. */
-export async function loadTokens(config: Pick<AppConfig, 'tokensFile' | 'adminToken'>): Promise<Map<string, TokenUser>> {
+/** tokensFromSettings collects the accepted tokens from CORACLE_TOKENS_FILE, CORACLE_ADMIN_TOKEN and CORACLE_UP_TOKEN. */
+export async function tokensFromSettings(settings: Settings): Promise<Map<string, TokenUser>> {
+  return loadTokens({ tokensFile: settings.CORACLE_TOKENS_FILE || undefined, adminToken: settings.CORACLE_ADMIN_TOKEN || undefined, upToken: settings.CORACLE_UP_TOKEN || undefined });
+}
+
+/** UP_USER is who `coracle up`'s per-start token (CORACLE_UP_TOKEN) authenticates as. */
+export const UP_USER: TokenUser = { username: 'system:coracle-up', groups: ['system:masters'] };
+
+/** loadTokens collects the accepted tokens from the configuration's token file, admin token and `coracle up`'s token. */
+export async function loadTokens(config: Pick<AppConfig, 'tokensFile' | 'adminToken' | 'upToken'>): Promise<Map<string, TokenUser>> {
   const tokens = new Map<string, TokenUser>();
   const file = config.tokensFile;
   if (file) {
@@ -195,6 +219,7 @@ export async function loadTokens(config: Pick<AppConfig, 'tokensFile' | 'adminTo
     for (const [token, user] of parseTokenFile(text, file)) tokens.set(token, user);
   }
   if (config.adminToken) tokens.set(config.adminToken, { username: 'admin', groups: ['system:masters'] });
+  if (config.upToken) tokens.set(config.upToken, UP_USER);
   return tokens;
 }
 
@@ -205,12 +230,18 @@ export function getAppContext(): Promise<AppContext> {
   context ??= (async () => {
     const config = appConfig();
     const tokens = await loadTokens(config);
+    // The admin token is a break-glass credential (shared/apiserver/admintoken.ts): the configured
+    // one is only a seed, which a rotation or a disable kept in the store overrides at once.
+    const adminSeeds = new Set([...tokens].filter(([, user]) => isAdminUser(user)).map(([token]) => token));
+    for (const token of adminSeeds) tokens.delete(token);
     // Never written anywhere: it only authenticates calls made inside this process.
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
     const auditor = await openAuditor(config.audit);
+    const oidc = await openOidcAuthenticator(config.oidc);
     const store = await openStore(config.store, config.cluster, config.encryption);
-    return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken, auditor };
+    const authenticators = [staticTokenAuthenticator(tokens), breakGlassAuthenticator(store, adminSeeds), storeTokenAuthenticator(store), ...(oidc ? [oidc] : [])];
+    return { config, store, tokens, authenticators, controllerToken, auditor };
   })();
   context.catch(() => (context = undefined));
   return context;

@@ -33,6 +33,24 @@ param namePrefix string = 'coracle'
 @minLength(32)
 param adminToken string
 
+@description('Microsoft Entra tenant (directory) id whose users sign in with OIDC tokens; empty: no Entra sign-in, only the admin token and ServiceAccount tokens.')
+param entraTenantId string = ''
+
+@description('Client id of the API\'s Entra app registration: the audience tokens must carry (kubeconfigs ask for `<id>/.default`).')
+param entraApiClientId string = ''
+
+@description('Claim that names an Entra user (oid: the stable object id; preferred_username or upn for readable names).')
+param entraUsernameClaim string = 'oid'
+
+@description('Prefix of Entra usernames (RBAC subjects are `<prefix><claim>`; `-` for none).')
+param entraUsernamePrefix string = 'entra:'
+
+@description('Claim that carries the user\'s groups: groups (security group object ids, with the app\'s groupMembershipClaims) or roles (app roles).')
+param entraGroupsClaim string = 'groups'
+
+@description('Prefix of Entra groups (RBAC subjects are `<prefix><group object id or role>`).')
+param entraGroupsPrefix string = 'entra:'
+
 @description('Bootstrap token node agents join with, `<6 chars>.<16 chars>` of [a-z0-9]; empty when no pool has nodes yet.')
 @secure()
 param bootstrapToken string = ''
@@ -55,6 +73,17 @@ param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
 
 var stem = '${namePrefix}-${uniqueString(resourceGroup().id, namePrefix)}'
+// Entra ID v2.0 tokens: the tenant's issuer, and only the tenant's tokens (tid), as kube-apiserver's --oidc-* flags.
+var entraSignIn = !empty(entraTenantId) && !empty(entraApiClientId)
+var oidc = {
+  issuerUrl: entraSignIn ? '${environment().authentication.loginEndpoint}${entraTenantId}/v2.0' : ''
+  clientId: entraSignIn ? entraApiClientId : ''
+  usernameClaim: entraUsernameClaim
+  usernamePrefix: entraUsernamePrefix
+  groupsClaim: entraGroupsClaim
+  groupsPrefix: entraGroupsPrefix
+  requiredClaims: entraSignIn ? 'tid=${entraTenantId}' : ''
+}
 var storageName = take(toLower('${namePrefix}${uniqueString(resourceGroup().id, namePrefix)}'), 24)
 var containers = { package: 'app-package', agent: 'agent-package', logs: 'container-logs' }
 var cosmosDatabase = 'coracle'
@@ -116,6 +145,7 @@ module functionApp 'modules/functionapp.bicep' = {
     auditStream: audit.outputs.stream
     clusterName: clusterName
     adminToken: adminToken
+    oidc: oidc
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }

@@ -7,6 +7,11 @@ param namePrefix = 'coracle'
 param adminToken = readEnvironmentVariable('CORACLE_ADMIN_TOKEN')
 param bootstrapToken = readEnvironmentVariable('CORACLE_BOOTSTRAP_TOKEN', '')
 param nodeSshPublicKey = readEnvironmentVariable('CORACLE_NODE_SSH_KEY')
+// Microsoft Entra sign-in (README "Signing in with OIDC / Microsoft Entra"): empty turns it off.
+param entraTenantId = readEnvironmentVariable('CORACLE_ENTRA_TENANT_ID', '')
+param entraApiClientId = readEnvironmentVariable('CORACLE_ENTRA_API_CLIENT_ID', '')
+param entraGroupsClaim = 'groups'
+param entraGroupsPrefix = 'entra:'
 param nodePools = [
   { name: 'pool1', count: 2, vmSize: 'Standard_B2s' }
 ]

@@ -4,16 +4,28 @@
  * bound to `admin`; `kubectl auth can-i` checked against the real request over a table of cases;
  * escalation refused; `--as` guarded; a token from `kubectl create token` revoked with its
  * ServiceAccount. (A token's expiry is shown by shared/rbac/authorizer.test.ts with a clock: the
- * shortest token upstream issues lives 10 minutes.)
+ * shortest token upstream issues lives 10 minutes.) The cluster also signs users in with a test
+ * OIDC issuer's tokens (test/support/oidc-issuer.ts, as kube-apiserver's `--oidc-*` flags): their
+ * user and groups, 401 for an expired or wrong-audience token.
  */
 import { jest } from '@jest/globals';
-import { clusterRequest, startCluster, type Cluster } from './support/cluster.js';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CLI, clusterRequest, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl } from './support/kubectl.js';
 import { until } from './support/until.js';
+import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
+import { renderKubeconfig } from '../cli/kubeconfig.js';
 
 jest.setTimeout(240_000);
 
 let cluster: Cluster;
+let issuer: TestIssuer;
+/** The API's client id: the audience OIDC tokens must carry. */
+const API_AUDIENCE = 'coracle-api';
 const tokens: Record<string, string> = {};
 const k = (...args: string[]) => kubectl(args, { kubeconfig: cluster.kubeconfigPath });
 const as = (who: string, ...args: string[]) => k(`--token=${tokens[who]}`, ...args);
@@ -25,7 +37,10 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster();
+  issuer = await startOidcIssuer({ 'ci-robot': { secret: 'robot-secret', claims: { sub: 'robot', groups: ['team-readers'], tid: 'test-tenant' } } });
+  cluster = await startCluster({ extraArgs: [
+    `--oidc-issuer-url=${issuer.url}`, `--oidc-client-id=${API_AUDIENCE}`, '--oidc-groups-claim=groups', '--oidc-groups-prefix=oidc:', '--oidc-required-claim=tid=test-tenant',
+  ] });
   await ok('create', 'namespace', 'team');
   await ok('create', 'namespace', 'other');
   for (const sa of ['reader', 'lead']) await ok('create', 'serviceaccount', sa, '-n', 'team');
@@ -35,6 +50,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cluster?.destroy();
+  await issuer?.stop();
 });
 
 test('the default roles and bindings exist; kubectl get/describe/create print roles and bindings', async () => {
@@ -194,4 +210,81 @@ test('every namespace gets a default ServiceAccount; a token works until its Ser
   // Recreated under the same name, it is another ServiceAccount (uid): the old token stays dead.
   await ok('create', 'serviceaccount', 'short-lived', '-n', 'team');
   expect((await as('short', 'get', 'pods', '-n', 'team')).stderr).toContain('Unauthorized');
+});
+
+test('an OIDC token from the issuer maps to its user and prefixed groups, authorized by RBAC; expired, wrong-audience, wrong-tenant, other-issuer and forged ones get 401', async () => {
+  await ok('create', 'rolebinding', 'oidc-readers-view', '--clusterrole=view', '--group=oidc:team-readers', '-n', 'team');
+  tokens.ann = await issuer.sign({ sub: 'ann', groups: ['team-readers', 'staff'], tid: 'test-tenant' }, { aud: API_AUDIENCE });
+  const user = `${issuer.url}#ann`;
+  const whoami = await as('ann', 'auth', 'whoami');
+  expect(whoami.stdout).toMatch(new RegExp(`Username\\s+${user.replace(/[.]/g, '\\.')}\n`));
+  expect(whoami.stdout).toMatch(/Groups\s+\[oidc:team-readers oidc:staff system:authenticated\]/);
+  expect(await as('ann', 'get', 'pods', '-n', 'team')).toMatchObject({ code: 0, stderr: 'No resources found in team namespace.\n' });
+  expect((await as('ann', 'get', 'pods', '-n', 'other')).stderr).toBe(`Error from server (Forbidden): pods is forbidden: User "${user}" cannot list resource "pods" in API group "" in the namespace "other"\n`);
+  tokens.expired = await issuer.sign({ sub: 'ann', groups: ['team-readers'], tid: 'test-tenant' }, { aud: API_AUDIENCE, ttlSeconds: -60 });
+  tokens.otherAudience = await issuer.sign({ sub: 'ann', groups: ['team-readers'], tid: 'test-tenant' }, { aud: 'some-other-api' });
+  tokens.otherTenant = await issuer.sign({ sub: 'ann', groups: ['team-readers'], tid: 'elsewhere' }, { aud: API_AUDIENCE });
+  const stranger = await startOidcIssuer();
+  tokens.otherIssuer = await stranger.sign({ sub: 'ann', groups: ['team-readers'], tid: 'test-tenant' }, { aud: API_AUDIENCE });
+  await stranger.stop();
+  // The payload of a good token with more groups, under its original signature.
+  const [header, payload, signature] = tokens.ann.split('.');
+  const widened = { ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), groups: ['platform-admins'] };
+  tokens.forged = `${header}.${Buffer.from(JSON.stringify(widened)).toString('base64url')}.${signature}`;
+  for (const who of ['expired', 'otherAudience', 'otherTenant', 'otherIssuer', 'forged']) {
+    expect({ who, ...(await as(who, 'get', 'pods', '-n', 'team')) }).toMatchObject({ who, code: 1, stderr: 'error: You must be logged in to the server (Unauthorized)\n' });
+    const res = await clusterRequest(cluster, '/api/v1/namespaces/team/pods', { token: tokens[who] });
+    expect({ who, status: res.status, body: JSON.parse(res.body) }).toMatchObject({ who, status: 401, body: { kind: 'Status', status: 'Failure', reason: 'Unauthorized', message: 'Unauthorized', code: 401 } });
+  }
+});
+
+test('kubectl with an exec-plugin kubeconfig (coracle kubeconfig oidc → coracle get-token, client credentials) signs in; the token is cached until near expiry', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'coracle-oidc-'));
+  try {
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await promisify(execFile)(process.execPath, [CLI, 'kubeconfig', 'oidc', '--kubeconfig', cluster.kubeconfigPath, '-o', kubeconfig,
+      `--issuer-url=${issuer.url}`, '--client-id=ci-robot', '--client-secret=robot-secret', `--scope=${API_AUDIENCE}/.default`, `--token-cache-dir=${path.join(dir, 'cache')}`]);
+    const robot = (...args: string[]) => kubectl(args, { kubeconfig });
+    const before = issuer.issued();
+    const whoami = await robot('auth', 'whoami');
+    expect(whoami).toMatchObject({ code: 0, stderr: '' });
+    expect(whoami.stdout).toContain(`${issuer.url}#robot`);
+    expect(whoami.stdout).toMatch(/Groups\s+\[oidc:team-readers system:authenticated\]/);
+    expect(await robot('get', 'pods', '-n', 'team')).toMatchObject({ code: 0, stderr: 'No resources found in team namespace.\n' });
+    // Two kubectl runs, one token from the issuer: the plugin's cache served the second.
+    expect(issuer.issued() - before).toBe(1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the admin token is break-glass: rotate refuses the old one at once (every instance), disable refuses it, and an OIDC cluster-admin enables it again', async () => {
+  const coracle = async (...args: string[]) => (await promisify(execFile)(process.execPath, [CLI, ...args])).stdout;
+  const status = async (token: string) => (await clusterRequest(cluster, '/api/v1/namespaces', { token })).status;
+  // A way in besides the admin token: an OIDC group bound to cluster-admin.
+  await ok('create', 'clusterrolebinding', 'oidc-platform-admins', '--clusterrole=cluster-admin', '--group=oidc:platform-admins');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'coracle-admin-'));
+  try {
+    const oidcAdmin = path.join(dir, 'kubeconfig');
+    const rootToken = await issuer.sign({ sub: 'root', groups: ['platform-admins'], tid: 'test-tenant' }, { aud: API_AUDIENCE });
+    await writeFile(oidcAdmin, renderKubeconfig({ server: cluster.url, caPem: cluster.caPem, token: rootToken, user: 'root' }));
+
+    const old = cluster.token;
+    const rotated = (await coracle('admin-token', 'rotate', '--kubeconfig', cluster.kubeconfigPath, '--data-dir', cluster.dataDir)).trim();
+    expect(rotated).toMatch(/^admin:[A-Za-z0-9_-]{43}$/);
+    // Several requests, so that in the Azure-shaped mode every HTTP instance behind the front answers some.
+    for (let i = 0; i < 6; i++) expect({ i, old: await status(old), rotated: await status(rotated) }).toEqual({ i, old: 401, rotated: 200 });
+    expect((await k(`--token=${old}`, 'get', 'namespaces')).stderr).toBe('error: You must be logged in to the server (Unauthorized)\n');
+    // --data-dir rewrote the data folder's kubeconfig: it works with the new token.
+    expect(await ok('auth', 'whoami')).toMatch(/Username\s+admin\n/);
+
+    expect(await coracle('admin-token', 'disable', '--kubeconfig', cluster.kubeconfigPath)).toBe('admin token disabled\n');
+    for (let i = 0; i < 6; i++) expect({ i, rotated: await status(rotated) }).toEqual({ i, rotated: 401 });
+    expect((await k('get', 'namespaces')).stderr).toBe('error: You must be logged in to the server (Unauthorized)\n');
+    expect(await coracle('admin-token', 'enable', '--kubeconfig', oidcAdmin)).toBe('admin token enabled\n');
+    expect(await status(rotated)).toBe(200);
+    expect(await status(old)).toBe(401);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

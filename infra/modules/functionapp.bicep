@@ -52,6 +52,9 @@ param clusterName string
 @secure()
 param adminToken string
 
+@description('OIDC sign-in (Microsoft Entra ID): the CORACLE_OIDC_* settings; an empty issuerUrl turns it off.')
+param oidc { issuerUrl: string, clientId: string, usernameClaim: string, usernamePrefix: string, groupsClaim: string, groupsPrefix: string, requiredClaims: string }
+
 @description('Most instances the app may scale out to.')
 @minValue(40)
 @maxValue(1000)
@@ -108,6 +111,13 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'CORACLE_AUDIT_DCR_ID', value: auditRuleId }
         { name: 'CORACLE_AUDIT_STREAM', value: auditStream }
         { name: 'LOGS_BLOB_ENDPOINT', value: blobEndpoint }
+        { name: 'CORACLE_OIDC_ISSUER_URL', value: oidc.issuerUrl }
+        { name: 'CORACLE_OIDC_CLIENT_ID', value: oidc.clientId }
+        { name: 'CORACLE_OIDC_USERNAME_CLAIM', value: oidc.usernameClaim }
+        { name: 'CORACLE_OIDC_USERNAME_PREFIX', value: oidc.usernamePrefix }
+        { name: 'CORACLE_OIDC_GROUPS_CLAIM', value: oidc.groupsClaim }
+        { name: 'CORACLE_OIDC_GROUPS_PREFIX', value: oidc.groupsPrefix }
+        { name: 'CORACLE_OIDC_REQUIRED_CLAIMS', value: oidc.requiredClaims }
       ]
     }
   }

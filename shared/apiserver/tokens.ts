@@ -52,8 +52,8 @@ export function hashSecret(secret: string): string {
   return `sha256:${createHash('sha256').update(secret).digest('hex')}`;
 }
 
-/** sameHash compares a secret with a stored hash in constant time. */
-function matchesHash(secret: string, stored: string | undefined): boolean {
+/** matchesHash compares a secret with a stored hash in constant time. */
+export function matchesHash(secret: string, stored: string | undefined): boolean {
   if (!stored) return false;
   const a = Buffer.from(hashSecret(secret));
   const b = Buffer.from(stored);
@@ -74,7 +74,8 @@ export function secretData(secret: Readonly<KubeObject>): Record<string, string>
   return out;
 }
 
-function encodeData(values: Record<string, string | undefined>): Record<string, string> {
+/** encodeData encodes Secret `data` values (undefined ones left out) as base64. */
+export function encodeData(values: Record<string, string | undefined>): Record<string, string> {
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) if (v !== undefined) data[k] = Buffer.from(v).toString('base64');
   return data;
@@ -113,7 +114,8 @@ export function bootstrapTokenSecret(spec: BootstrapTokenSpec): KubeObject {
   };
 }
 
-async function readSecret(store: Store, name: string): Promise<KubeObject | undefined> {
+/** readSecret reads Secret `name` of CREDENTIALS_NAMESPACE straight from the store (undefined: absent or being deleted). */
+export async function readSecret(store: Store, name: string): Promise<KubeObject | undefined> {
   const kv = await store.get(storageKey(SECRETS, CREDENTIALS_NAMESPACE, name));
   if (!kv) return undefined;
   const meta = isRecord(kv.value.metadata) ? kv.value.metadata : {};
