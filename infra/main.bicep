@@ -8,7 +8,8 @@
 //   audit        the audit log's table, data collection endpoint and rule (Log Analytics)
 //   functionapp  the API server, change feed, orchestrations (Flex Consumption, Node 22)
 //   identity     the nodes' identity and every role assignment (no keys anywhere)
-//   network      VNet, nodes' subnet, NAT gateway for outbound; no public IP on a VM
+//   network      VNet, nodes' subnet, NAT gateway for outbound; no public IP on a VM; the
+//                route table that makes pod CIDRs routable between VMs
 //   nodepool     one VM scale set (Flexible orchestration) per pool, running `coracle agent`
 //
 // Deploy: see README "Deploy to Azure" (or .github/workflows/deploy.yml). Parameters for a small
@@ -45,6 +46,9 @@ param nodeSshPublicKey string
 
 @description('Version the node pools run (a tag on each scale set; the NodeProvider compares it).')
 param nodeVersion string = '0.1.0'
+
+@description('The range nodes\' pod CIDRs are cut from, one /24 per node (outside the VNet\'s address space and the service CIDR 10.96.0.0/12).')
+param clusterCidr string = '10.244.0.0/16'
 
 @description('Most Function App instances the API server may scale out to.')
 @minValue(40)
@@ -114,6 +118,8 @@ module functionApp 'modules/functionapp.bicep' = {
     auditEndpoint: audit.outputs.endpoint
     auditRuleId: audit.outputs.ruleId
     auditStream: audit.outputs.stream
+    clusterCidr: clusterCidr
+    podRouteTableId: network.outputs.podRouteTableId
     clusterName: clusterName
     adminToken: adminToken
     maximumInstanceCount: maximumInstanceCount
@@ -135,6 +141,7 @@ module identity 'modules/identity.bicep' = {
     insightsName: monitoring.outputs.insightsName
     keyVaultName: keyvault.outputs.name
     auditRuleName: audit.outputs.ruleName
+    podRouteTableName: network.outputs.podRouteTableName
   }
 }
 

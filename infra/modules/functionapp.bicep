@@ -52,6 +52,12 @@ param clusterName string
 @secure()
 param adminToken string
 
+@description('The range nodes\' pod CIDRs are cut from (one /24 per node).')
+param clusterCidr string
+
+@description('Resource id of the route table the route controller keeps the pod routes in.')
+param podRouteTableId string
+
 @description('Most instances the app may scale out to.')
 @minValue(40)
 @maxValue(1000)
@@ -108,6 +114,8 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'CORACLE_AUDIT_DCR_ID', value: auditRuleId }
         { name: 'CORACLE_AUDIT_STREAM', value: auditStream }
         { name: 'LOGS_BLOB_ENDPOINT', value: blobEndpoint }
+        { name: 'CORACLE_CLUSTER_CIDR', value: clusterCidr }
+        { name: 'CORACLE_ROUTE_TABLE_ID', value: podRouteTableId }
       ]
     }
   }

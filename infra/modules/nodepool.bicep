@@ -107,6 +107,8 @@ resource pool 'Microsoft.Compute/virtualMachineScaleSets@2025-04-01' = {
             name: '${poolName}-nic'
             properties: {
               primary: true
+              // The node receives packets for its pods' addresses (its pod CIDR's route points at it).
+              enableIPForwarding: true
               ipConfigurations: [{ name: 'ipv4', properties: { primary: true, subnet: { id: subnetId } } }]
             }
           }
