@@ -10,32 +10,17 @@
  */
 import { NetworkManagementClient, type Route } from '@azure/arm-network';
 import type { TokenCredential } from '@azure/core-auth';
-import { NodeProviderError } from '../../shared/nodes/provider.js';
+import { armClientOptions, armStatusOf, classifyArmError, type ArmEndpointOptions } from './arm.js';
 import { checkNodeRoute, type NodeRoute, type NodeRoutes } from '../../shared/nodes/routes.js';
 
 /** AzureNodeRoutesOptions say which route table. */
-export interface AzureNodeRoutesOptions {
+export interface AzureNodeRoutesOptions extends ArmEndpointOptions {
   credential: TokenCredential;
   subscriptionId: string;
   resourceGroup: string;
   routeTable: string;
-  /** ARM endpoint (default Azure's public cloud; tests give their stand-in). */
-  endpoint?: string;
-  /** TLS trust for a stand-in endpoint. */
-  ca?: string;
   /** Poll interval of long-running operations (default: as ARM's Retry-After says). */
   pollIntervalMs?: number;
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number })?.statusCode;
-}
-
-function classify(err: unknown, what: string): NodeProviderError {
-  if (err instanceof NodeProviderError) return err;
-  const status = statusOf(err);
-  const reason = status === 404 ? 'NotFound' : status !== undefined && status >= 400 && status < 500 && status !== 429 ? 'Invalid' : 'Unavailable';
-  return new NodeProviderError(reason, `${what}: ${(err as Error).message}`, { cause: err });
 }
 
 /** AzureNodeRoutes keeps node routes in an Azure route table; see the file's comment. */
@@ -43,10 +28,7 @@ export class AzureNodeRoutes implements NodeRoutes {
   private readonly client: NetworkManagementClient;
 
   constructor(private readonly o: AzureNodeRoutesOptions) {
-    this.client = new NetworkManagementClient(o.credential, o.subscriptionId, {
-      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-      ...(o.ca ? { tlsOptions: { ca: o.ca } } : {}),
-    } as ConstructorParameters<typeof NetworkManagementClient>[2]);
+    this.client = new NetworkManagementClient(o.credential, o.subscriptionId, armClientOptions(o) as ConstructorParameters<typeof NetworkManagementClient>[2]);
   }
 
   private get lro() {
@@ -58,7 +40,7 @@ export class AzureNodeRoutes implements NodeRoutes {
     try {
       for await (const r of this.client.routes.list(this.o.resourceGroup, this.o.routeTable)) routes.push(routeOf(r));
     } catch (err) {
-      throw classify(err, `list the routes of ${this.o.routeTable}`);
+      throw classifyArmError(err, `list the routes of ${this.o.routeTable}`);
     }
     return routes;
   }
@@ -69,7 +51,7 @@ export class AzureNodeRoutes implements NodeRoutes {
       await this.client.routes.createOrUpdate(this.o.resourceGroup, this.o.routeTable, route.name,
         { addressPrefix: route.destinationCIDR, nextHopType: 'VirtualAppliance', nextHopIpAddress: route.nextHopIP }, this.lro);
     } catch (err) {
-      throw classify(err, `write route ${route.name} in ${this.o.routeTable}`);
+      throw classifyArmError(err, `write route ${route.name} in ${this.o.routeTable}`);
     }
   }
 
@@ -77,7 +59,7 @@ export class AzureNodeRoutes implements NodeRoutes {
     try {
       await this.client.routes.delete(this.o.resourceGroup, this.o.routeTable, name, this.lro);
     } catch (err) {
-      if (statusOf(err) !== 404) throw classify(err, `delete route ${name} of ${this.o.routeTable}`);
+      if (armStatusOf(err) !== 404) throw classifyArmError(err, `delete route ${name} of ${this.o.routeTable}`);
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { NodeProviderError } from './provider.js';
+import { expectReason } from './contract.js';
 import type { NodeRoute, NodeRoutes } from './routes.js';
 
 /** NodeRoutesHarness is one route table for the suite. */
@@ -17,16 +17,6 @@ export interface NodeRoutesHarness {
 
 const name = () => `node-${randomBytes(3).toString('hex')}`;
 const mine = async (routes: NodeRoutes, names: string[]) => (await routes.list()).filter((r) => names.includes(r.name)).sort((a, b) => a.name.localeCompare(b.name));
-
-async function expectInvalid(promise: Promise<unknown>): Promise<void> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err instanceof NodeProviderError ? err.reason : err).toBe('Invalid');
-    return;
-  }
-  throw new Error('expected a NodeProviderError Invalid, but the call succeeded');
-}
 
 /** describeNodeRoutesContract declares the contract tests for one adapter. */
 export function describeNodeRoutesContract(adapter: string, open: () => Promise<NodeRoutesHarness>, timeout = 60_000): void {
@@ -80,10 +70,10 @@ export function describeNodeRoutesContract(adapter: string, open: () => Promise<
 
     it('refuses a malformed name, destination or next hop with Invalid, writing nothing', async () => {
       const a = name();
-      await expectInvalid(routes.ensure({ name: 'Not_A_Node!', destinationCIDR: '10.244.6.0/24', nextHopIP: '10.1.0.4' }));
-      await expectInvalid(routes.ensure({ name: 'n'.repeat(81), destinationCIDR: '10.244.6.0/24', nextHopIP: '10.1.0.4' }));
-      await expectInvalid(routes.ensure({ name: a, destinationCIDR: '10.244.6.0', nextHopIP: '10.1.0.4' }));
-      await expectInvalid(routes.ensure({ name: a, destinationCIDR: '10.244.6.0/24', nextHopIP: 'node-1' }));
+      await expectReason(routes.ensure({ name: 'Not_A_Node!', destinationCIDR: '10.244.6.0/24', nextHopIP: '10.1.0.4' }), 'Invalid');
+      await expectReason(routes.ensure({ name: 'n'.repeat(81), destinationCIDR: '10.244.6.0/24', nextHopIP: '10.1.0.4' }), 'Invalid');
+      await expectReason(routes.ensure({ name: a, destinationCIDR: '10.244.6.0', nextHopIP: '10.1.0.4' }), 'Invalid');
+      await expectReason(routes.ensure({ name: a, destinationCIDR: '10.244.6.0/24', nextHopIP: 'node-1' }), 'Invalid');
       expect(await mine(routes, [a])).toEqual([]);
     }, timeout);
   });
