@@ -138,6 +138,7 @@ program
   .option('--default-toleration-seconds <n>', 'tolerationSeconds of the not-ready/unreachable tolerations new pods get: how long they stay on such a node before eviction (default 300)', integer(0, 86400 * 365))
   .option('--min-request-timeout <seconds>', 'a watch ends after a random time between this and twice this, as kube-apiserver\'s flag; it must stay under the function timeout (default 240)', integer(1, 86400))
   .option('--watch-keepalive <seconds>', 'how often a quiet watch gets a keep-alive (default 30)', integer(1, 3600))
+  .option('--cluster-cidr <cidr>', 'give each node a pod CIDR (spec.podCIDR, a /24) out of this range, as kube-controller-manager\'s --cluster-cidr (default: none; local nodes share one Docker bridge and do not use it)')
   .option('--instances <n>', 'run Azure-shaped: n HTTP host processes behind one HTTPS front, plus a durable and a change feed/timers process, on the Cosmos DB emulator and Azurite', integer(1, 64))
   .action((options: UpOptions) => runUp(options));
 

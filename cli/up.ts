@@ -44,6 +44,8 @@ export interface UpOptions {
   minRequestTimeout?: number;
   /** A quiet watch gets a keep-alive this often, in seconds (CORACLE_WATCH_KEEPALIVE_SECONDS; default 30). */
   watchKeepalive?: number;
+  /** The range nodes' pod CIDRs come from (CORACLE_CLUSTER_CIDR); undefined: none. */
+  clusterCidr?: string;
   /** Run Azure-shaped: this many HTTP host processes (plus a durable and a triggers one) on the Cosmos DB emulator (cli/up-instances.ts). */
   instances?: number;
   /**
@@ -59,13 +61,14 @@ export interface UpHost extends Pick<LocalHost, 'url' | 'port'> {
   stop(options?: { keepEngine?: boolean }): Promise<void>;
 }
 
-/** lifecycleSettings are the app settings of the node lifecycle and watch options given. */
+/** lifecycleSettings are the app settings of the node lifecycle, watch and pod network options given. */
 function lifecycleSettings(options: UpOptions): Record<string, string> {
   const env: Record<string, string> = {};
   if (options.nodeMonitorGracePeriod !== undefined) env.CORACLE_NODE_MONITOR_GRACE_SECONDS = String(options.nodeMonitorGracePeriod);
   if (options.defaultTolerationSeconds !== undefined) env.CORACLE_DEFAULT_TOLERATION_SECONDS = String(options.defaultTolerationSeconds);
   if (options.minRequestTimeout !== undefined) env.CORACLE_MIN_REQUEST_TIMEOUT_SECONDS = String(options.minRequestTimeout);
   if (options.watchKeepalive !== undefined) env.CORACLE_WATCH_KEEPALIVE_SECONDS = String(options.watchKeepalive);
+  if (options.clusterCidr) env.CORACLE_CLUSTER_CIDR = options.clusterCidr;
   return env;
 }
 
