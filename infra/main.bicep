@@ -167,6 +167,7 @@ module pools 'modules/nodepool.bicep' = [for pool in nodePools: {
     agentPackageUrl: '${storage.outputs.blobEndpoint}${containers.agent}/${agentPackageBlob}'
     serviceBusNamespace: servicebus.outputs.fullyQualifiedNamespace
     logsBlobEndpoint: storage.outputs.blobEndpoint
+    clusterCidr: clusterCidr
     adminSshPublicKey: nodeSshPublicKey
   }
 }]

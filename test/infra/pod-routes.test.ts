@@ -33,6 +33,12 @@ describe('Bicep: the pod route table', () => {
     expect(readRouteTableConfig({ CORACLE_ROUTE_TABLE_ID: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/routeTables/coracle-x-pod-routes' })?.name).toBe('coracle-x-pod-routes');
   });
 
+  it('every node pool\'s agents get the same cluster CIDR', () => {
+    const pools = ofType('Microsoft.Resources/deployments').filter((d) => String(d.name).includes('nodepool-'));
+    expect(pools.length).toBeGreaterThan(0);
+    for (const pool of pools) expect((pool.properties as any).parameters.clusterCidr).toEqual({ value: "[parameters('clusterCidr')]" });
+  });
+
   it('the app\'s identity is Network Contributor on the route table only', () => {
     const identity = ofType('Microsoft.Resources/deployments').find((d) => d.name === 'identity')!;
     const roles = ((identity.properties as any).template.variables as { roles: Record<string, string> }).roles;
