@@ -124,7 +124,7 @@ suite('agent on moby', () => {
     expect(after.metadata.uid).toBe(keep.metadata.uid);
   });
 
-  it('as a VM node (--cluster-cidr), gives a new pod an address from the Node\'s pod CIDR', async () => {
+  it('as a VM node (--cluster-cidr), gives a new pod an address from the Node\'s pod CIDR, and cluster DNS answers it', async () => {
     expect(restarted).toBeDefined(); // the agent the previous case restarted with --cluster-cidr
     const podCIDR = (await json('get', 'node', 'node-1')).spec.podCIDR as string;
     expect(podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
@@ -132,5 +132,11 @@ suite('agent on moby', () => {
     const vm = await running('vm');
     expect(vm.status.podIP.split('.').slice(0, 3).join('.')).toBe(podCIDR.split('.').slice(0, 3).join('.'));
     expect(vm.status.podIP).not.toBe(podCIDR.replace('.0/24', '.1')); // the gateway is the node's
+    // The node's cluster DNS (on the engine's default bridge) still answers pods on the pod CIDR's bridge.
+    const lookup = await until('cluster DNS from the pod CIDR', async () => {
+      const r = await run('exec', 'vm', '--', 'nslookup', 'kubernetes.default.svc.cluster.local');
+      return r.code === 0 && r.stdout;
+    });
+    expect(lookup).toMatch(/Address:?\s+\d+\.\d+\.\d+\.\d+/);
   });
 });
