@@ -31,7 +31,7 @@ import { NODEPOOL_LABEL } from '../shared/upgrade/preview.js';
 import { findResource } from '../shared/api/resources.js';
 import { parseIPv4CIDR } from '../shared/apiserver/allocator.js';
 import { podCIDRsOf } from '../shared/api/node.js';
-import { masqueradeChain, type PodNetworkOptions } from '../agent/runtime/moby/podnet.js';
+import { podChains, type PodNetworkOptions } from '../agent/runtime/moby/podnet.js';
 
 /** AgentCliOptions are `coracle agent`'s options, as commander parsed them. */
 export interface AgentCliOptions {
@@ -140,11 +140,11 @@ async function nodeProxy(o: AgentCliOptions, client: ApiClient, log: (m: string)
 async function podNetworkOf(o: AgentCliOptions, client: ApiClient, log: (m: string) => void): Promise<PodNetworkOptions | undefined> {
   if (o.runtime !== 'moby' || !o.clusterCidr) return undefined;
   const refusal = await iptablesUnavailable();
-  if (refusal) log(`pods' traffic leaving the cluster CIDR is not masqueraded (${refusal})`);
+  if (refusal) log(`no masquerade or forward rules for pods (${refusal}): pods reach neither the internet nor other VMs' pods`);
   const nodes = findResource('', 'v1', 'nodes')!;
   return {
     podCIDR: async () => podCIDRsOf(await client.get(nodes, { name: o.nodeName }))[0],
-    clusterCIDR: o.clusterCidr, chain: masqueradeChain(o.server), iptables: !refusal,
+    clusterCIDR: o.clusterCidr, chains: podChains(o.server), iptables: !refusal,
   };
 }
 

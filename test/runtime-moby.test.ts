@@ -15,7 +15,7 @@ import type { V1Container } from '../agent/runtime/pod-types.js';
 import { dockerUnavailable, MemoryLogSink, startTestDocker, type DockerEnv } from './support/docker.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { masqueradeChain, POD_NETWORK_NAME } from '../agent/runtime/moby/podnet.js';
+import { podChains, POD_NETWORK_NAME } from '../agent/runtime/moby/podnet.js';
 
 const NODE = 'moby-test-node';
 const unavailable = dockerUnavailable();
@@ -347,15 +347,15 @@ suite('moby runtime', () => {
     await runtime.deletePod(p, 0);
   });
 
-  it('on a VM node, puts pods on a bridge of the pod CIDR (replacing a stale one) and masquerades only traffic leaving the cluster CIDR', async () => {
-    const natRules = async () => (await promisify(execFile)('iptables-save', ['-t', 'nat'])).stdout;
-    const chain = masqueradeChain(`runtime-moby-${randomUUID()}`);
+  it('on a VM node, puts pods on a bridge of the pod CIDR (replacing a stale one) and masquerades only traffic leaving the cluster CIDR, lets the cluster\'s traffic in', async () => {
+    const rulesNow = async () => (await promisify(execFile)('iptables-save')).stdout;
+    const chains = podChains(`runtime-moby-${randomUUID()}`);
     await env.docker.getNetwork(POD_NETWORK_NAME).remove().catch(() => undefined);
     await env.docker.createNetwork({ Name: POD_NETWORK_NAME, Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.244.9.0/24' }] } }); // a stale one
     let podCIDR: string | undefined; // not assigned yet: the sandbox waits
     const vm = createMobyRuntime({
       docker: env.docker, nodeName: 'moby-vm-node', hostIP: '192.0.2.11', syncIntervalMs: 200,
-      podNetwork: { podCIDR: async () => podCIDR, clusterCIDR: '10.244.0.0/16', chain, iptables: true },
+      podNetwork: { podCIDR: async () => podCIDR, clusterCIDR: '10.244.0.0/16', chains, iptables: true },
     });
     try {
       const p = pod('vm-web', [{ name: 'web', image: 'coracle/web:v1', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }]);
@@ -369,14 +369,17 @@ suite('moby runtime', () => {
       const net = await env.docker.getNetwork(POD_NETWORK_NAME).inspect();
       expect(net.IPAM?.Config).toEqual([expect.objectContaining({ Subnet: '10.244.7.0/24', Gateway: '10.244.7.1' })]);
       expect(net.Options?.['com.docker.network.bridge.enable_ip_masquerade']).toBe('false');
-      const rules = await natRules();
-      expect(rules).toContain(`-A ${chain} -s 10.244.7.0/24 ! -d 10.244.0.0/16 -m comment --comment "pods leaving the cluster CIDR" -j MASQUERADE`);
-      expect(rules).toContain(`-A POSTROUTING -m comment --comment "coracle ${chain}" -j ${chain}`);
+      const rules = await rulesNow();
+      const { masquerade, forward } = chains;
+      expect(rules).toContain(`-A ${masquerade} -s 10.244.7.0/24 ! -d 10.244.0.0/16 -m comment --comment "pods leaving the cluster CIDR" -j MASQUERADE`);
+      expect(rules).toContain(`-A POSTROUTING -m comment --comment "coracle ${masquerade}" -j ${masquerade}`);
+      expect(rules).toContain(`-A ${forward} -s 10.244.0.0/16 -d 10.244.7.0/24 -m comment --comment "cluster traffic into the pod CIDR" -j ACCEPT`);
+      expect(rules).toContain(`-A FORWARD -m comment --comment "coracle ${forward}" -j ${forward}`);
       await vm.deletePod(p, 0);
     } finally {
       await vm.close();
     }
-    expect(await natRules()).not.toContain(chain);
+    expect(await rulesNow()).not.toMatch(new RegExp(`${chains.masquerade}|${chains.forward}`));
     await env.docker.getNetwork(POD_NETWORK_NAME).remove();
   });
 });

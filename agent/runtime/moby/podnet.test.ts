@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { chainPrefix } from '../../proxy/rules.js';
 import { sandboxConfig } from './containers.js';
 import {
-  masqueradeChain, masqueradeRules, NO_MASQUERADE, POD_NETWORK_NAME, podNetworkAction, podNetworkCreateOptions, podNetworkSpec,
+  NO_MASQUERADE, podChainJumps, podChainRules, podChains, POD_NETWORK_NAME, podNetworkAction, podNetworkCreateOptions, podNetworkSpec,
 } from './podnet.js';
 
 describe('podNetworkSpec', () => {
@@ -43,23 +43,31 @@ describe('podNetworkAction', () => {
 });
 
 describe('masqueradeRules', () => {
-  it('masquerades only pod traffic leaving the cluster CIDR, in a chain of its own', () => {
-    const chain = masqueradeChain('https://cluster.example:6443');
-    expect(chain).toMatch(/^CRN-[0-9a-f]{6}-MASQ$/);
-    expect(masqueradeRules(chain, '10.244.3.0/24', '10.244.0.0/16').split('\n')).toEqual([
+  it('masquerades only pod traffic leaving the cluster CIDR and lets the cluster\'s traffic into the pods, in chains of their own', () => {
+    const chains = podChains('https://cluster.example:6443');
+    expect(chains.masquerade).toMatch(/^CRN-[0-9a-f]{6}-MASQ$/);
+    expect(chains.forward).toBe(chains.masquerade.replace('MASQ', 'FWD'));
+    expect(podChainRules(chains, '10.244.3.0/24', '10.244.0.0/16').split('\n')).toEqual([
       '*nat',
-      `:${chain} - [0:0]`,
-      `-A ${chain} -s 10.244.3.0/24 ! -d 10.244.0.0/16 -m comment --comment "pods leaving the cluster CIDR" -j MASQUERADE`,
+      `:${chains.masquerade} - [0:0]`,
+      `-A ${chains.masquerade} -s 10.244.3.0/24 ! -d 10.244.0.0/16 -m comment --comment "pods leaving the cluster CIDR" -j MASQUERADE`,
+      'COMMIT',
+      '*filter',
+      `:${chains.forward} - [0:0]`,
+      `-A ${chains.forward} -s 10.244.0.0/16 -d 10.244.3.0/24 -m comment --comment "cluster traffic into the pod CIDR" -j ACCEPT`,
       'COMMIT',
       '',
     ]);
-    expect(() => masqueradeRules(chain, '10.244.3.0/24', 'ten')).toThrow('cluster CIDR ten: expected an IPv4 CIDR');
+    expect(podChainJumps(chains)).toEqual([['nat', 'POSTROUTING', chains.masquerade], ['filter', 'FORWARD', chains.forward]]);
+    expect(() => podChainRules(chains, '10.244.3.0/24', 'ten')).toThrow('cluster CIDR ten: expected an IPv4 CIDR');
   });
 
-  it('is never one of the node proxy\'s chains (the proxy deletes undeclared chains of its prefix)', () => {
+  it('are never the node proxy\'s chains (the proxy deletes undeclared chains of its prefix)', () => {
     const cluster = 'https://cluster.example:6443';
-    expect(masqueradeChain(cluster).startsWith(chainPrefix(cluster))).toBe(false);
-    expect(masqueradeChain(cluster).slice(4, 10)).toBe(chainPrefix(cluster).slice(4, 10));
+    for (const chain of Object.values(podChains(cluster))) {
+      expect(chain.startsWith(chainPrefix(cluster))).toBe(false);
+      expect(chain.slice(4, 10)).toBe(chainPrefix(cluster).slice(4, 10));
+    }
   });
 });
 

@@ -5,7 +5,9 @@
  * masquerading is off on that bridge (it would hide pod addresses from pods on other VMs); the
  * agent masquerades only traffic from the pod CIDR to destinations outside the cluster CIDR, in a
  * nat chain of its own (`CRN-<6 hex>-MASQ`, named like the node proxy's `CRC-<6 hex>-` chains but
- * never one of them: the proxy deletes every chain of its prefix it did not declare).
+ * never one of them: the proxy deletes every chain of its prefix it did not declare), and accepts
+ * forwarded traffic from the cluster CIDR into the pod CIDR (`CRN-<6 hex>-FWD`): Docker's FORWARD
+ * rules let into a bridge only replies and published ports, so other VMs' pods would be dropped.
  *
  * Local nodes (`coracle up`) share one engine and its default bridge and use none of this.
  * The decisions are pure functions; PodNetwork applies them to an engine and the host's iptables.
@@ -57,21 +59,41 @@ export function podNetworkCreateOptions(spec: Readonly<PodNetworkSpec>): Docker.
   };
 }
 
-/** masqueradeChain is the pod masquerade chain of a cluster (stable identity: the API server URL), `CRN-<6 hex>-MASQ`. */
-export function masqueradeChain(clusterId: string): string {
-  return `CRN-${createHash('sha256').update(clusterId).digest('hex').slice(0, 6)}-MASQ`;
+/** PodChains are a cluster's pod network chains: nat (masquerade) and filter (forward). */
+export interface PodChains {
+  masquerade: string;
+  forward: string;
 }
 
-/** masqueradeRules is the `iptables-restore --noflush` text of `chain`: traffic from `podCIDR` to outside `clusterCIDR` leaves with the node's address. */
-export function masqueradeRules(chain: string, podCIDR: string, clusterCIDR: string): string {
+/** podChains are the pod network chains of a cluster (stable identity: the API server URL), `CRN-<6 hex>-MASQ` and `CRN-<6 hex>-FWD`. */
+export function podChains(clusterId: string): PodChains {
+  const prefix = `CRN-${createHash('sha256').update(clusterId).digest('hex').slice(0, 6)}-`;
+  return { masquerade: `${prefix}MASQ`, forward: `${prefix}FWD` };
+}
+
+/** podChainJumps are the built-in chains' jumps into `chains`: [table, built-in chain, chain]. */
+export function podChainJumps(chains: Readonly<PodChains>): Array<[string, string, string]> {
+  return [['nat', 'POSTROUTING', chains.masquerade], ['filter', 'FORWARD', chains.forward]];
+}
+
+/**
+ * podChainRules is the `iptables-restore --noflush` text of `chains`: traffic from `podCIDR` to
+ * outside `clusterCIDR` leaves with the node's address; traffic from `clusterCIDR` may be
+ * forwarded into `podCIDR`.
+ */
+export function podChainRules(chains: Readonly<PodChains>, podCIDR: string, clusterCIDR: string): string {
   const pods = podNetworkSpec(podCIDR).subnet;
   const cluster = parseIPv4CIDR(clusterCIDR);
   if (!cluster) throw new Error(`cluster CIDR ${clusterCIDR}: expected an IPv4 CIDR such as 10.244.0.0/16`);
   const clusterText = `${numberToIp(cluster.network)}/${cluster.bits}`;
   return [
     '*nat',
-    `:${chain} - [0:0]`,
-    `-A ${chain} -s ${pods} ! -d ${clusterText} -m comment --comment "pods leaving the cluster CIDR" -j MASQUERADE`,
+    `:${chains.masquerade} - [0:0]`,
+    `-A ${chains.masquerade} -s ${pods} ! -d ${clusterText} -m comment --comment "pods leaving the cluster CIDR" -j MASQUERADE`,
+    'COMMIT',
+    '*filter',
+    `:${chains.forward} - [0:0]`,
+    `-A ${chains.forward} -s ${clusterText} -d ${pods} -m comment --comment "cluster traffic into the pod CIDR" -j ACCEPT`,
     'COMMIT',
     '',
   ].join('\n');
@@ -83,9 +105,9 @@ export interface PodNetworkOptions {
   podCIDR(): Promise<string | undefined>;
   /** The cluster CIDR (all nodes' pod CIDRs): traffic to it keeps the pod's address. */
   clusterCIDR: string;
-  /** The masquerade chain (masqueradeChain). */
-  chain: string;
-  /** Write the masquerade rule (false: without root; pods then reach only the cluster). */
+  /** The cluster's pod chains (podChains). */
+  chains: PodChains;
+  /** Write the masquerade and forward rules (false: without root). */
   iptables: boolean;
 }
 
@@ -125,14 +147,14 @@ export class PodNetwork {
     if (action === 'recreate') await this.docker.getNetwork(spec.name).remove();
     if (action !== 'keep') await this.docker.createNetwork(podNetworkCreateOptions(spec));
     if (this.o.iptables) {
-      await restoreTables(masqueradeRules(this.o.chain, spec.subnet, this.o.clusterCIDR));
-      await ensureJump('nat', 'POSTROUTING', this.o.chain);
+      await restoreTables(podChainRules(this.o.chains, spec.subnet, this.o.clusterCIDR));
+      for (const [table, builtin, chain] of podChainJumps(this.o.chains)) await ensureJump(table, builtin, chain);
     }
     return spec.name;
   }
 
-  /** close removes the masquerade chain (the network stays: running pods keep their addresses). Idempotent. */
+  /** close removes the pod chains (the network stays: running pods keep their addresses). Idempotent. */
   async close(): Promise<void> {
-    if (this.o.iptables) await removeChains([['nat', 'POSTROUTING', this.o.chain]]);
+    if (this.o.iptables) await removeChains(podChainJumps(this.o.chains));
   }
 }
