@@ -9,6 +9,7 @@ import type { Runtime } from './runtime/runtime.js';
 import type { EnvSources } from './runtime/env.js';
 import { createSimulatedRuntime } from './runtime/simulated/index.js';
 import type { LogSink } from '../shared/logs/logsink.js';
+import type { PodNetworkOptions } from './runtime/moby/podnet.js';
 
 /** RuntimeKind names a runtime adapter. */
 export type RuntimeKind = 'moby' | 'simulated';
@@ -28,6 +29,8 @@ export interface RuntimeSettings {
   logsAccountUrl?: { accountUrl: string; identity: { clientId?: string } };
   /** moby: the cluster DNS pods resolve through. */
   clusterDNS?: { nameserver: string; domain: string };
+  /** moby on a VM node: pods on a bridge of the Node's pod CIDR (agent/runtime/moby/podnet.ts). */
+  podNetwork?: PodNetworkOptions;
   /** Simulated: delay before a created pod runs (ms). */
   startDelayMs?: number;
   log?: (message: string) => void;
@@ -87,7 +90,7 @@ export async function createRuntime(settings: RuntimeSettings): Promise<BuiltRun
   const { createMobyRuntime } = await import('./runtime/moby/index.js');
   const logSink = await logSinkOf(settings);
   const runtime = createMobyRuntime({
-    socketPath, nodeName: settings.nodeName, hostIP: settings.hostIP, envSources: settings.env, logSink, clusterDNS: settings.clusterDNS,
+    socketPath, nodeName: settings.nodeName, hostIP: settings.hostIP, envSources: settings.env, logSink, clusterDNS: settings.clusterDNS, podNetwork: settings.podNetwork,
     log: settings.log && ((m, err) => settings.log!(err ? `${m}: ${(err as Error).message ?? String(err)}` : m)),
   });
   return {

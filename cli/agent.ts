@@ -28,6 +28,10 @@ import { StreamTunnel } from '../agent/stream-tunnel.js';
 import { KeyQueue, queueSource, watchPods, type WorkSource } from '../agent/work.js';
 import { checkPoolName } from '../shared/nodes/provider.js';
 import { NODEPOOL_LABEL } from '../shared/upgrade/preview.js';
+import { findResource } from '../shared/api/resources.js';
+import { parseIPv4CIDR } from '../shared/apiserver/allocator.js';
+import { podCIDRsOf } from '../shared/api/node.js';
+import { podChains, type PodNetworkOptions } from '../agent/runtime/moby/podnet.js';
 
 /** AgentCliOptions are `coracle agent`'s options, as commander parsed them. */
 export interface AgentCliOptions {
@@ -53,6 +57,8 @@ export interface AgentCliOptions {
   startDelayMs?: number;
   resyncSeconds: number;
   streamGateway?: string;
+  /** A VM node: the cluster CIDR; pods then use the Node's pod CIDR (see podNetworkOf). Empty or absent: the engine's default bridge. */
+  clusterCidr?: string;
 }
 
 /** poolLabel is the node's pool label, when it has a pool. */
@@ -125,6 +131,23 @@ async function nodeProxy(o: AgentCliOptions, client: ApiClient, log: (m: string)
   return { proxy: new NodeProxy({ client, clusterId: o.server, dnsAddress: gateway, iptables: !refusal, log }), clusterDNS: { nameserver: gateway, domain: CLUSTER_DOMAIN } };
 }
 
+/**
+ * podNetworkOf is a VM node's pod network (agent/runtime/moby/podnet.ts) when `--cluster-cidr` is
+ * given: the Node's `spec.podCIDR` read through the API, the masquerade chain named after the
+ * cluster, iptables when this process may write them. Local nodes (`coracle up`) are not given
+ * `--cluster-cidr`: they share one engine and its default bridge.
+ */
+async function podNetworkOf(o: AgentCliOptions, client: ApiClient, log: (m: string) => void): Promise<PodNetworkOptions | undefined> {
+  if (o.runtime !== 'moby' || !o.clusterCidr) return undefined;
+  const refusal = await iptablesUnavailable();
+  if (refusal) log(`no masquerade or forward rules for pods (${refusal}): pods reach neither the internet nor other VMs' pods`);
+  const nodes = findResource('', 'v1', 'nodes')!;
+  return {
+    podCIDR: async () => podCIDRsOf(await client.get(nodes, { name: o.nodeName }))[0],
+    clusterCIDR: o.clusterCidr, chains: podChains(o.server), iptables: !refusal,
+  };
+}
+
 /** workSourceName names the work source workSource picks, for the ready line. */
 export function workSourceName(o: Pick<AgentCliOptions, 'queueUrl'>, env: NodeJS.ProcessEnv = process.env): 'service bus' | 'queue' | 'watch' {
   if (env.SERVICEBUS_CONNECTION_STRING || env.SERVICEBUS_NAMESPACE) return 'service bus';
@@ -160,7 +183,7 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   const proxy = o.runtime === 'moby' ? await nodeProxy(o, client, nodeLog) : undefined;
   const built = await createRuntime({
     kind: o.runtime, nodeName: o.nodeName, hostIP, env: apiEnvSources(client), dockerHost: o.dockerHost, startDelayMs: o.startDelayMs,
-    logsConnectionString, logsAccountUrl, log: nodeLog, clusterDNS: proxy?.clusterDNS,
+    logsConnectionString, logsAccountUrl, log: nodeLog, clusterDNS: proxy?.clusterDNS, podNetwork: await podNetworkOf(o, client, nodeLog),
   });
   const { runtime, version } = built;
   const agent = new Agent({
@@ -196,6 +219,12 @@ function whole(min: number, max: number) {
     if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
     return n;
   };
+}
+
+/** cidrArg accepts an IPv4 CIDR, or '' (systemd's empty `--cluster-cidr=${VAR}`: none). */
+function cidrArg(value: string): string {
+  if (value !== '' && !parseIPv4CIDR(value)) throw new InvalidArgumentError('expected an IPv4 CIDR such as 10.244.0.0/16');
+  return value;
 }
 
 /** STOP_GRACE_MS is how long a stopping agent waits for in-flight work before it exits anyway. */
@@ -256,6 +285,7 @@ export function agentCommand(): Command {
     .option('--pods <n>', 'pod capacity', whole(1, 10_000), 110)
     .option('--start-delay-ms <ms>', 'simulated runtime: delay before a created pod runs', whole(0, 600_000))
     .option('--resync-seconds <s>', 'full resync period', whole(1, 86_400), 60)
+    .option('--cluster-cidr <cidr>', 'a VM node: put pods on a bridge of the Node\'s spec.podCIDR and masquerade only their traffic leaving this cluster CIDR (default: none, pods share the engine\'s default bridge, as local nodes do)', cidrArg)
     .option('--stream-gateway <url>', 'where exec and attach streams reach this node: the stream gateway the agent dials (default: CORACLE_STREAM_GATEWAY, else --server)')
     .action((options: AgentCliOptions) => runAgent(options));
 }

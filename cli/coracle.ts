@@ -160,6 +160,7 @@ program
   .option('--oidc-required-claim <claim=value>', 'a claim every OIDC token must carry with this value (repeatable)', (v: string, all: string[] = []) => [...all, v])
   .option('--oidc-signing-algs <algs>', 'JWS algorithms OIDC tokens may be signed with, comma-separated (default RS256)')
   .option('--oidc-ca-file <file>', 'the CA (PEM) of the OIDC issuer\'s serving certificate')
+  .option('--cluster-cidr <cidr>', 'give each node a pod CIDR (spec.podCIDR, a /24) out of this range, as kube-controller-manager\'s --cluster-cidr (default: none; local nodes share one Docker bridge and do not use it)')
   .option('--instances <n>', 'run Azure-shaped: n HTTP host processes behind one HTTPS front, plus a durable and a change feed/timers process, on the Cosmos DB emulator and Azurite', integer(1, 64))
   .action((options: UpOptions) => runUp(options));
 

@@ -58,6 +58,8 @@ export interface UpOptions {
   oidcCaFile?: string;
   /** JWS algorithms accepted, comma-separated (default RS256). */
   oidcSigningAlgs?: string;
+  /** The range nodes' pod CIDRs come from (CORACLE_CLUSTER_CIDR); undefined: none. */
+  clusterCidr?: string;
   /** Run Azure-shaped: this many HTTP host processes (plus a durable and a triggers one) on the Cosmos DB emulator (cli/up-instances.ts). */
   instances?: number;
   /**
@@ -75,7 +77,7 @@ export interface UpHost extends Pick<LocalHost, 'url' | 'port'> {
   stop(options?: { keepEngine?: boolean }): Promise<void>;
 }
 
-/** lifecycleSettings are the app settings of the node lifecycle, watch and OIDC options given. */
+/** lifecycleSettings are the app settings of the node lifecycle, watch, OIDC and pod network options given. */
 function lifecycleSettings(options: UpOptions): Record<string, string> {
   const env: Record<string, string> = {};
   const oidc: [string, string | undefined][] = [
@@ -91,6 +93,7 @@ function lifecycleSettings(options: UpOptions): Record<string, string> {
   if (options.defaultTolerationSeconds !== undefined) env.CORACLE_DEFAULT_TOLERATION_SECONDS = String(options.defaultTolerationSeconds);
   if (options.minRequestTimeout !== undefined) env.CORACLE_MIN_REQUEST_TIMEOUT_SECONDS = String(options.minRequestTimeout);
   if (options.watchKeepalive !== undefined) env.CORACLE_WATCH_KEEPALIVE_SECONDS = String(options.watchKeepalive);
+  if (options.clusterCidr) env.CORACLE_CLUSTER_CIDR = options.clusterCidr;
   return env;
 }
 

@@ -38,10 +38,12 @@ import { ControllerManager } from '../shared/controllers/manager.js';
 import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { nodeQueuesController } from '../shared/controllers/nodequeues/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
+import { nodeIpamController } from '../shared/controllers/nodeipam/index.js';
+import { routeController } from '../shared/controllers/routes/index.js';
 import { controllerContext } from './api.js';
 import { signalReconcile } from './orchestration.js';
 import type { AppConfig } from './config.js';
-import { getAppContext, getWorkQueue, type AppContext } from './runtime.js';
+import { getAppContext, getNodeRoutes, getPodCIDRAllocator, getWorkQueue, type AppContext } from './runtime.js';
 
 /** CHANGEFEED_FUNCTION is the function's name (also the local host's checkpoint name). */
 export const CHANGEFEED_FUNCTION = 'changefeed';
@@ -53,10 +55,15 @@ const ORCHESTRATED: readonly OrchestratedController[] = CONTROLLERS.filter(isOrc
  * inProcessControllers is the registry's in-process controllers plus, when the settings name a
  * WorkQueue, the podwork producer and the node-queues controller (a node's queue lives as long as its Node) (they need the composition root's queue, so it is wired here
  * rather than in the registry). Without a queue agents watch their pods instead, and a producer
- * would only fail every send.
+ * would only fail every send. With a cluster CIDR, the node IPAM controller gives nodes pod CIDRs
+ * (its allocations are store keys); with a route table too, the route controller keeps a route per
+ * node in it.
  */
-export function inProcessControllers(config: Pick<AppConfig, 'queue'>): Controller[] {
-  return config.queue ? [...IN_PROCESS, podWorkController(() => getWorkQueue()), nodeQueuesController(() => getWorkQueue())] : [...IN_PROCESS];
+export function inProcessControllers(config: Pick<AppConfig, 'queue' | 'podNetwork' | 'routeTable'>): Controller[] {
+  const controllers = config.queue ? [...IN_PROCESS, podWorkController(() => getWorkQueue()), nodeQueuesController(() => getWorkQueue())] : [...IN_PROCESS];
+  if (config.podNetwork) controllers.push(nodeIpamController(() => getPodCIDRAllocator()));
+  if (config.podNetwork && config.routeTable) controllers.push(routeController(() => getNodeRoutes(), config.podNetwork.clusterCIDR));
+  return controllers;
 }
 
 /** The in-process controllers' user agent (kube-controller-manager's). */

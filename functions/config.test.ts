@@ -38,6 +38,19 @@ describe('readAppConfig', () => {
     expect(() => readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://issuer', CORACLE_OIDC_CLIENT_ID: 'api', CORACLE_OIDC_REQUIRED_CLAIMS: 'tid' })).toThrow('CORACLE_OIDC_REQUIRED_CLAIMS');
   });
 
+  test('pod networking: the cluster CIDR and mask size, and the route table by resource id', () => {
+    const id = '/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.Network/routeTables/coracle-x-pods';
+    const config = readAppConfig({ CORACLE_CLUSTER_CIDR: '10.244.0.0/16', CORACLE_ROUTE_TABLE_ID: id, AZURE_CLIENT_ID: 'c1' });
+    expect(config.podNetwork).toEqual({ clusterCIDR: '10.244.0.0/16', nodeMaskSize: 24 });
+    expect(config.routeTable).toEqual({ subscriptionId: 's1', resourceGroup: 'rg1', name: 'coracle-x-pods', identity: { clientId: 'c1' } });
+    expect(readAppConfig({ CORACLE_CLUSTER_CIDR: '10.244.0.0/14', CORACLE_NODE_CIDR_MASK_SIZE: '25' }).podNetwork?.nodeMaskSize).toBe(25);
+    expect(readAppConfig({}).podNetwork).toBeUndefined();
+    expect(() => readAppConfig({ CORACLE_ROUTE_TABLE_ID: 'pods' })).toThrow('CORACLE_ROUTE_TABLE_ID');
+    expect(() => readAppConfig({ CORACLE_CLUSTER_CIDR: '10.244.0.0/16', CORACLE_NODE_CIDR_MASK_SIZE: 'wide' })).toThrow('CORACLE_NODE_CIDR_MASK_SIZE');
+    expect(() => readAppConfig({ CORACLE_CLUSTER_CIDR: '10.244.0.0/16', CORACLE_NODE_CIDR_MASK_SIZE: '12' })).toThrow('must be longer than the cluster CIDR');
+    expect(() => readAppConfig({ CORACLE_CLUSTER_CIDR: 'pods' })).toThrow('CORACLE_CLUSTER_CIDR');
+  });
+
   test('a bad setting is an error naming it', () => {
     expect(() => readAppConfig({ CORACLE_NODE_MONITOR_GRACE_SECONDS: 'soon' })).toThrow('CORACLE_NODE_MONITOR_GRACE_SECONDS');
     expect(() => readAppConfig({ CORACLE_DEFAULT_TOLERATION_SECONDS: '-1' })).toThrow('CORACLE_DEFAULT_TOLERATION_SECONDS');

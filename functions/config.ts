@@ -33,6 +33,10 @@
  *   `CORACLE_MAX_UNPAGED_LISTS_INFLIGHT` (shared/apiserver/inflight.ts).
  * - Services: `CORACLE_SERVICE_CIDR` (10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (30000-32767),
  *   `CORACLE_ADVERTISE_ADDRESS` (`ip:port` where the `kubernetes` Service's endpoints point).
+ * - pod networking: `CORACLE_CLUSTER_CIDR` (unset: nodes get no pod CIDR) and
+ *   `CORACLE_NODE_CIDR_MASK_SIZE` (24), kube-controller-manager's `--cluster-cidr` and
+ *   `--node-cidr-mask-size`; `CORACLE_ROUTE_TABLE_ID` (an Azure route table's resource id: the
+ *   route controller keeps one route per node in it, signed with the managed identity).
  * - Secrets encrypted at rest (shared/encryption): `CORACLE_ENCRYPTION_KEY_FILE` (local: the key
  *   file of adapters/kms/local.ts), else `CORACLE_KEYVAULT_KEY_ID` (Azure: a Key Vault key id
  *   without a version, signed with the managed identity); neither: Secrets are stored as given.
@@ -51,6 +55,7 @@
  */
 import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../shared/controllers/nodelifecycle/monitor.js';
 import { EVENT_TTL_MS } from '../shared/controllers/eventttl.js';
+import { podCIDRRange } from '../shared/controllers/nodeipam/cidrs.js';
 import { inflightLimitsFromSettings, type InflightLimits } from '../shared/apiserver/inflight.js';
 import type { OidcConfig } from '../shared/apiserver/oidc.js';
 
@@ -84,6 +89,21 @@ export interface AuditConfig {
   sink: { kind: 'file'; file: string; maxBytes: number; maxBackups: number } | { kind: 'loganalytics'; endpoint: string; ruleId: string; stream: string; identity: IdentityConfig };
   /** An audit.k8s.io/v1 Policy file; undefined: the default policy. */
   policyFile?: string;
+}
+
+/** PodNetworkConfig is the cluster CIDR nodes' pod CIDRs are cut from. */
+export interface PodNetworkConfig {
+  clusterCIDR: string;
+  /** The prefix length of each node's CIDR (24). */
+  nodeMaskSize: number;
+}
+
+/** RouteTableConfig names an Azure route table by its resource id. */
+export interface RouteTableConfig {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  identity: IdentityConfig;
 }
 
 /** LogsConfig names the container log sink. */
@@ -121,6 +141,10 @@ export interface AppConfig {
   nodePortRange?: string;
   /** `ip:port` of this API server as pods reach it (the `kubernetes` Service's endpoints). */
   advertiseAddress?: string;
+  /** Where nodes' pod CIDRs come from; undefined: nodes get none (kube-controller-manager's `--allocate-node-cidrs=false`). */
+  podNetwork?: PodNetworkConfig;
+  /** The route table that makes pod CIDRs routable between VMs; undefined: no route controller. */
+  routeTable?: RouteTableConfig;
   /** The local data folder (its `releases/` is the release catalog); undefined: the catalog is the running build. */
   dataDir?: string;
   /** How Secrets are encrypted at rest; undefined: they are not. */
@@ -260,6 +284,30 @@ export function readOidcConfig(settings: Settings): AppConfig['oidc'] {
   };
 }
 
+/** readPodNetworkConfig reads the pod networking settings (undefined when no cluster CIDR is set). */
+export function readPodNetworkConfig(settings: Settings): PodNetworkConfig | undefined {
+  const clusterCIDR = settings.CORACLE_CLUSTER_CIDR;
+  if (!clusterCIDR) return undefined;
+  const raw = settings.CORACLE_NODE_CIDR_MASK_SIZE;
+  const nodeMaskSize = raw ? Number(raw) : 24;
+  if (!Number.isInteger(nodeMaskSize)) throw new Error(`CORACLE_NODE_CIDR_MASK_SIZE="${raw}" is not a whole number`);
+  try {
+    podCIDRRange(clusterCIDR, nodeMaskSize);
+  } catch (err) {
+    throw new Error(`CORACLE_CLUSTER_CIDR="${clusterCIDR}", CORACLE_NODE_CIDR_MASK_SIZE=${nodeMaskSize}: ${(err as Error).message}`, { cause: err });
+  }
+  return { clusterCIDR, nodeMaskSize };
+}
+
+/** readRouteTableConfig reads `CORACLE_ROUTE_TABLE_ID` (`/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/routeTables/<name>`). */
+export function readRouteTableConfig(settings: Settings): RouteTableConfig | undefined {
+  const id = settings.CORACLE_ROUTE_TABLE_ID;
+  if (!id) return undefined;
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/routeTables\/([^/]+)$/i.exec(id);
+  if (!m) throw new Error(`CORACLE_ROUTE_TABLE_ID="${id}" is not a route table's resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/routeTables/<name>)`);
+  return { subscriptionId: m[1], resourceGroup: m[2], name: m[3], identity: identityConfig(settings) };
+}
+
 /** readAppConfig settles the app's configuration from its settings; a bad setting throws, naming it. */
 export function readAppConfig(settings: Settings): AppConfig {
   const toleration = settings.CORACLE_DEFAULT_TOLERATION_SECONDS;
@@ -285,6 +333,8 @@ export function readAppConfig(settings: Settings): AppConfig {
     serviceCIDR: settings.CORACLE_SERVICE_CIDR || undefined,
     nodePortRange: settings.CORACLE_NODE_PORT_RANGE || undefined,
     advertiseAddress: settings.CORACLE_ADVERTISE_ADDRESS || undefined,
+    podNetwork: readPodNetworkConfig(settings),
+    routeTable: readRouteTableConfig(settings),
     dataDir: settings.CORACLE_DATA_DIR || undefined,
     encryption: readEncryptionConfig(settings),
     audit: readAuditConfig(settings),

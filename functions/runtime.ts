@@ -14,6 +14,8 @@ import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
+import type { NodeRoutes } from '../shared/nodes/routes.js';
+import { podCIDRRange, storePodCIDRAllocator, type PodCIDRAllocator } from '../shared/controllers/nodeipam/cidrs.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
 import { oidcAuthenticator } from '../shared/apiserver/oidc.js';
@@ -25,7 +27,7 @@ import { encryptingStore } from '../shared/encryption/encrypting-store.js';
 import type { KeyEncryptionService } from '../shared/encryption/envelope.js';
 import {
   appConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig,
-  type AppConfig, type AuditConfig, type EncryptionConfig, type LogsConfig, type QueueConfig, type Settings, type StoreConfig,
+  type AppConfig, type AuditConfig, type EncryptionConfig, type LogsConfig, type QueueConfig, type RouteTableConfig, type Settings, type StoreConfig,
 } from './config.js';
 
 export type { Settings } from './config.js';
@@ -306,6 +308,38 @@ export function getLogSink(): Promise<LogSink | undefined> {
   return logSink;
 }
 
+let podCIDRAllocator: Promise<PodCIDRAllocator> | undefined;
+
+/** getPodCIDRAllocator returns the process's pod CIDR allocator (its allocations live in the store); throws when no cluster CIDR is configured. */
+export function getPodCIDRAllocator(): Promise<PodCIDRAllocator> {
+  podCIDRAllocator ??= (async () => {
+    const net = appConfig().podNetwork;
+    if (!net) throw new Error('no cluster CIDR configured: set CORACLE_CLUSTER_CIDR');
+    return storePodCIDRAllocator((await getAppContext()).store, podCIDRRange(net.clusterCIDR, net.nodeMaskSize));
+  })();
+  podCIDRAllocator.catch(() => (podCIDRAllocator = undefined));
+  return podCIDRAllocator;
+}
+
+/** openNodeRoutes opens the route table the configuration names (adapters/nodes/routes-azure.ts, signed with the managed identity). */
+export async function openNodeRoutes(config: RouteTableConfig): Promise<NodeRoutes> {
+  const { AzureNodeRoutes } = await import('../adapters/nodes/routes-azure.js');
+  return new AzureNodeRoutes({ credential: await azureCredential(config.identity), subscriptionId: config.subscriptionId, resourceGroup: config.resourceGroup, routeTable: config.name });
+}
+
+let nodeRoutes: Promise<NodeRoutes> | undefined;
+
+/** getNodeRoutes returns the process's NodeRoutes, opened on first use; throws when no route table is configured. */
+export function getNodeRoutes(): Promise<NodeRoutes> {
+  nodeRoutes ??= (async () => {
+    const config = appConfig().routeTable;
+    if (!config) throw new Error('no route table configured: set CORACLE_ROUTE_TABLE_ID');
+    return openNodeRoutes(config);
+  })();
+  nodeRoutes.catch(() => (nodeRoutes = undefined));
+  return nodeRoutes;
+}
+
 /** closeAppContext closes the store, the work queue and the log sink, if they were built; the next get builds afresh. */
 export async function closeAppContext(): Promise<void> {
   const sink = logSink;
@@ -314,6 +348,8 @@ export async function closeAppContext(): Promise<void> {
   const queue = workQueue;
   workQueue = undefined;
   await (await queue?.catch(() => undefined))?.close();
+  podCIDRAllocator = undefined;
+  nodeRoutes = undefined;
   const current = context;
   context = undefined;
   if (!current) return;

@@ -8,7 +8,8 @@
 //   audit        the audit log's table, data collection endpoint and rule (Log Analytics)
 //   functionapp  the API server, change feed, orchestrations (Flex Consumption, Node 22)
 //   identity     the nodes' identity and every role assignment (no keys anywhere)
-//   network      VNet, nodes' subnet, NAT gateway for outbound; no public IP on a VM
+//   network      VNet, nodes' subnet, NAT gateway for outbound; no public IP on a VM; the
+//                route table that makes pod CIDRs routable between VMs
 //   nodepool     one VM scale set (Flexible orchestration) per pool, running `coracle agent`
 //
 // Deploy: see README "Deploy to Azure" (or .github/workflows/deploy.yml). Parameters for a small
@@ -63,6 +64,9 @@ param nodeSshPublicKey string
 
 @description('Version the node pools run (a tag on each scale set; the NodeProvider compares it).')
 param nodeVersion string = '0.1.0'
+
+@description('The range nodes\' pod CIDRs are cut from, one /24 per node (outside the VNet\'s address space and the service CIDR 10.96.0.0/12).')
+param clusterCidr string = '10.244.0.0/16'
 
 @description('Most Function App instances the API server may scale out to.')
 @minValue(40)
@@ -143,6 +147,8 @@ module functionApp 'modules/functionapp.bicep' = {
     auditEndpoint: audit.outputs.endpoint
     auditRuleId: audit.outputs.ruleId
     auditStream: audit.outputs.stream
+    clusterCidr: clusterCidr
+    podRouteTableId: network.outputs.podRouteTableId
     clusterName: clusterName
     adminToken: adminToken
     oidc: oidc
@@ -165,6 +171,7 @@ module identity 'modules/identity.bicep' = {
     insightsName: monitoring.outputs.insightsName
     keyVaultName: keyvault.outputs.name
     auditRuleName: audit.outputs.ruleName
+    podRouteTableName: network.outputs.podRouteTableName
   }
 }
 
@@ -190,6 +197,7 @@ module pools 'modules/nodepool.bicep' = [for pool in nodePools: {
     agentPackageUrl: '${storage.outputs.blobEndpoint}${containers.agent}/${agentPackageBlob}'
     serviceBusNamespace: servicebus.outputs.fullyQualifiedNamespace
     logsBlobEndpoint: storage.outputs.blobEndpoint
+    clusterCidr: clusterCidr
     adminSshPublicKey: nodeSshPublicKey
   }
 }]

@@ -2,7 +2,8 @@
  * The agent with the moby runtime end to end: `coracle up --nodes 1 --runtime moby` on a private
  * dockerd. After `kill -9` of the agent, a restarted agent (same node name) adopts the running
  * containers (no duplicates, no restarts) and finishes the delete of a pod deleted while it was
- * down. Skipped, saying why, when no private dockerd can run here.
+ * down. Restarted as a VM node (`--cluster-cidr`), the agent puts new pods on a bridge of the
+ * Node's spec.podCIDR. Skipped, saying why, when no private dockerd can run here.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { CLI, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl, type KubectlResult } from './support/kubectl.js';
 import { dockerUnavailable, startTestDocker, type DockerEnv } from './support/docker.js';
+import { POD_NETWORK_NAME } from '../agent/runtime/moby/podnet.js';
 
 jest.setTimeout(180_000);
 
@@ -18,6 +20,7 @@ const why = dockerUnavailable();
 const suite = why ? describe.skip : describe;
 if (why) console.warn(`agent-moby: skipped: ${why}`);
 
+const CLUSTER_CIDR = '10.244.0.0/16';
 let docker: DockerEnv;
 let cluster: Cluster;
 let restarted: ChildProcess | undefined;
@@ -69,7 +72,7 @@ const running = (name: string) => until(`${name} Running`, async () => {
 beforeAll(async () => {
   if (why) return;
   docker = await startTestDocker();
-  cluster = await startCluster({ nodes: 1, extraArgs: ['--runtime', 'moby'], env: { DOCKER_HOST: `unix://${docker.socketPath}` }, timeoutMs: 90_000 });
+  cluster = await startCluster({ nodes: 1, extraArgs: ['--runtime', 'moby', '--cluster-cidr', CLUSTER_CIDR], env: { DOCKER_HOST: `unix://${docker.socketPath}` }, timeoutMs: 90_000 });
 });
 
 afterAll(async () => {
@@ -80,6 +83,7 @@ afterAll(async () => {
     if (restarted && restarted.exitCode === null) await new Promise((r) => restarted!.once('exit', r));
     await cluster.destroy();
   }
+  await docker?.docker.getNetwork(POD_NETWORK_NAME).remove().catch(() => undefined);
   await docker?.stop();
 });
 
@@ -99,7 +103,9 @@ suite('agent on moby', () => {
     expect((await json('get', 'pod', 'drop')).metadata.deletionTimestamp).toBeDefined();
 
     const token = (await readFile(path.join(cluster.dataDir, 'tokens.csv'), 'utf8')).split('\n').find((l) => l.split(',')[1] === 'system:node:node-1')!.split(',')[0];
-    restarted = spawn(process.execPath, [CLI, 'agent', '--node-name', 'node-1', '--server', cluster.url, '--ca-file', path.join(cluster.dataDir, 'ca.crt'), '--runtime', 'moby', '--docker-host', `unix://${docker.socketPath}`], {
+    restarted = spawn(process.execPath, [CLI, 'agent', '--node-name', 'node-1', '--server', cluster.url, '--ca-file', path.join(cluster.dataDir, 'ca.crt'), '--runtime', 'moby', '--docker-host', `unix://${docker.socketPath}`,
+      // Restarted as a VM node would run: new sandboxes join a bridge of the Node's pod CIDR.
+      '--cluster-cidr', CLUSTER_CIDR], {
       env: { ...process.env, CORACLE_AGENT_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -116,5 +122,21 @@ suite('agent on moby', () => {
     expect(after.status.phase).toBe('Running');
     expect(after.status.containerStatuses[0].restartCount).toBe(0);
     expect(after.metadata.uid).toBe(keep.metadata.uid);
+  });
+
+  it('as a VM node (--cluster-cidr), gives a new pod an address from the Node\'s pod CIDR, and cluster DNS answers it', async () => {
+    expect(restarted).toBeDefined(); // the agent the previous case restarted with --cluster-cidr
+    const podCIDR = (await json('get', 'node', 'node-1')).spec.podCIDR as string;
+    expect(podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
+    expect((await applyPod('vm')).code).toBe(0);
+    const vm = await running('vm');
+    expect(vm.status.podIP.split('.').slice(0, 3).join('.')).toBe(podCIDR.split('.').slice(0, 3).join('.'));
+    expect(vm.status.podIP).not.toBe(podCIDR.replace('.0/24', '.1')); // the gateway is the node's
+    // The node's cluster DNS (on the engine's default bridge) still answers pods on the pod CIDR's bridge.
+    const lookup = await until('cluster DNS from the pod CIDR', async () => {
+      const r = await run('exec', 'vm', '--', 'nslookup', 'kubernetes.default.svc.cluster.local');
+      return r.code === 0 && r.stdout;
+    });
+    expect(lookup).toMatch(/Address:?\s+\d+\.\d+\.\d+\.\d+/);
   });
 });

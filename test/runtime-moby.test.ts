@@ -1,7 +1,8 @@
 /**
  * The moby runtime against a private dockerd: real containers, shared network namespaces, logs,
  * restarts with back-off, probes, image pull failures, graceful termination, adoption and init
- * containers, container usage from the engine's stats. Skips (saying why) when dockerd is not installed or we are not root.
+ * containers, container usage from the engine's stats, and a VM node's pod network (pods on a
+ * bridge of the node's pod CIDR, the agent's masquerade chain). Skips (saying why) when dockerd is not installed or we are not root.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +13,9 @@ import { hasStats, type ContainerStats, type Runtime, type V1Pod, type V1PodStat
 import { cpuRateNanoCores } from '../shared/metrics/usage.js';
 import type { V1Container } from '../agent/runtime/pod-types.js';
 import { dockerUnavailable, MemoryLogSink, startTestDocker, type DockerEnv } from './support/docker.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { podChains, POD_NETWORK_NAME } from '../agent/runtime/moby/podnet.js';
 
 const NODE = 'moby-test-node';
 const unavailable = dockerUnavailable();
@@ -341,5 +345,41 @@ suite('moby runtime', () => {
     expect(v2.podIP).toBe(v1.podIP);
     expect(await page(v2.podIP!)).toBe('coracle web v2');
     await runtime.deletePod(p, 0);
+  });
+
+  it('on a VM node, puts pods on a bridge of the pod CIDR (replacing a stale one) and masquerades only traffic leaving the cluster CIDR, lets the cluster\'s traffic in', async () => {
+    const rulesNow = async () => (await promisify(execFile)('iptables-save')).stdout;
+    const chains = podChains(`runtime-moby-${randomUUID()}`);
+    await env.docker.getNetwork(POD_NETWORK_NAME).remove().catch(() => undefined);
+    await env.docker.createNetwork({ Name: POD_NETWORK_NAME, Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.244.9.0/24' }] } }); // a stale one
+    let podCIDR: string | undefined; // not assigned yet: the sandbox waits
+    const vm = createMobyRuntime({
+      docker: env.docker, nodeName: 'moby-vm-node', hostIP: '192.0.2.11', syncIntervalMs: 200,
+      podNetwork: { podCIDR: async () => podCIDR, clusterCIDR: '10.244.0.0/16', chains, iptables: true },
+    });
+    try {
+      const p = pod('vm-web', [{ name: 'web', image: 'coracle/web:v1', ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 } }]);
+      await vm.createPod(p);
+      const waiting = await waitFor(vm, p, (s) => !!s.containerStatuses?.[0]?.state?.waiting?.message);
+      expect(waiting.containerStatuses![0].state!.waiting!.message).toContain('network is not ready: the node has no spec.podCIDR yet');
+      podCIDR = '10.244.7.0/24';
+      const status = await waitFor(vm, p, (s) => s.containerStatuses?.[0]?.ready === true);
+      expect(status.podIP).toMatch(/^10\.244\.7\.\d+$/);
+      expect(await httpText(`http://${status.podIP}:8080/`)).toContain('coracle web v1');
+      const net = await env.docker.getNetwork(POD_NETWORK_NAME).inspect();
+      expect(net.IPAM?.Config).toEqual([expect.objectContaining({ Subnet: '10.244.7.0/24', Gateway: '10.244.7.1' })]);
+      expect(net.Options?.['com.docker.network.bridge.enable_ip_masquerade']).toBe('false');
+      const rules = await rulesNow();
+      const { masquerade, forward } = chains;
+      expect(rules).toContain(`-A ${masquerade} -s 10.244.7.0/24 ! -d 10.244.0.0/16 -m comment --comment "pods leaving the cluster CIDR" -j MASQUERADE`);
+      expect(rules).toContain(`-A POSTROUTING -m comment --comment "coracle ${masquerade}" -j ${masquerade}`);
+      expect(rules).toContain(`-A ${forward} -s 10.244.0.0/16 -d 10.244.7.0/24 -m comment --comment "cluster traffic into the pod CIDR" -j ACCEPT`);
+      expect(rules).toContain(`-A FORWARD -m comment --comment "coracle ${forward}" -j ${forward}`);
+      await vm.deletePod(p, 0);
+    } finally {
+      await vm.close();
+    }
+    expect(await rulesNow()).not.toMatch(new RegExp(`${chains.masquerade}|${chains.forward}`));
+    await env.docker.getNetwork(POD_NETWORK_NAME).remove();
   });
 });

@@ -127,7 +127,7 @@ suite('Services carry traffic (kubectl, 2 moby nodes)', () => {
   beforeAll(async () => {
     const env = { ...process.env };
     delete env.DOCKER_HOST;
-    cluster = await startCluster({ nodes: 2, timeoutMs: 120_000, env: env as Record<string, string> });
+    cluster = await startCluster({ nodes: 2, timeoutMs: 120_000, env: env as Record<string, string>, extraArgs: ['--cluster-cidr', '10.244.0.0/16'] });
     docker = new Docker({ socketPath: path.join(cluster.dataDir, 'dockerd', 'docker.sock') });
     expect((await kubectl(['create', 'namespace', NS], { kubeconfig: cluster.kubeconfigPath })).code).toBe(0);
     expect((await apply(webDeployment('coracle/web:v1', 3))).code).toBe(0);
@@ -160,6 +160,22 @@ suite('Services carry traffic (kubectl, 2 moby nodes)', () => {
     const slices = await run('get', 'endpointslices');
     expect(slices.stdout).toMatch(/^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE\n/);
     expect(slices.stdout).toMatch(/web-[a-z0-9]{5}\s+IPv4\s+8080\s+\d+\.\d+\.\d+\.\d+,\d+\.\d+\.\d+\.\d+,\d+\.\d+\.\d+\.\d+\s+/);
+  });
+
+  it('gives each node its own pod CIDR out of --cluster-cidr (the node IPAM controller)', async () => {
+    const nodes = await until('both nodes to have a pod CIDR', async () => {
+      const items: any[] = (await json('get', 'nodes')).items;
+      return items.length === 2 && items.every((n) => n.spec.podCIDR) ? items : undefined;
+    }, 30_000);
+    const cidrs = nodes.map((n: any) => n.spec.podCIDR as string);
+    console.log(`pod CIDRs: ${nodes.map((n: any) => `${n.metadata.name} ${n.spec.podCIDR}`).join(', ')}`);
+    for (const n of nodes) expect(n.spec.podCIDRs).toEqual([n.spec.podCIDR]);
+    for (const cidr of cidrs) expect(cidr).toMatch(/^10\.244\.(\d{1,3})\.0\/24$/);
+    expect(new Set(cidrs).size).toBe(2);
+    // Set once: the API refuses to move it.
+    const moved = await run('patch', 'node', nodes[0].metadata.name, '--type=merge', '-p', '{"spec":{"podCIDR":"10.244.255.0/24","podCIDRs":["10.244.255.0/24"]}}');
+    expect(moved.code).not.toBe(0);
+    expect(moved.stderr).toContain('spec.podCIDRs: Forbidden: node updates may not change podCIDR except from "" to valid');
   });
 
   it('answers a NodePort from this machine', async () => {

@@ -13,13 +13,14 @@
  */
 import { ComputeManagementClient, type VirtualMachine, type VirtualMachineScaleSet } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/core-auth';
+import { armClientOptions, armStatusOf, classifyArmError, type ArmEndpointOptions } from './arm.js';
 import { checkPoolName, NodeProviderError, type NodeProvider, type NodeState, type ProvidedNode } from '../../shared/nodes/provider.js';
 
 /** VERSION_TAG is the tag holding a VM's (and a model's) agent version. */
 export const VERSION_TAG = 'coracle-version';
 
 /** AzureNodeProviderOptions say where the pools are. */
-export interface AzureNodeProviderOptions {
+export interface AzureNodeProviderOptions extends ArmEndpointOptions {
   credential: TokenCredential;
   subscriptionId: string;
   resourceGroup: string;
@@ -27,10 +28,6 @@ export interface AzureNodeProviderOptions {
   scaleSetPrefix: string;
   /** The scale set to create for a pool that has none (omitted: adding to a missing pool is NotFound). */
   newPool?: (pool: string) => VirtualMachineScaleSet;
-  /** ARM endpoint (default Azure's public cloud; tests give their stand-in). */
-  endpoint?: string;
-  /** TLS trust for a stand-in endpoint. */
-  ca?: string;
   /** Poll interval of long-running operations (default: as ARM's Retry-After says). */
   pollIntervalMs?: number;
 }
@@ -38,17 +35,6 @@ export interface AzureNodeProviderOptions {
 /** nodeNameOf is the Node name a VM's agent registers: its host name, lowercased as the agent lowercases it. */
 function nodeNameOf(vm: VirtualMachine): string {
   return (vm.osProfile?.computerName ?? vm.name ?? '').toLowerCase();
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number })?.statusCode;
-}
-
-function classify(err: unknown, what: string): NodeProviderError {
-  if (err instanceof NodeProviderError) return err;
-  const status = statusOf(err);
-  const reason = status === 404 ? 'NotFound' : status !== undefined && status >= 400 && status < 500 && status !== 429 ? 'Invalid' : 'Unavailable';
-  return new NodeProviderError(reason, `${what}: ${(err as Error).message}`, { cause: err });
 }
 
 function stateOf(vm: VirtualMachine): NodeState {
@@ -67,10 +53,7 @@ export class AzureNodeProvider implements NodeProvider {
   private readonly poolLocks = new Map<string, Promise<unknown>>();
 
   constructor(private readonly o: AzureNodeProviderOptions) {
-    this.client = new ComputeManagementClient(o.credential, o.subscriptionId, {
-      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-      ...(o.ca ? { tlsOptions: { ca: o.ca } } : {}),
-    } as ConstructorParameters<typeof ComputeManagementClient>[2]);
+    this.client = new ComputeManagementClient(o.credential, o.subscriptionId, armClientOptions(o) as ConstructorParameters<typeof ComputeManagementClient>[2]);
   }
 
   private get lro() {
@@ -81,8 +64,8 @@ export class AzureNodeProvider implements NodeProvider {
     try {
       return await this.client.virtualMachineScaleSets.get(this.o.resourceGroup, this.o.scaleSetPrefix + pool);
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw classify(err, `get scale set of pool ${pool}`);
+      if (armStatusOf(err) === 404) return undefined;
+      throw classifyArmError(err, `get scale set of pool ${pool}`);
     }
   }
 
@@ -108,7 +91,7 @@ export class AzureNodeProvider implements NodeProvider {
     try {
       return (await this.vms(set)).map((vm) => this.describe(pool, set, vm));
     } catch (err) {
-      throw classify(err, `list nodes of pool ${pool}`);
+      throw classifyArmError(err, `list nodes of pool ${pool}`);
     }
   }
 
@@ -140,7 +123,7 @@ export class AzureNodeProvider implements NodeProvider {
       const tagged = await this.client.virtualMachines.update(this.o.resourceGroup, created.name, { tags: { ...created.tags, [VERSION_TAG]: version } }, this.lro);
       return this.describe(pool, set, tagged);
     } catch (err) {
-      throw classify(err, `add a node to pool ${pool}`);
+      throw classifyArmError(err, `add a node to pool ${pool}`);
     }
   }
 
@@ -164,7 +147,7 @@ export class AzureNodeProvider implements NodeProvider {
       const tagged = await this.client.virtualMachines.update(this.o.resourceGroup, vm.name!, { tags: { ...vm.tags, [VERSION_TAG]: version } }, this.lro);
       return this.describe(pool, set, tagged);
     } catch (err) {
-      throw classify(err, `replace node ${node} of pool ${pool}`);
+      throw classifyArmError(err, `replace node ${node} of pool ${pool}`);
     }
   }
 
@@ -174,7 +157,7 @@ export class AzureNodeProvider implements NodeProvider {
     try {
       await this.client.virtualMachineScaleSets.deleteInstances(this.o.resourceGroup, found.set.name!, { instanceIds: [found.vm.name] }, this.lro);
     } catch (err) {
-      if (statusOf(err) !== 404) throw classify(err, `remove node ${node} of pool ${pool}`);
+      if (armStatusOf(err) !== 404) throw classifyArmError(err, `remove node ${node} of pool ${pool}`);
     }
   }
 

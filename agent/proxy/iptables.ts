@@ -15,7 +15,8 @@ async function iptables(...args: string[]): Promise<void> {
   await run('iptables', ['-w', '5', ...args]);
 }
 
-function restore(text: string): Promise<void> {
+/** restoreTables applies an `iptables-restore --noflush` text in one transaction. */
+export function restoreTables(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('iptables-restore', ['-w', '5', '--noflush'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
@@ -44,34 +45,48 @@ export async function iptablesUnavailable(): Promise<string | undefined> {
   }
 }
 
+const jumpSpec = (target: string, comment: string) => ['-m', 'comment', '--comment', comment, '-j', target];
+
+/** ensureJump makes `builtin` of `table` jump to `target` first (commented `comment`), unless it already does. */
+export async function ensureJump(table: string, builtin: string, target: string, comment = `coracle ${target}`): Promise<void> {
+  try {
+    await iptables('-t', table, '-C', builtin, ...jumpSpec(target, comment));
+  } catch {
+    await iptables('-t', table, '-I', builtin, '1', ...jumpSpec(target, comment));
+  }
+}
+
+/** removeJump deletes the jump ensureJump wrote (idempotent). */
+async function removeJump(table: string, builtin: string, target: string, comment = `coracle ${target}`): Promise<void> {
+  await iptables('-t', table, '-D', builtin, ...jumpSpec(target, comment)).catch(() => undefined);
+}
+
 async function ensureJumps(prefix: string): Promise<void> {
-  for (const [table, chain, target] of JUMPS) {
-    const spec = ['-m', 'comment', '--comment', `coracle ${prefix}`, '-j', `${prefix}${target}`];
-    try {
-      await iptables('-t', table, '-C', chain, ...spec);
-    } catch {
-      await iptables('-t', table, '-I', chain, '1', ...spec);
-    }
+  for (const [table, chain, target] of JUMPS) await ensureJump(table, chain, `${prefix}${target}`, `coracle ${prefix}`);
+}
+
+/** removeChains deletes each `[table, built-in chain, chain]`'s jump, then flushes and deletes the chain (idempotent). */
+export async function removeChains(chains: ReadonlyArray<readonly [string, string, string]>): Promise<void> {
+  for (const [table, builtin, chain] of chains) {
+    await removeJump(table, builtin, chain);
+    await restoreTables([`*${table}`, `:${chain} - [0:0]`, `-X ${chain}`, 'COMMIT', ''].join('\n'));
   }
 }
 
 /** applyRules writes `rules` for `prefix` in one transaction and makes sure the built-in chains jump to them. */
 export async function applyRules(prefix: string, rules: readonly ServicePortRule[]): Promise<void> {
   const existing = await prefixChains(prefix);
-  await restore(renderRules(prefix, rules, existing.nat).text);
+  await restoreTables(renderRules(prefix, rules, existing.nat).text);
   await ensureJumps(prefix);
 }
 
 /** removeRules deletes the jumps and every chain of `prefix` (idempotent). */
 export async function removeRules(prefix: string): Promise<void> {
-  for (const [table, chain, target] of JUMPS) {
-    const rule = ['-t', table, '-D', chain, '-m', 'comment', '--comment', `coracle ${prefix}`, '-j', `${prefix}${target}`];
-    await iptables(...rule).catch(() => undefined);
-  }
+  for (const [table, chain, target] of JUMPS) await removeJump(table, chain, `${prefix}${target}`, `coracle ${prefix}`);
   const { nat, filter } = await prefixChains(prefix);
   const text = [
     '*nat', ...nat.map((c) => `:${c} - [0:0]`), ...nat.map((c) => `-X ${c}`), 'COMMIT',
     '*filter', ...filter.map((c) => `:${c} - [0:0]`), ...filter.map((c) => `-X ${c}`), 'COMMIT', '',
   ].join('\n');
-  await restore(text);
+  await restoreTables(text);
 }

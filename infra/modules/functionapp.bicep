@@ -54,6 +54,11 @@ param adminToken string
 
 @description('OIDC sign-in (Microsoft Entra ID): the CORACLE_OIDC_* settings; an empty issuerUrl turns it off.')
 param oidc { issuerUrl: string, clientId: string, usernameClaim: string, usernamePrefix: string, groupsClaim: string, groupsPrefix: string, requiredClaims: string }
+@description('The range nodes\' pod CIDRs are cut from (one /24 per node).')
+param clusterCidr string
+
+@description('Resource id of the route table the route controller keeps the pod routes in.')
+param podRouteTableId string
 
 @description('Most instances the app may scale out to.')
 @minValue(40)
@@ -118,6 +123,8 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'CORACLE_OIDC_GROUPS_CLAIM', value: oidc.groupsClaim }
         { name: 'CORACLE_OIDC_GROUPS_PREFIX', value: oidc.groupsPrefix }
         { name: 'CORACLE_OIDC_REQUIRED_CLAIMS', value: oidc.requiredClaims }
+        { name: 'CORACLE_CLUSTER_CIDR', value: clusterCidr }
+        { name: 'CORACLE_ROUTE_TABLE_ID', value: podRouteTableId }
       ]
     }
   }

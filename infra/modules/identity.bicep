@@ -7,7 +7,10 @@
 //                   Contributor (SQL data plane); Service Bus: Data Owner (it creates each
 //                   node's queue and sends to it); Application Insights: Metrics Publisher;
 //                   Key Vault: Crypto User on the key of Secrets at rest only (wrap, unwrap);
-//                   the audit log's data collection rule: Metrics Publisher (Logs Ingestion API).
+//                   the audit log's data collection rule: Metrics Publisher (Logs Ingestion API);
+//                   the pod route table: Network Contributor on that table only (the route
+//                   controller writes and deletes its routes; AKS asks the same of a kubenet
+//                   cluster's own route table).
 //   Node VMs     -> Service Bus: Data Receiver and Data Sender (an agent abandons a failed work
 //                   item with a back-off by scheduling it again on its queue, which is a send);
 //                   Storage: Blob Data Contributor on the logs container only, Blob Data Reader
@@ -45,6 +48,9 @@ param insightsName string
 @description('Name of the audit log\'s data collection rule.')
 param auditRuleName string
 
+@description('Name of the route table of pod CIDRs.')
+param podRouteTableName string
+
 @description('Key Vault holding the key-encryption key of Secrets at rest (key `secrets-kek`).')
 param keyVaultName string
 
@@ -60,6 +66,7 @@ var roles = {
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
+  networkContributor: '4d97b98b-1d4f-4787-a291-c67834d212e7'
 }
 // Cosmos DB's own (data-plane) built-in role: Cosmos DB Built-in Data Contributor.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
@@ -114,6 +121,20 @@ resource appKek 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: kek
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource podRoutes 'Microsoft.Network/routeTables@2025-05-01' existing = {
+  name: podRouteTableName
+}
+
+resource appRoutes 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(podRoutes.id, appPrincipalId, roles.networkContributor)
+  scope: podRoutes
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.networkContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

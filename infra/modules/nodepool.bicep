@@ -50,6 +50,9 @@ param serviceBusNamespace string
 @description('Blob endpoint of the account whose `container-logs` container the agents write container logs to.')
 param logsBlobEndpoint string
 
+@description('The cluster CIDR nodes\' pod CIDRs are cut from: pods get addresses from their node\'s, and only their traffic leaving it is masqueraded (empty: pods stay on Docker\'s default bridge).')
+param clusterCidr string = ''
+
 @description('Administrator user of the VMs (no password; SSH key only, and no public IP reaches it).')
 param adminUsername string = 'coracle'
 
@@ -67,6 +70,7 @@ var cloudInit = reduce(
     AGENT_PACKAGE_URL: agentPackageUrl
     VM_SIZE: vmSize
     LOCATION: location
+    CLUSTER_CIDR: clusterCidr
   }),
   loadTextContent('../cloud-init/node.yaml'),
   (text, p) => replace(text, '{{${p.key}}}', p.value)
@@ -107,6 +111,8 @@ resource pool 'Microsoft.Compute/virtualMachineScaleSets@2025-04-01' = {
             name: '${poolName}-nic'
             properties: {
               primary: true
+              // The node receives packets for its pods' addresses (its pod CIDR's route points at it).
+              enableIPForwarding: true
               ipConfigurations: [{ name: 'ipv4', properties: { primary: true, subnet: { id: subnetId } } }]
             }
           }

@@ -7,6 +7,7 @@ import { defaultNodePool } from '../upgrade/objects.js';
 import { defaultUpgradeRun } from '../upgrade/run.js';
 import { defaultBinding } from '../rbac/validation.js';
 import { isRecord, metadataOf, type KubeObject } from './objects.js';
+import { defaultNode } from './node.js';
 
 type Obj = Record<string, unknown>;
 
@@ -182,6 +183,7 @@ function defaultEndpoints(ep: KubeObject): void {
 }
 
 const DEFAULTERS: Record<string, (o: KubeObject) => void> = {
+  Node: defaultNode,
   Pod: defaultPod,
   NodePool: defaultNodePool,
   UpgradeRun: defaultUpgradeRun,

@@ -10,6 +10,7 @@ import { ApiError, invalid, type StatusCause } from './status.js';
 import { deepEqual, isRecord, readMetadata, type KubeObject } from './objects.js';
 import { fromLabelSelectorObject, matchesLabels } from './selectors.js';
 import { applyDefaults } from './defaults.js';
+import { nodeUpdateCauses, validateNodeSpec } from './node.js';
 import { validatePodSpecLimits, validatePodSpecUpdate } from './podvalidation.js';
 import { bindingUpdateCauses, isValidPathSegmentName, validateBinding, validateRole } from '../rbac/validation.js';
 
@@ -325,6 +326,7 @@ const KIND_RULES: Record<string, (obj: KubeObject, c: Causes) => void> = {
   Secret: validateConfigData,
   PodDisruptionBudget: validatePdb,
   Cluster: (obj, c) => c.list.push(...validateCluster(obj)),
+  Node: (obj, c) => c.list.push(...validateNodeSpec(obj)),
   NodePool: (obj, c) => c.list.push(...validateNodePool(obj)),
   UpgradeRun: (obj, c) => c.list.push(...validateUpgradeRun(obj)),
   Role: (obj, c) => c.list.push(...validateRole(true)(obj)),
@@ -352,6 +354,7 @@ function validateUpdate(resource: ResourceType, obj: KubeObject, old: KubeObject
     c.invalid('spec.selector', spec.selector, 'field is immutable');
   }
   if (resource.kind === 'Cluster') c.list.push(...clusterStepCauses(obj, old));
+  if (resource.kind === 'Node') c.list.push(...nodeUpdateCauses(obj, old));
   if (resource.kind === 'RoleBinding' || resource.kind === 'ClusterRoleBinding') c.list.push(...bindingUpdateCauses(obj, old));
   if (resource.kind === 'UpgradeRun' && subresource !== 'status') c.list.push(...upgradeRunUpdateCauses(obj, old));
   if (resource.kind === 'Pod' && !deepEqual(spec, oldSpec)) {

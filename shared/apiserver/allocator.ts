@@ -33,6 +33,10 @@ export interface Range {
   /** Values below this offset are the "static band": dynamic allocation prefers the rest (upstream's KEP-3070). */
   staticBand: number;
   prefix: string;
+  /** The kind of the allocation objects kept under `prefix` (`IPAddress`, `ServiceNodePort`, `PodCIDR`). */
+  kind: string;
+  /** What a value is called in errors (`IP`, `port`, `CIDR`). */
+  noun: string;
   render: (n: number) => string;
   parse: (s: string) => number | undefined;
 }
@@ -41,18 +45,27 @@ export interface Range {
 export const IP_PREFIX = '/registry/ipaddresses/';
 export const NODE_PORT_PREFIX = '/registry/servicenodeports/';
 
-/** serviceCIDRRange parses a service CIDR (IPv4); the network and broadcast addresses are never handed out. Throws on a malformed CIDR. */
-export function serviceCIDRRange(cidr: string): Range {
+/** parseIPv4CIDR reads `a.b.c.d/n` into its network address (host bits cleared) and prefix length; undefined when it is not one. */
+export function parseIPv4CIDR(cidr: string): { network: number; bits: number } | undefined {
   const m = IPV4_CIDR.exec(cidr.trim());
   const base = m ? ipToNumber(`${m[1]}.${m[2]}.${m[3]}.${m[4]}`) : undefined;
   const bits = m ? Number(m[5]) : NaN;
-  if (base === undefined || !(bits >= 1 && bits <= 30)) throw new Error(`service CIDR ${cidr}: expected an IPv4 CIDR such as 10.96.0.0/12, with a prefix of 1 to 30 bits`);
+  if (base === undefined || !(bits >= 0 && bits <= 32)) return undefined;
   const size = 2 ** (32 - bits);
-  const network = base - (base % size);
+  return { network: base - (base % size), bits };
+}
+
+/** serviceCIDRRange parses a service CIDR (IPv4); the network and broadcast addresses are never handed out. Throws on a malformed CIDR. */
+export function serviceCIDRRange(cidr: string): Range {
+  const parsed = parseIPv4CIDR(cidr);
+  const bits = parsed?.bits ?? NaN;
+  if (!parsed || !(bits >= 1 && bits <= 30)) throw new Error(`service CIDR ${cidr}: expected an IPv4 CIDR such as 10.96.0.0/12, with a prefix of 1 to 30 bits`);
+  const size = 2 ** (32 - bits);
+  const network = parsed.network;
   const usable = size - 2;
   return {
     text: `${numberToIp(network)}/${bits}`, first: network + 1, last: network + size - 2,
-    staticBand: Math.min(Math.max(16, Math.floor(usable / 16)), 256), prefix: IP_PREFIX, render: numberToIp, parse: ipToNumber,
+    staticBand: Math.min(Math.max(16, Math.floor(usable / 16)), 256), prefix: IP_PREFIX, kind: 'IPAddress', noun: 'IP', render: numberToIp, parse: ipToNumber,
   };
 }
 
@@ -63,7 +76,7 @@ export function nodePortRange(text = '30000-32767'): Range {
   const last = m ? Number(m[2]) : NaN;
   if (!(first >= 1 && last <= 65535 && first <= last)) throw new Error(`node port range ${text}: expected FIRST-LAST within 1-65535`);
   const parse = (s: string) => (/^\d+$/.test(s) ? Number(s) : undefined);
-  return { text: `${first}-${last}`, first, last, staticBand: Math.min(Math.max(16, Math.floor((last - first + 1) / 16)), 128), prefix: NODE_PORT_PREFIX, render: String, parse };
+  return { text: `${first}-${last}`, first, last, staticBand: Math.min(Math.max(16, Math.floor((last - first + 1) / 16)), 128), prefix: NODE_PORT_PREFIX, kind: 'ServiceNodePort', noun: 'port', render: String, parse };
 }
 
 /** AllocationError says why a value could not be had; `reason` is what the caller maps to a Status. */
@@ -83,9 +96,8 @@ export interface Owner {
 }
 
 function allocationObject(range: Range, value: string, owner: Owner, now: Date): Record<string, unknown> {
-  const kind = range.prefix === IP_PREFIX ? 'IPAddress' : 'ServiceNodePort';
   return {
-    apiVersion: 'networking.k8s.io/v1', kind,
+    apiVersion: 'networking.k8s.io/v1', kind: range.kind,
     metadata: { name: value, creationTimestamp: now.toISOString().replace(/\.\d+Z$/, 'Z'), labels: { 'ipaddress.kubernetes.io/managed-by': 'ipallocator.k8s.io' } },
     spec: { parentRef: owner },
   };
@@ -110,18 +122,17 @@ export function sameOwner(a: Owner | undefined, b: Owner): boolean {
 export async function allocateValue(store: Store, range: Range, value: string, owner: Owner, options: { dryRun?: boolean; now?: Date } = {}): Promise<void> {
   const n = range.parse(value);
   if (n === undefined || n < range.first || n > range.last) {
-    const what = range.prefix === IP_PREFIX ? 'IP' : 'port';
-    throw new AllocationError('NotInRange', `provided ${what} is not in the valid range. The range of valid ${what}s is ${range.text}`);
+    throw new AllocationError('NotInRange', `provided ${range.noun} is not in the valid range. The range of valid ${range.noun}s is ${range.text}`);
   }
   const key = range.prefix + range.render(n);
   const held = await store.get(key);
   if (held && sameOwner(ownerOf(held.value), owner)) return;
-  if (held) throw new AllocationError('Allocated', `provided ${range.prefix === IP_PREFIX ? 'IP' : 'port'} is already allocated`);
+  if (held) throw new AllocationError('Allocated', `provided ${range.noun} is already allocated`);
   if (options.dryRun) return;
   try {
     await store.create(key, allocationObject(range, range.render(n), owner, options.now ?? new Date()));
   } catch (err) {
-    if (isStoreError(err, 'AlreadyExists')) throw new AllocationError('Allocated', `provided ${range.prefix === IP_PREFIX ? 'IP' : 'port'} is already allocated`);
+    if (isStoreError(err, 'AlreadyExists')) throw new AllocationError('Allocated', `provided ${range.noun} is already allocated`);
     throw err;
   }
 }
@@ -187,4 +198,58 @@ export async function releaseValue(store: Store, range: Range, value: string, ow
   } catch (err) {
     if (!isStoreError(err, 'NotFound') && !isStoreError(err, 'Conflict')) throw err;
   }
+}
+
+/** valuesHeldBy lists the values of `range` that `owner` holds now (normally one; more after a crash between an allocation and its object's write). */
+export async function valuesHeldBy(store: Store, range: Range, owner: Owner): Promise<string[]> {
+  const page = await store.list(range.prefix);
+  return page.items.filter((kv) => sameOwner(ownerOf(kv.value), owner)).map((kv) => kv.key.slice(range.prefix.length));
+}
+
+/** REPAIR_GRACE_MS: an allocation younger than this may belong to a write still in flight, so repair leaves it. */
+export const REPAIR_GRACE_MS = 60_000;
+
+/** RepairReport says what a repair pass did, for logs and tests. */
+export interface RepairReport {
+  allocated: string[];
+  released: string[];
+  conflicts: string[];
+}
+
+/**
+ * repairRange reconciles one range's allocations with what the objects hold (upstream's repair
+ * loops): `held` lists each value an object holds, with that object as owner. A held value with
+ * no allocation gets one (data from before the allocator, or a crash between the two writes); a
+ * value held by one owner but allocated to another is a conflict, reported and left alone; an
+ * allocation older than REPAIR_GRACE_MS that no object holds is released.
+ */
+export async function repairRange(store: Store, range: Range, held: ReadonlyArray<{ value: string; owner: Owner }>, now = new Date()): Promise<RepairReport> {
+  const report: RepairReport = { allocated: [], released: [], conflicts: [] };
+  const holders = new Set<string>();
+  for (const { value, owner } of held) {
+    holders.add(value);
+    try {
+      const before = await store.get(range.prefix + value);
+      await allocateValue(store, range, value, owner, { now });
+      if (!before) report.allocated.push(value);
+    } catch (err) {
+      if (!(err instanceof AllocationError)) throw err;
+      report.conflicts.push(`${value} (${owner.namespace ? `${owner.namespace}/` : ''}${owner.name}): ${err.message}`);
+    }
+  }
+  for (const kv of (await store.list(range.prefix)).items) {
+    const value = kv.key.slice(range.prefix.length);
+    // Held by its object, or by another that also claims it (a conflict, reported above): keep.
+    if (holders.has(value)) continue;
+    const meta = kv.value.metadata as { creationTimestamp?: string } | undefined;
+    const created = Date.parse(String(meta?.creationTimestamp ?? ''));
+    if (Number.isFinite(created) && now.getTime() - created < REPAIR_GRACE_MS) continue;
+    try {
+      await store.delete(kv.key, kv.modRevision);
+      report.released.push(value);
+    } catch (err) {
+      if (!isStoreError(err, 'NotFound') && !isStoreError(err, 'Conflict')) throw err;
+    }
+  }
+  return report;
 }

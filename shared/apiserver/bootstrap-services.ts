@@ -10,15 +10,12 @@ import { findResourceByKind, storageKey } from '../api/resources.js';
 import { applyDefaults } from '../api/defaults.js';
 import { isRecord, newUid, readMetadata, rfc3339Now, type KubeObject } from '../api/objects.js';
 import { isStoreError, type Store } from '../store/store.js';
-import { allocateValue, AllocationError, type Range } from './allocator.js';
+import { allocateValue, AllocationError, repairRange, type Range, type RepairReport } from './allocator.js';
 import { kubernetesServiceIP, type ServiceNetwork } from './services.js';
 
 const SERVICES = findResourceByKind('v1', 'Service')!;
 const ENDPOINTS = findResourceByKind('v1', 'Endpoints')!;
 const SLICES = findResourceByKind('discovery.k8s.io/v1', 'EndpointSlice')!;
-
-/** REPAIR_GRACE_MS: an allocation younger than this may belong to a create still in flight, so repair leaves it. */
-const REPAIR_GRACE_MS = 60_000;
 
 /** Advertise is where pods and nodes reach this API server. */
 export interface Advertise {
@@ -102,44 +99,17 @@ function heldValues(svc: Readonly<KubeObject>, range: Range, isIP: boolean): str
 }
 
 /**
- * repairAllocations reconciles one range with the Services: it allocates what a Service holds
- * without an allocation (data from before the allocator, or a crash between the two writes) and
- * releases allocations older than REPAIR_GRACE_MS that no Service holds. Returns what it did, for
- * logs and tests.
+ * repairAllocations reconciles one range with the Services (allocator.ts `repairRange`): what a
+ * Service holds without an allocation is allocated, allocations no Service holds are released.
  */
-export async function repairAllocations(store: Store, range: Range, isIP: boolean, now = new Date()): Promise<{ allocated: string[]; released: string[]; conflicts: string[] }> {
+export async function repairAllocations(store: Store, range: Range, isIP: boolean, now = new Date()): Promise<RepairReport> {
   const services = (await store.list(storageKey(SERVICES))).items.map((kv) => kv.value as KubeObject);
-  const holders = new Map<string, { namespace: string; name: string }>();
-  const report = { allocated: [] as string[], released: [] as string[], conflicts: [] as string[] };
-  for (const svc of services) {
+  const held = services.flatMap((svc) => {
     const { namespace, name } = readMetadata(svc);
-    for (const value of heldValues(svc, range, isIP)) {
-      holders.set(value, { namespace: String(namespace), name: String(name) });
-      try {
-        const before = await store.get(range.prefix + value);
-        await allocateValue(store, range, value, { group: '', resource: 'services', namespace: String(namespace), name: String(name) }, { now });
-        if (!before) report.allocated.push(value);
-      } catch (err) {
-        if (!(err instanceof AllocationError)) throw err;
-        report.conflicts.push(`${value} (${String(namespace)}/${String(name)}): ${err.message}`);
-      }
-    }
-  }
-  for (const kv of (await store.list(range.prefix)).items) {
-    const value = kv.key.slice(range.prefix.length);
-    const holder = holders.get(value);
-    // Held by its Service, or by another Service that also claims it (a conflict, reported above): keep.
-    if (holder) continue;
-    const created = Date.parse(String(readMetadata(kv.value).creationTimestamp ?? ''));
-    if (Number.isFinite(created) && now.getTime() - created < REPAIR_GRACE_MS) continue;
-    try {
-      await store.delete(kv.key, kv.modRevision);
-      report.released.push(value);
-    } catch (err) {
-      if (!isStoreError(err, 'NotFound') && !isStoreError(err, 'Conflict')) throw err;
-    }
-  }
-  return report;
+    const owner = { group: '', resource: 'services', namespace: String(namespace), name: String(name) };
+    return heldValues(svc, range, isIP).map((value) => ({ value, owner }));
+  });
+  return repairRange(store, range, held, now);
 }
 
 /** bootstrapServices runs at API server start: the kubernetes Service, then both repairs. */

@@ -181,3 +181,17 @@ export class EventRecorder {
     return undefined;
   }
 }
+
+const recordersByClient = new WeakMap<ApiClient, Map<string, EventRecorder>>();
+
+/**
+ * recorderFor returns the EventRecorder of `component` on `ctx`'s client, made on first use and
+ * kept as long as the client (so aggregation spans reconciles, as one client-go recorder does).
+ */
+export function recorderFor(ctx: { client: ApiClient; now?: () => Date }, component: string): EventRecorder {
+  let byComponent = recordersByClient.get(ctx.client);
+  if (!byComponent) recordersByClient.set(ctx.client, (byComponent = new Map()));
+  let recorder = byComponent.get(component);
+  if (!recorder) byComponent.set(component, (recorder = new EventRecorder(ctx.client, { component, now: ctx.now })));
+  return recorder;
+}

@@ -24,7 +24,8 @@ export interface NodeProviderContractOptions {
   poolName?: () => string;
 }
 
-async function expectReason(promise: Promise<unknown>, reason: NodeProviderErrorReason): Promise<void> {
+/** expectReason expects `promise` to fail with a NodeProviderError of `reason` (the contract suites of this side share it). */
+export async function expectReason(promise: Promise<unknown>, reason: NodeProviderErrorReason): Promise<void> {
   try {
     await promise;
   } catch (err) {

@@ -24,6 +24,7 @@ const SAMPLE: Record<string, string> = {
   AGENT_PACKAGE_URL: 'https://coracleabc.blob.core.windows.net/agent-package/coracle.zip',
   VM_SIZE: 'Standard_B2s',
   LOCATION: 'westeurope',
+  CLUSTER_CIDR: '10.244.0.0/16',
 };
 
 function render(values: Record<string, string>): string {
@@ -84,6 +85,12 @@ describe('node cloud-init', () => {
     expect(unit).toMatch(/^Restart=always$/m);
     expect(fileAt('/etc/coracle/agent.env')).toContain(`CORACLE_BOOTSTRAP_TOKEN=${SAMPLE.BOOTSTRAP_TOKEN}`);
     expect(doc.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'coracle-agent.service']);
+  });
+
+  it('runs the agent as a VM node: the cluster CIDR reaches it (an empty one, through systemd\'s `=${…}`, means none)', () => {
+    const unit = fileAt('/etc/systemd/system/coracle-agent.service');
+    expect(unit).toMatch(/^ExecStart=.* --cluster-cidr=\$\{CORACLE_CLUSTER_CIDR\}/m);
+    expect(fileAt('/etc/coracle/agent.env')).toContain('CORACLE_CLUSTER_CIDR=10.244.0.0/16');
   });
 
   it('passes only options `coracle agent` has, and every variable of agent.env is used', () => {

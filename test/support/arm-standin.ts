@@ -1,8 +1,9 @@
 /**
- * A local stand-in for the Azure Resource Manager calls the NodeProvider's Azure adapter makes
+ * A local stand-in for the Azure Resource Manager calls the NodeProvider's Azure adapters make
  * through `@azure/arm-compute` (Compute REST API 2026-04-01): virtual machine scale sets (GET, PUT,
  * PATCH, POST …/delete) and virtual machines (GET list with the `virtualMachineScaleSet/id`
- * filter, PATCH, POST …/reimage), over HTTPS (the SDK sends bearer tokens only over TLS), with
+ * filter, PATCH, POST …/reimage); and through `@azure/arm-network` (Network REST API 2026-01-01):
+ * the routes of the route tables given at start (GET list and one, PUT, DELETE), over HTTPS (the SDK sends bearer tokens only over TLS), with
  * long-running operations answered the ARM way (Azure-AsyncOperation, one InProgress poll, then
  * Succeeded). Every request is recorded for the tests to check paths, api-versions and bodies.
  *
@@ -10,7 +11,9 @@
  * through Creating); a Flexible VM's name and computer name are generated in a similar but not
  * identical form; only the properties the adapter reads are kept; errors carry ARM's codes
  * (ResourceNotFound, InvalidApiVersionParameter) but not every field; there is no throttling,
- * quota or capacity failure; any bearer token is accepted.
+ * quota or capacity failure; any bearer token is accepted. A route's PUT is checked for a CIDR
+ * prefix and a VirtualAppliance next hop with an IP address (ARM checks more: overlapping
+ * prefixes, the 400-route limit), and route tables cannot be created through it.
  */
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
@@ -19,6 +22,8 @@ import { createCertificateAuthority, createServingCertificate } from '../../cli/
 
 /** COMPUTE_API_VERSION is the api-version @azure/arm-compute 25 sends for these operations. */
 export const COMPUTE_API_VERSION = '2026-04-01';
+/** NETWORK_API_VERSION is the api-version @azure/arm-network 39 sends for the route operations. */
+export const NETWORK_API_VERSION = '2026-01-01';
 
 /** ArmRequest is one recorded request. */
 export interface ArmRequest {
@@ -38,26 +43,34 @@ export interface ArmStandin {
 
 type Json = Record<string, any>;
 
+/** ArmStandinOptions: `routeTables` are the route tables that exist (`<resourceGroup>/<name>`), empty at start. */
+export interface ArmStandinOptions {
+  routeTables?: string[];
+}
+
 /** startArmStandin starts the stand-in on 127.0.0.1 (any free port). */
-export async function startArmStandin(): Promise<ArmStandin> {
+export async function startArmStandin(options: ArmStandinOptions = {}): Promise<ArmStandin> {
   const ca = createCertificateAuthority('arm-standin-ca');
   const cert = createServingCertificate(ca, ['127.0.0.1', 'localhost'], 'arm-standin');
   const sets = new Map<string, Json>();
   const vms = new Map<string, Json>();
   const operations = new Map<string, number>();
+  // Route tables by `<resourceGroup>/<name>` (lower case), each a map of its routes by name (lower case).
+  const routeTables = new Map((options.routeTables ?? []).map((t) => [t.toLowerCase(), new Map<string, Json>()]));
   const requests: ArmRequest[] = [];
   let base = '';
 
   const rgPrefix = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\//i;
   const vmsOf = (setId: string) => [...vms.values()].filter((vm) => vm.properties.virtualMachineScaleSet.id.toLowerCase() === setId.toLowerCase());
-  const asyncOp = (sub: string, withResult = false): Record<string, string> => {
+  const asyncOp = (sub: string, withResult = false, provider: 'Compute' | 'Network' = 'Compute'): Record<string, string> => {
     const id = randomBytes(8).toString('hex');
     operations.set(id, 0);
-    const at = `${base}/subscriptions/${sub}/providers/Microsoft.Compute/locations/westeurope`;
+    const at = `${base}/subscriptions/${sub}/providers/Microsoft.${provider}/locations/westeurope`;
+    const version = provider === 'Compute' ? COMPUTE_API_VERSION : NETWORK_API_VERSION;
     return {
-      'azure-asyncoperation': `${at}/operations/${id}?api-version=${COMPUTE_API_VERSION}`,
-      // A POST's final result is read at its Location (ARM: operationResults: 200, no body).
-      ...(withResult ? { location: `${at}/operationResults/${id}?api-version=${COMPUTE_API_VERSION}` } : {}),
+      'azure-asyncoperation': `${at}/operations/${id}?api-version=${version}`,
+      // A POST's (or DELETE's) final result is read at its Location (ARM: operationResults: 200, no body).
+      ...(withResult ? { location: `${at}/operationResults/${id}?api-version=${version}` } : {}),
     };
   };
   const scaleTo = (set: Json, capacity: number) => {
@@ -80,15 +93,17 @@ export async function startArmStandin(): Promise<ArmStandin> {
   const notFound = (what: string): Answer => ({ status: 404, body: { error: { code: 'ResourceNotFound', message: `The Resource '${what}' was not found.` } } });
 
   function handle(method: string, url: URL, body: any): Answer {
-    const op = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/[^/]+\/operations\/([^/]+)$/i.exec(url.pathname);
+    const op = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.(?:Compute|Network)\/locations\/[^/]+\/operations\/([^/]+)$/i.exec(url.pathname);
     if (op && method === 'GET') {
       const polls = operations.get(op[2]);
       if (polls === undefined) return notFound(op[2]);
       operations.set(op[2], polls + 1);
       return { status: 200, body: { name: op[2], status: polls === 0 ? 'InProgress' : 'Succeeded' } };
     }
-    const result = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/locations\/[^/]+\/operationResults\/([^/]+)$/i.exec(url.pathname);
+    const result = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.(?:Compute|Network)\/locations\/[^/]+\/operationResults\/([^/]+)$/i.exec(url.pathname);
     if (result && method === 'GET') return operations.has(result[1]) ? { status: 200 } : notFound(result[1]);
+    const net = networkPrefix.exec(url.pathname);
+    if (net) return handleRoutes(method, net, url.pathname.slice(net[0].length).split('/'), body);
     const m = rgPrefix.exec(url.pathname);
     if (!m) return { status: 400, body: { error: { code: 'InvalidRequestUri', message: url.pathname } } };
     const [sub, rg] = [m[1], m[2]];
@@ -145,6 +160,42 @@ export async function startArmStandin(): Promise<ArmStandin> {
     return { status: 400, body: { error: { code: 'UnsupportedOperation', message: `${method} ${url.pathname} is not served by the stand-in` } } };
   }
 
+  const networkPrefix = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/routeTables\/([^/]+)\/routes/i;
+  const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+  const IP = /^(\d{1,3}\.){3}\d{1,3}$/;
+  const badRequest = (code: string, message: string): Answer => ({ status: 400, body: { error: { code, message } } });
+
+  function handleRoutes(method: string, m: RegExpExecArray, rest: string[], body: any): Answer {
+    const [sub, rg, tableName] = [m[1], m[2], m[3]];
+    const table = routeTables.get(`${rg}/${tableName}`.toLowerCase());
+    if (!table) return notFound(`Microsoft.Network/routeTables/${tableName}`);
+    const tableId = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Network/routeTables/${tableName}`;
+    if (rest.length === 1 && rest[0] === '' && method === 'GET') return { status: 200, body: { value: [...table.values()] } };
+    const name = rest[1] ?? '';
+    if (rest.length !== 2 || name === '') return badRequest('UnsupportedOperation', `${method} routes/${rest.join('/')} is not served by the stand-in`);
+    const route = table.get(name.toLowerCase());
+    if (method === 'GET') return route ? { status: 200, body: route } : notFound(`Microsoft.Network/routeTables/${tableName}/routes/${name}`);
+    if (method === 'DELETE') {
+      if (!route) return { status: 204 };
+      table.delete(name.toLowerCase());
+      return { status: 202, headers: asyncOp(sub, true, 'Network') };
+    }
+    if (method === 'PUT') {
+      const props = body?.properties ?? {};
+      if (!CIDR.test(String(props.addressPrefix ?? ''))) return badRequest('InvalidRequestFormat', `route ${name}: addressPrefix ${props.addressPrefix} is not a CIDR`);
+      if (props.nextHopType !== 'VirtualAppliance' || !IP.test(String(props.nextHopIpAddress ?? ''))) {
+        return badRequest('InvalidRequestFormat', `route ${name}: a VirtualAppliance next hop needs nextHopIpAddress`);
+      }
+      const stored: Json = {
+        id: `${tableId}/routes/${name}`, name, type: 'Microsoft.Network/routeTables/routes', etag: `W/"${randomBytes(8).toString('hex')}"`,
+        properties: { provisioningState: 'Succeeded', addressPrefix: props.addressPrefix, nextHopType: props.nextHopType, nextHopIpAddress: props.nextHopIpAddress, hasBgpOverride: false },
+      };
+      table.set(name.toLowerCase(), stored);
+      return { status: route ? 200 : 201, body: { ...stored, properties: { ...stored.properties, provisioningState: 'Updating' } }, headers: asyncOp(sub, false, 'Network') };
+    }
+    return badRequest('UnsupportedOperation', `${method} is not served for routes by the stand-in`);
+  }
+
   const server = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
     let text = '';
     req.setEncoding('utf8');
@@ -155,7 +206,7 @@ export async function startArmStandin(): Promise<ArmStandin> {
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body });
       let answer: Answer;
       if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) answer = { status: 401, body: { error: { code: 'AuthenticationFailed', message: 'no bearer token' } } };
-      else if (url.searchParams.get('api-version') !== COMPUTE_API_VERSION) answer = { status: 400, body: { error: { code: 'InvalidApiVersionParameter', message: `api-version ${url.searchParams.get('api-version')}` } } };
+      else if (url.searchParams.get('api-version') !== (/\/providers\/Microsoft\.Network\//i.test(url.pathname) ? NETWORK_API_VERSION : COMPUTE_API_VERSION)) answer = { status: 400, body: { error: { code: 'InvalidApiVersionParameter', message: `api-version ${url.searchParams.get('api-version')}` } } };
       else answer = handle(req.method ?? 'GET', url, body);
       res.writeHead(answer.status, { 'content-type': 'application/json', 'x-ms-request-id': randomBytes(8).toString('hex'), ...answer.headers });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));

@@ -16,6 +16,7 @@ import { readContainerStats } from './stats.js';
 import { attachToContainer, execInContainer } from './streams.js';
 import { LABELS, podKey } from './containers.js';
 import { PodWorker, type WorkerContext } from './podworker.js';
+import { PodNetwork, type PodNetworkOptions } from './podnet.js';
 
 /** MobyRuntimeOptions configure one node's moby runtime. */
 export interface MobyRuntimeOptions {
@@ -35,6 +36,8 @@ export interface MobyRuntimeOptions {
   sandboxImage?: string;
   /** The cluster DNS for pods' resolv.conf (dnsPolicy ClusterFirst). */
   clusterDNS?: ClusterDNS;
+  /** A VM node: pods get addresses from the Node's pod CIDR on a bridge of their own (podnet.ts); absent: the engine's default bridge. */
+  podNetwork?: PodNetworkOptions;
   /** Restart and image-pull back-off (default 10 s doubling to 5 min). */
   backoff?: Partial<BackoffPolicy>;
   /** How often every pod is re-synced besides engine events (default 1000 ms). */
@@ -112,12 +115,14 @@ function watchEvents(state: MobyState, isClosed: () => boolean): { stop(): void 
 export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsProvider & StreamProvider {
   const docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
   const state: MobyState = { workers: new Map(), listeners: [], ctx: undefined as unknown as WorkerContext };
+  const podNetwork = options.podNetwork && new PodNetwork(docker, options.podNetwork);
   state.ctx = {
     docker,
     nodeName: options.nodeName,
     hostIP: options.hostIP ?? defaultHostIP(),
     sandboxImage: options.sandboxImage ?? 'coracle/busybox:latest',
     clusterDNS: options.clusterDNS,
+    podNetwork,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     logSink: options.logSink,
     envSources: options.envSources,
@@ -188,6 +193,7 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsP
       events.stop();
       await ready.catch(() => {});
       for (const worker of state.workers.values()) worker.close();
+      await podNetwork?.close();
     },
   } satisfies Runtime & StatsProvider & StreamProvider;
 }

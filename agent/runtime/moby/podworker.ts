@@ -27,6 +27,8 @@ export interface WorkerContext {
   sandboxImage: string;
   /** The cluster DNS pods with dnsPolicy ClusterFirst resolve through (none: the engine's resolver). */
   clusterDNS?: ClusterDNS;
+  /** A VM node's pod network (podnet.ts); none: sandboxes join the engine's default bridge. */
+  podNetwork?: { network(): Promise<string> };
   backoff: BackoffPolicy;
   logSink?: LogSink;
   envSources?: EnvSources;
@@ -253,7 +255,8 @@ export class PodWorker {
     }
     try {
       await ensureImage(this.ctx.docker, { name: 'POD', image: this.ctx.sandboxImage, imagePullPolicy: 'IfNotPresent' });
-      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage, this.ctx.clusterDNS));
+      const network = await this.ctx.podNetwork?.network();
+      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage, this.ctx.clusterDNS, network));
       await sandbox.start();
     } catch (err) {
       const waiting = { reason: 'ContainerCreating', message: `pod sandbox: ${(err as Error).message}` };
