@@ -12,6 +12,7 @@ import { admitUpgradeRun, RUNNING_BUILD_ONLY, type ReleaseCatalog } from '../sha
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
 import { ApiServerMetrics, withRequestMetrics } from '../shared/apiserver/telemetry.js';
+import { processRegistry } from '../shared/telemetry/registry.js';
 import { createAccessControl } from '../shared/rbac/authorizer.js';
 import { admitRbacEscalation } from '../shared/rbac/escalation.js';
 import { ServiceAccountTokens } from '../shared/rbac/satokens.js';
@@ -67,7 +68,7 @@ let processMetrics: ApiServerMetrics | undefined;
 
 /** apiServerMetrics is this process's API server metric registry (`/metrics`), one per process as each kube-apiserver has its own. */
 export function apiServerMetrics(): ApiServerMetrics {
-  return (processMetrics ??= new ApiServerMetrics());
+  return (processMetrics ??= new ApiServerMetrics({ registry: processRegistry() }));
 }
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 

@@ -34,7 +34,8 @@ import type { Store } from '../shared/store/store.js';
 import { isEncryptingStore } from '../shared/encryption/encrypting-store.js';
 import { isEncryptedValue } from '../shared/encryption/envelope.js';
 import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
-import { ControllerManager } from '../shared/controllers/manager.js';
+import { ControllerManager, controllerOfQueueKey } from '../shared/controllers/manager.js';
+import { workQueueMetrics } from '../shared/telemetry/workqueue.js';
 import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { nodeQueuesController } from '../shared/controllers/nodequeues/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
@@ -71,6 +72,7 @@ async function controllerManager(): Promise<ControllerManager> {
   let manager = managers.get(runtime);
   if (!manager) {
     manager = new ControllerManager(inProcessControllers(runtime.config), await controllerContext(CONTROLLER_MANAGER), {
+      metrics: workQueueMetrics().forQueue(controllerOfQueueKey),
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);

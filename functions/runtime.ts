@@ -20,6 +20,8 @@ import { azureCredential } from '../adapters/identity.js';
 import { createAuditor, type Auditor } from '../shared/audit/audit.js';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/audit/policy.js';
 import { encryptingStore } from '../shared/encryption/encrypting-store.js';
+import { measuredStore } from '../shared/telemetry/store.js';
+import { measuredWorkQueue } from '../shared/telemetry/nodequeue.js';
 import type { KeyEncryptionService } from '../shared/encryption/envelope.js';
 import {
   appConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig,
@@ -209,7 +211,8 @@ export function getAppContext(): Promise<AppContext> {
     const controllerToken = randomBytes(32).toString('base64url');
     tokens.set(controllerToken, CONTROLLER_USER);
     const auditor = await openAuditor(config.audit);
-    const store = await openStore(config.store, config.cluster, config.encryption);
+    // Counted at the port, whatever the adapter (shared/telemetry/store.ts): `/metrics` serves the figures.
+    const store = measuredStore(await openStore(config.store, config.cluster, config.encryption));
     return { config, store, tokens, authenticators: [staticTokenAuthenticator(tokens), storeTokenAuthenticator(store)], controllerToken, auditor };
   })();
   context.catch(() => (context = undefined));
@@ -247,7 +250,7 @@ export function getWorkQueue(): Promise<WorkQueue> {
   workQueue ??= (async () => {
     const config = appConfig().queue;
     if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
-    return openWorkQueue(config);
+    return measuredWorkQueue(await openWorkQueue(config));
   })();
   workQueue.catch(() => (workQueue = undefined));
   return workQueue;

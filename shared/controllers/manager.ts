@@ -14,6 +14,11 @@ function queueKey(controller: string, key: string): string {
   return `${controller}\t${key}`;
 }
 
+/** controllerOfQueueKey names the controller a key of the manager's queue belongs to (the workqueue metrics' `name`). */
+export function controllerOfQueueKey(qkey: string): string {
+  return qkey.slice(0, qkey.indexOf('\t'));
+}
+
 /** ControllerManager runs `controllers` against `ctx`; one per process. */
 export class ControllerManager {
   private readonly byName = new Map<string, Controller>();
@@ -66,7 +71,7 @@ export class ControllerManager {
 
   private async run(qkey: string): Promise<ReconcileOutcome | void> {
     const tab = qkey.indexOf('\t');
-    const controller = this.byName.get(qkey.slice(0, tab));
+    const controller = this.byName.get(controllerOfQueueKey(qkey));
     const key = qkey.slice(tab + 1);
     if (!controller) return;
     if (key !== RESYNC) return controller.reconcile(key, this.ctx);
