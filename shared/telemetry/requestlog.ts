@@ -1,0 +1,90 @@
+/**
+ * One id per API request, and one structured log line per request.
+ *
+ * The id is the request's audit ID (upstream's `Audit-Id`): taken from an incoming `Audit-Id`
+ * header (as kube-apiserver honours it) or `X-Request-Id` (what proxies and tracing front ends
+ * send), else a new UUID; the same Request object always gets the same id (`requestIdOf`), so the
+ * audit log, this log and the response's `Audit-Id` header agree. The log line carries the id
+ * with the verb, resource, namespace, name, user, HTTP status and latency, as fields a log
+ * search can query (pino's JSON), written where the process's logger writes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RequestFacts, RequestObserver } from '../audit/audit.js';
+import { secondsSince } from './registry.js';
+
+const ids = new WeakMap<Request, string>();
+/** Longest incoming id kept; a longer (or non-printable) one is replaced, never echoed into logs. */
+const MAX_ID_LENGTH = 128;
+const PRINTABLE = /^[\x21-\x7e]+$/;
+
+/** requestIdOf is `request`'s id (see the file comment), the same on every call for one Request. */
+export function requestIdOf(request: Request): string {
+  let id = ids.get(request);
+  if (id === undefined) {
+    const given = request.headers.get('audit-id') || request.headers.get('x-request-id') || '';
+    id = given.length <= MAX_ID_LENGTH && PRINTABLE.test(given) ? given : randomUUID();
+    ids.set(request, id);
+  }
+  return id;
+}
+
+/** RequestLogLine is what is logged about one finished request. */
+export interface RequestLogLine {
+  requestId: string;
+  verb: string;
+  /** The request's path and query (for non-resource requests the only way to tell them apart). */
+  uri: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  user?: string;
+  status: number;
+  latencyMs: number;
+  userAgent?: string;
+}
+
+/** RequestLog logs requests: `observe` goes to createApiServer (with the audit log's), `wrap` around its handler. */
+export interface RequestLog {
+  observe: RequestObserver;
+  wrap(handler: (request: Request) => Promise<Response>): (request: Request) => Promise<Response>;
+}
+
+/** createRequestLog logs each request `wrap`ped handlers answer to `write`, and answers with its id in `Audit-Id`. */
+export function createRequestLog(write: (line: RequestLogLine) => void): RequestLog {
+  const facts = new WeakMap<Request, RequestFacts>();
+  return {
+    observe: (request, learnt) => facts.set(request, { ...facts.get(request), ...learnt }),
+    wrap: (handler) => async (request) => {
+      const started = performance.now();
+      const requestId = requestIdOf(request);
+      const url = new URL(request.url);
+      let status = 500;
+      try {
+        const response = await handler(request);
+        status = response.status;
+        try {
+          response.headers.set('Audit-Id', requestId);
+        } catch {
+          // immutable headers (a fetched response): the id is still in the log
+        }
+        return response;
+      } finally {
+        const { user, info } = facts.get(request) ?? {};
+        write({
+          requestId, verb: info?.verb ?? request.method.toLowerCase(), uri: `${url.pathname}${url.search}`,
+          resource: info?.resource.group ? `${info.resource.plural}.${info.resource.group}` : info?.resource.plural,
+          subresource: info?.subresource, namespace: info?.namespace, name: info?.name, user: user?.username, status,
+          latencyMs: Math.round(secondsSince(started) * 1e6) / 1e3, userAgent: request.headers.get('user-agent') ?? undefined,
+        });
+      }
+    },
+  };
+}
+
+/** observers combines request observers (the audit log's and the request log's) into one. */
+export function observers(...list: Array<RequestObserver | undefined>): RequestObserver {
+  return (request, learnt) => {
+    for (const observe of list) observe?.(request, learnt);
+  };
+}
