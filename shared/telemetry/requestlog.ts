@@ -7,8 +7,14 @@
  * audit log, this log and the response's `Audit-Id` header agree. The log line carries the id
  * with the verb, resource, namespace, name, user, HTTP status and latency, as fields a log
  * search can query (pino's JSON), written where the process's logger writes.
+ *
+ * While a request is handled its id is the current one (AsyncLocalStorage): the store decorator
+ * records it beside each write the request makes (`withRequestId`), and the change feed hands it
+ * to the controllers that act on the write.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { WriteOptions } from '../store/store.js';
 import type { RequestFacts, RequestObserver } from '../audit/audit.js';
 import { secondsSince } from './registry.js';
 
@@ -26,6 +32,22 @@ export function requestIdOf(request: Request): string {
     ids.set(request, id);
   }
   return id;
+}
+
+const current = new AsyncLocalStorage<string>();
+
+/** currentRequestId is the id of the API request being handled here (undefined outside one). */
+export function currentRequestId(): string | undefined {
+  return current.getStore();
+}
+
+/**
+ * withRequestId adds the current request's id to a store write's options (an id already given
+ * wins), so the write records which request made it (see the Store port's WriteOptions).
+ */
+export function withRequestId(options?: WriteOptions): WriteOptions | undefined {
+  const requestId = options?.requestId ?? current.getStore();
+  return requestId === undefined ? options : { ...options, requestId };
 }
 
 /** RequestLogLine is what is logged about one finished request. */
@@ -61,7 +83,7 @@ export function createRequestLog(write: (line: RequestLogLine) => void): Request
       const url = new URL(request.url);
       let status = 500;
       try {
-        const response = await handler(request);
+        const response = await current.run(requestId, () => handler(request));
         status = response.status;
         try {
           response.headers.set('Audit-Id', requestId);

@@ -15,6 +15,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { RESOURCES, storageKey } from '../api/resources.js';
 import { isStoreError, type Store } from '../store/store.js';
 import { LATENCY_BUCKETS, perRegistry, secondsSince } from './registry.js';
+import { withRequestId } from './requestlog.js';
 
 /** StoreOperation is the `operation` label: the Store method called. */
 export type StoreOperation = 'get' | 'list' | 'count' | 'create' | 'update' | 'delete' | 'watch' | 'compact';
@@ -86,7 +87,8 @@ export const storeMetrics = perRegistry((registry) => new StoreMetrics(registry)
 
 /**
  * measuredStore wraps `inner` so every call is counted in `metrics` (see the file comment); a
- * watch is counted once, when it is opened. The wrapper keeps `inner`'s other methods (an
+ * watch is counted once, when it is opened. Writes made while an API request is handled record
+ * its id (shared/telemetry/requestlog.ts). The wrapper keeps `inner`'s other methods (an
  * EncryptingStore's `plain` and `reencrypt`) callable as they are.
  */
 export function measuredStore<S extends Store>(inner: S, metrics: StoreMetrics = storeMetrics()): S {
@@ -97,9 +99,9 @@ export function measuredStore<S extends Store>(inner: S, metrics: StoreMetrics =
     get: (key, options) => metrics.measure('get', key, () => inner.get(key, options)),
     list: (prefix, options) => metrics.measure('list', prefix, () => inner.list(prefix, options)),
     count: (prefix) => metrics.measure('count', prefix, () => inner.count(prefix)),
-    create: (key, value) => metrics.measure('create', key, () => inner.create(key, value)),
-    update: (key, value, expected) => metrics.measure('update', key, () => inner.update(key, value, expected)),
-    delete: (key, expected) => metrics.measure('delete', key, () => inner.delete(key, expected)),
+    create: (key, value, options) => metrics.measure('create', key, () => inner.create(key, value, withRequestId(options))),
+    update: (key, value, expected, options) => metrics.measure('update', key, () => inner.update(key, value, expected, withRequestId(options))),
+    delete: (key, expected, options) => metrics.measure('delete', key, () => inner.delete(key, expected, withRequestId(options))),
     watch(prefix, fromRevision, options) {
       void metrics.measure('watch', prefix, async () => undefined);
       return inner.watch(prefix, fromRevision, options);
