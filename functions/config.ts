@@ -118,6 +118,8 @@ export interface AppConfig {
   encryption?: EncryptionConfig;
   /** Where the audit log goes; undefined: no audit log. */
   audit?: AuditConfig;
+  /** Application Insights' connection string (APPLICATIONINSIGHTS_CONNECTION_STRING): OpenTelemetry export to Azure Monitor; undefined: none. */
+  applicationInsights?: string;
 }
 
 const DEFAULT_NODE_MONITOR_GRACE_SECONDS = DEFAULT_NODE_MONITOR_GRACE_MS / 1000;
@@ -248,6 +250,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     dataDir: settings.CORACLE_DATA_DIR || undefined,
     encryption: readEncryptionConfig(settings),
     audit: readAuditConfig(settings),
+    applicationInsights: settings.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
   };
 }
 

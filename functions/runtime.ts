@@ -296,9 +296,27 @@ export async function closeAppContext(): Promise<void> {
 
 export { getControlPlaneHost, getNodeProvider, useControlPlaneHost, useNodeProvider } from './node-provider.js';
 
+let azureMonitor: Promise<{ shutdown(): Promise<void> } | undefined> | undefined;
+
+/**
+ * startTelemetryExport starts the OpenTelemetry export to Azure Monitor when the configuration
+ * has a connection string (adapters/telemetry/azuremonitor.ts), once per process. The distro is
+ * imported only then: a process without Application Insights never loads it.
+ */
+export function startTelemetryExport(config: Pick<AppConfig, 'applicationInsights'> = appConfig()): Promise<unknown> {
+  azureMonitor ??= config.applicationInsights
+    ? import('../adapters/telemetry/azuremonitor.js').then(({ startAzureMonitor }) => startAzureMonitor(config.applicationInsights!))
+    : Promise.resolve(undefined);
+  return azureMonitor;
+}
+
 app.hook.appStart(async () => {
+  await startTelemetryExport();
   await getAppContext();
 });
 app.hook.appTerminate(async () => {
   await closeAppContext();
+  const exporting = azureMonitor;
+  azureMonitor = undefined;
+  await (await exporting?.catch(() => undefined))?.shutdown();
 });

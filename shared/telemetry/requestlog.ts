@@ -8,11 +8,16 @@
  * with the verb, resource, namespace, name, user, HTTP status and latency, as fields a log
  * search can query (pino's JSON), written where the process's logger writes.
  *
+ * Each request is also an OpenTelemetry server span (`@opentelemetry/api`: a no-op until an SDK
+ * is registered, as adapters/telemetry/azuremonitor.ts does when Application Insights is
+ * configured) named `<verb> <resource>`, with the id as `coracle.request_id`.
+ *
  * While a request is handled its id is the current one (AsyncLocalStorage): the store decorator
  * records it beside each write the request makes (`withRequestId`), and the change feed hands it
  * to the controllers that act on the write.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { WriteOptions } from '../store/store.js';
 import type { RequestFacts, RequestObserver } from '../audit/audit.js';
@@ -81,27 +86,44 @@ export function createRequestLog(write: (line: RequestLogLine) => void): Request
       const started = performance.now();
       const requestId = requestIdOf(request);
       const url = new URL(request.url);
-      let status = 500;
-      try {
-        const response = await current.run(requestId, () => handler(request));
-        status = response.status;
+      return tracer.startActiveSpan(request.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'url.path': url.pathname, 'coracle.request_id': requestId } }, async (span) => {
+        let status = 500;
         try {
-          response.headers.set('Audit-Id', requestId);
-        } catch {
-          // immutable headers (a fetched response): the id is still in the log
+          const response = await current.run(requestId, () => handler(request));
+          status = response.status;
+          try {
+            response.headers.set('Audit-Id', requestId);
+          } catch {
+            // immutable headers (a fetched response): the id is still in the log
+          }
+          return response;
+        } finally {
+          const { user, info } = facts.get(request) ?? {};
+          const line: RequestLogLine = {
+            requestId, verb: info?.verb ?? request.method.toLowerCase(), uri: `${url.pathname}${url.search}`,
+            resource: info?.resource.group ? `${info.resource.plural}.${info.resource.group}` : info?.resource.plural,
+            subresource: info?.subresource, namespace: info?.namespace, name: info?.name, user: user?.username, status,
+            latencyMs: Math.round(secondsSince(started) * 1e6) / 1e3, userAgent: request.headers.get('user-agent') ?? undefined,
+          };
+          write(line);
+          endSpan(span, line);
         }
-        return response;
-      } finally {
-        const { user, info } = facts.get(request) ?? {};
-        write({
-          requestId, verb: info?.verb ?? request.method.toLowerCase(), uri: `${url.pathname}${url.search}`,
-          resource: info?.resource.group ? `${info.resource.plural}.${info.resource.group}` : info?.resource.plural,
-          subresource: info?.subresource, namespace: info?.namespace, name: info?.name, user: user?.username, status,
-          latencyMs: Math.round(secondsSince(started) * 1e6) / 1e3, userAgent: request.headers.get('user-agent') ?? undefined,
-        });
-      }
+      });
     },
   };
+}
+
+const tracer = trace.getTracer('coracle-apiserver');
+
+/** endSpan names a request's span after what was asked (`create pods`) and ends it with the outcome. */
+function endSpan(span: Span, line: RequestLogLine): void {
+  span.updateName(line.resource ? `${line.verb} ${line.resource}${line.subresource ? `/${line.subresource}` : ''}` : `${line.verb} ${line.uri.split('?')[0]}`);
+  span.setAttributes({
+    'http.response.status_code': line.status, 'k8s.resource': line.resource ?? '', 'k8s.namespace.name': line.namespace ?? '',
+    'k8s.object.name': line.name ?? '', 'enduser.id': line.user ?? '',
+  });
+  if (line.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
 }
 
 /** observers combines request observers (the audit log's and the request log's) into one. */
