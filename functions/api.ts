@@ -12,6 +12,9 @@ import { admitUpgradeRun, RUNNING_BUILD_ONLY, type ReleaseCatalog } from '../sha
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
 import { ApiServerMetrics, withRequestMetrics } from '../shared/apiserver/telemetry.js';
+import { processRegistry } from '../shared/telemetry/registry.js';
+import { createRequestLog, observers, type RequestLog } from '../shared/telemetry/requestlog.js';
+import { createLogger } from '../local/logger.js';
 import { createAccessControl } from '../shared/rbac/authorizer.js';
 import { admitRbacEscalation } from '../shared/rbac/escalation.js';
 import { ServiceAccountTokens } from '../shared/rbac/satokens.js';
@@ -64,10 +67,23 @@ function withAudit(auditor: Auditor | undefined, handler: ApiHandler): ApiHandle
 
 const handlers = new WeakMap<AppContext, Promise<ApiHandler>>();
 let processMetrics: ApiServerMetrics | undefined;
+let processRequestLog: RequestLog | undefined;
+
+/**
+ * requestLog is this process's request log (shared/telemetry/requestlog.ts): one JSON line per API
+ * request at level info (CORACLE_LOG_LEVEL=info shows them), with its request id.
+ */
+function requestLog(): RequestLog {
+  if (!processRequestLog) {
+    const logger = createLogger().child({ component: 'apiserver' });
+    processRequestLog = createRequestLog((line) => logger.info(line, 'request'));
+  }
+  return processRequestLog;
+}
 
 /** apiServerMetrics is this process's API server metric registry (`/metrics`), one per process as each kube-apiserver has its own. */
 export function apiServerMetrics(): ApiServerMetrics {
-  return (processMetrics ??= new ApiServerMetrics());
+  return (processMetrics ??= new ApiServerMetrics({ registry: processRegistry() }));
 }
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
@@ -91,14 +107,15 @@ export async function apiHandler(): Promise<ApiHandler> {
     const releases = releaseCatalog(runtime.config);
     const auditor = runtime.auditor;
     const serviceAccountTokens = new ServiceAccountTokens(runtime.store);
-    handler = getLogSink().then((logSink) => withRequestMetrics(withAudit(auditor, createApiServer({
+    const log = requestLog();
+    handler = getLogSink().then((logSink) => withRequestMetrics(log.wrap(withAudit(auditor, createApiServer({
       store: runtime.store, tokenAuthenticators: [...runtime.authenticators, serviceAccountTokens.authenticator()],
       access: createAccessControl(runtime.store), tokenIssuer: serviceAccountTokens,
       admit: chainAdmissions(createNodeRestriction(), admitVersionSkew, admitUpgradeRun(releases), admitRbacEscalation), mutate: admitPodServiceAccount, logSink, admitEviction: admitEvictionByBudgets, releases,
       metrics: apiServerMetrics(),
       watchLimits: { minRequestTimeoutSeconds: runtime.config.minRequestTimeoutSeconds, keepAliveMs: runtime.config.watchKeepAliveMs, progressUsers: [CONTROLLER_USER.username] },
-      ...serviceSettings(runtime.config), onRequestFacts: auditor?.observe,
-    })), apiServerMetrics()));
+      ...serviceSettings(runtime.config), onRequestFacts: observers(auditor?.observe, log.observe),
+    }))), apiServerMetrics()));
     handlers.set(runtime, handler);
   }
   return handler;

@@ -34,7 +34,9 @@ import type { Store } from '../shared/store/store.js';
 import { isEncryptingStore } from '../shared/encryption/encrypting-store.js';
 import { isEncryptedValue } from '../shared/encryption/envelope.js';
 import { isOrchestrated, type Controller, type OrchestratedController } from '../shared/controllers/controller.js';
-import { ControllerManager } from '../shared/controllers/manager.js';
+import { ControllerManager, controllerOfQueueKey } from '../shared/controllers/manager.js';
+import { workQueueMetrics } from '../shared/telemetry/workqueue.js';
+import { createLogger } from '../local/logger.js';
 import { podWorkController } from '../shared/controllers/podwork/index.js';
 import { nodeQueuesController } from '../shared/controllers/nodequeues/index.js';
 import { CONTROLLERS } from '../shared/controllers/registry.js';
@@ -77,7 +79,11 @@ async function controllerManager(): Promise<ControllerManager> {
   const runtime = await getAppContext();
   let manager = managers.get(runtime);
   if (!manager) {
+    const logger = createLogger().child({ component: CONTROLLER_MANAGER });
     manager = new ControllerManager(inProcessControllers(runtime.config), await controllerContext(CONTROLLER_MANAGER), {
+      metrics: workQueueMetrics().forQueue(controllerOfQueueKey),
+      // One JSON line per reconcile at level info, with the id of the API request whose write queued it.
+      log: (line) => logger.info(line, 'reconcile'),
       onError: (key, err, failures) => {
         // First failure and then every tenth: retries are normal (conflicts), storms are not.
         if (failures === 1 || failures % 10 === 0) console.warn(`changefeed: reconcile ${key.replace('\t', ' ')} failed (attempt ${failures}): ${(err as Error).message}`);

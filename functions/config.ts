@@ -153,6 +153,8 @@ export interface AppConfig {
   audit?: AuditConfig;
   /** The OIDC issuer whose tokens authenticate users (caPem: a file to read, `caFile`); undefined: none. */
   oidc?: Omit<OidcConfig, 'caPem'> & { caFile?: string };
+  /** Application Insights' connection string (APPLICATIONINSIGHTS_CONNECTION_STRING): OpenTelemetry export to Azure Monitor; undefined: none. */
+  applicationInsights?: string;
 }
 
 const DEFAULT_NODE_MONITOR_GRACE_SECONDS = DEFAULT_NODE_MONITOR_GRACE_MS / 1000;
@@ -339,6 +341,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     encryption: readEncryptionConfig(settings),
     audit: readAuditConfig(settings),
     oidc: readOidcConfig(settings),
+    applicationInsights: settings.APPLICATIONINSIGHTS_CONNECTION_STRING || undefined,
   };
 }
 

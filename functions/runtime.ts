@@ -24,6 +24,8 @@ import { azureCredential } from '../adapters/identity.js';
 import { createAuditor, type Auditor } from '../shared/audit/audit.js';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/audit/policy.js';
 import { encryptingStore } from '../shared/encryption/encrypting-store.js';
+import { measuredStore } from '../shared/telemetry/store.js';
+import { measuredWorkQueue } from '../shared/telemetry/nodequeue.js';
 import type { KeyEncryptionService } from '../shared/encryption/envelope.js';
 import {
   appConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig,
@@ -241,7 +243,8 @@ export function getAppContext(): Promise<AppContext> {
     tokens.set(controllerToken, CONTROLLER_USER);
     const auditor = await openAuditor(config.audit);
     const oidc = await openOidcAuthenticator(config.oidc);
-    const store = await openStore(config.store, config.cluster, config.encryption);
+    // Counted at the port, whatever the adapter (shared/telemetry/store.ts): `/metrics` serves the figures.
+    const store = measuredStore(await openStore(config.store, config.cluster, config.encryption));
     const authenticators = [staticTokenAuthenticator(tokens), breakGlassAuthenticator(store, adminSeeds), storeTokenAuthenticator(store), ...(oidc ? [oidc] : [])];
     return { config, store, tokens, authenticators, controllerToken, auditor };
   })();
@@ -280,7 +283,7 @@ export function getWorkQueue(): Promise<WorkQueue> {
   workQueue ??= (async () => {
     const config = appConfig().queue;
     if (!config) throw new Error('no work queue configured: set CORACLE_QUEUE=sqlite:<path>, SERVICEBUS_CONNECTION_STRING or SERVICEBUS_NAMESPACE');
-    return openWorkQueue(config);
+    return measuredWorkQueue(await openWorkQueue(config));
   })();
   workQueue.catch(() => (workQueue = undefined));
   return workQueue;
@@ -360,9 +363,27 @@ export async function closeAppContext(): Promise<void> {
 
 export { getControlPlaneHost, getNodeProvider, useControlPlaneHost, useNodeProvider } from './node-provider.js';
 
+let azureMonitor: Promise<{ shutdown(): Promise<void> } | undefined> | undefined;
+
+/**
+ * startTelemetryExport starts the OpenTelemetry export to Azure Monitor when the configuration
+ * has a connection string (adapters/telemetry/azuremonitor.ts), once per process. The distro is
+ * imported only then: a process without Application Insights never loads it.
+ */
+export function startTelemetryExport(config: Pick<AppConfig, 'applicationInsights'> = appConfig()): Promise<unknown> {
+  azureMonitor ??= config.applicationInsights
+    ? import('../adapters/telemetry/azuremonitor.js').then(({ startAzureMonitor }) => startAzureMonitor(config.applicationInsights!))
+    : Promise.resolve(undefined);
+  return azureMonitor;
+}
+
 app.hook.appStart(async () => {
+  await startTelemetryExport();
   await getAppContext();
 });
 app.hook.appTerminate(async () => {
   await closeAppContext();
+  const exporting = azureMonitor;
+  azureMonitor = undefined;
+  await (await exporting?.catch(() => undefined))?.shutdown();
 });

@@ -45,7 +45,8 @@ describe('local change feed trigger', () => {
     await store.create(checkpointKey('feed'), { revision: await store.currentRevision() });
     await store.create('/registry/core/configmaps/default/a', { kind: 'ConfigMap', metadata: { name: 'a' } });
     const b = await store.create('/registry/core/configmaps/default/b', { kind: 'ConfigMap', metadata: { name: 'b' } });
-    await store.update(b.key, { kind: 'ConfigMap', metadata: { name: 'b' }, data: { x: '1' } }, b.modRevision);
+    // Written by an API request: its id travels beside the value, in the document and the change.
+    await store.update(b.key, { kind: 'ConfigMap', metadata: { name: 'b' }, data: { x: '1' } }, b.modRevision, { requestId: 'req-1' });
     const last = (await store.delete('/registry/core/configmaps/default/a')).modRevision;
     const batches: unknown[][] = [];
     const errors: unknown[] = [];
@@ -54,7 +55,9 @@ describe('local change feed trigger', () => {
     await until(() => batches.flat().length === 4).catch((err) => { throw new Error(`${err}: ${JSON.stringify(errors.map(String))}`); });
     expect(keysOf(batches)).toEqual(['put /registry/core/configmaps/default/a', 'put /registry/core/configmaps/default/b', 'put /registry/core/configmaps/default/b', 'delete /registry/core/configmaps/default/a']);
     expect(batches.every((batch) => batch.length <= 2)).toBe(true);
-    expect(batches.flat()[2]).toMatchObject({ type: 'log', prevValue: { metadata: { name: 'b' } }, value: { data: { x: '1' } } });
+    expect(batches.flat()[2]).toMatchObject({ type: 'log', prevValue: { metadata: { name: 'b' } }, value: { data: { x: '1' } }, requestId: 'req-1' });
+    expect(changeFromDocument(batches.flat()[2])).toMatchObject({ type: 'put', requestId: 'req-1', value: { data: { x: '1' } } });
+    expect(changeFromDocument(batches.flat()[1])?.requestId).toBeUndefined();
     // Stopped once the last batch is checkpointed (a stop before that may redeliver that batch).
     for (let i = 0; i < 300 && Number((await store.get(checkpointKey('feed')))?.value.revision) < last; i++) await new Promise((r) => setTimeout(r, 10));
     await first.stop();

@@ -12,6 +12,8 @@
 import { startLocalHost, type FunctionGroup } from './host.js';
 import { createLogger } from './logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from './queue-server.js';
+import { METRICS_PATH } from '../shared/apiserver/telemetry.js';
+import { exposition } from '../shared/telemetry/registry.js';
 import { authenticateToken } from '../shared/apiserver/auth.js';
 import { useControlPlaneHost, useNodeProvider } from '../functions/node-provider.js';
 import { IpcControlPlaneHost, IpcNodeProvider } from './supervisor-ipc.js';
@@ -47,11 +49,13 @@ async function main(): Promise<void> {
     groups: groups as Set<FunctionGroup>,
     appSettings: process.env,
     // Agents' work queue, served by the HTTP instances as the front reaches them.
+    // The other instances serve their own figures (store, controllers' queue, durable engine) at
+    // /metrics on their loopback port, as kube-controller-manager serves its own.
     mounts: groups.has('http') ? [{ prefix: QUEUE_PATH_PREFIX, handler: createQueueServer({
       queue: async () => (await runtime()).getWorkQueue(),
       // The same authenticators as the API server: static tokens, bootstrap tokens and node credentials.
       authenticate: async (token) => authenticateToken(token, (await (await runtime()).getAppContext()).authenticators),
-    }) }] : [],
+    }) }] : [{ prefix: METRICS_PATH, handler: () => exposition() }],
     // Every instance has the durable client; only the durable group's runs orchestrations.
     // The other groups' durable clients write starts and events into durable.db with no way to wake
     // this process's dispatcher: it looks every 100 ms, the Azure Storage task hub's shortest queue

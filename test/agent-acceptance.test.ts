@@ -111,7 +111,8 @@ const pod = (name: string, spec: object) => ({ apiVersion: 'v1', kind: 'Pod', me
 
 beforeAll(async () => {
   if (why) return;
-  cluster = await startCluster({ nodes: 2, extraArgs: ['--runtime', 'moby'], timeoutMs: 110_000 });
+  // Info logs: the request log and the controllers' reconcile lines, whose request ids a test follows.
+  cluster = await startCluster({ nodes: 2, extraArgs: ['--runtime', 'moby'], timeoutMs: 110_000, env: { CORACLE_LOG_LEVEL: 'info' } });
   docker = new Docker({ socketPath: engineSocket() });
 }, 120_000);
 
@@ -281,6 +282,62 @@ suite('acceptance: coracle up --nodes 2 (moby) with kubectl', () => {
     const anonymous = await clusterRequest(cluster, '/metrics');
     expect(anonymous.status).toBe(401);
     expect(JSON.parse(anonymous.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  });
+
+  it('/metrics counts the store, the controllers\' work queue, the node queues and the durable orchestrations as this test moves them', async () => {
+    const scrape = async () => {
+      const r = await clusterRequest(cluster, '/metrics', { token: cluster.token });
+      expect(r.status).toBe(200);
+      return parseExposition(r.body);
+    };
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) expect((await run('create', 'configmap', `store-probe-${i}`, '--from-literal=k=v')).code).toBe(0);
+    // An unbound pod: the scheduler orchestration binds it, podwork puts it on its node's queue, the agent takes it.
+    expect((await run('run', 'metrics-pod', '--image=coracle/web:v1')).code).toBe(0);
+    await until('metrics-pod Running', async () => (await podRow('metrics-pod'))[2] === 'Running', 60_000);
+    const grew = (after: typeof before, name: string, labels: Record<string, string>) => counterValue(after, name, labels) - counterValue(before, name, labels);
+    const after = await scrape();
+    for (const [name, type] of [['etcd_requests_total', 'COUNTER'], ['etcd_request_duration_seconds', 'HISTOGRAM'], ['apiserver_storage_objects', 'GAUGE'],
+      ['workqueue_depth', 'GAUGE'], ['workqueue_adds_total', 'COUNTER'], ['workqueue_queue_duration_seconds', 'HISTOGRAM'], ['workqueue_work_duration_seconds', 'HISTOGRAM'], ['workqueue_retries_total', 'COUNTER'],
+      ['coracle_nodequeue_requests_total', 'COUNTER'], ['coracle_nodequeue_messages_received_total', 'COUNTER'],
+      ['coracle_durable_orchestrations', 'GAUGE'], ['coracle_durable_activity_duration_seconds', 'HISTOGRAM']]) {
+      expect([name, after.find((f) => f.name === name)?.type]).toEqual([name, type]);
+    }
+    // With several instances the store, controllers and durable engine are other processes (each serves its own /metrics).
+    if (E2E_INSTANCES !== undefined) return;
+    expect(grew(after, 'etcd_requests_total', { operation: 'create', type: 'configmaps' })).toBe(3);
+    expect(grew(after, 'apiserver_storage_objects', { resource: 'configmaps' })).toBe(3);
+    expect(grew(after, 'etcd_requests_total', { operation: 'create', type: 'pods' })).toBeGreaterThanOrEqual(1);
+    expect(grew(after, 'workqueue_adds_total', { name: 'podwork' })).toBeGreaterThan(0);
+    expect(grew(after, 'coracle_nodequeue_requests_total', { operation: 'send', result: 'ok' })).toBeGreaterThan(0);
+    expect(grew(after, 'coracle_nodequeue_messages_received_total', {})).toBeGreaterThan(0);
+    expect(counterValue(after, 'coracle_durable_orchestrations')).toBeGreaterThan(0);
+    expect((await run('delete', 'pod', 'metrics-pod', '--grace-period=1', '--timeout=30s')).code).toBe(0);
+  });
+
+  it("a kubectl call's request id is its Audit-Id, in the API's request log line and in the log lines of the controllers that act on its write", async () => {
+    // A new namespace: the ServiceAccount controller and the root CA publisher act on it.
+    const r = await run('create', 'namespace', 'trace-probe', '-v=8');
+    expect(r.code).toBe(0);
+    // kubectl -v=8 prints each response's headers; the POST's is the last.
+    const ids = [...r.stderr.matchAll(/Audit-Id: ([0-9a-f-]{36})/gi)].map((m) => m[1]!);
+    expect(ids.length).toBeGreaterThan(0);
+    const requestId = ids.at(-1)!;
+    const logLines = () => cluster.stderr().split('\n').filter((l) => l.includes(requestId)).flatMap((l): Array<Record<string, unknown>> => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return []; // not a JSON log line
+      }
+    });
+    const reconciles = await until('a controller reconcile logged with the request id', async () => {
+      const found = logLines().filter((l) => l.msg === 'reconcile');
+      return found.length > 0 && found;
+    }, 30_000);
+    expect(reconciles[0]).toMatchObject({ requestId, key: 'trace-probe', result: 'ok', component: 'coracle-controller-manager' });
+    expect(reconciles.map((l) => l.controller)).toEqual(expect.arrayContaining(['serviceaccount']));
+    expect(logLines().find((l) => l.msg === 'request')).toMatchObject({ requestId, verb: 'create', resource: 'namespaces', status: 201, user: 'admin' });
+    expect((await run('delete', 'namespace', 'trace-probe', '--wait=false')).code).toBe(0);
   });
 
   it("a node's credential cannot report another node's usage (403)", async () => {

@@ -85,6 +85,7 @@ suite('kubectl exec, cp, attach and port-forward on real containers', () => {
       podOn('shell', 'node-1', 'mkdir -p /tmp; trap "exit 0" TERM; while true; do sleep 1; done'),
       podOn('ticker', 'node-2', 'i=0; trap "exit 0" TERM; while true; do i=$((i+1)); echo tick-$i; sleep 1; done'),
       podOn('reader', 'node-2', 'while read line; do echo got-$line; done; echo eof; sleep 3600', { stdin: true }),
+      podOn('once', 'node-2', 'while read line; do echo got-$line; done; echo stdin-closed; sleep 3600', { stdin: true, stdinOnce: true }),
       podOn('web', 'node-2', 'mkdir -p /tmp/w; hostname > /tmp/w/index.html; exec httpd -f -p 8080 -h /tmp/w'),
     ]);
   }, 170_000);
@@ -155,6 +156,20 @@ suite('kubectl exec, cp, attach and port-forward on real containers', () => {
     await talking.waitFor('got-hello');
     talking.child.kill('SIGINT');
     await talking.exited;
+  });
+
+  it("closes a stdinOnce container's stdin when its first attached client leaves, and keeps a plain stdin open (kubectl attach -i)", async () => {
+    const first = started(['attach', '-i', 'once']);
+    await first.waitFor('If you don\'t see a command prompt');
+    first.child.stdin.write('hello\n');
+    await first.waitFor('got-hello');
+    first.child.stdin.end(); // the client's stdin ends: the container's closes with it
+    await until('the stdinOnce container to see the end of its stdin', async () => (await k(['logs', 'once'])).stdout.includes('stdin-closed'), 60_000);
+    first.child.kill('SIGINT');
+    await first.exited;
+    expect((await k(['logs', 'once'])).stdout).toBe('got-hello\nstdin-closed\n');
+    // The reader (stdin without stdinOnce) was attached and left in the test before: its stdin is still open.
+    expect((await k(['logs', 'reader'])).stdout).not.toContain('eof');
   });
 
   it('forwards a local port to the pod: 100 HTTP requests pass, over WebSocket and over SPDY (kubectl port-forward)', async () => {

@@ -13,6 +13,8 @@ import { invokeFunction, type InvokeOptions } from '../invoke.js';
 import type { TimerLimits } from './actions.js';
 import { EVENT_TYPE_NAMES, EventType, failureFields, fromJson, historyEvent, toJson, type HistoryEvent } from './history.js';
 import { newInstanceRow, startMessage, Step, type OrchestratorOutcome, type OrchestratorState } from './step.js';
+import { durableMetrics, type DurableMetrics } from '../../shared/telemetry/durable.js';
+import { secondsSince } from '../../shared/telemetry/registry.js';
 import { DurableStore, TERMINAL, type ActivityRow, type InstanceRow, type RuntimeStatus } from './store.js';
 
 /** DurableEngineOptions configure an engine. */
@@ -35,6 +37,8 @@ export interface DurableEngineOptions {
   idlePollMs?: number;
   onError?: (what: string, err: unknown) => void;
   now?: () => number;
+  /** Where orchestration and activity figures go (default: the process registry's, served at `/metrics`). */
+  metrics?: DurableMetrics;
 }
 
 /** OrchestrationStatus is one instance as the durable HTTP API answers it. */
@@ -87,8 +91,12 @@ export class DurableEngine {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
+  private readonly metrics: DurableMetrics;
+
   constructor(private readonly options: DurableEngineOptions) {
     this.store = new DurableStore(options.file);
+    this.metrics = options.metrics ?? durableMetrics();
+    this.metrics.instanceCounts = () => (this.store.open ? this.store.countsByStatus() : []);
     this.limits = options.limits ?? DEFAULT_TIMER_LIMITS;
     this.now = options.now ?? Date.now;
   }
@@ -152,12 +160,16 @@ export class DurableEngine {
 
   private runStep(id: string): void {
     this.runningSteps.add(id);
+    const before = this.store.instance(id)?.status;
     const step = new Step({
       store: this.store, limits: this.limits, now: this.now,
       replay: (name, trigger) => this.replay(name, trigger),
       hasActivity: (name) => this.options.activities.has(name),
     }, id);
-    const run: Promise<void> = step.run().then(() => undefined, (err: unknown) => {
+    const run: Promise<void> = step.run().then(() => {
+      const after = this.store.open ? this.store.instance(id) : undefined;
+      if (after) this.metrics.stepped(after.name, before, after.status);
+    }, (err: unknown) => {
       this.options.onError?.(`orchestration ${id}`, err);
       this.coolingDown.set(id, this.now() + FAILED_STEP_BACKOFF_MS);
     }).finally(() => {
@@ -178,12 +190,15 @@ export class DurableEngine {
     const run = (async () => {
       const fn = this.options.activities.get(row.name);
       let event: HistoryEvent;
+      const started = performance.now();
       try {
         if (!fn) throw new Error(`The function '${row.name}' doesn't exist, is disabled, or is not an activity function.`);
         const result = await invokeFunction(fn, JSON.parse(row.input), this.options.invoke);
         event = historyEvent(EventType.TaskCompleted, new Date(this.now()), { TaskScheduledId: row.task_id, Result: toJson(result) });
+        this.metrics.activityRan(row.name, 'Completed', secondsSince(started));
       } catch (err) {
         event = historyEvent(EventType.TaskFailed, new Date(this.now()), { TaskScheduledId: row.task_id, ...failureFields(err) });
+        this.metrics.activityRan(row.name, 'Failed', secondsSince(started));
       }
       // After stop() the store may be closed: the row stays and the activity runs again next time.
       if (!this.store.open) return;

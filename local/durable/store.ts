@@ -135,6 +135,11 @@ export class DurableStore {
     this.db.exec(SCHEMA);
   }
 
+  /** countsByStatus counts the instances of each orchestrator name with each status. */
+  countsByStatus(): Array<{ name: string; status: RuntimeStatus; count: number }> {
+    return this.db.prepare('SELECT name, status, COUNT(*) AS count FROM instances GROUP BY name, status').all() as Array<{ name: string; status: RuntimeStatus; count: number }>;
+  }
+
   /** open is false once closed. */
   get open(): boolean {
     return this.db.open;

@@ -19,6 +19,7 @@
  * requests (discovery, /healthz, /metrics) have empty group, resource and scope.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { exposition, LATENCY_BUCKETS } from '../telemetry/registry.js';
 import { ApiError } from '../api/status.js';
 import type { RequestInfo, UserInfo } from './context.js';
 import { route } from './router.js';
@@ -29,8 +30,6 @@ import { isBootstrapper } from './tokens.js';
 /** METRICS_PATH is where the metrics are served. */
 export const METRICS_PATH = '/metrics';
 
-/** Upstream's apiserver_request_duration_seconds buckets. */
-const DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 const REQUEST_LABELS = ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'] as const;
 const LONGRUNNING_LABELS = ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'] as const;
 
@@ -38,23 +37,32 @@ type RequestLabels = Record<(typeof REQUEST_LABELS)[number], string>;
 
 /** ApiServerMetrics is one API server's metric registry. */
 export class ApiServerMetrics {
-  readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
-    labelNames: [...REQUEST_LABELS, 'code'], registers: [this.registry],
-  });
-  private readonly durations = new Histogram({
-    name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
-    labelNames: [...REQUEST_LABELS], buckets: DURATION_BUCKETS, registers: [this.registry],
-  });
-  private readonly longRunning = new Gauge({
-    name: 'apiserver_longrunning_requests', help: 'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.',
-    labelNames: [...LONGRUNNING_LABELS], registers: [this.registry],
-  });
+  readonly registry: Registry;
+  private readonly requests: Counter<(typeof REQUEST_LABELS)[number] | 'code'>;
+  private readonly durations: Histogram<(typeof REQUEST_LABELS)[number]>;
+  private readonly longRunning: Gauge<(typeof LONGRUNNING_LABELS)[number]>;
 
-  /** With `processMetrics` (default true) prom-client's default process metrics are registered too. */
-  constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  /**
+   * `registry` is where the metrics go (default: a new one); the host passes the process's
+   * (shared/telemetry/registry.ts, which has the process metrics already), so `/metrics` serves
+   * the store, work-queue and durable figures too. With `processMetrics` (default: true for a new
+   * registry) prom-client's default process metrics are registered too.
+   */
+  constructor(options: { processMetrics?: boolean; registry?: Registry } = {}) {
+    this.registry = options.registry ?? new Registry();
+    this.requests = new Counter({
+      name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+      labelNames: [...REQUEST_LABELS, 'code'], registers: [this.registry],
+    });
+    this.durations = new Histogram({
+      name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
+      labelNames: [...REQUEST_LABELS], buckets: LATENCY_BUCKETS, registers: [this.registry],
+    });
+    this.longRunning = new Gauge({
+      name: 'apiserver_longrunning_requests', help: 'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.',
+      labelNames: [...LONGRUNNING_LABELS], registers: [this.registry],
+    });
+    if (options.processMetrics ?? options.registry === undefined) collectDefaultMetrics({ register: this.registry });
   }
 
   /** observe records one finished request (or, for a long-running one, the time to its response headers). */
@@ -81,8 +89,8 @@ export class ApiServerMetrics {
   }
 
   /** exposition renders every metric in the Prometheus text format. */
-  async exposition(): Promise<Response> {
-    return new Response(await this.registry.metrics(), { status: 200, headers: { 'content-type': this.registry.contentType } });
+  exposition(): Promise<Response> {
+    return exposition(this.registry);
   }
 }
 

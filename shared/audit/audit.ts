@@ -9,7 +9,7 @@
  * tokens and token reviews are recorded at Metadata at most (kube-apiserver's own default policy
  * advice), and any body that turns out to be a Secret is dropped.
  */
-import { randomUUID } from 'node:crypto';
+import { requestIdOf } from '../telemetry/requestlog.js';
 import type { RequestInfo, UserInfo } from '../apiserver/context.js';
 import { isRecord } from '../api/objects.js';
 import { readBody } from '../apiserver/body.js';
@@ -97,7 +97,7 @@ async function objectOf(message: Request | Response | undefined): Promise<unknow
 function eventBase(request: Request, url: URL, known: RequestFacts, level: AuditEvent['level'], received: string): Omit<AuditEvent, 'stage' | 'stageTimestamp'> {
   const { user, info, impersonatedUser } = known;
   return {
-    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID: request.headers.get('audit-id') || randomUUID(),
+    kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID: requestIdOf(request),
     requestURI: `${url.pathname}${url.search}`, verb: info?.verb ?? request.method.toLowerCase(),
     user: user ? { username: user.username, groups: [...user.groups] } : {},
     impersonatedUser: impersonatedUser && { username: impersonatedUser.username, groups: [...impersonatedUser.groups] },

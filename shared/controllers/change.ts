@@ -17,4 +17,6 @@ export interface Change {
   value: KubeObject;
   prevValue?: KubeObject;
   revision: number;
+  /** The API request that made the write, when the writer recorded it (shared/telemetry/requestlog.ts). */
+  requestId?: string;
 }

@@ -23,6 +23,22 @@ export interface ReconcileQueueOptions {
   maxBackoffMs?: number;
   /** Told about each failed attempt (the key is retried). */
   onError?: (key: string, err: unknown, failures: number) => void;
+  /** Told what happens to keys, for client-go's workqueue metrics (shared/telemetry/workqueue.ts). */
+  metrics?: ReconcileQueueMetrics;
+}
+
+/**
+ * ReconcileQueueMetrics is what a queue reports, as client-go's workqueue reports to its
+ * MetricsProvider: a key `added` (queued, or marked to run again while it runs: counted once until
+ * it starts), `started` (taken off the queue; the function it returns is called when its
+ * reconcile ends), `dropped` (a queued key thrown away by stop) and `retried` (a failed reconcile
+ * queued again with back-off).
+ */
+export interface ReconcileQueueMetrics {
+  added(key: string): void;
+  started(key: string): () => void;
+  dropped(key: string): void;
+  retried(key: string): void;
 }
 
 /** ReconcileQueue runs `reconcile` for queued keys; see the file comment for its guarantees. */
@@ -54,9 +70,16 @@ export class ReconcileQueue {
       this.timers.delete(key);
     }
     if (this.processing.has(key)) {
+      if (!this.dirty.has(key)) this.options.metrics?.added(key);
       this.dirty.add(key);
       return;
     }
+    if (!this.queuedSet.has(key)) this.options.metrics?.added(key);
+    this.enqueue(key);
+  }
+
+  /** enqueue queues a key that is not running (already counted as added). */
+  private enqueue(key: string): void {
     if (!this.queuedSet.has(key)) {
       this.queuedSet.add(key);
       this.queued.push(key);
@@ -102,6 +125,8 @@ export class ReconcileQueue {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const key of [...this.queued, ...this.dirty]) this.options.metrics?.dropped(key);
+    this.dirty.clear();
     this.queued.length = 0;
     this.queuedSet.clear();
     for (const list of this.waiting.values()) for (const resolve of list) resolve();
@@ -118,11 +143,13 @@ export class ReconcileQueue {
       this.active++;
       const waiters = this.waiting.get(key) ?? [];
       this.waiting.delete(key);
+      const worked = this.options.metrics?.started(key);
       void this.attempt(key).finally(() => {
+        worked?.();
         for (const resolve of waiters) resolve();
         this.processing.delete(key);
         this.active--;
-        if (this.dirty.delete(key)) this.add(key);
+        if (this.dirty.delete(key) && !this.stopped) this.enqueue(key);
         this.pump();
         if (this.active === 0 && this.queued.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
@@ -138,6 +165,7 @@ export class ReconcileQueue {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
       this.options.onError?.(key, err, failures);
+      this.options.metrics?.retried(key);
       const base = this.options.baseBackoffMs ?? 200;
       this.addAfter(key, Math.min(base * 2 ** (failures - 1), this.options.maxBackoffMs ?? 30_000));
     }

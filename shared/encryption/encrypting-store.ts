@@ -51,7 +51,7 @@ export function encryptingStore(inner: Store, options: EncryptingStoreOptions): 
     if (!covered(kv.key)) return kv;
     // A new KeyValue: never the adapter's (which may be shared among watchers), and without its `json` text.
     const { value } = await envelope.decrypt(kv.key, kv.value);
-    return { key: kv.key, value, modRevision: kv.modRevision, createRevision: kv.createRevision };
+    return plain(kv, value);
   };
   const openEvent = async (event: WatchEvent): Promise<WatchEvent> => {
     if (event.type === 'progress' || !covered(event.kv.key)) return event;
@@ -60,7 +60,11 @@ export function encryptingStore(inner: Store, options: EncryptingStoreOptions): 
     return event.prev ? { type: 'put', kv, prev: await open(event.prev) } : { type: 'put', kv };
   };
   // Writes answer with the plain value the caller gave, not the sealed one the adapter echoes.
-  const plain = (kv: KeyValue, value: StoredValue): KeyValue => ({ key: kv.key, value, modRevision: kv.modRevision, createRevision: kv.createRevision });
+  function plain(kv: KeyValue, value: StoredValue): KeyValue {
+    const result: KeyValue = { key: kv.key, value, modRevision: kv.modRevision, createRevision: kv.createRevision };
+    if (kv.requestId !== undefined) result.requestId = kv.requestId;
+    return result;
+  }
 
   async function reencryptOne(kv: KeyValue): Promise<boolean> {
     for (let current: KeyValue | undefined = kv; current; current = await inner.get(kv.key)) {
@@ -91,14 +95,14 @@ export function encryptingStore(inner: Store, options: EncryptingStoreOptions): 
       if (!result.items.some((kv) => covered(kv.key))) return result;
       return { ...result, items: await Promise.all(result.items.map(open)) };
     },
-    async create(key, value) {
-      return plain(await inner.create(key, await seal(key, value)), value);
+    async create(key, value, writeOptions) {
+      return plain(await inner.create(key, await seal(key, value), writeOptions), value);
     },
-    async update(key, value, expectedModRevision) {
-      return plain(await inner.update(key, await seal(key, value), expectedModRevision), value);
+    async update(key, value, expectedModRevision, writeOptions) {
+      return plain(await inner.update(key, await seal(key, value), expectedModRevision, writeOptions), value);
     },
-    async delete(key, expectedModRevision) {
-      return open(await inner.delete(key, expectedModRevision));
+    async delete(key, expectedModRevision, writeOptions) {
+      return open(await inner.delete(key, expectedModRevision, writeOptions));
     },
     watch(prefix: string, fromRevision: number, watchOptions?: WatchOptions): AsyncIterable<WatchEvent> {
       // A watch that cannot see an encrypted key (pods, leases: nearly all) is the adapter's own, with no extra step per event.

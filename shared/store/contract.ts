@@ -287,6 +287,22 @@ export function describeStoreContract(
     });
 
     describe('watch', () => {
+      it("records each write's request id beside the value: its watch event carries it, the value never does", async () => {
+        const start = await store.currentRevision();
+        const it = watchFrom('/rid/', start);
+        const a = await store.create('/rid/a', { v: 1 }, { requestId: 'req-create' });
+        const a2 = await store.update('/rid/a', { v: 2 }, a.modRevision, { requestId: 'req-update' });
+        await store.create('/rid/b', { v: 1 }); // a write without an id has none
+        await store.delete('/rid/a', a2.modRevision, { requestId: 'req-delete' });
+        const events = await nextChanges(it, 4);
+        expect(events.map((e) => (e.type === 'progress' ? undefined : e.kv.requestId))).toEqual(['req-create', 'req-update', undefined, 'req-delete']);
+        for (const e of events) if (e.type !== 'progress') expect(JSON.stringify(e.kv.value)).not.toContain('req-');
+        // The versions an event replaced are not the write's: they carry no id of it.
+        const deleted = events[3]!;
+        expect(deleted.type === 'delete' && deleted.prev.requestId).not.toBe('req-delete');
+        expect((await store.get('/rid/b'))?.value).toEqual({ v: 1 });
+      });
+
       it('from a revision: history then live changes, in order, with prev, only under the prefix', async () => {
         const start = await store.create('/x/unrelated', {});
         const a1 = await store.create('/k/a', { v: 1 });

@@ -27,6 +27,18 @@ export interface KeyValue {
    * decoding. Adapters that set it keep it non-enumerable, so comparisons of KeyValues ignore it.
    */
   readonly json?: string;
+  /**
+   * The id of the API request whose write produced this version (WriteOptions.requestId), when
+   * its writer gave one. Kept beside the value, never inside it: clients never see it. Present on
+   * watch events (and so in change-feed documents) and write results; reads may leave it off.
+   */
+  requestId?: string;
+}
+
+/** WriteOptions are what a write records beside the value. */
+export interface WriteOptions {
+  /** The id of the API request making the write (shared/telemetry/requestlog.ts). */
+  requestId?: string;
 }
 
 /** StoreErrorReason classifies a failure; the API server maps each to a Kubernetes Status once. */
@@ -141,15 +153,15 @@ export interface Store {
   count(prefix: string): Promise<number>;
 
   /** create stores a new key; AlreadyExists if it exists. */
-  create(key: string, value: StoredValue): Promise<KeyValue>;
+  create(key: string, value: StoredValue, options?: WriteOptions): Promise<KeyValue>;
   /** update replaces the key's value if its modRevision is `expectedModRevision`; else Conflict (NotFound if absent). */
-  update(key: string, value: StoredValue, expectedModRevision: number): Promise<KeyValue>;
+  update(key: string, value: StoredValue, expectedModRevision: number, options?: WriteOptions): Promise<KeyValue>;
   /**
    * delete removes the key, leaving a tombstone in history; with `expectedModRevision`, only if it
    * matches (else Conflict). NotFound if absent. Returns the deleted version with `modRevision`
    * set to the revision of the delete.
    */
-  delete(key: string, expectedModRevision?: number): Promise<KeyValue>;
+  delete(key: string, expectedModRevision?: number, options?: WriteOptions): Promise<KeyValue>;
 
   /** watch yields the changes under `prefix` after `fromRevision` (see the contract above). */
   watch(prefix: string, fromRevision: number, options?: WatchOptions): AsyncIterable<WatchEvent>;

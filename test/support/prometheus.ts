@@ -6,6 +6,7 @@
  * (unit) and check only the family's type here.
  */
 import parsePrometheusTextFormat, { type PrometheusFamily, type PrometheusSample } from 'parse-prometheus-text-format';
+import type { Registry } from 'prom-client';
 
 /** parseExposition parses the text; it throws when the text is not the Prometheus text format. */
 export function parseExposition(text: string): PrometheusFamily[] {
@@ -21,4 +22,20 @@ export function samplesOf(families: readonly PrometheusFamily[], name: string, l
 /** counterValue sums the matching samples of a counter or gauge (0 when none matches yet). */
 export function counterValue(families: readonly PrometheusFamily[], name: string, labels: Record<string, string> = {}): number {
   return samplesOf(families, name, labels).reduce((sum, m) => sum + Number(m.value ?? 0), 0);
+}
+
+/**
+ * registryValue sums the samples prom-client holds in `registry` for metric `name` whose labels
+ * include `labels` (0 when none): a counter's or gauge's values, or, with `series` (`count`, `sum`),
+ * that series of a histogram — what the text parser folds away.
+ */
+export async function registryValue(registry: Registry, name: string, labels: Record<string, string> = {}, series?: 'count' | 'sum'): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  // Histogram samples name their series (`<name>_bucket`, `_count`, `_sum`); counters' and gauges' do not.
+  const values = (await metric.get()).values as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+  return values
+    .filter((v) => (series ? v.metricName === `${name}_${series}` : v.metricName === undefined || v.metricName === name))
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .reduce((sum, v) => sum + v.value, 0);
 }

@@ -26,6 +26,8 @@ export interface ChangeFeedDocument {
   prevRevision?: number;
   prevValue?: Record<string, unknown>;
   abandoned?: boolean;
+  /** The API request that made the change (the Store's WriteOptions.requestId). */
+  requestId?: string;
 }
 
 function isLogDocument(doc: unknown): doc is ChangeFeedDocument {
@@ -40,8 +42,9 @@ function isLogDocument(doc: unknown): doc is ChangeFeedDocument {
  */
 export function changeFromDocument(doc: unknown): Change | undefined {
   if (!isLogDocument(doc) || doc.abandoned) return undefined;
-  if (doc.deleted) return { key: doc.key, type: 'delete', value: (doc.value ?? {}) as KubeObject, revision: doc.revision };
-  return { key: doc.key, type: 'put', value: (doc.value ?? {}) as KubeObject, prevValue: doc.prevValue as KubeObject | undefined, revision: doc.revision };
+  const requestId = typeof doc.requestId === 'string' ? { requestId: doc.requestId } : {};
+  if (doc.deleted) return { key: doc.key, type: 'delete', value: (doc.value ?? {}) as KubeObject, revision: doc.revision, ...requestId };
+  return { key: doc.key, type: 'put', value: (doc.value ?? {}) as KubeObject, prevValue: doc.prevValue as KubeObject | undefined, revision: doc.revision, ...requestId };
 }
 
 /** logDocumentId is a log item's id: `rev-` and the revision in 16 digits (as items.ts names them). */
@@ -58,6 +61,7 @@ export function documentFromWatchEvent(event: WatchEvent, cluster: string): Chan
     value: event.type === 'delete' ? event.prev.value : kv.value, createRevision: kv.createRevision,
   };
   if (event.type === 'delete') doc.deleted = true;
+  if (kv.requestId) doc.requestId = kv.requestId;
   if (prev) {
     doc.prevRevision = prev.modRevision;
     if (event.type === 'put') doc.prevValue = prev.value;

@@ -14,7 +14,7 @@
  * The SDK also fetches a query plan before each query: one more HTTP request per query.
  */
 import { CosmosClient, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
-import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoredValue, type WatchEvent, type WatchOptions } from '../../../shared/store/store.js';
+import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoredValue, type WatchEvent, type WatchOptions, type WriteOptions } from '../../../shared/store/store.js';
 import { CosmosCalls, DEFAULT_THROTTLE_POLICY, httpStatusOf, type CosmosStats, type ThrottlePolicy } from './calls.js';
 import { ensureStoreContainer } from './container.js';
 import { executeBatch, type BatchOutcome } from './batch.js';
@@ -181,11 +181,11 @@ class CosmosDbStore implements CosmosStore {
     return counts.reduce((sum, row) => sum + row.n, 0);
   }
 
-  async create(key: string, value: StoredValue): Promise<KeyValue> {
+  async create(key: string, value: StoredValue, options?: WriteOptions): Promise<KeyValue> {
     const stored = structuredClone(value);
     const { outcome, revision } = await this.commit((rev) => [
       { operationType: 'Create', resourceBody: asJson(this.currentItem(key, stored, rev, rev)) },
-      { operationType: 'Create', resourceBody: asJson(this.logItem({ key, revision: rev, value: stored, createRevision: rev })) },
+      { operationType: 'Create', resourceBody: asJson(this.logItem({ key, revision: rev, value: stored, createRevision: rev }, options)) },
     ]);
     if (outcome.ok) return clone(this.remember(key, stored, revision, revision, outcome.results[1]?.eTag));
     if (outcome.failedIndex === 1 && outcome.failedStatus === 409) {
@@ -195,14 +195,14 @@ class CosmosDbStore implements CosmosStore {
     throw unexpected(outcome);
   }
 
-  async update(key: string, value: StoredValue, expectedModRevision: number): Promise<KeyValue> {
+  async update(key: string, value: StoredValue, expectedModRevision: number, options?: WriteOptions): Promise<KeyValue> {
     const stored = structuredClone(value);
     let known = await this.versionExpected(key, expectedModRevision, true);
     for (let attempt = 0; attempt < MAX_ETAG_RETRIES; attempt++) {
       const prev = known.kv;
       const { outcome, revision } = await this.commit((rev) => [
         { operationType: 'Replace', id: keyItemId(key), ifMatch: known.etag, resourceBody: asJson(this.currentItem(key, stored, rev, prev.createRevision)) },
-        { operationType: 'Create', resourceBody: asJson(this.logItem({ key, revision: rev, value: stored, createRevision: prev.createRevision, prevRevision: prev.modRevision, prevValue: prev.value })) },
+        { operationType: 'Create', resourceBody: asJson(this.logItem({ key, revision: rev, value: stored, createRevision: prev.createRevision, prevRevision: prev.modRevision, prevValue: prev.value }, options)) },
       ]);
       if (outcome.ok) return clone(this.remember(key, stored, revision, prev.createRevision, outcome.results[1]?.eTag));
       if (outcome.failedIndex !== 1 || (outcome.failedStatus !== 412 && outcome.failedStatus !== 404)) throw unexpected(outcome);
@@ -211,14 +211,14 @@ class CosmosDbStore implements CosmosStore {
     throw new StoreError('Unavailable', `update of ${key} kept losing its If-Match`);
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
+  async delete(key: string, expectedModRevision?: number, options?: WriteOptions): Promise<KeyValue> {
     let known = await this.versionExpected(key, expectedModRevision, true);
     for (let attempt = 0; attempt < MAX_ETAG_RETRIES; attempt++) {
       const prev = known.kv;
       const { outcome, revision } = await this.commit((rev) => [
         // The SDK's type omits ifMatch on Delete, but sends it: Cosmos DB honours it in a batch.
         { operationType: 'Delete', id: keyItemId(key), ifMatch: known.etag } as OperationInput,
-        { operationType: 'Create', resourceBody: asJson(this.logItem({ key, revision: rev, value: prev.value, createRevision: prev.createRevision, prevRevision: prev.modRevision, deleted: true })) },
+        { operationType: 'Create', resourceBody: asJson(this.logItem({ key, revision: rev, value: prev.value, createRevision: prev.createRevision, prevRevision: prev.modRevision, deleted: true }, options)) },
       ]);
       if (outcome.ok) {
         this.cache.delete(key);
@@ -353,8 +353,11 @@ class CosmosDbStore implements CosmosStore {
     return { id: keyItemId(key), cluster: this.cluster, type: 'current', key, value, modRevision, createRevision };
   }
 
-  private logItem(fields: Omit<LogItem, 'id' | 'cluster' | 'type'>): LogItem {
-    return { id: logItemId(fields.revision), cluster: this.cluster, type: 'log', ...fields, ...(this.ttl ? { ttl: this.ttl } : {}) };
+  private logItem(fields: Omit<LogItem, 'id' | 'cluster' | 'type' | 'requestId'>, options?: WriteOptions): LogItem {
+    return {
+      id: logItemId(fields.revision), cluster: this.cluster, type: 'log', ...fields,
+      ...(options?.requestId ? { requestId: options.requestId } : {}), ...(this.ttl ? { ttl: this.ttl } : {}),
+    };
   }
 
   // --- reads --------------------------------------------------------------------------------

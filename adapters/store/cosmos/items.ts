@@ -69,6 +69,8 @@ export interface LogItem extends SystemFields {
   prevValue?: StoredValue;
   /** True when the revision was consumed without a change (non-atomic backends only). */
   abandoned?: boolean;
+  /** The API request that made this change (WriteOptions.requestId), beside the value, never in it. */
+  requestId?: string;
   /** Seconds until Cosmos DB expires the item (container defaultTtl is -1: on, no default). */
   ttl?: number;
 }
@@ -97,7 +99,9 @@ export function currentToKeyValue(item: CurrentItem): KeyValue {
 
 /** logToKeyValue is the version a (non-abandoned) log item produced. */
 export function logToKeyValue(item: LogItem): KeyValue {
-  return { key: item.key, value: item.value ?? {}, modRevision: item.revision, createRevision: item.createRevision ?? item.revision };
+  const kv: KeyValue = { key: item.key, value: item.value ?? {}, modRevision: item.revision, createRevision: item.createRevision ?? item.revision };
+  if (item.requestId) kv.requestId = item.requestId;
+  return kv;
 }
 
 /** replacedVersion is the version a log item replaced, or undefined when it created the key. */

@@ -12,6 +12,7 @@ import {
   type StoredValue,
   type WatchEvent,
   type WatchOptions,
+  type WriteOptions,
 } from '../../../shared/store/store.js';
 import { openDatabase, COMPACTED_REVISION_KEY, type SqliteDatabase, type SqliteDurability } from './schema.js';
 import { prefixRange, SqliteQueries, toKeyValue, toListedKeyValue } from './queries.js';
@@ -133,16 +134,16 @@ export class SqliteStore implements Store {
     return this.read(() => this.queries.liveCount(prefixRange(prefix)));
   }
 
-  async create(key: string, value: StoredValue): Promise<KeyValue> {
-    return this.write({ kind: 'create', key, value: serialize(key, value), object: value });
+  async create(key: string, value: StoredValue, options?: WriteOptions): Promise<KeyValue> {
+    return this.write({ kind: 'create', key, value: serialize(key, value), object: value, requestId: options?.requestId });
   }
 
-  async update(key: string, value: StoredValue, expectedModRevision: number): Promise<KeyValue> {
-    return this.write({ kind: 'update', key, value: serialize(key, value), expected: expectedModRevision, object: value });
+  async update(key: string, value: StoredValue, expectedModRevision: number, options?: WriteOptions): Promise<KeyValue> {
+    return this.write({ kind: 'update', key, value: serialize(key, value), expected: expectedModRevision, object: value, requestId: options?.requestId });
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
-    return this.write({ kind: 'delete', key, expected: expectedModRevision });
+  async delete(key: string, expectedModRevision?: number, options?: WriteOptions): Promise<KeyValue> {
+    return this.write({ kind: 'delete', key, expected: expectedModRevision, requestId: options?.requestId });
   }
 
   watch(prefix: string, fromRevision: number, options?: WatchOptions): AsyncIterable<WatchEvent> {

@@ -14,6 +14,8 @@ export interface Row {
   create_revision: number;
   prev_revision: number;
   value: string;
+  /** The API request that wrote this revision (WriteOptions.requestId), or null. */
+  request_id?: string | null;
 }
 
 /** EventRow is a Row with the version it replaced (for puts that updated a key). */
@@ -46,12 +48,14 @@ export function prefixRange(prefix: string): KeyRange {
 
 /** toKeyValue decodes a live row (or a tombstone, giving the deleted value at the delete's revision). */
 export function toKeyValue(row: Row): KeyValue {
-  return {
+  const kv: KeyValue = {
     key: row.name,
     value: JSON.parse(row.value),
     modRevision: row.id,
     createRevision: row.create_revision,
   };
+  if (row.request_id) kv.requestId = row.request_id;
+  return kv;
 }
 
 /**
@@ -78,8 +82,9 @@ export function toListedKeyValue(row: Row): KeyValue {
 export function toWatchEvent(row: EventRow): WatchEvent {
   const kv = toKeyValue(row);
   if (row.deleted) {
-    const prev = { ...toKeyValue(row), modRevision: row.prev_revision };
-    return { type: 'delete', kv, prev };
+    // The deleted version: the delete's request id is the event's, not the version's.
+    const { requestId: _deletedBy, ...deleted } = toKeyValue(row);
+    return { type: 'delete', kv, prev: { ...deleted, modRevision: row.prev_revision } };
   }
   if (row.created || row.prev_value === null) return { type: 'put', kv };
   const prev: KeyValue = {

@@ -14,10 +14,11 @@ import type { WalSync } from './wal-sync.js';
  * when given, is the value it was serialized from: the acknowledgement carries it instead of
  * parsing the text back.
  */
-export type WriteOp =
+export type WriteOp = (
   | { kind: 'create'; key: string; value: string; object?: StoredValue }
   | { kind: 'update'; key: string; value: string; expected: number; object?: StoredValue }
-  | { kind: 'delete'; key: string; expected?: number };
+  | { kind: 'delete'; key: string; expected?: number }
+) & { requestId?: string };
 
 interface Pending {
   op: WriteOp;
@@ -46,8 +47,8 @@ export class GroupCommitter {
     private readonly walSync?: WalSync,
   ) {
     this.insert = queries.db.prepare(
-      `INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value)
-       VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @value)`,
+      `INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value, request_id)
+       VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @value, @request_id)`,
     );
   }
 
@@ -142,7 +143,9 @@ export class GroupCommitter {
       const row = this.check(op, id);
       this.insert.run(row);
       if (op.kind !== 'delete' && op.object) {
-        return { key: row.name, value: op.object, modRevision: row.id, createRevision: row.create_revision };
+        const kv: KeyValue = { key: row.name, value: op.object, modRevision: row.id, createRevision: row.create_revision };
+        if (op.requestId) kv.requestId = op.requestId;
+        return kv;
       }
       return toKeyValue(row);
     } catch (err) {
@@ -159,7 +162,7 @@ export class GroupCommitter {
   private check(op: WriteOp, id: number): Row {
     const latest = this.queries.latest(op.key);
     const live = latest && !latest.deleted ? latest : undefined;
-    const base = { id, name: op.key, created: 0, deleted: 0 };
+    const base = { id, name: op.key, created: 0, deleted: 0, request_id: op.requestId || null };
     if (op.kind === 'create') {
       if (live) throw new StoreError('AlreadyExists', `${op.key} already exists`, toKeyValue(live));
       const prev = latest?.id ?? 0;

@@ -146,6 +146,8 @@ export function instanceConfig(
     WorkingDir: container.workingDir ?? '',
     Tty: container.tty ?? false,
     OpenStdin: container.stdin ?? false,
+    // The engine closes the container's stdin once the first attached client leaves: Kubernetes' stdinOnce.
+    StdinOnce: (container.stdin ?? false) && (container.stdinOnce ?? false),
     Labels: {
       ...podLabels(nodeName, pod, role),
       [LABELS.container]: container.name,

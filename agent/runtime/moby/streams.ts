@@ -65,8 +65,13 @@ export async function attachToContainer(docker: Docker, nodeName: string, reques
   const container = await runningContainer(docker, nodeName, request);
   const stream = (await container.attach({ stream: true, hijack: true, stdin: io.stdin !== undefined, stdout: io.stdout !== undefined, stderr: io.stderr !== undefined })) as unknown as Duplex;
   io.onResize((size) => void container.resize({ w: size.width, h: size.height }).catch(() => undefined));
-  // Detaching must not end the container's stdin: the client's stdin end is not forwarded, only its leaving.
-  if (io.stdin) io.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
+  // Detaching must not end the container's stdin: the client's stdin end is not forwarded, only its
+  // leaving — unless the container is stdinOnce (the engine's StdinOnce), whose stdin closes with
+  // its first attached client's, as the kubelet closes it upstream.
+  if (io.stdin) {
+    io.stdin.on('data', (chunk: Buffer) => stream.write(chunk));
+    if ((await container.inspect()).Config.StdinOnce) io.stdin.once('end', () => stream.end());
+  }
   const onAbort = () => stream.destroy();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
