@@ -10,6 +10,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { StreamGateway } from '../shared/streams/gateway.js';
 import type { LogLevel } from '@azure/functions';
@@ -191,6 +192,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   let baseUrl = '';
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     inFlight.add(res);
+    // Stopping: answer, then close the connection, so the client's next request finds the next server.
+    if (shutdown.signal.aborted) res.setHeader('connection', 'close');
     res.once('close', () => inFlight.delete(res));
     const mount = findMount(mounts, new URL(req.url ?? '/', 'http://local').pathname);
     if (mount) {
@@ -208,7 +211,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const streams = options.streams;
   if (streams) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => streams.handleUpgrade(req, socket, head));
   const connections = options.connections;
-  const detach = connections?.attach((socket) => server.emit('connection', socket));
+  // Node tracks a server's connections (closeIdleConnections, closeAllConnections) only once it
+  // listens; one fed by `connections` never does, so its sockets are tracked here and cut at stop.
+  const fedSockets = new Set<Socket>();
+  const detach = connections?.attach((socket) => {
+    fedSockets.add(socket);
+    socket.once('close', () => fedSockets.delete(socket));
+    server.emit('connection', socket);
+  });
   const port = connections ? connections.port : await listen(server, options.port, host);
   baseUrl = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   timers.start();
@@ -230,6 +240,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       shutdown.abort();
       await waitFor(() => inFlight.size === 0, SHUTDOWN_GRACE_MS);
       server.closeAllConnections();
+      for (const socket of fedSockets) socket.destroy();
       await Promise.all([closed, timers.stop(), changeFeeds?.stop(), streams?.close()]);
       await durable?.stop();
       logger.debug('local host: server closed, running appTerminate hooks');
