@@ -10,10 +10,20 @@ import type { ControlPlaneHost } from '../shared/release/control-plane.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 import { azureCredential } from '../adapters/identity.js';
 
-/** openAzureReleaseCatalog opens the catalog container of `config` (adapters/releases/blob.ts). */
-export async function openAzureReleaseCatalog(config: AzureReleasesConfig): Promise<ReleaseCatalogStore> {
+/**
+ * openAzureReleaseCatalog opens the catalog container of `config` (adapters/releases/blob.ts), as
+ * the control plane (`installed`: this build) or as a publisher (none). A container URL with a SAS
+ * (`?…`) is used as it is; otherwise requests are signed with `config.identity`.
+ */
+export async function openAzureReleaseCatalog(config: Pick<AzureReleasesConfig, 'catalogUrl' | 'identity'>, role: 'control-plane' | 'publisher' = 'control-plane'): Promise<ReleaseCatalogStore> {
   const [{ ContainerClient }, { blobReleaseCatalog }] = await Promise.all([import('@azure/storage-blob'), import('../adapters/releases/blob.js')]);
-  return blobReleaseCatalog({ container: new ContainerClient(config.catalogUrl, await azureCredential(config.identity)), installed: RELEASE_VERSION });
+  const container = config.catalogUrl.includes('?') ? new ContainerClient(config.catalogUrl) : new ContainerClient(config.catalogUrl, await azureCredential(config.identity));
+  return blobReleaseCatalog({ container, installed: role === 'control-plane' ? RELEASE_VERSION : undefined });
+}
+
+/** publishRelease publishes a function app package zip to the catalog container at `containerUrl` (`coracle release publish`); resolves with its version. */
+export async function publishRelease(zip: string, containerUrl: string): Promise<string> {
+  return (await openAzureReleaseCatalog({ catalogUrl: containerUrl, identity: {} }, 'publisher')).add(zip);
 }
 
 /** openFlexControlPlaneHost builds the function app's ControlPlaneHost (adapters/releases/flex.ts); undefined when `config` names no deployment. */

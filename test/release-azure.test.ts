@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, ContainerSASPermissions, type ContainerClient } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/core-auth';
 import { startAzurite, type Azurite } from '../local/azurite.js';
 import { blobReleaseCatalog, releaseBlobName, VERSION_METADATA } from '../adapters/releases/blob.js';
@@ -19,6 +19,8 @@ import { DEPLOYED_PACKAGE, flexControlPlaneHost } from '../adapters/releases/fle
 import { describeReleaseCatalogContract } from '../shared/release/catalog-contract.js';
 import { ReleaseCatalogError, RELEASE_STAMP_PATH } from '../shared/release/catalog.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
+import { publishRelease } from '../functions/releases.js';
+import { releaseCatalog } from '../functions/api.js';
 import { startArmStandin, WEB_API_VERSION, type ArmStandin } from './support/arm-standin.js';
 
 jest.setTimeout(60_000);
@@ -153,5 +155,16 @@ describe('Flex Consumption ControlPlaneHost', () => {
 
   it('refuses a site id that is not a function app\'s', () => {
     expect(() => hostRunning(RELEASE_VERSION, '/subscriptions/x/resourceGroups/rg')).toThrow(/is not a function app's resource id/);
+  });
+});
+
+describe('coracle release publish', () => {
+  it('publishes a package zip to a catalog container (here by a SAS URL), which the control plane then lists', async () => {
+    const container = await newContainer();
+    const sasUrl = await container.generateSasUrl({ permissions: ContainerSASPermissions.parse('racwl'), expiresOn: new Date(Date.now() + 3_600_000) });
+    expect(await publishRelease(await packageZip('v1.35.2-coracle'), sasUrl)).toBe('v1.35.2-coracle');
+    // A publisher runs no control plane: publishing the version of its own build is allowed.
+    expect(await publishRelease(await packageZip(RELEASE_VERSION), sasUrl)).toBe(RELEASE_VERSION);
+    expect(await releaseCatalog({ releases: { catalogUrl: sasUrl, identity: {} } })()).toEqual([RELEASE_VERSION, 'v1.35.2-coracle']);
   });
 });

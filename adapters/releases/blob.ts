@@ -38,10 +38,10 @@ export function stampOfZip(file: string): string {
   return version;
 }
 
-/** BlobReleaseCatalogOptions: the catalog container and the running build's version (listed always). */
+/** BlobReleaseCatalogOptions: the catalog container and the running build's version (listed always; undefined for a publisher, which runs no control plane). */
 export interface BlobReleaseCatalogOptions {
   container: ContainerClient;
-  installed: string;
+  installed?: string;
 }
 
 /**
@@ -51,7 +51,7 @@ export interface BlobReleaseCatalogOptions {
 export function blobReleaseCatalog({ container, installed }: BlobReleaseCatalogOptions): ReleaseCatalogStore {
   return {
     list: async () => {
-      const versions = new Set([installed]);
+      const versions = new Set(installed ? [installed] : []);
       for await (const blob of container.listBlobsFlat({ includeMetadata: true })) {
         const version = blob.metadata?.[VERSION_METADATA];
         if (version && parseReleaseVersion(version) && blob.name === releaseBlobName(version)) versions.add(version);
