@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import AdmZip from 'adm-zip';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,9 +23,12 @@ import { ReleaseCatalogError, RELEASE_STAMP_PATH } from '../shared/release/catal
 import { RELEASE_VERSION } from '../shared/release/version.js';
 import { publishRelease } from '../functions/releases.js';
 import { releaseCatalog } from '../functions/api.js';
+import { CLI } from './support/cluster.js';
 import { startArmStandin, WEB_API_VERSION, type ArmStandin } from './support/arm-standin.js';
 
 jest.setTimeout(60_000);
+
+const run = promisify(execFile);
 
 let azurite: Azurite;
 let arm: ArmStandin;
@@ -166,5 +171,18 @@ describe('coracle release publish', () => {
     // A publisher runs no control plane: publishing the version of its own build is allowed.
     expect(await publishRelease(await packageZip(RELEASE_VERSION), sasUrl)).toBe(RELEASE_VERSION);
     expect(await releaseCatalog({ releases: { catalogUrl: sasUrl, identity: {} } })()).toEqual([RELEASE_VERSION, 'v1.35.2-coracle']);
+  });
+
+  it('the built command publishes once; again it fails as AlreadyExists, or succeeds with --if-absent', async () => {
+    const container = await newContainer();
+    const sasUrl = await container.generateSasUrl({ permissions: ContainerSASPermissions.parse('racwl'), expiresOn: new Date(Date.now() + 3_600_000) });
+    const zip = await packageZip('v1.35.3-coracle');
+    const publish = (...extra: string[]) => run(process.execPath, [CLI, 'release', 'publish', zip, '--container-url', sasUrl, ...extra]).then(
+      ({ stdout }) => ({ code: 0, out: stdout }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }));
+    expect(await publish()).toEqual({ code: 0, out: expect.stringContaining('release v1.35.3-coracle published to') });
+    const again = await publish();
+    expect(again.code).not.toBe(0);
+    expect(again.out).toContain('release v1.35.3-coracle is already in the catalog');
+    expect(await publish('--if-absent')).toEqual({ code: 0, out: expect.stringContaining('already in the catalog') });
   });
 });
