@@ -19,8 +19,8 @@
  * the file: the cluster never silently starts over.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, chmod, mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
+import { constants, readFileSync, unlinkSync } from 'node:fs';
+import { access, chmod, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { readTextIfExists } from '../local/files.js';
@@ -230,4 +230,54 @@ export async function prepareDataDir(dataDir: string, hosts: readonly string[] =
   });
   if (storeText && !storeText.isFile()) throw new DataDirError(storeFile, 'is not a file');
   return { dir, ca, serving, adminToken, tokensFile, storeFile, kubeconfigFile: path.join(dir, 'kubeconfig') };
+}
+
+/** LOCK_WAIT_MS is how long `coracle up` waits for another process to let go of the data folder. */
+const LOCK_WAIT_MS = 60_000;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * lockDataDir makes this process the only one running a cluster on the data folder (`up.lock`,
+ * holding its pid), waiting while another live process holds it: the control plane of the
+ * release before, still stopping after its parent was killed (its agents and nodes.json must be
+ * left alone before the next one starts them). A lock whose process is gone (kill -9) is taken
+ * over. The function it resolves with lets go (also done at exit).
+ */
+export async function lockDataDir(dataDir: string, waitMs = LOCK_WAIT_MS): Promise<() => void> {
+  const file = path.join(path.resolve(dataDir), 'up.lock');
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const handle = await open(file, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DataDirError(file, `cannot be created: ${(err as Error).message}`, { cause: err });
+      const holder = Number(await readTextIfExists(file));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+        if (Date.now() > deadline) throw new DataDirError(file, `is held by process ${holder}, which runs a cluster on this data folder`);
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      await rm(file, { force: true });
+    }
+  }
+  const release = () => {
+    try {
+      if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', release);
+  return release;
 }

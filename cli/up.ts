@@ -15,7 +15,7 @@ import { startLocalHost, type LocalHost } from '../local/host.js';
 import { startAzurite } from '../local/azurite.js';
 import { createLogger } from '../local/logger.js';
 import { createQueueServer, QUEUE_PATH_PREFIX } from '../local/queue-server.js';
-import { prepareDataDir, securitySettings } from './data-dir.js';
+import { lockDataDir, prepareDataDir, securitySettings } from './data-dir.js';
 import { listReleases, releaseEntry } from '../local/releases.js';
 import { createTransport } from '../agent/transport.js';
 import { createLocalStreamGateway, resolverAt } from '../local/stream-gateway.js';
@@ -174,6 +174,8 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   }
   const logger = createLogger();
   const data = await prepareDataDir(options.dataDir, [reachableAt, options.host].filter((h) => h !== '0.0.0.0' && h !== '::'));
+  // One cluster per data folder at a time: the release before may still be stopping (its parent killed).
+  const unlock = await lockDataDir(data.dir);
   // Node identities go into the token file before the API server reads it.
   const nodeTokens = await ensureNodeTokens(data.tokensFile, localNodeNames(options.nodes));
   // Container logs: Azurite's blob service, under the data folder so logs survive a restart.
@@ -260,5 +262,5 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
   // Agents stop first (their containers keep running); a private dockerd started here stops last.
   const stopNodes = async () => nodes?.stop();
-  return { url: host.url, port: host.port, stop: (o = {}) => stopNodes().finally(() => host.stop().finally(() => apiTransport.close()).finally(() => azurite.stop()).finally(() => (o.keepEngine ? undefined : engine?.stop()))) };
+  return { url: host.url, port: host.port, stop: (o = {}) => stopNodes().finally(() => host.stop().finally(() => apiTransport.close()).finally(() => azurite.stop()).finally(() => (o.keepEngine ? undefined : engine?.stop())).finally(unlock)) };
 }

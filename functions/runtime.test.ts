@@ -68,5 +68,5 @@ describe('openOidcAuthenticator', () => {
     } finally {
       await issuer.stop();
     }
-  });
+  }, 30_000); // two RSA keys and a TLS server: slow on a loaded machine
 });
