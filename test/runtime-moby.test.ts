@@ -196,11 +196,18 @@ suite('moby runtime', () => {
 
   it('SIGKILLs a container that ignores SIGTERM once the grace period is over', async () => {
     const p = pod('stubborn', [
-      { name: 'deaf', image: 'coracle/busybox:latest', command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'] },
-      { name: 'polite', image: 'coracle/busybox:latest', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] },
+      { name: 'deaf', image: 'coracle/busybox:latest', command: ['sh', '-c', 'trap "" TERM; echo trapped; while true; do sleep 1; done'] },
+      { name: 'polite', image: 'coracle/busybox:latest', command: ['sh', '-c', 'trap "exit 0" TERM; echo trapped; while true; do sleep 0.1; done'] },
     ], { terminationGracePeriodSeconds: 2 });
     await runtime.createPod(p);
     await waitFor(runtime, p, (s) => s.phase === 'Running' && running('deaf')(s) && running('polite')(s));
+    // Running means the process started, not that its shell has set the trap yet: wait for both to say so.
+    const trapped = async () => {
+      const logs = await Promise.all((await containersOf(p)).map(async (c) => String(await env.docker.getContainer(c.Id).logs({ stdout: true, stderr: true }))));
+      return logs.filter((l) => l.includes('trapped')).length;
+    };
+    for (const until = Date.now() + 30_000; (await trapped()) < 2 && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+    expect(await trapped()).toBe(2);
     const started = Date.now();
     await runtime.deletePod(p);
     const took = Date.now() - started;
