@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { clusterRequest, spawnUp, startCluster, type Cluster } from './support/cluster.js';
+import { CORPUS_SETUP, HARDENING_CORPUS, type CorpusCase } from './support/hardening-corpus.js';
 
 jest.setTimeout(60_000);
 
@@ -104,6 +105,27 @@ describe('coracle up', () => {
       expect([event.type, event.object.metadata.name]).toEqual(['ADDED', name]);
     }
     res.destroy();
+  });
+
+  test("answers the hardening corpus over HTTPS with Kubernetes' codes and messages, as the handler does (issue 15)", async () => {
+    const send = async (c: CorpusCase) => {
+      const headers: Record<string, string> = { 'user-agent': 'kubectl/v1.35.0 (linux/amd64)', ...(c.body !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}) };
+      const res = await clusterRequest(cluster, c.path, { method: c.method, token: cluster.token, body: c.body, headers });
+      let body: any;
+      try { body = JSON.parse(res.body); } catch { body = res.body; }
+      return { status: res.status, body };
+    };
+    for (const c of CORPUS_SETUP) expect([c.name, (await send(c)).status]).toEqual([c.name, c.status]);
+    for (const c of HARDENING_CORPUS) {
+      const res = await send(c);
+      expect({ name: c.name, status: res.status, message: c.message === undefined ? undefined : res.body?.message })
+        .toEqual({ name: c.name, status: c.status, message: c.message instanceof RegExp ? expect.stringMatching(c.message) : c.message });
+      if (c.status >= 400) expect(res.body).toMatchObject({ kind: 'Status', code: c.status });
+    }
+    // The server lived through all of it, and nothing was corrupted.
+    expect((await clusterRequest(cluster, '/readyz')).status).toBe(200);
+    const cm = JSON.parse((await clusterRequest(cluster, '/api/v1/namespaces/default/configmaps/c1', { token: cluster.token })).body);
+    expect(cm).toMatchObject({ kind: 'ConfigMap', apiVersion: 'v1', data: { a: 'b' } });
   });
 });
 
