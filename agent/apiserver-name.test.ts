@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { ApiClient } from '../shared/controllers/client.js';
 import { apiEnvSources } from './env.js';
@@ -82,7 +83,7 @@ describe('namedApiServerForPods', () => {
 
   it('relays the bridge address at the URL\'s port to the loopback endpoint the name resolves to', async () => {
     // 127.0.0.2 stands in for the bridge address: it is not where `localhost` resolves.
-    const api = await listen('127.0.0.1');
+    const api = await listen((await lookup('localhost')).address);
     const port = (api.address() as net.AddressInfo).port;
     made = await namedApiServerForPods({ host: 'localhost', port }, '127.0.0.2', () => undefined);
     expect(made.extraHosts).toEqual([`localhost:127.0.0.2`]);
