@@ -8,6 +8,7 @@ import { findResource } from '../shared/api/resources.js';
 import { isRecord, type KubeObject } from '../shared/api/objects.js';
 import type { ApiClient } from '../shared/controllers/client.js';
 import type { EnvSources } from './runtime/env.js';
+import type { ApiServerEndpoint } from './apiserver-name.js';
 
 const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
 const SECRETS = findResource('', 'v1', 'secrets')!;
@@ -32,11 +33,16 @@ export function secretData(obj: Readonly<KubeObject>): Record<string, string> {
 /** KUBERNETES_SERVICE_CACHE_MS: how long the `default/kubernetes` Service's address is kept (it changes only with the service CIDR). */
 const KUBERNETES_SERVICE_CACHE_MS = 60_000;
 
-/** apiEnvSources reads ConfigMaps and Secrets through `client`; an absent object is undefined. */
-export function apiEnvSources(client: ApiClient): EnvSources {
+/**
+ * apiEnvSources reads ConfigMaps and Secrets through `client`; an absent object is undefined.
+ * Containers reach the API server at `namedApiServer` when the node's API server URL names a host
+ * (agent/apiserver-name.ts), else at the `default/kubernetes` Service's address.
+ */
+export function apiEnvSources(client: ApiClient, namedApiServer?: ApiServerEndpoint): EnvSources {
   let kubernetes: { at: number; service: Promise<{ host: string; port: number } | undefined> } | undefined;
   return {
     kubernetesService() {
+      if (namedApiServer) return Promise.resolve(namedApiServer);
       if (!kubernetes || Date.now() - kubernetes.at > KUBERNETES_SERVICE_CACHE_MS) {
         const service = client.getOrUndefined(SERVICES, { namespace: 'default', name: 'kubernetes' }).then((svc) => {
           const spec = svc && isRecord(svc.spec) ? svc.spec : {};

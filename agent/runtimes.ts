@@ -29,6 +29,8 @@ export interface RuntimeSettings {
   logsAccountUrl?: { accountUrl: string; identity: { clientId?: string } };
   /** moby: the cluster DNS pods resolve through. */
   clusterDNS?: { nameserver: string; domain: string };
+  /** moby: `name:address` entries every sandbox's /etc/hosts gets (a named API server, agent/apiserver-name.ts). */
+  extraHosts?: readonly string[];
   /** moby on a VM node: pods on a bridge of the Node's pod CIDR (agent/runtime/moby/podnet.ts). */
   podNetwork?: PodNetworkOptions;
   /** Simulated: delay before a created pod runs (ms). */
@@ -90,7 +92,7 @@ export async function createRuntime(settings: RuntimeSettings): Promise<BuiltRun
   const { createMobyRuntime } = await import('./runtime/moby/index.js');
   const logSink = await logSinkOf(settings);
   const runtime = createMobyRuntime({
-    socketPath, nodeName: settings.nodeName, hostIP: settings.hostIP, envSources: settings.env, logSink, clusterDNS: settings.clusterDNS, podNetwork: settings.podNetwork,
+    socketPath, nodeName: settings.nodeName, hostIP: settings.hostIP, envSources: settings.env, logSink, clusterDNS: settings.clusterDNS, podNetwork: settings.podNetwork, extraHosts: settings.extraHosts,
     log: settings.log && ((m, err) => settings.log!(err ? `${m}: ${(err as Error).message ?? String(err)}` : m)),
   });
   return {

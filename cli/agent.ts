@@ -17,6 +17,7 @@ import { Agent } from '../agent/agent.js';
 import { HollowNodes } from '../agent/hollow.js';
 import { AGENT_VERSION, goArch } from '../agent/node.js';
 import { apiEnvSources } from '../agent/env.js';
+import { namedApiServer, namedApiServerForPods } from '../agent/apiserver-name.js';
 import { createRuntime, dockerSocketPath, machineIP, type RuntimeKind } from '../agent/runtimes.js';
 import { NodeProxy } from '../agent/proxy/index.js';
 import { bridgeGateway } from '../agent/proxy/bridge.js';
@@ -181,9 +182,12 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
   const logsConfig = logsConnectionString ? undefined : readLogsConfig({ LOGS_BLOB_ENDPOINT: process.env.LOGS_BLOB_ENDPOINT, AZURE_CLIENT_ID: process.env.AZURE_CLIENT_ID });
   const logsAccountUrl = logsConfig && 'accountUrl' in logsConfig ? logsConfig : undefined;
   const proxy = o.runtime === 'moby' ? await nodeProxy(o, client, nodeLog) : undefined;
+  // An API server reached by host name (Azure's Function App): containers get that name (agent/apiserver-name.ts).
+  const named = namedApiServer(o.server);
+  const forPods = named && o.runtime === 'moby' ? await namedApiServerForPods(named, proxy?.clusterDNS.nameserver, nodeLog) : undefined;
   const built = await createRuntime({
-    kind: o.runtime, nodeName: o.nodeName, hostIP, env: apiEnvSources(client), dockerHost: o.dockerHost, startDelayMs: o.startDelayMs,
-    logsConnectionString, logsAccountUrl, log: nodeLog, clusterDNS: proxy?.clusterDNS, podNetwork: await podNetworkOf(o, client, nodeLog),
+    kind: o.runtime, nodeName: o.nodeName, hostIP, env: apiEnvSources(client, named), dockerHost: o.dockerHost, startDelayMs: o.startDelayMs,
+    logsConnectionString, logsAccountUrl, log: nodeLog, clusterDNS: proxy?.clusterDNS, podNetwork: await podNetworkOf(o, client, nodeLog), extraHosts: forPods?.extraHosts,
   });
   const { runtime, version } = built;
   const agent = new Agent({
@@ -208,6 +212,7 @@ export async function startAgent(o: AgentCliOptions, out: (line: string) => void
       await proxy?.proxy.stop();
       await agent.stop();
       await built.close(); // leaves containers running
+      forPods?.close();
       transport.close();
     },
   };

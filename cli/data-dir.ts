@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, unlinkSync } from 'node:fs';
 import { access, chmod, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { readTextIfExists } from '../local/files.js';
 import { ensureKeyFile } from '../adapters/kms/local.js';
@@ -63,14 +64,16 @@ const ADMIN_USER = 'admin';
 const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
 
 /**
- * SERVING_HOSTS are the names every serving certificate covers: this machine's, and the in-cluster
+ * SERVING_HOSTS are the names every serving certificate covers: this machine's (`localhost`, its
+ * addresses, and its host name, as kubeadm puts the control-plane node's name in its certificate:
+ * an agent given `https://<hostname>:<port>` gives its pods that name, agent/apiserver-name.ts), and the in-cluster
  * names of the `default/kubernetes` Service (as kube-apiserver's own certificate: `kubernetes`,
  * `kubernetes.default`, `kubernetes.default.svc`, `kubernetes.default.svc.cluster.local` and the
  * Service's address, the first of the service CIDR), so a pod that verifies the API server with
  * its mounted `ca.crt` accepts it at `https://kubernetes.default.svc`.
  */
 export const SERVING_HOSTS: readonly string[] = [
-  'localhost', '127.0.0.1', '::1',
+  'localhost', '127.0.0.1', '::1', os.hostname(),
   'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local',
   kubernetesServiceIP(serviceNetwork({ serviceCIDR: process.env.CORACLE_SERVICE_CIDR })),
 ];

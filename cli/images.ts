@@ -44,7 +44,8 @@ export function imagesFolder(): string {
   throw new ImageBuildError('NoImagesFolder', 'the images/ folder of the coracle repository was not found');
 }
 
-async function buildOne(docker: Docker, context: string, image: SampleImage): Promise<void> {
+/** buildImageFromContext builds the Dockerfile of folder `context` as `image.tag`; throws ImageBuildError on a failed step. */
+export async function buildImageFromContext(docker: Docker, context: string, image: Pick<SampleImage, 'tag' | 'buildArgs'>): Promise<void> {
   const stream = await docker.buildImage(
     { context, src: readdirSync(context) },
     { t: image.tag, buildargs: image.buildArgs ?? {}, rm: true, forcerm: true },
@@ -71,7 +72,7 @@ export async function buildSampleImages(docker: Docker, only?: readonly string[]
     try {
       cpSync(join(folder, image.folder), context, { recursive: true });
       copyFileSync(busybox, join(context, 'busybox'));
-      await buildOne(docker, context, image);
+      await buildImageFromContext(docker, context, image);
       built.push(image.tag);
     } finally {
       rmSync(context, { recursive: true, force: true });

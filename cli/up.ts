@@ -170,7 +170,10 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
   const reachableAt = clientHost(options.host);
   if (options.instances) {
     const { upInstances } = await import('./up-instances.js');
-    return upInstances({ ...options, instances: options.instances }, lifecycleSettings(options), reachableAt, out);
+    // As below: the `kubernetes` Service's endpoints name the front's port, so it is chosen before the instances start.
+    const port = options.port || (await freePort(options.host));
+    const settings = { ...lifecycleSettings(options), CORACLE_ADVERTISE_ADDRESS: `${advertiseIP(options.host)}:${port}` };
+    return upInstances({ ...options, port, instances: options.instances }, settings, reachableAt, out);
   }
   const logger = createLogger();
   const data = await prepareDataDir(options.dataDir, [reachableAt, options.host].filter((h) => h !== '0.0.0.0' && h !== '::'));

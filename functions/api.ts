@@ -19,7 +19,7 @@ import { createAccessControl } from '../shared/rbac/authorizer.js';
 import { admitRbacEscalation } from '../shared/rbac/escalation.js';
 import { ServiceAccountTokens } from '../shared/rbac/satokens.js';
 import { admitPodServiceAccount } from '../shared/rbac/podserviceaccount.js';
-import { readFile } from 'node:fs/promises';
+import { podTrustBundle } from './pod-trust.js';
 import { createNodeRestriction } from '../shared/apiserver/noderestriction.js';
 import { admitEvictionByBudgets } from '../shared/apiserver/disruption.js';
 import { ApiClient } from '../shared/controllers/client.js';
@@ -88,13 +88,12 @@ export function apiServerMetrics(): ApiServerMetrics {
 const contexts = new WeakMap<AppContext, Map<string, ControllerContext>>();
 
 /**
- * clusterCaPem is the CA that signs the API server's serving certificate, as pods should trust it
- * (the root CA publisher's): locally `<data>/ca.crt`, which `coracle up` writes; undefined
- * elsewhere (on Azure the front door's certificate is a public one).
+ * clusterCaPem is the CA bundle pods trust for the API server (the root CA publisher's,
+ * functions/pod-trust.ts): CORACLE_API_CA_BUNDLE; else locally `<data>/ca.crt`, which `coracle up`
+ * writes; else (Azure, a public certificate) the public roots Node ships.
  */
-async function clusterCaPem(config: Pick<AppConfig, 'dataDir'>): Promise<string | undefined> {
-  if (!config.dataDir) return undefined;
-  return readFile(path.join(config.dataDir, 'ca.crt'), 'utf8').catch(() => undefined);
+function clusterCaPem(config: Pick<AppConfig, 'dataDir' | 'apiCaBundle'>): Promise<string | undefined> {
+  return podTrustBundle({ bundle: config.apiCaBundle, dataDir: config.dataDir });
 }
 
 /** apiHandler returns the current runtime's API handler, every request counted in `/metrics` (rebuilt if the runtime was closed and rebuilt). */

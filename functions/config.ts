@@ -33,6 +33,8 @@
  *   `CORACLE_MAX_UNPAGED_LISTS_INFLIGHT` (shared/apiserver/inflight.ts).
  * - Services: `CORACLE_SERVICE_CIDR` (10.96.0.0/12), `CORACLE_NODE_PORT_RANGE` (30000-32767),
  *   `CORACLE_ADVERTISE_ADDRESS` (`ip:port` where the `kubernetes` Service's endpoints point).
+ * - `CORACLE_API_CA_BUNDLE`: the PEM bundle pods get as `ca.crt` to verify the API server
+ *   (functions/pod-trust.ts; unset: the cluster CA locally, Node's public roots on Azure).
  * - pod networking: `CORACLE_CLUSTER_CIDR` (unset: nodes get no pod CIDR) and
  *   `CORACLE_NODE_CIDR_MASK_SIZE` (24), kube-controller-manager's `--cluster-cidr` and
  *   `--node-cidr-mask-size`; `CORACLE_ROUTE_TABLE_ID` (an Azure route table's resource id: the
@@ -58,6 +60,7 @@ import { EVENT_TTL_MS } from '../shared/controllers/eventttl.js';
 import { podCIDRRange } from '../shared/controllers/nodeipam/cidrs.js';
 import { inflightLimitsFromSettings, type InflightLimits } from '../shared/apiserver/inflight.js';
 import type { OidcConfig } from '../shared/apiserver/oidc.js';
+import { checkCaBundle } from './pod-trust.js';
 
 /** Settings are app settings by name (the environment in Azure). */
 export type Settings = Readonly<Record<string, string | undefined>>;
@@ -141,6 +144,8 @@ export interface AppConfig {
   nodePortRange?: string;
   /** `ip:port` of this API server as pods reach it (the `kubernetes` Service's endpoints). */
   advertiseAddress?: string;
+  /** CORACLE_API_CA_BUNDLE: the CA bundle pods trust for the API server (functions/pod-trust.ts); undefined: the cluster CA locally, the public roots on Azure. */
+  apiCaBundle?: string;
   /** Where nodes' pod CIDRs come from; undefined: nodes get none (kube-controller-manager's `--allocate-node-cidrs=false`). */
   podNetwork?: PodNetworkConfig;
   /** The route table that makes pod CIDRs routable between VMs; undefined: no route controller. */
@@ -335,6 +340,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     serviceCIDR: settings.CORACLE_SERVICE_CIDR || undefined,
     nodePortRange: settings.CORACLE_NODE_PORT_RANGE || undefined,
     advertiseAddress: settings.CORACLE_ADVERTISE_ADDRESS || undefined,
+    apiCaBundle: settings.CORACLE_API_CA_BUNDLE ? checkCaBundle(settings.CORACLE_API_CA_BUNDLE) : undefined,
     podNetwork: readPodNetworkConfig(settings),
     routeTable: readRouteTableConfig(settings),
     dataDir: settings.CORACLE_DATA_DIR || undefined,

@@ -60,6 +60,7 @@ export const APP_SETTINGS: readonly AppSetting[] = [
   { name: 'CORACLE_NODE_CIDR_MASK_SIZE', readBy: 'code', azure: false, description: 'Prefix length of each node\'s pod CIDR (default 24).' },
   { name: 'CORACLE_ROUTE_TABLE_ID', readBy: 'code', azure: true, description: 'Resource id of the route table where the route controller keeps one route per node (pod CIDR -> node IP), written with the app\'s managed identity.' },
   { name: 'CORACLE_ADVERTISE_ADDRESS', readBy: 'code', azure: false, description: '`ip:port` of the API server as pods reach it (the `kubernetes` Service\'s endpoints).' },
+  { name: 'CORACLE_API_CA_BUNDLE', readBy: 'code', azure: true, description: 'PEM bundle pods get as `ca.crt` (kube-root-ca.crt, projected ServiceAccount volumes) to verify the API server at the host name their nodes give them; empty: the public roots Node ships (the Function App\'s certificate is a public one); locally unset: the cluster CA.' },
   { name: 'CORACLE_ENCRYPTION_KEY_FILE', readBy: 'code', azure: false, description: 'Key file of the key-encryption keys of Secrets at rest (local; adapters/kms/local.ts).' },
   { name: 'CORACLE_KEYVAULT_KEY_ID', readBy: 'code', azure: true, description: 'Key Vault key (id without a version) that wraps the data keys of Secrets at rest, used with the app\'s managed identity.' },
   { name: 'CORACLE_AUDIT_LOG', readBy: 'code', azure: false, description: 'Audit log file, rotated by size (local).' },

@@ -68,6 +68,9 @@ param nodeVersion string = '0.1.0'
 @description('The range nodes\' pod CIDRs are cut from, one /24 per node (outside the VNet\'s address space and the service CIDR 10.96.0.0/12).')
 param clusterCidr string = '10.244.0.0/16'
 
+@description('PEM bundle pods get as ca.crt to verify the API server at https://<app>.azurewebsites.net (the name agents give them); empty: the public roots Node ships, which verify the app\'s public certificate.')
+param apiCaBundle string = ''
+
 @description('Most Function App instances the API server may scale out to.')
 @minValue(40)
 param maximumInstanceCount int = 40
@@ -148,6 +151,7 @@ module functionApp 'modules/functionapp.bicep' = {
     auditRuleId: audit.outputs.ruleId
     auditStream: audit.outputs.stream
     clusterCidr: clusterCidr
+    apiCaBundle: apiCaBundle
     podRouteTableId: network.outputs.podRouteTableId
     clusterName: clusterName
     adminToken: adminToken

@@ -5,8 +5,11 @@
  * (start-up is the slow part). functionTimeout is cut to 8 s (`AzureFunctionsJobHost__functionTimeout`,
  * as an app setting overrides host.json in Azure) and watches end after 2–4 s, so a minute of
  * traffic crosses several of both. Also here, on the same cluster: kill -9 of each kind of instance
- * mid-rollout, kubectl drain, and a node joined with a bootstrap token confined (403) and revoked (401)
- * on every HTTP instance. Other suites run in this mode with CORACLE_E2E_INSTANCES=3 (README).
+ * mid-rollout, kubectl drain, a node joined with a bootstrap token confined (403) and revoked (401)
+ * on every HTTP instance, and a moby node (the shared private dockerd) given the API server by this
+ * machine's host name, whose pod calls the API by that name with its own token and ca.crt (the
+ * real kubectl in the pod, in-cluster config: its list, a 403 from RBAC), and through
+ * `kubernetes.default.svc`. Other suites run in this mode with CORACLE_E2E_INSTANCES=3 (README).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
@@ -14,15 +17,35 @@ import Database from 'better-sqlite3';
 import { KubeConfig, Watch, type V1ConfigMap } from '@kubernetes/client-node';
 import { createBlobLogSink } from '../adapters/logs/blob/index.js';
 import { CLI, startCluster, type Cluster } from './support/cluster.js';
-import { kubectl } from './support/kubectl.js';
+import { kubectl, kubectlPath } from './support/kubectl.js';
 import { until } from './support/until.js';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lookup } from 'node:dns/promises';
+import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { buildImageFromContext } from '../cli/images.js';
+import { dockerUnavailable, startTestDocker } from './support/docker.js';
 
 const FUNCTION_TIMEOUT_S = 8;
 let cluster: Cluster;
 let instances: { name: string; pid: number; url: string }[];
 const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, input, timeoutMs: 120_000 });
+
+/** coracle runs the CLI against the cluster's kubeconfig. */
+const coracle = (...args: string[]) => new Promise<{ code: number | null; stdout: string }>((resolve) => {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.on('close', (code) => resolve({ code, stdout }));
+});
+
+// A node given `https://<this machine's host name>:<port>` (a name the serving certificate carries)
+// needs a Docker engine, and a host name this machine resolves to its loopback, where the front listens.
+const HOST_NAME = os.hostname().toLowerCase();
+const hostNameAnswer = await lookup(HOST_NAME).then((a) => a.address, () => undefined);
+const podApiSkip = dockerUnavailable() ?? (hostNameAnswer && /^127\./.test(hostNameAnswer) ? undefined : `${HOST_NAME} resolves to ${hostNameAnswer ?? 'nothing'}, not to the loopback the front listens on`);
+if (podApiSkip) console.warn(`instances: the pod-calls-the-API case is skipped: ${podApiSkip}`);
+const podApi = podApiSkip ? it.skip : it;
 
 /** call sends one request straight to an instance (not through the front). */
 async function call(base: string, method: string, p: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -228,12 +251,6 @@ describe('coracle up --instances 3', () => {
 
   it('a node joined with a bootstrap token reads no other node\'s pods and no Secret it does not run (403) on any instance; revoked through one, it gets 401 on every one', async () => {
     const http = instances.filter((i) => i.name.startsWith('http-'));
-    const coracle = (...args: string[]) => new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath }, stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout }));
-    });
     const bootstrap = (await coracle('token', 'create', '--ttl', '10m')).stdout.trim();
     expect(bootstrap).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     const credentialFile = path.join(cluster.dataDir, 'joined', 'node-credential');
@@ -269,6 +286,56 @@ describe('coracle up --instances 3', () => {
       agent?.kill('SIGTERM');
     }
   }, 180_000);
+
+  podApi('a pod on a moby node that reaches the API server by host name gets that name, and calls the API with it, its own token and ca.crt: its list, and 403 where RBAC denies', async () => {
+    const port = Number(new URL(cluster.url).port);
+    const docker = await startTestDocker();
+    const node = 'podapi';
+    let agent: ChildProcess | undefined;
+    try {
+      // The real kubectl inside the pod: with no kubeconfig it takes client-go's in-cluster config
+      // (KUBERNETES_SERVICE_HOST/PORT, the mounted token and ca.crt) and verifies TLS for that host.
+      const context = await mkdtemp(path.join(os.tmpdir(), 'podapi-image-'));
+      await copyFile(kubectlPath(), path.join(context, 'kubectl'));
+      await writeFile(path.join(context, 'Dockerfile'), 'FROM coracle/busybox\nCOPY kubectl /bin/kubectl\nRUN ["/bin/mkdir", "-p", "/tmp"]\n');
+      await buildImageFromContext(docker.docker, context, { tag: 'coracle/kubectl:podapi' });
+      await rm(context, { recursive: true, force: true });
+      const bootstrap = (await coracle('token', 'create', '--ttl', '10m')).stdout.trim();
+      agent = spawn(process.execPath, [CLI, 'agent', '--node-name', node, '--server', `https://${HOST_NAME}:${port}`, '--ca-file', path.join(cluster.dataDir, 'ca.crt'),
+        '--runtime', 'moby', '--docker-host', `unix://${docker.socketPath}`, '--bootstrap-token', bootstrap, '--credential-file', path.join(cluster.dataDir, node, 'node-credential'),
+        '--queue-url', cluster.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let agentOut = '';
+      agent.stdout!.on('data', (d: Buffer) => (agentOut += d.toString()));
+      agent.stderr!.on('data', (d: Buffer) => (agentOut += d.toString()));
+      await until('the moby agent to be ready', async () => agentOut.includes(': ready'), 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n${agentOut}`);
+      });
+      for (const args of [['create', 'namespace', 'podapi'], ['create', 'serviceaccount', 'robot', '-n', 'podapi'], ['create', 'rolebinding', 'robot-view', '--clusterrole=view', '--serviceaccount=podapi:robot', '-n', 'podapi']]) {
+        expect((await k(args)).stderr).toBe('');
+      }
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'caller', namespace: 'podapi' }, spec: { nodeName: node, serviceAccountName: 'robot', terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', image: 'coracle/kubectl:podapi', command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'] }] } };
+      expect((await k(['create', '-f', '-'], JSON.stringify(pod))).stderr).toBe('');
+      expect((await k(['wait', '-n', 'podapi', '--for=condition=Ready', 'pod/caller', '--timeout=90s'])).stderr).toBe('');
+      const inPod = (script: string) => k(['exec', '-n', 'podapi', 'caller', '--', 'sh', '-c', script]);
+      expect((await inPod('echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT $KUBERNETES_PORT')).stdout).toBe(`${HOST_NAME}:${port} tcp://${HOST_NAME}:${port}\n`);
+      const inCluster = (args: string) => inPod(`kubectl --cache-dir=/tmp/kube ${args}`);
+      expect((await inCluster('auth whoami -o jsonpath={.status.userInfo.username}')).stdout).toBe('system:serviceaccount:podapi:robot');
+      const listed = await inCluster('get pods -o name');
+      expect(listed.stderr).toBe('');
+      expect(listed.stdout).toBe('pod/caller\n');
+      const denied = await inCluster('get secrets');
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toBe('Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:podapi:robot" cannot list resource "secrets" in API group "" in the namespace "podapi"\ncommand terminated with exit code 1\n');
+      // The `kubernetes` Service has endpoints in this mode too (the front), reached through the node's relay.
+      const viaService = await inPod('wget -q -O- --header "Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)" https://kubernetes.default.svc/api/v1/namespaces/podapi/pods; echo " rc=$?"');
+      expect(viaService.stdout).toMatch(/"name":"caller".* rc=0\n$/s);
+      expect((await k(['delete', 'pod', 'caller', '-n', 'podapi', '--wait=true', '--timeout=60s'])).stderr).toBe('');
+    } finally {
+      agent?.kill('SIGTERM');
+      await docker.stop();
+    }
+  }, 240_000);
 
   it('kill -9 of coracle up leaves no host process running', async () => {
     // Instances are found by the data folder in their environment (their pids change on restarts).

@@ -48,13 +48,22 @@ export class LoopbackRelays {
     return routed;
   }
 
+  /**
+   * relayAt keeps a relay listening on `port` of the bind address (not one the system picks) to
+   * `target`: for a named API server pods dial at the port its URL gives (agent/apiserver-name.ts).
+   * Rejects with EADDRINUSE when something listens there already.
+   */
+  async relayAt(port: number, target: Backend): Promise<void> {
+    await this.ensure(`${target.ip}:${target.port}`, target, port);
+  }
+
   /** close stops every relay (open connections end with their peers). */
   close(): void {
     for (const relay of this.relays.values()) relay.server.close();
     this.relays.clear();
   }
 
-  private async ensure(key: string, target: Backend): Promise<number> {
+  private async ensure(key: string, target: Backend, listenPort = 0): Promise<number> {
     const existing = this.relays.get(key);
     if (existing) return existing.port;
     // Half-open both ways: a peer's FIN is passed on, and the other direction keeps flowing.
@@ -70,7 +79,7 @@ export class LoopbackRelays {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, this.bindAddress, () => resolve());
+      server.listen(listenPort, this.bindAddress, () => resolve());
     });
     server.on('error', (err) => this.log(`proxy: relay to ${key} failed: ${err.message}`));
     const port = (server.address() as net.AddressInfo).port;

@@ -57,6 +57,9 @@ param oidc { issuerUrl: string, clientId: string, usernameClaim: string, usernam
 @description('The range nodes\' pod CIDRs are cut from (one /24 per node).')
 param clusterCidr string
 
+@description('PEM bundle pods trust for the API server; empty: the public roots Node ships.')
+param apiCaBundle string
+
 @description('Resource id of the route table the route controller keeps the pod routes in.')
 param podRouteTableId string
 
@@ -125,6 +128,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'CORACLE_OIDC_REQUIRED_CLAIMS', value: oidc.requiredClaims }
         { name: 'CORACLE_CLUSTER_CIDR', value: clusterCidr }
         { name: 'CORACLE_ROUTE_TABLE_ID', value: podRouteTableId }
+        { name: 'CORACLE_API_CA_BUNDLE', value: apiCaBundle }
       ]
     }
   }

@@ -105,9 +105,9 @@ export function containerName(pod: Readonly<V1Pod>, container: string, restart: 
 /**
  * sandboxConfig is the create options of the pod's sandbox: a sleeping process that holds the
  * network namespace and the host ports, on `network` (a VM node's pod network, podnet.ts) or the
- * engine's default bridge.
+ * engine's default bridge, with the node's `extraHosts` (`name:address`) in its /etc/hosts.
  */
-export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: string, clusterDNS?: ClusterDNS, network?: string): Docker.ContainerCreateOptions {
+export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: string, clusterDNS?: ClusterDNS, network?: string, extraHosts: readonly string[] = []): Docker.ContainerCreateOptions {
   const bindings: Record<string, Array<{ HostPort: string; HostIp?: string }>> = {};
   const exposed: Record<string, object> = {};
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
@@ -126,7 +126,7 @@ export function sandboxConfig(nodeName: string, pod: Readonly<V1Pod>, image: str
     Hostname: (pod.spec?.hostname ?? pod.metadata?.name ?? 'pod').slice(0, 63),
     ExposedPorts: exposed,
     Labels: { ...podLabels(nodeName, pod, 'sandbox'), [LABELS.container]: 'POD', [LABELS.restart]: '0', [LABELS.pod]: JSON.stringify(snapshot) },
-    HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' }, ...podDNS(pod, clusterDNS), ...(network ? { NetworkMode: network } : {}) },
+    HostConfig: { PortBindings: bindings, IpcMode: 'shareable', RestartPolicy: { Name: 'no' }, ...podDNS(pod, clusterDNS), ...(network ? { NetworkMode: network } : {}), ...(extraHosts.length ? { ExtraHosts: [...extraHosts] } : {}) },
   };
 }
 

@@ -36,6 +36,8 @@ export interface MobyRuntimeOptions {
   sandboxImage?: string;
   /** The cluster DNS for pods' resolv.conf (dnsPolicy ClusterFirst). */
   clusterDNS?: ClusterDNS;
+  /** `name:address` entries every sandbox's /etc/hosts gets (a named API server, agent/apiserver-name.ts). */
+  extraHosts?: readonly string[];
   /** A VM node: pods get addresses from the Node's pod CIDR on a bridge of their own (podnet.ts); absent: the engine's default bridge. */
   podNetwork?: PodNetworkOptions;
   /** Restart and image-pull back-off (default 10 s doubling to 5 min). */
@@ -122,6 +124,7 @@ export function createMobyRuntime(options: MobyRuntimeOptions): Runtime & StatsP
     hostIP: options.hostIP ?? defaultHostIP(),
     sandboxImage: options.sandboxImage ?? 'coracle/busybox:latest',
     clusterDNS: options.clusterDNS,
+    extraHosts: options.extraHosts,
     podNetwork,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     logSink: options.logSink,

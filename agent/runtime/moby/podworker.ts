@@ -29,6 +29,8 @@ export interface WorkerContext {
   clusterDNS?: ClusterDNS;
   /** A VM node's pod network (podnet.ts); none: sandboxes join the engine's default bridge. */
   podNetwork?: { network(): Promise<string> };
+  /** `name:address` entries every sandbox's /etc/hosts gets (a named API server, agent/apiserver-name.ts). */
+  extraHosts?: readonly string[];
   backoff: BackoffPolicy;
   logSink?: LogSink;
   envSources?: EnvSources;
@@ -256,7 +258,7 @@ export class PodWorker {
     try {
       await ensureImage(this.ctx.docker, { name: 'POD', image: this.ctx.sandboxImage, imagePullPolicy: 'IfNotPresent' });
       const network = await this.ctx.podNetwork?.network();
-      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage, this.ctx.clusterDNS, network));
+      const sandbox = await this.ctx.docker.createContainer(sandboxConfig(this.ctx.nodeName, this.pod, this.ctx.sandboxImage, this.ctx.clusterDNS, network, this.ctx.extraHosts));
       await sandbox.start();
     } catch (err) {
       const waiting = { reason: 'ContainerCreating', message: `pod sandbox: ${(err as Error).message}` };
