@@ -72,6 +72,19 @@ describe('cosmos store specifics', () => {
     }
   });
 
+  it("a fieldEquals list (a node's pods) asks the container for that node's items only", async () => {
+    const store = await openFresh().open();
+    try {
+      for (let i = 0; i < 6; i++) await store.create(`/fe/${i}`, { spec: { nodeName: i < 2 ? 'mine' : 'other' } });
+      const mine = await store.list('/fe/', { countRemaining: false, fieldEquals: { field: 'spec.nodeName', value: 'mine' } });
+      expect(mine.items.map((kv) => kv.key)).toEqual(['/fe/0', '/fe/1']);
+      // Without countRemaining: false the hint is not for this call: every item comes back.
+      expect((await store.list('/fe/', { fieldEquals: { field: 'spec.nodeName', value: 'mine' } })).items).toHaveLength(6);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('an update of a version it has not seen reads first: two round trips', async () => {
     const { open } = openFresh();
     const writer = await open();

@@ -47,7 +47,7 @@ resource objects 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@
       defaultTtl: -1 // TTL on, per item: history and tombstones expire, live objects never do
       indexingPolicy: {
         indexingMode: 'consistent'
-        includedPaths: [{ path: '/type/?' }, { path: '/key/?' }, { path: '/revision/?' }, { path: '/modRevision/?' }]
+        includedPaths: [{ path: '/type/?' }, { path: '/key/?' }, { path: '/revision/?' }, { path: '/modRevision/?' }, { path: '/value/spec/nodeName/?' }]
         excludedPaths: [{ path: '/*' }]
         // The ORDER BYs of the store's queries (adapters/store/cosmos/container.ts, STORE_INDEXING_POLICY).
         compositeIndexes: [

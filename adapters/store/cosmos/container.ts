@@ -10,11 +10,11 @@ import { StoreError } from '../../../shared/store/store.js';
 /** PARTITION_KEY_PATH is the container's partition key path. */
 export const PARTITION_KEY_PATH = '/cluster';
 
-/** STORE_INDEXING_POLICY indexes type, key and revision fields, with the composite indexes the ORDER BYs use. */
+/** STORE_INDEXING_POLICY indexes type, key and revision fields and a pod's node (ListOptions.fieldEquals), with the composite indexes the ORDER BYs use. */
 export const STORE_INDEXING_POLICY: IndexingPolicy = {
   indexingMode: 'consistent' as IndexingPolicy['indexingMode'],
   automatic: true,
-  includedPaths: [{ path: '/type/?' }, { path: '/key/?' }, { path: '/revision/?' }, { path: '/modRevision/?' }],
+  includedPaths: [{ path: '/type/?' }, { path: '/key/?' }, { path: '/revision/?' }, { path: '/modRevision/?' }, { path: '/value/spec/nodeName/?' }],
   excludedPaths: [{ path: '/*' }],
   compositeIndexes: [
     [{ path: '/type', order: 'ascending' as const }, { path: '/revision', order: 'ascending' as const }],

@@ -146,9 +146,13 @@ class CosmosDbStore implements CosmosStore {
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const revision = options.revision || (await this.currentRevision());
     const after = options.startAfter ?? '';
+    // The fieldEquals pre-filter (a node's pods) goes into the query, so the items of other nodes
+    // are neither sent nor decoded. A key whose value matched at `revision` but not now was
+    // changed since, so the log read below still brings its version at `revision`.
+    const field = options.countRemaining === false && options.fieldEquals?.field === 'spec.nodeName' ? options.fieldEquals.value : undefined;
     const currents = await this.calls.queryAll<CurrentItem>(this.container, this.cluster, {
-      query: "SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'current' AND STARTSWITH(c.key, @prefix) AND c.key > @after ORDER BY c.key",
-      parameters: [{ name: '@prefix', value: prefix }, { name: '@after', value: after }],
+      query: `SELECT * FROM c WHERE c.cluster = @cluster AND c.type = 'current' AND STARTSWITH(c.key, @prefix) AND c.key > @after${field === undefined ? '' : ' AND c["value"].spec.nodeName = @field'} ORDER BY c.key`,
+      parameters: [{ name: '@prefix', value: prefix }, { name: '@after', value: after }, ...(field === undefined ? [] : [{ name: '@field', value: field }])],
     });
     // Changes made after `revision` (racing writes, or all since an older revision) are in the
     // log between it and the counter as read now, AFTER the current items.
