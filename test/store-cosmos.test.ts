@@ -170,7 +170,7 @@ describe('cosmos store specifics', () => {
       expect(resource?.partitionKey?.paths).toEqual([PARTITION_KEY_PATH]);
       expect(resource?.defaultTtl).toBe(-1);
       const included = resource?.indexingPolicy?.includedPaths?.map((p) => p.path);
-      expect(included).toEqual(expect.arrayContaining(['/revision/?', '/key/?', '/type/?']));
+      expect(included).toEqual(expect.arrayContaining(['/revision/?', '/key/?', '/type/?', '/value/spec/nodeName/?']));
       expect(resource?.indexingPolicy?.compositeIndexes).toContainEqual([
         { path: '/type', order: 'ascending' },
         { path: '/revision', order: 'ascending' },
