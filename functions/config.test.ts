@@ -38,6 +38,19 @@ describe('readAppConfig', () => {
     expect(() => readOidcConfig({ CORACLE_OIDC_ISSUER_URL: 'https://issuer', CORACLE_OIDC_CLIENT_ID: 'api', CORACLE_OIDC_REQUIRED_CLAIMS: 'tid' })).toThrow('CORACLE_OIDC_REQUIRED_CLAIMS');
   });
 
+  test('node pools: the scale sets\' resource group and name prefix, both or neither, and another cloud\'s ARM endpoint', () => {
+    const rg = '/subscriptions/s1/resourceGroups/rg1';
+    expect(readAppConfig({ CORACLE_NODE_POOLS_RESOURCE_GROUP_ID: rg, CORACLE_NODE_POOLS_SCALE_SET_PREFIX: 'coracle-x-pool-', AZURE_CLIENT_ID: 'c1' }).nodePools)
+      .toEqual({ subscriptionId: 's1', resourceGroup: 'rg1', scaleSetPrefix: 'coracle-x-pool-', identity: { clientId: 'c1' } });
+    expect(readAppConfig({ CORACLE_NODE_POOLS_RESOURCE_GROUP_ID: rg, CORACLE_NODE_POOLS_SCALE_SET_PREFIX: 'p-', CORACLE_ARM_ENDPOINT: 'https://management.chinacloudapi.cn' }).nodePools?.armEndpoint)
+      .toBe('https://management.chinacloudapi.cn');
+    expect(readAppConfig({}).nodePools).toBeUndefined();
+    expect(() => readAppConfig({ CORACLE_NODE_POOLS_RESOURCE_GROUP_ID: rg })).toThrow('go together');
+    expect(() => readAppConfig({ CORACLE_NODE_POOLS_SCALE_SET_PREFIX: 'p-' })).toThrow('go together');
+    expect(() => readAppConfig({ CORACLE_NODE_POOLS_RESOURCE_GROUP_ID: 'rg1', CORACLE_NODE_POOLS_SCALE_SET_PREFIX: 'p-' })).toThrow('is not a resource group\'s id');
+    expect(() => readAppConfig({ CORACLE_NODE_POOLS_RESOURCE_GROUP_ID: rg, CORACLE_NODE_POOLS_SCALE_SET_PREFIX: 'p-', CORACLE_ARM_ENDPOINT: 'http://arm' })).toThrow('CORACLE_ARM_ENDPOINT');
+  });
+
   test('pod networking: the cluster CIDR and mask size, and the route table by resource id', () => {
     const id = '/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.Network/routeTables/coracle-x-pods';
     const config = readAppConfig({ CORACLE_CLUSTER_CIDR: '10.244.0.0/16', CORACLE_ROUTE_TABLE_ID: id, AZURE_CLIENT_ID: 'c1' });

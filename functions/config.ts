@@ -39,6 +39,11 @@
  *   `CORACLE_NODE_CIDR_MASK_SIZE` (24), kube-controller-manager's `--cluster-cidr` and
  *   `--node-cidr-mask-size`; `CORACLE_ROUTE_TABLE_ID` (an Azure route table's resource id: the
  *   route controller keeps one route per node in it, signed with the managed identity).
+ * - node pools on Azure (adapters/nodes/azure.ts): `CORACLE_NODE_POOLS_RESOURCE_GROUP_ID`
+ *   (`/subscriptions/<id>/resourceGroups/<group>`) and `CORACLE_NODE_POOLS_SCALE_SET_PREFIX` (a
+ *   pool's scale set is `<prefix><pool>`), both or neither: the NodeProvider upgrades add, reimage
+ *   and remove nodes through, signed with the managed identity; `CORACLE_ARM_ENDPOINT` (default
+ *   Azure's public cloud) for another cloud's Resource Manager.
  * - Secrets encrypted at rest (shared/encryption): `CORACLE_ENCRYPTION_KEY_FILE` (local: the key
  *   file of adapters/kms/local.ts), else `CORACLE_KEYVAULT_KEY_ID` (Azure: a Key Vault key id
  *   without a version, signed with the managed identity); neither: Secrets are stored as given.
@@ -109,6 +114,17 @@ export interface RouteTableConfig {
   identity: IdentityConfig;
 }
 
+/** NodePoolsConfig says where the node pools' VM scale sets are (adapters/nodes/azure.ts). */
+export interface NodePoolsConfig {
+  subscriptionId: string;
+  resourceGroup: string;
+  /** A pool's scale set is `${scaleSetPrefix}${pool}`. */
+  scaleSetPrefix: string;
+  /** Resource Manager's endpoint; undefined: Azure's public cloud. */
+  armEndpoint?: string;
+  identity: IdentityConfig;
+}
+
 /** LogsConfig names the container log sink. */
 export type LogsConfig = { connectionString: string } | { containerUrl: string } | { accountUrl: string; identity: IdentityConfig };
 
@@ -150,6 +166,8 @@ export interface AppConfig {
   podNetwork?: PodNetworkConfig;
   /** The route table that makes pod CIDRs routable between VMs; undefined: no route controller. */
   routeTable?: RouteTableConfig;
+  /** The node pools' scale sets on Azure; undefined: none (locally the host hands over its own NodeProvider). */
+  nodePools?: NodePoolsConfig;
   /** The local data folder (its `releases/` is the release catalog); undefined: the catalog is the running build. */
   dataDir?: string;
   /** How Secrets are encrypted at rest; undefined: they are not. */
@@ -315,6 +333,17 @@ export function readRouteTableConfig(settings: Settings): RouteTableConfig | und
   return { subscriptionId: m[1], resourceGroup: m[2], name: m[3], identity: identityConfig(settings) };
 }
 
+/** readNodePoolsConfig reads the node pool settings (undefined when neither is set). */
+export function readNodePoolsConfig(settings: Settings): NodePoolsConfig | undefined {
+  const { CORACLE_NODE_POOLS_RESOURCE_GROUP_ID: id, CORACLE_NODE_POOLS_SCALE_SET_PREFIX: scaleSetPrefix, CORACLE_ARM_ENDPOINT: armEndpoint } = settings;
+  if (!id && !scaleSetPrefix) return undefined;
+  if (!id || !scaleSetPrefix) throw new Error('CORACLE_NODE_POOLS_RESOURCE_GROUP_ID and CORACLE_NODE_POOLS_SCALE_SET_PREFIX go together (where the pools\' scale sets are, and how they are named)');
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)$/i.exec(id);
+  if (!m) throw new Error(`CORACLE_NODE_POOLS_RESOURCE_GROUP_ID="${id}" is not a resource group's id (/subscriptions/<id>/resourceGroups/<group>)`);
+  if (armEndpoint && !/^https:\/\/[^/]+\/?$/.test(armEndpoint)) throw new Error(`CORACLE_ARM_ENDPOINT="${armEndpoint}" is not an https:// endpoint`);
+  return { subscriptionId: m[1], resourceGroup: m[2], scaleSetPrefix, ...(armEndpoint ? { armEndpoint } : {}), identity: identityConfig(settings) };
+}
+
 /** readAppConfig settles the app's configuration from its settings; a bad setting throws, naming it. */
 export function readAppConfig(settings: Settings): AppConfig {
   const toleration = settings.CORACLE_DEFAULT_TOLERATION_SECONDS;
@@ -343,6 +372,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     apiCaBundle: settings.CORACLE_API_CA_BUNDLE ? checkCaBundle(settings.CORACLE_API_CA_BUNDLE) : undefined,
     podNetwork: readPodNetworkConfig(settings),
     routeTable: readRouteTableConfig(settings),
+    nodePools: readNodePoolsConfig(settings),
     dataDir: settings.CORACLE_DATA_DIR || undefined,
     encryption: readEncryptionConfig(settings),
     audit: readAuditConfig(settings),

@@ -3,8 +3,9 @@
  * (the agents are its children), and the durable instance of `coracle up --instances` an
  * IpcNodeProvider to its supervisor's (local/supervisor-ipc.ts). A live object, not a setting,
  * so it is handed over like useAppSettings' record. This module imports nothing of
- * `@azure/functions`, so a host may set it before it loads the app. On Azure the provider would be
- * built from the configuration (adapters/nodes/azure.ts); that is not wired yet.
+ * `@azure/functions`, so a host may set it before it loads the app. On Azure none is handed over,
+ * and functions/runtime.ts's getNodeProvider opens the scale sets the configuration names
+ * (adapters/nodes/azure.ts).
  *
  * The process's ControlPlaneHost (shared/release/control-plane.ts) is handed over the same way:
  * `coracle up` gives its own, the durable instance of `--instances` an IPC one to its supervisor.

@@ -15,6 +15,9 @@ import type { Store } from '../shared/store/store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
 import type { NodeRoutes } from '../shared/nodes/routes.js';
+import { awaitedNodeProvider, type NodeProvider } from '../shared/nodes/provider.js';
+import { getNodeProvider as handedOverNodeProvider } from './node-provider.js';
+import type { TokenCredential } from '@azure/core-auth';
 import { podCIDRRange, storePodCIDRAllocator, type PodCIDRAllocator } from '../shared/controllers/nodeipam/cidrs.js';
 import { staticTokenAuthenticator } from '../shared/apiserver/auth.js';
 import { storeTokenAuthenticator, type TokenAuthenticator } from '../shared/apiserver/tokens.js';
@@ -29,7 +32,7 @@ import { measuredWorkQueue } from '../shared/telemetry/nodequeue.js';
 import type { KeyEncryptionService } from '../shared/encryption/envelope.js';
 import {
   appConfig, readEncryptionConfig, readLogsConfig, readQueueConfig, readStoreConfig,
-  type AppConfig, type AuditConfig, type EncryptionConfig, type LogsConfig, type QueueConfig, type RouteTableConfig, type Settings, type StoreConfig,
+  type AppConfig, type AuditConfig, type EncryptionConfig, type LogsConfig, type NodePoolsConfig, type QueueConfig, type RouteTableConfig, type Settings, type StoreConfig,
 } from './config.js';
 
 export type { Settings } from './config.js';
@@ -353,6 +356,9 @@ export async function closeAppContext(): Promise<void> {
   await (await queue?.catch(() => undefined))?.close();
   podCIDRAllocator = undefined;
   nodeRoutes = undefined;
+  const provider = azureNodeProvider;
+  azureNodeProvider = undefined;
+  await (await provider?.catch(() => undefined))?.close();
   const current = context;
   context = undefined;
   if (!current) return;
@@ -361,7 +367,38 @@ export async function closeAppContext(): Promise<void> {
   await built?.store.close();
 }
 
-export { getControlPlaneHost, getNodeProvider, useControlPlaneHost, useNodeProvider } from './node-provider.js';
+/**
+ * openAzureNodeProvider opens the node pools the configuration names (adapters/nodes/azure.ts),
+ * signed with the managed identity; `overrides` stand in for the cloud in tests (credential,
+ * a stand-in's CA).
+ */
+export async function openAzureNodeProvider(config: NodePoolsConfig, overrides: { credential?: TokenCredential; ca?: string } = {}): Promise<NodeProvider> {
+  const { AzureNodeProvider } = await import('../adapters/nodes/azure.js');
+  return new AzureNodeProvider({
+    credential: overrides.credential ?? (await azureCredential(config.identity)), subscriptionId: config.subscriptionId, resourceGroup: config.resourceGroup,
+    scaleSetPrefix: config.scaleSetPrefix, ...(config.armEndpoint ? { endpoint: config.armEndpoint } : {}), ...(overrides.ca ? { ca: overrides.ca } : {}),
+  });
+}
+
+let azureNodeProvider: Promise<NodeProvider> | undefined;
+
+/**
+ * getNodeProvider returns the process's NodeProvider: the one its host handed over (`coracle up`,
+ * the `--instances` supervisor), else the Azure scale sets its configuration names (opened on
+ * first use), else undefined (upgrades then cannot add or remove nodes).
+ */
+export function getNodeProvider(): NodeProvider | undefined {
+  const handedOver = handedOverNodeProvider();
+  if (handedOver) return handedOver;
+  const config = appConfig().nodePools;
+  if (!config) return undefined;
+  // One client per process; a failed open (say, no identity yet) is tried again by the next step.
+  azureNodeProvider ??= openAzureNodeProvider(config);
+  azureNodeProvider.catch(() => (azureNodeProvider = undefined));
+  return awaitedNodeProvider(azureNodeProvider);
+}
+
+export { getControlPlaneHost, useControlPlaneHost, useNodeProvider } from './node-provider.js';
 
 let azureMonitor: Promise<{ shutdown(): Promise<void> } | undefined> | undefined;
 

@@ -129,6 +129,9 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'CORACLE_CLUSTER_CIDR', value: clusterCidr }
         { name: 'CORACLE_ROUTE_TABLE_ID', value: podRouteTableId }
         { name: 'CORACLE_API_CA_BUNDLE', value: apiCaBundle }
+        // Where cluster upgrades add, reimage and remove nodes: the pools' scale sets (nodepool.bicep names them <stem>-pool-<pool>).
+        { name: 'CORACLE_NODE_POOLS_RESOURCE_GROUP_ID', value: resourceGroup().id }
+        { name: 'CORACLE_NODE_POOLS_SCALE_SET_PREFIX', value: '${stem}-pool-' }
       ]
     }
   }

@@ -67,6 +67,8 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
   networkContributor: '4d97b98b-1d4f-4787-a291-c67834d212e7'
+  virtualMachineContributor: '9980e02c-c2be-4d73-94e8-173b1dc7cf3c'
+  managedIdentityOperator: 'f1a07417-d97a-45cb-824c-7a7467783830'
 }
 // Cosmos DB's own (data-plane) built-in role: Cosmos DB Built-in Data Contributor.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
@@ -135,6 +137,28 @@ resource appRoutes 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: podRoutes
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.networkContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Cluster upgrades scale the pools' scale sets out and in and reimage their VMs
+// (adapters/nodes/azure.ts): Virtual Machine Contributor on the resource group, and Managed
+// Identity Operator on the node identity the scale sets give their VMs.
+resource appPools 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(resourceGroup().id, appPrincipalId, roles.virtualMachineContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.virtualMachineContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appNodeIdentity 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(nodeIdentity.id, appPrincipalId, roles.managedIdentityOperator)
+  scope: nodeIdentity
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.managedIdentityOperator)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -10,6 +10,8 @@ import type { TokenCredential } from '@azure/core-auth';
 import { AzureNodeProvider, VERSION_TAG } from '../../adapters/nodes/azure.js';
 import { describeNodeProviderContract } from '../../shared/nodes/contract.js';
 import { COMPUTE_API_VERSION, startArmStandin, type ArmStandin } from '../support/arm-standin.js';
+import { readNodePoolsConfig, useAppSettings } from '../../functions/config.js';
+import { getNodeProvider, openAzureNodeProvider, useNodeProvider } from '../../functions/runtime.js';
 
 const SUB = '00000000-0000-0000-0000-00000000c0de';
 const RG = 'coracle-rg';
@@ -35,6 +37,29 @@ describe('Azure NodeProvider on the ARM stand-in', () => {
     provider: new AzureNodeProvider({ credential: fakeCredential, subscriptionId: SUB, resourceGroup: RG, scaleSetPrefix: 'coracle-x-pool-', newPool, endpoint: arm.endpoint, ca: arm.ca, pollIntervalMs: 5 }),
     destroy: async () => undefined,
   }));
+
+  it('is what the app opens from its settings, and what its upgrades get when no host handed one over', async () => {
+    const settings = { CORACLE_NODE_POOLS_RESOURCE_GROUP_ID: `/subscriptions/${SUB}/resourceGroups/${RG}`, CORACLE_NODE_POOLS_SCALE_SET_PREFIX: 'coracle-app-pool-', CORACLE_ARM_ENDPOINT: arm.endpoint };
+    const provider = await openAzureNodeProvider(readNodePoolsConfig(settings)!, { credential: fakeCredential, ca: arm.ca });
+    // The pool's scale set is looked up by the prefix the settings give: none exists yet.
+    const before = arm.requests.length;
+    expect(await provider.list('web')).toEqual([]);
+    expect(arm.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toContain(`GET /subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/coracle-app-pool-web`);
+    // Without a handed-over provider the app's own is used; a handed-over one wins.
+    useAppSettings(settings);
+    try {
+      expect(getNodeProvider()).toBeDefined();
+      const local = { list: async () => [], add: async () => { throw new Error('x'); }, replace: async () => { throw new Error('x'); }, remove: async () => undefined, close: async () => undefined };
+      useNodeProvider(local);
+      expect(getNodeProvider()).toBe(local);
+      useNodeProvider(undefined);
+      useAppSettings({});
+      expect(getNodeProvider()).toBeUndefined();
+    } finally {
+      useNodeProvider(undefined);
+      useAppSettings({});
+    }
+  });
 
   it('made only Compute REST calls, at the SDK\'s api-version, with the bodies the API defines', () => {
     const rg = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute`;
