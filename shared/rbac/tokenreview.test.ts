@@ -82,8 +82,11 @@ test('audience-agnostic tokens (static, node credential, OIDC) are good only for
   expect((await review(oidc)).user.groups).toEqual(['dev', 'system:authenticated']);
 });
 
-test('an unknown, expired or deleted-ServiceAccount token is not authenticated, and says why', async () => {
+test('an unknown, forged, expired (ServiceAccount or OIDC), wrong-audience OIDC or deleted-ServiceAccount token is not authenticated, and says why', async () => {
   expect(await review('not-a-token')).toEqual({ user: {}, error: 'invalid bearer token' });
+  const expiredOidc = await issuer.sign({ sub: 'ann' }, { aud: 'api', ttlSeconds: -30 });
+  expect((await review(expiredOidc)).error).toMatch(/^\[invalid bearer token, oidc: verify token: oidc: token is expired \(Token Expiry: .+ \+0000 UTC\)\]$/);
+  expect((await review(await issuer.sign({ sub: 'ann' }, { aud: 'other-client' }))).error).toBe('[invalid bearer token, oidc: verify token: oidc: expected audience "api" got ["other-client"]]');
   const token = await saToken({ expirationSeconds: 600 });
   const [header, payload] = token.split('.');
   expect(await review(`${header}.${payload}.${Buffer.from('forged').toString('base64url')}`)).toEqual({ user: {}, error: '[invalid bearer token, go-jose/go-jose: error in cryptographic primitive]' });
