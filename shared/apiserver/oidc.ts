@@ -131,7 +131,8 @@ export function oidcAuthenticator(config: OidcConfig, fetchImpl: typeof fetch = 
       keys ??= discover();
       const jwks = await keys.catch((err: unknown) => {
         keys = undefined;
-        throw err;
+        // The issuer could not be reached: upstream's authenticator is then not initialized yet.
+        throw err instanceof OidcRefusal ? err : new OidcRefusal('oidc: authenticator not initialized');
       });
       const { payload } = await jwtVerify(token, jwks, {
         issuer: config.issuerURL, audience: config.clientId, currentDate: now(), algorithms: [...(config.signingAlgs ?? DEFAULT_SIGNING_ALGS)],
