@@ -56,7 +56,7 @@ afterAll(async () => {
 
 test('the default roles and bindings exist; kubectl get/describe/create print roles and bindings', async () => {
   const roles = await ok('get', 'clusterroles');
-  for (const name of ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:node']) {
+  for (const name of ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:node', 'system:auth-delegator']) {
     expect(roles).toMatch(new RegExp(`^${name}\\s+\\d{4}-\\d\\d-\\d\\dT`, 'm'));
   }
   expect(await ok('get', 'clusterrolebinding', 'cluster-admin', '-o', 'wide')).toMatch(/cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters/);

@@ -13,7 +13,7 @@
  */
 import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type FetchImplementation, type JWTPayload } from 'jose';
 import type { UserInfo } from './context.js';
-import { InvalidToken, type TokenAuthenticator } from './tokens.js';
+import { goQuotedList, InvalidToken, type TokenAuthenticator } from './tokens.js';
 
 /** OidcConfig mirrors kube-apiserver's `--oidc-*` flags. */
 export interface OidcConfig {
@@ -156,12 +156,12 @@ function verifyFailure(err: unknown, token: string, config: OidcConfig): string 
   if (err instanceof joseErrors.JWTExpired) return `oidc: token is expired (Token Expiry: ${goTime(claims.exp)})`;
   if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') {
     const got = typeof claims.aud === 'string' ? [claims.aud] : claims.aud ?? [];
-    return `oidc: expected audience ${JSON.stringify(config.clientId)} got [${got.map((a) => JSON.stringify(a)).join(' ')}]`;
+    return `oidc: expected audience ${JSON.stringify(config.clientId)} got ${goQuotedList(got)}`;
   }
   if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf') return `oidc: current time is before the nbf (not before) time: ${goTime(claims.nbf)}`;
   if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-    const algs = (config.signingAlgs ?? DEFAULT_SIGNING_ALGS).map((a) => JSON.stringify(a)).join(' ');
-    return `oidc: id token signed with unsupported algorithm, expected [${algs}] got ${JSON.stringify(decodeProtectedHeader(token).alg)}`;
+    const algs = goQuotedList(config.signingAlgs ?? DEFAULT_SIGNING_ALGS);
+    return `oidc: id token signed with unsupported algorithm, expected ${algs} got ${JSON.stringify(decodeProtectedHeader(token).alg)}`;
   }
   return `failed to verify signature: ${err instanceof Error ? err.message : String(err)}`;
 }

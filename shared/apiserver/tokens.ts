@@ -41,6 +41,11 @@ export interface AudienceAwareAuthenticator {
 /** Authenticator is either kind of token authenticator the API server's chain asks. */
 export type Authenticator = TokenAuthenticator | AudienceAwareAuthenticator;
 
+/** goQuotedList renders strings as Go's `%q` renders a `[]string` (`["a" "b"]`), as upstream's authenticators word audiences. */
+export function goQuotedList(list: readonly string[]): string {
+  return `[${list.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
 /** InvalidToken is a token refused by the authenticator it belongs to; its message is upstream's reason (a TokenReview's `status.error`). */
 export class InvalidToken extends Error {
   override name = 'InvalidToken';

@@ -21,7 +21,7 @@ import { findResourceByKind, storageKey, type ResourceType } from '../api/resour
 import { isRecord, newUid, rfc3339Now } from '../api/objects.js';
 import { isStoreError, type Store } from '../store/store.js';
 import type { ServiceAccountTokenIssuer, TokenClaims, UserInfo } from '../apiserver/context.js';
-import { InvalidToken, secretData, type AudienceAwareAuthenticator } from '../apiserver/tokens.js';
+import { goQuotedList, InvalidToken, secretData, type AudienceAwareAuthenticator } from '../apiserver/tokens.js';
 import { serviceAccountUsername } from './resolver.js';
 
 /** DEFAULT_ISSUER is the `iss` of every token and the API server's audience (kubeadm's default `--service-account-issuer`). */
@@ -165,7 +165,7 @@ export class ServiceAccountTokens implements ServiceAccountTokenIssuer {
     const target = audiences.length > 0 ? audiences : this.defaultAudiences;
     const tokenAudiences = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud.map(String) : [];
     const accepted = tokenAudiences.filter((a) => target.includes(a));
-    if (accepted.length === 0) throw new InvalidToken(`token audiences ${goQuoted(tokenAudiences)} is invalid for the target audiences ${goQuoted(target)}`);
+    if (accepted.length === 0) throw new InvalidToken(`token audiences ${goQuotedList(tokenAudiences)} is invalid for the target audiences ${goQuotedList(target)}`);
     return { user: await this.boundUser(payload), audiences: accepted };
   }
 
@@ -180,10 +180,10 @@ export class ServiceAccountTokens implements ServiceAccountTokenIssuer {
     if (!account) throw new InvalidToken(`serviceaccounts "${sa.name}" not found`);
     if (account.deletionTimestamp) throw new InvalidToken(`service account ${namespace}/${sa.name} has been deleted`);
     if (account.uid !== sa.uid) throw new InvalidToken(`service account UID (${String(account.uid)}) does not match claim (${sa.uid})`);
-    if (secret) await this.checkBound(SECRETS, namespace, secret, 'secret UID ($) does not match service account secret ref claim');
-    if (pod) await this.checkBound(PODS, namespace, pod, 'pod UID ($) does not match service account pod ref claim');
+    if (secret) await this.checkBound(SECRETS, namespace, secret, (uid) => `secret UID (${uid}) does not match service account secret ref claim (${secret.uid})`);
+    if (pod) await this.checkBound(PODS, namespace, pod, (uid) => `pod UID (${uid}) does not match service account pod ref claim (${pod.uid})`);
     // A Pod-bound token only names the Pod's node; a Node-bound one dies with the Node.
-    if (node && !pod) await this.checkBound(NODES, undefined, node, 'node UID ($) does not match service account node ref claim');
+    if (node && !pod) await this.checkBound(NODES, undefined, node, (uid) => `node UID (${uid}) does not match service account node ref claim (${node.uid})`);
     const extra: Record<string, string[]> = { 'authentication.kubernetes.io/credential-id': [`JTI=${String(payload.jti ?? '')}`] };
     if (pod) Object.assign(extra, { 'authentication.kubernetes.io/pod-name': [pod.name], 'authentication.kubernetes.io/pod-uid': [pod.uid] });
     if (node) {
@@ -200,13 +200,13 @@ export class ServiceAccountTokens implements ServiceAccountTokenIssuer {
 
   /**
    * checkBound: the object a token is bound to still exists, its deletion grace (if any) has not
-   * run out, and it has the uid in the claim (`mismatch` is upstream's message, `$` the object's uid).
+   * run out, and it has the uid in the claim (else `mismatch` of the object's uid: upstream's message).
    */
-  private async checkBound(resource: ResourceType, namespace: string | undefined, claim: { name: string; uid: string }, mismatch: string): Promise<void> {
+  private async checkBound(resource: ResourceType, namespace: string | undefined, claim: { name: string; uid: string }, mismatch: (uid: string) => string): Promise<void> {
     const meta = await this.boundObject(resource, namespace, claim.name);
     const deleted = meta && typeof meta.deletionTimestamp === 'string' && Date.parse(meta.deletionTimestamp) <= this.now().getTime();
     if (!meta || deleted) throw new InvalidToken('service account token has been invalidated');
-    if (meta.uid !== claim.uid) throw new InvalidToken(`${mismatch.replace('$', String(meta.uid))} (${claim.uid})`);
+    if (meta.uid !== claim.uid) throw new InvalidToken(mismatch(String(meta.uid)));
   }
 }
 
@@ -216,11 +216,6 @@ function verificationFailure(err: unknown): string {
   if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf') return 'service account token is not valid yet';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'go-jose/go-jose: error in cryptographic primitive';
   return 'service account token claims could not be validated due to unexpected validation error';
-}
-
-/** goQuoted renders a list of strings as Go's `%q` does (`["a" "b"]`), as upstream's messages show audiences. */
-function goQuoted(list: readonly string[]): string {
-  return `[${list.map((s) => JSON.stringify(s)).join(' ')}]`;
 }
 
 function publicJwk(jwk: JWK): JWK {
