@@ -3,7 +3,8 @@
  * real kubectl on one shared cluster: a ServiceAccount bound to `view` in one namespace, another
  * bound to `admin`; `kubectl auth can-i` checked against the real request over a table of cases;
  * escalation refused; `--as` guarded; a token from `kubectl create token` revoked with its
- * ServiceAccount. (A token's expiry is shown by shared/rbac/authorizer.test.ts with a clock: the
+ * ServiceAccount, and tokens bound to a Secret or a Node revoked with it (TokenReview through
+ * `kubectl create -f -` saying who, then why not). (A token's expiry is shown by shared/rbac/authorizer.test.ts with a clock: the
  * shortest token upstream issues lives 10 minutes.) The cluster also signs users in with a test
  * OIDC issuer's tokens (test/support/oidc-issuer.ts, as kube-apiserver's `--oidc-*` flags): their
  * user and groups, 401 for an expired or wrong-audience token.
@@ -55,7 +56,7 @@ afterAll(async () => {
 
 test('the default roles and bindings exist; kubectl get/describe/create print roles and bindings', async () => {
   const roles = await ok('get', 'clusterroles');
-  for (const name of ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:node']) {
+  for (const name of ['cluster-admin', 'admin', 'edit', 'view', 'system:discovery', 'system:basic-user', 'system:public-info-viewer', 'system:node', 'system:auth-delegator']) {
     expect(roles).toMatch(new RegExp(`^${name}\\s+\\d{4}-\\d\\d-\\d\\dT`, 'm'));
   }
   expect(await ok('get', 'clusterrolebinding', 'cluster-admin', '-o', 'wide')).toMatch(/cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters/);
@@ -210,6 +211,36 @@ test('every namespace gets a default ServiceAccount; a token works until its Ser
   // Recreated under the same name, it is another ServiceAccount (uid): the old token stays dead.
   await ok('create', 'serviceaccount', 'short-lived', '-n', 'team');
   expect((await as('short', 'get', 'pods', '-n', 'team')).stderr).toContain('Unauthorized');
+});
+
+test('kubectl create token --bound-object-kind Secret|Node: the token works until that object is deleted; a TokenReview shows its user, then why not', async () => {
+  const review = async (token: string) => {
+    const body = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+    // --validate=false: kubectl validates create-only kinds against the protobuf OpenAPI v2 document, which is not served (README).
+    const r = await kubectl(['create', '-f', '-', '-o', 'json', '--validate=false'], { kubeconfig: cluster.kubeconfigPath, input: body });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    return JSON.parse(r.stdout).status as Record<string, unknown>;
+  };
+  await ok('create', 'serviceaccount', 'bound', '-n', 'team');
+  await ok('create', 'rolebinding', 'bound-view', '--clusterrole=view', '--serviceaccount=team:bound', '-n', 'team');
+  await ok('create', 'secret', 'generic', 'anchor', '-n', 'team', '--from-literal=k=v');
+  tokens.secretBound = (await ok('create', 'token', 'bound', '-n', 'team', '--bound-object-kind', 'Secret', '--bound-object-name', 'anchor')).trim();
+  expect((await as('secretBound', 'get', 'pods', '-n', 'team')).code).toBe(0);
+  expect(await review(tokens.secretBound)).toMatchObject({
+    authenticated: true, audiences: ['https://kubernetes.default.svc.cluster.local'],
+    user: { username: 'system:serviceaccount:team:bound', groups: ['system:serviceaccounts', 'system:serviceaccounts:team', 'system:authenticated'] },
+  });
+  await ok('delete', 'secret', 'anchor', '-n', 'team');
+  expect((await as('secretBound', 'get', 'pods', '-n', 'team')).stderr).toContain('error: You must be logged in to the server (Unauthorized)');
+  expect(await review(tokens.secretBound)).toEqual({ user: {}, error: '[invalid bearer token, service account token has been invalidated]' });
+  // A Node: its name and uid travel in the token and come back in the user's extra.
+  const node = await kubectl(['create', '-f', '-'], { kubeconfig: cluster.kubeconfigPath, input: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'bound-node' } }) });
+  expect(node.code).toBe(0);
+  tokens.nodeBound = (await ok('create', 'token', 'bound', '-n', 'team', '--bound-object-kind', 'Node', '--bound-object-name', 'bound-node')).trim();
+  const whoami = JSON.parse((await as('nodeBound', 'auth', 'whoami', '-o', 'json')).stdout);
+  expect(whoami.status.userInfo.extra).toMatchObject({ 'authentication.kubernetes.io/node-name': ['bound-node'], 'authentication.kubernetes.io/node-uid': [expect.any(String)] });
+  await ok('delete', 'node', 'bound-node');
+  expect((await as('nodeBound', 'get', 'pods', '-n', 'team')).stderr).toContain('Unauthorized');
 });
 
 test('an OIDC token from the issuer maps to its user and prefixed groups, authorized by RBAC; expired, wrong-audience, wrong-tenant, other-issuer and forged ones get 401', async () => {

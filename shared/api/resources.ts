@@ -90,7 +90,7 @@ export const RESOURCES: readonly ResourceType[] = [
   resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', shortNames: [], namespaced: true }),
   resource({ group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', shortNames: ['pdb'],
     namespaced: true, subresources: [status('policy', 'v1', 'PodDisruptionBudget')] }),
-  // RBAC (shared/rbac): roles and bindings, stored; the reviews below are create-only and never stored, like TokenReview.
+  // RBAC (shared/rbac): roles and bindings, stored; the reviews below (and TokenReview) are create-only and never stored.
   resource({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', shortNames: [], namespaced: false }),
   resource({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', shortNames: [], namespaced: false }),
   resource({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', shortNames: [], namespaced: true }),
@@ -100,6 +100,7 @@ export const RESOURCES: readonly ResourceType[] = [
   resource({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', shortNames: [], namespaced: false, verbs: ['create'] }),
   resource({ group: 'authorization.k8s.io', version: 'v1', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', shortNames: [], namespaced: false, verbs: ['create'] }),
   resource({ group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', shortNames: [], namespaced: false, verbs: ['create'] }),
+  resource({ group: 'authentication.k8s.io', version: 'v1', kind: 'TokenReview', plural: 'tokenreviews', shortNames: [], namespaced: false, verbs: ['create'] }),
   // Coracle's own kinds (shared/upgrade/objects.ts): the cluster's versions and its node pools.
   resource({ group: 'coracle.io', version: 'v1', kind: 'Cluster', plural: 'clusters', shortNames: [], namespaced: false,
     categories: ['coracle'], subresources: [status('coracle.io', 'v1', 'Cluster')] }),

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { ApiError } from '../api/status.js';
 import type { ServiceNetwork } from './services.js';
 import type { AccessAttributes, PolicyRule } from '../rbac/rules.js';
+import type { TokenAuthentication } from './auth.js';
 
 /** Verb is a Kubernetes API verb, as RBAC names it. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -108,9 +109,21 @@ export interface HandlerContext {
   access?: AccessReviewer;
   /** ServiceAccount token issuance (TokenRequest); undefined: `serviceaccounts/token` answers 503. */
   tokenIssuer?: ServiceAccountTokenIssuer;
+  /** The API server's own authenticator chain on a token presented to `audiences` (empty: the API server's), for TokenReview. */
+  reviewToken?: (token: string, audiences: readonly string[]) => Promise<TokenAuthentication>;
 }
 
-/** TokenClaims is what a ServiceAccount token says: its ServiceAccount (uid bound), audiences, lifetime, and the Pod it is bound to, if any. */
+/** ObjectRef names the object a token is bound to; `uid` is absent only for a Pod's node that was not found. */
+export interface ObjectRef {
+  name: string;
+  uid?: string;
+}
+
+/**
+ * TokenClaims is what a ServiceAccount token says: its ServiceAccount (uid bound), audiences,
+ * lifetime, and the object it is bound to, if any: a Pod (with the Pod's node, when it has one), a
+ * Secret, or a Node (upstream's `kubernetes.io` claim: one kind only).
+ */
 export interface TokenClaims {
   namespace: string;
   name: string;
@@ -118,7 +131,9 @@ export interface TokenClaims {
   audiences: readonly string[];
   expirationSeconds: number;
   now: Date;
-  pod?: { name: string; uid: string };
+  pod?: ObjectRef;
+  secret?: ObjectRef;
+  node?: ObjectRef;
 }
 
 /** ServiceAccountTokenIssuer signs a ServiceAccount token (shared/rbac/satokens.ts). */

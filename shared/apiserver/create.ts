@@ -23,6 +23,7 @@ import { handleEviction } from './eviction.js';
 import { handleUpgradePreview } from './upgradepreview.js';
 import { handleReview, isReview } from '../rbac/reviews.js';
 import { handleTokenRequest } from '../rbac/tokenrequest.js';
+import { handleTokenReview } from '../rbac/tokenreview.js';
 
 /** GENERATE_NAME_ATTEMPTS bounds retries when a generated name collides. */
 const GENERATE_NAME_ATTEMPTS = 8;
@@ -86,6 +87,7 @@ export async function handleCreate(ctx: HandlerContext, peers: Peers): Promise<R
   if (ctx.info.resource.kind === 'UpgradePreview') return handleUpgradePreview(ctx);
   if (isReview(ctx.info.resource.kind)) return handleReview(ctx);
   if (ctx.info.subresource === 'token') return handleTokenRequest(ctx);
+  if (ctx.info.resource.kind === 'TokenReview') return handleTokenReview(ctx);
   const { resource } = ctx.info;
   const mode = parseFieldValidation(ctx.query);
   const dryRun = isDryRun(ctx.query);

@@ -10,8 +10,8 @@
 import { RELEASE_VERSION } from '../release/version.js';
 import type { Store } from '../store/store.js';
 import type { Admission, Authorizer, MutatingAdmission, EvictionAdmission, HandlerContext, UserInfo, WatchLimits } from './context.js';
-import { authenticate, PUBLIC_PATHS, staticTokenAuthenticator } from './auth.js';
-import { isBootstrapper, type TokenAuthenticator } from './tokens.js';
+import { authenticate, PUBLIC_PATHS, runTokenAuthenticators, staticTokenAuthenticator } from './auth.js';
+import { isBootstrapper, type Authenticator } from './tokens.js';
 import { handleNodeCredentialRequest, NODE_CREDENTIAL_PATH } from './nodecredential.js';
 import { nodeForbidden } from './authorize.js';
 import { methodNotAllowed } from '../api/status.js';
@@ -48,8 +48,8 @@ export interface ApiServerOptions {
   store: Store;
   /** Bearer tokens accepted, each mapped to the user it authenticates (asked first). */
   tokens?: ReadonlyMap<string, { username: string; groups: readonly string[] }>;
-  /** More token authenticators, asked after `tokens` (bootstrap tokens and node credentials: tokens.ts storeTokenAuthenticator). */
-  tokenAuthenticators?: readonly TokenAuthenticator[];
+  /** More token authenticators, asked after `tokens` (bootstrap tokens and node credentials: tokens.ts storeTokenAuthenticator; ServiceAccount tokens; OIDC). */
+  tokenAuthenticators?: readonly Authenticator[];
   /** The version `/version` reports, e.g. `v1.35.0-coracle`. */
   gitVersion?: string;
   /** Authorization hook (node identities, RBAC): undefined allows every authenticated user everything (unless `access` is set). */
@@ -129,13 +129,16 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
   const peers: Peers = { ...DEFAULT_PEERS, ...options.peers };
   const network = serviceNetwork(options.serviceNetwork);
   const authenticators = [...(options.tokens ? [staticTokenAuthenticator(options.tokens)] : []), ...(options.tokenAuthenticators ?? [])];
+  // The API server's own audiences (upstream's --api-audiences, defaulting to the ServiceAccount issuer).
+  const apiAudiences = options.tokenIssuer?.defaultAudiences ?? [];
+  const reviewToken = (token: string, audiences: readonly string[]) => runTokenAuthenticators(token, authenticators, apiAudiences, audiences);
   const authorize = options.authorize ?? options.access?.authorize;
   return async (request) => {
     let info: RequestInfo | undefined;
     try {
       const url = new URL(request.url);
       let user: UserInfo | undefined;
-      if (!PUBLIC_PATHS.has(url.pathname)) user = await authenticate(request, authenticators);
+      if (!PUBLIC_PATHS.has(url.pathname)) user = await authenticate(request, authenticators, apiAudiences);
       options.onRequestFacts?.(request, { user });
       if (user && options.access) {
         const requester = user;
@@ -171,7 +174,7 @@ export function createApiServer(options: ApiServerOptions): ApiHandler {
       if (refusal) throw refusal;
       const ctx: HandlerContext = {
         store: options.store, request, url, query: url.searchParams, info, user, now, admitEviction: options.admitEviction, admit: options.admit, mutate: options.mutate, watchLimits: options.watchLimits, serviceNetwork: network, releases: options.releases,
-        access: options.access, tokenIssuer: options.tokenIssuer,
+        access: options.access, tokenIssuer: options.tokenIssuer, reviewToken,
       };
       if (info.subresource === 'log') return await handlePodLog(ctx, options.logSink);
       if (info.subresource !== undefined && info.resource.plural === 'pods' && STREAM_SUBRESOURCES.has(info.subresource)) return await handlePodStream(ctx);

@@ -5,14 +5,15 @@
  * audience `clientId`, signed with one of `signingAlgs` (RS256 by default), not expired and not before its `nbf`, becomes the user its username and
  * groups claims name, prefixed as the flags say. A token whose (unverified) `iss` is another
  * issuer is left to the other authenticators (ServiceAccount tokens are JWTs too); a token of this
- * issuer that fails any check is refused, which the chain answers with 401 Unauthorized.
+ * issuer that fails any check is refused (OidcRefusal, with the reason in go-oidc's and upstream's
+ * words, which a TokenReview reports), which the chain answers with 401 Unauthorized.
  *
  * Keys are fetched with jose's createRemoteJWKSet: cached, and fetched again when a token names a
  * key id the cached set lacks (the issuer rotated its keys).
  */
-import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type FetchImplementation, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type FetchImplementation, type JWTPayload } from 'jose';
 import type { UserInfo } from './context.js';
-import type { TokenAuthenticator } from './tokens.js';
+import { goQuotedList, InvalidToken, type TokenAuthenticator } from './tokens.js';
 
 /** OidcConfig mirrors kube-apiserver's `--oidc-*` flags. */
 export interface OidcConfig {
@@ -39,8 +40,8 @@ export interface OidcConfig {
 /** DEFAULT_SIGNING_ALGS is upstream's `--oidc-signing-algs` default. */
 export const DEFAULT_SIGNING_ALGS: readonly string[] = ['RS256'];
 
-/** OidcRefusal is why a token of the configured issuer is refused (the client only sees 401). */
-export class OidcRefusal extends Error {
+/** OidcRefusal is why a token of the configured issuer is refused (the client only sees 401; a TokenReview sees the reason). */
+export class OidcRefusal extends InvalidToken {
   override name = 'OidcRefusal';
 }
 
@@ -130,14 +131,37 @@ export function oidcAuthenticator(config: OidcConfig, fetchImpl: typeof fetch = 
       keys ??= discover();
       const jwks = await keys.catch((err: unknown) => {
         keys = undefined;
-        throw err;
+        // The issuer could not be reached: upstream's authenticator is then not initialized yet.
+        throw err instanceof OidcRefusal ? err : new OidcRefusal('oidc: authenticator not initialized');
       });
       const { payload } = await jwtVerify(token, jwks, {
         issuer: config.issuerURL, audience: config.clientId, currentDate: now(), algorithms: [...(config.signingAlgs ?? DEFAULT_SIGNING_ALGS)],
       });
       return userFromClaims(config, payload);
-    } catch {
-      return undefined; // expired, wrong audience, bad signature, unknown key, unmapped claims: 401
+    } catch (err) {
+      // Expired, wrong audience, bad signature, unknown key, unmapped claims: refused (401).
+      throw err instanceof OidcRefusal ? err : new OidcRefusal(`oidc: verify token: ${verifyFailure(err, token, config)}`);
     }
   };
+}
+
+/** goTime renders a time as Go's time.Time `%v` does in UTC (`2026-12-01 00:00:00 +0000 UTC`). */
+function goTime(seconds: unknown): string {
+  return `${new Date(Number(seconds) * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '')} +0000 UTC`;
+}
+
+/** verifyFailure words a failed verification as go-oidc's IDTokenVerifier does. */
+function verifyFailure(err: unknown, token: string, config: OidcConfig): string {
+  const claims = decodeJwt(token);
+  if (err instanceof joseErrors.JWTExpired) return `oidc: token is expired (Token Expiry: ${goTime(claims.exp)})`;
+  if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'aud') {
+    const got = typeof claims.aud === 'string' ? [claims.aud] : claims.aud ?? [];
+    return `oidc: expected audience ${JSON.stringify(config.clientId)} got ${goQuotedList(got)}`;
+  }
+  if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf') return `oidc: current time is before the nbf (not before) time: ${goTime(claims.nbf)}`;
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    const algs = goQuotedList(config.signingAlgs ?? DEFAULT_SIGNING_ALGS);
+    return `oidc: id token signed with unsupported algorithm, expected ${algs} got ${JSON.stringify(decodeProtectedHeader(token).alg)}`;
+  }
+  return `failed to verify signature: ${err instanceof Error ? err.message : String(err)}`;
 }

@@ -56,6 +56,11 @@ export const PROTOBUF_MESSAGES: Readonly<Record<string, string>> = {
   SelfSubjectRulesReview: '1 metadata ObjectMeta; 2 spec SelfSubjectRulesReviewSpec',
   SelfSubjectRulesReviewSpec: '1 namespace string',
   SelfSubjectReview: '1 metadata ObjectMeta',
+  TokenReview: '1 metadata ObjectMeta; 2 spec TokenReviewSpec; 3 status TokenReviewStatus',
+  TokenReviewSpec: '1 token string; 2 audiences []string',
+  // UserInfo's `extra` (a map of ExtraValue lists) is not carried, as SubjectAccessReviewSpec's is not: protobuf clients do not get it.
+  TokenReviewStatus: '1 authenticated bool; 2 user UserInfo; 4 audiences []string; 3 error string',
+  UserInfo: '1 username string; 2 uid string; 3 groups []string',
   TokenRequest: '1 metadata ObjectMeta; 2 spec TokenRequestSpec',
   TokenRequestSpec: '1 audiences []string; 4 expirationSeconds *int64; 3 boundObjectRef *BoundObjectReference',
   BoundObjectReference: '1 kind string; 2 apiVersion string; 3 name string; 4 uid string',

@@ -20,8 +20,36 @@ import type { Store } from '../store/store.js';
 import type { UserInfo } from './context.js';
 import { NODES_GROUP, nodeUserName } from './authorize.js';
 
-/** TokenAuthenticator returns the user a bearer token names, or undefined when it does not know the token. */
+/**
+ * TokenAuthenticator returns the user a bearer token names, or undefined when it does not know the
+ * token. It may throw InvalidToken for a token it knows as its own and refuses (expired, revoked):
+ * the chain then asks the next one, and a TokenReview reports the reason. It does not look at
+ * audiences: the chain applies the API server's (upstream's audience-agnostic wrapper).
+ */
 export type TokenAuthenticator = (token: string) => UserInfo | undefined | Promise<UserInfo | undefined>;
+
+/**
+ * AudienceAwareAuthenticator checks a token against the audiences it is presented for (TokenReview's
+ * `spec.audiences`; the API server's own for a request) and answers the user with those of the
+ * token's audiences that are among them (upstream's audience-aware token authenticators:
+ * ServiceAccount tokens). Undefined and InvalidToken as for TokenAuthenticator.
+ */
+export interface AudienceAwareAuthenticator {
+  authenticate(token: string, audiences: readonly string[]): Promise<{ user: UserInfo; audiences: readonly string[] } | undefined>;
+}
+
+/** Authenticator is either kind of token authenticator the API server's chain asks. */
+export type Authenticator = TokenAuthenticator | AudienceAwareAuthenticator;
+
+/** goQuotedList renders strings as Go's `%q` renders a `[]string` (`["a" "b"]`), as upstream's authenticators word audiences. */
+export function goQuotedList(list: readonly string[]): string {
+  return `[${list.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+/** InvalidToken is a token refused by the authenticator it belongs to; its message is upstream's reason (a TokenReview's `status.error`). */
+export class InvalidToken extends Error {
+  override name = 'InvalidToken';
+}
 
 /** BOOTSTRAPPERS_GROUP is the group of every bootstrap token's user (upstream's system:bootstrappers). */
 export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';

@@ -74,4 +74,14 @@ describe('the audit log', () => {
     expect(all).not.toContain(VALUE);
     expect(all).not.toContain(Buffer.from(VALUE).toString('base64'));
   });
+
+  it('records a TokenReview at Metadata only, never the token it reviews nor the user it names', async () => {
+    const res = await send('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: TOKEN } });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { status: { authenticated: boolean } }).status.authenticated).toBe(true);
+    const [event] = completed('create', 'tokenreviews');
+    expect([event.level, event.responseStatus?.code, event.requestObject, event.responseObject]).toEqual(['Metadata', 201, undefined, undefined]);
+    // The caller's own token is the one reviewed here: it must appear nowhere in the log.
+    expect(JSON.stringify(events)).not.toContain(TOKEN);
+  });
 });

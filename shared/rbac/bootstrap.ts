@@ -42,6 +42,11 @@ export const DEFAULT_CLUSTER_ROLES: readonly RoleSpec[] = [
     rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
     rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
   ] },
+  // For servers that delegate authentication and authorization to this one (upstream's; bound to no one by default).
+  { name: 'system:auth-delegator', rules: [
+    rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+  ] },
   { name: 'admin', aggregateFrom: 'admin' },
   { name: 'edit', aggregateFrom: 'edit', labels: { [AGGREGATE_TO('admin')]: 'true' } },
   { name: 'view', aggregateFrom: 'view', labels: { [AGGREGATE_TO('edit')]: 'true' } },

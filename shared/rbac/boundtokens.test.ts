@@ -1,6 +1,7 @@
 /**
- * Tokens bound to a Pod through the real API server handler: the claim, the checks on the pod,
- * the token dying with its pod, and what a node may ask for (node authorizer and NodeRestriction).
+ * Tokens bound to a Pod, a Secret or a Node through the real API server handler: the claims, the
+ * checks on the bound object, the token dying with it (TokenReview says why), and what a node may
+ * ask for (node authorizer and NodeRestriction).
  */
 import { pod, startApiServer, TOKEN, type Harness } from '../../test/support/apiserver.js';
 import { createAccessControl } from './authorizer.js';
@@ -16,6 +17,9 @@ const as = (token: string) => ({ authorization: `Bearer ${token}` });
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, any>;
 const request = (sa: string, ref?: Record<string, unknown>, headers: Record<string, string> = {}) =>
   h.json('POST', `${SA}/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: ref ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', ...ref } } : {} }, headers);
+const review = async (token: string) =>
+  (await h.json('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } })).body.status;
+const uidOf = async (path: string) => (await h.json('GET', path)).body.metadata.uid as string;
 
 beforeAll(async () => {
   h = await startApiServer((store) => {
@@ -30,6 +34,8 @@ beforeAll(async () => {
     };
   });
   expect((await h.json('POST', '/api/v1/namespaces', { metadata: { name: 'team' } })).status).toBe(201);
+  for (const name of ['a', 'n1']) expect((await h.json('POST', '/api/v1/nodes', { metadata: { name } })).status).toBe(201);
+  for (const name of ['s1', 's2']) expect((await h.json('POST', '/api/v1/namespaces/team/secrets', { metadata: { name }, stringData: { k: 'v' } })).status).toBe(201);
   for (const name of ['robot', 'other']) expect((await h.json('POST', SA, { metadata: { name } })).status).toBe(201);
   const onNode = (name: string, nodeName: string, serviceAccountName = 'robot') =>
     pod(name, { spec: { serviceAccountName, nodeName, containers: [{ name: 'c', image: 'x' }] } });
@@ -82,4 +88,69 @@ test('a node gets tokens only for ServiceAccounts of its pods, bound to its pods
   expect(noRelation.status).toBe(403);
   expect(noRelation.body.message).toBe('serviceaccounts "other" is forbidden: User "system:node:b" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team": no relationship found between node \'b\' and this object');
   expect((await h.json('GET', `${SA}/robot`, undefined, as(NODE_A))).status).toBe(200);
+});
+
+test('a token bound to a pod also names the node of the pod (with its uid when the Node exists), unchecked', async () => {
+  const p2 = await request('robot', { name: 'p2' }); // on node b, which has no Node object
+  expect(claimsOf(p2.body.status.token)['kubernetes.io'].node).toEqual({ name: 'b' });
+  const p1 = await request('robot', { name: 'p1' });
+  const nodeA = await uidOf('/api/v1/nodes/a');
+  expect(claimsOf(p1.body.status.token)['kubernetes.io'].node).toEqual({ name: 'a', uid: nodeA });
+  expect((await review(p1.body.status.token)).user.extra).toMatchObject({
+    'authentication.kubernetes.io/pod-name': ['p1'], 'authentication.kubernetes.io/node-name': ['a'], 'authentication.kubernetes.io/node-uid': [nodeA],
+  });
+  expect((await review(p2.body.status.token)).user.extra).not.toHaveProperty('authentication.kubernetes.io/node-uid');
+});
+
+test('a token bound to a Secret authenticates until the Secret is deleted, and stays dead when it is recreated', async () => {
+  const uid = await uidOf('/api/v1/namespaces/team/secrets/s1');
+  const issued = await request('robot', { kind: 'Secret', name: 's1', uid });
+  expect(issued.status).toBe(201);
+  const token = issued.body.status.token;
+  expect(claimsOf(token)['kubernetes.io']).toMatchObject({ namespace: 'team', secret: { name: 's1', uid }, serviceaccount: { name: 'robot' } });
+  expect(claimsOf(token)['kubernetes.io']).not.toHaveProperty('pod');
+  const alive = await review(token);
+  expect(alive).toMatchObject({ authenticated: true, user: { username: 'system:serviceaccount:team:robot' } });
+  expect(Object.keys(alive.user.extra)).toEqual(['authentication.kubernetes.io/credential-id']);
+  expect((await h.call('GET', '/apis', undefined, as(token))).status).toBe(200);
+  expect((await h.json('DELETE', '/api/v1/namespaces/team/secrets/s1')).status).toBe(200);
+  expect((await h.call('GET', '/apis', undefined, as(token))).status).toBe(401);
+  expect(await review(token)).toEqual({ user: {}, error: '[invalid bearer token, service account token has been invalidated]' });
+  expect((await h.json('POST', '/api/v1/namespaces/team/secrets', { metadata: { name: 's1' } })).status).toBe(201);
+  const again = await uidOf('/api/v1/namespaces/team/secrets/s1');
+  expect((await h.call('GET', '/apis', undefined, as(token))).status).toBe(401);
+  expect((await review(token)).error).toBe(`[invalid bearer token, secret UID (${again}) does not match service account secret ref claim (${uid})]`);
+});
+
+test('a token bound to a Node authenticates as the ServiceAccount with the node in its extra, until the Node is deleted or recreated', async () => {
+  const uid = await uidOf('/api/v1/nodes/n1');
+  const issued = await request('robot', { kind: 'Node', name: 'n1' });
+  expect(issued.status).toBe(201);
+  const token = issued.body.status.token;
+  expect(claimsOf(token)['kubernetes.io'].node).toEqual({ name: 'n1', uid });
+  expect((await review(token)).user.extra).toMatchObject({ 'authentication.kubernetes.io/node-name': ['n1'], 'authentication.kubernetes.io/node-uid': [uid] });
+  expect((await h.json('DELETE', '/api/v1/nodes/n1')).status).toBe(200);
+  expect((await h.call('GET', '/apis', undefined, as(token))).status).toBe(401);
+  expect((await review(token)).error).toBe('[invalid bearer token, service account token has been invalidated]');
+  expect((await h.json('POST', '/api/v1/nodes', { metadata: { name: 'n1' } })).status).toBe(201);
+  const again = await uidOf('/api/v1/nodes/n1');
+  expect((await review(token)).error).toBe(`[invalid bearer token, node UID (${again}) does not match service account node ref claim (${uid})]`);
+});
+
+test('binding to a Secret or Node checks it as upstream: missing 404, another uid 409, other kinds 400, nodes only pod-bound (403)', async () => {
+  const missingSecret = await request('robot', { kind: 'Secret', name: 'nope' });
+  expect([missingSecret.status, missingSecret.body.message]).toEqual([404, 'secrets "nope" not found']);
+  const missingNode = await request('robot', { kind: 'Node', name: 'nope' });
+  expect([missingNode.status, missingNode.body.message]).toEqual([404, 'nodes "nope" not found']);
+  const stale = await request('robot', { kind: 'Secret', name: 's2', uid: 'not-its-uid' });
+  expect(stale.status).toBe(409);
+  expect(stale.body.message).toBe('Operation cannot be fulfilled on Secret "s2": the UID in the bound object reference (not-its-uid) does not match the UID in record. The object might have been deleted and then recreated');
+  const staleNode = await request('robot', { kind: 'Node', name: 'a', uid: 'not-its-uid' });
+  expect([staleNode.status, staleNode.body.details.kind]).toEqual([409, 'Node']);
+  const configMap = await request('robot', { kind: 'ConfigMap', name: 'x' });
+  expect([configMap.status, configMap.body.message]).toEqual([400, 'cannot bind token to object of type /v1, Kind=ConfigMap']);
+  const appsPod = await request('robot', { apiVersion: 'apps/v1', name: 'p1' });
+  expect([appsPod.status, appsPod.body.message]).toEqual([400, 'cannot bind token to object of type apps/v1, Kind=Pod']);
+  const nodeAsksSecret = await request('robot', { kind: 'Secret', name: 's2' }, as(NODE_A));
+  expect([nodeAsksSecret.status, nodeAsksSecret.body.message]).toEqual([403, 'serviceaccounts "robot" is forbidden: node requested token not bound to a pod']);
 });

@@ -31,7 +31,8 @@ function reviewAttributes(kind: string, spec: Record<string, unknown>): AccessAt
   };
 }
 
-function answer(ctx: HandlerContext, obj: KubeObject, status: Record<string, unknown>): Response {
+/** reviewAnswer is a review's response: the posted object with its `status`, never stored (no resourceVersion), 201 Created. */
+export function reviewAnswer(obj: KubeObject, status: Record<string, unknown>): Response {
   const metadata = isRecord(obj.metadata) ? { ...obj.metadata } : {};
   delete metadata.resourceVersion;
   return jsonResponse({ ...obj, metadata: { ...metadata, creationTimestamp: null }, status }, 201);
@@ -40,6 +41,12 @@ function answer(ctx: HandlerContext, obj: KubeObject, status: Record<string, unk
 async function accessReviewStatus(access: AccessReviewer, user: UserInfo, a: AccessAttributes): Promise<Record<string, unknown>> {
   const d = await access.decide(user, a);
   return { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) };
+}
+
+/** userInfoStatus renders a user as authentication.k8s.io's UserInfo (empty uid and extra left out, as upstream's omitempty). */
+export function userInfoStatus(user: UserInfo): Record<string, unknown> {
+  const extra = user.extra && Object.keys(user.extra).length > 0 ? { extra: user.extra } : {};
+  return { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...extra };
 }
 
 /** subjectOf reads a SubjectAccessReview's user (no group is added: the review asks about exactly who it names). */
@@ -75,22 +82,22 @@ export async function handleReview(ctx: HandlerContext): Promise<Response> {
   const spec = isRecord(obj.spec) ? obj.spec : {};
   switch (resource.kind) {
     case 'SelfSubjectReview':
-      return answer(ctx, obj, { userInfo: { username: ctx.user.username, ...(ctx.user.uid ? { uid: ctx.user.uid } : {}), groups: ctx.user.groups, ...(ctx.user.extra ? { extra: ctx.user.extra } : {}) } });
+      return reviewAnswer(obj, { userInfo: userInfoStatus(ctx.user) });
     case 'SelfSubjectAccessReview':
-      return answer(ctx, obj, await accessReviewStatus(access, ctx.user, reviewAttributes(resource.kind, spec)));
+      return reviewAnswer(obj, await accessReviewStatus(access, ctx.user, reviewAttributes(resource.kind, spec)));
     case 'SubjectAccessReview':
-      return answer(ctx, obj, await accessReviewStatus(access, subjectOf(resource.kind, spec), reviewAttributes(resource.kind, spec)));
+      return reviewAnswer(obj, await accessReviewStatus(access, subjectOf(resource.kind, spec), reviewAttributes(resource.kind, spec)));
     case 'LocalSubjectAccessReview': {
       const a = reviewAttributes(resource.kind, spec);
       if (!a.resourceRequest) throw invalid('authorization.k8s.io', resource.kind, '', [{ reason: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', message: 'Invalid value: "nonResourceAttributes": disallowed on this kind of request' }]);
       if (a.namespace !== undefined && a.namespace !== ctx.info.namespace) {
         throw invalid('authorization.k8s.io', resource.kind, '', [{ reason: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', message: `Invalid value: "${a.namespace}": must match metadata.namespace` }]);
       }
-      return answer(ctx, obj, await accessReviewStatus(access, subjectOf(resource.kind, spec), { ...a, namespace: ctx.info.namespace }));
+      return reviewAnswer(obj, await accessReviewStatus(access, subjectOf(resource.kind, spec), { ...a, namespace: ctx.info.namespace }));
     }
     case 'SelfSubjectRulesReview': {
       const { rules, incomplete } = await access.rulesFor(ctx.user, str(spec.namespace) || undefined);
-      return answer(ctx, obj, rulesStatus(rules, incomplete));
+      return reviewAnswer(obj, rulesStatus(rules, incomplete));
     }
     default:
       throw badRequest(`${resource.kind} is not a review`);
