@@ -14,10 +14,11 @@
  * with kubectl holds, and Cancel of that run. Screenshots go to test-artifacts/portal/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, loadPage, networkQuiet, signInWithToken, type Browser } from './support/browser.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI, REPO_ROOT, startCluster, type Cluster } from './support/cluster.js';
@@ -29,13 +30,12 @@ import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
 import { decodeJwt } from 'jose';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'portal');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let cluster: Cluster;
+let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let profile: string;
-const consoleErrors: string[] = [];
+let consoleErrors: string[];
 
 // The upgrade below moves the single-process control plane onto release B: the API is down while it hands over.
 const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, input, retryRefusedMs: 30_000 });
@@ -66,35 +66,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/**
- * load navigates and waits for the page to render. Chromium aborts requests in flight
- * with ERR_NETWORK_CHANGED whenever the host's interfaces change (the private dockerd adds a veth
- * per pod), which can cost the page its script: try up to three times.
- */
-async function load(url: string): Promise<number | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    await networkQuiet();
-    try {
-      const response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 15_000 });
-      await page.locator('#app > *').first().waitFor({ timeout: 10_000 });
-      return response?.status();
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
-}
-
-/** networkQuiet waits (at most 30 s) until the host's network interfaces stop changing for 3 s (see load). */
-async function networkQuiet(): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let last = (await readdir('/sys/class/net')).sort().join(',');
-  let since = Date.now();
-  while (Date.now() - since < 3000 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    const now = (await readdir('/sys/class/net')).sort().join(',');
-    if (now !== last) [last, since] = [now, Date.now()];
-  }
-}
+/** load navigates the test's tab and waits for the page to render. */
+const load = (url: string) => loadPage(page, url);
 
 /** focusTop puts the keyboard's starting point at the top of the page (the first heading, focused for a moment). */
 async function focusTop(): Promise<void> {
@@ -127,15 +100,8 @@ beforeAll(async () => {
     `--oidc-issuer-url=${issuer.url}`, `--oidc-client-id=${PORTAL_CLIENT}`, '--oidc-username-claim=email', '--oidc-groups-claim=groups', '--oidc-groups-prefix=oidc:'] });
   // The issuer signs this user in at once (a development IdP), back to the portal's URL: its redirect URI.
   issuer.allowSignIn(PORTAL_CLIENT, `${cluster.url}/portal/`, { sub: 'viewer-1', email: VIEWER, email_verified: true, groups: ['portal-viewers'] });
-  profile = await mkdtemp(path.join(os.tmpdir(), 'coracle-chromium-'));
-  // A fresh profile each run (playwright passes it as --user-data-dir); playwright-core never downloads a browser.
-  // The cluster's certificate is signed by its own CA, which this fresh profile does not trust: ignoreHTTPSErrors.
-  context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-  page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  browser = await launchBrowser();
+  ({ context, page, consoleErrors } = browser);
   await until('3 Ready nodes', async () => {
     const out = (await k(['get', 'nodes', '--no-headers'])).stdout;
     return (out.match(/\bReady\b/g) ?? []).length === 3 ? true : undefined;
@@ -149,11 +115,10 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await cluster?.destroy();
   await issuer?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  if (profile) await rm(profile, { recursive: true, force: true });
 }, 60_000);
 
 describe('portal', () => {
@@ -167,7 +132,7 @@ describe('portal', () => {
 
   it('refuses a wrong token with the API\'s 401', async () => {
     await page.getByLabel('Bearer token').fill('not-a-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const error = page.getByTestId('signin-error');
     await error.waitFor();
     expect(await error.textContent()).toContain('401 Unauthorized');
@@ -215,7 +180,7 @@ describe('portal', () => {
       const dialog = viewer.getByTestId('upgrade-dialog');
       await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
       const alert = dialog.getByRole('alert');
-      await alert.waitFor({ timeout: 15_000 });
+      await alert.waitFor({ timeout: 15_000 }).catch(async (err) => { throw new Error(`${String(err)}; the dialog: ${await dialog.innerHTML()}`); });
       const text = (await alert.textContent()) ?? '';
       expect(text).toContain('Not allowed (403 Forbidden): ');
       expect(text).toContain(`User "${VIEWER}" cannot create resource "upgradepreviews" in API group "coracle.io"`);
@@ -228,10 +193,7 @@ describe('portal', () => {
   }, 90_000);
 
   it('signs in with the kubeconfig\'s token, kept in sessionStorage', async () => {
-    await networkQuiet();
-    await page.getByLabel('Bearer token').fill(cluster.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('nodes').waitFor();
+    await signInWithToken(page, cluster.token);
     expect(await page.evaluate(() => Object.values({ ...sessionStorage }))).toEqual([cluster.token]);
   }, 60_000);
 
@@ -487,6 +449,8 @@ describe('portal', () => {
     console.log(`control plane handover seen by the page: connection banners ${[...banners].join(', ')}; ${during.length} refused request(s) logged by Chromium`);
     expect(during.filter((e) => e !== 'Failed to load resource: net::ERR_CONNECTION_REFUSED' && e !== 'Failed to load resource: net::ERR_NETWORK_CHANGED')).toEqual([]);
     await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent?.startsWith('Live'), undefined, { timeout: 30_000 });
+    // A connection the page saw lost (the handover) is said to have come back.
+    if (banners.has('Connection')) expect(await page.getByTestId('connection').textContent()).toMatch(/; reconnected at .+ after the connection was lost$/);
     expect([...seenSteps].every((s) => ['Waiting', 'Surging', 'Draining', 'Drained', 'Replaced', 'Ready', 'Undrainable'].includes(s))).toBe(true);
     expect([...seenSteps].some((s) => s !== 'Waiting')).toBe(true);
 

@@ -76,7 +76,12 @@ function SignIn(props: { message: string | undefined; config: PortalConfig | und
 function ConnectionBanner(props: { live: Live }) {
   const lost = Object.entries(props.live).filter(([, r]) => r.state.kind === 'lost');
   if (lost.length === 0) {
-    return <p class="connection live" role="status" data-testid="connection">Live: following changes as they happen</p>;
+    const reconnected = Math.max(0, ...Object.values(props.live).map((r) => r.reconnectedAt ?? 0));
+    return (
+      <p class="connection live" role="status" data-testid="connection">
+        Live: following changes as they happen{reconnected ? `; reconnected at ${new Date(reconnected).toLocaleTimeString()} after the connection was lost` : ''}
+      </p>
+    );
   }
   const first = lost[0]![1].state as { since: number; attempt: number; error: string };
   return (
