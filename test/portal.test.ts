@@ -338,7 +338,7 @@ describe('portal', () => {
     await ok('create', 'pdb', 'web-hold', '--selector=app=web', '--max-unavailable=0');
     await ok('wait', '--for=jsonpath={.status.currentHealthy}=4', 'pdb/web-hold', '--timeout=60s');
     await start.click();
-    const alert = dialog.locator('.problems[role=alert]');
+    const alert = dialog.getByTestId('upgrade-error');
     await alert.waitFor({ timeout: 15_000 });
     let text = (await alert.textContent()) ?? '';
     expect(text).toContain('The upgrade was refused: ');
@@ -490,6 +490,24 @@ describe('portal', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'overview-390-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 30_000);
+
+  it('says when the connection is lost and when it came back, and follows changes again', async () => {
+    const before = consoleErrors.length;
+    const banner = page.getByTestId('connection');
+    await context.setOffline(true);
+    try {
+      await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent?.startsWith('Connection lost at '), undefined, { timeout: 15_000 });
+      expect(await banner.getAttribute('role')).toBe('alert');
+      expect(await banner.textContent()).toMatch(/reconnecting from the last seen version, attempt \d+…$/);
+    } finally {
+      await context.setOffline(false);
+    }
+    await page.waitForFunction(() => /^Live: following changes as they happen; reconnected at .+ after the connection was lost$/.test(document.querySelector('[data-testid=connection]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await ok('scale', 'deployment/web', '--replicas=3');
+    await page.waitForFunction(() => /\/3$/.test(document.querySelector('tr[data-deployment="default/web"] [data-field=ready]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    // Chromium logs each request it refused while offline; those are the browser's.
+    consoleErrors.splice(before, consoleErrors.length - before, ...consoleErrors.slice(before).filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')));
+  }, 60_000);
 
   it('logged no console errors', async () => {
     // Chromium aborts every open request with ERR_NETWORK_CHANGED when the host's interfaces change —

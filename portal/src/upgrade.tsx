@@ -41,9 +41,9 @@ export function UpgradePanel(props: { live: Live; client: ApiClient; now: number
 }
 
 /** Problems shows a refusal: its title, and its causes when there are any (a 403 or 409 has none, and is shown all the same). */
-function Problems(props: { problems: string[]; title: string }) {
+function Problems(props: { problems: string[]; title: string; testid?: string }) {
   return (
-    <div class="problems" role="alert">
+    <div class="problems" role="alert" data-testid={props.testid}>
       <strong>{props.title}</strong>
       {props.problems.length ? <ul>{props.problems.map((p) => <li key={p}>{p}</li>)}</ul> : null}
     </div>
@@ -130,7 +130,7 @@ function UpgradeDialog(props: { client: ApiClient; live: Live; targets: string[]
           ) : null}
         </fieldset>
         {plan ? <PlanView plan={plan} /> : null}
-        {error ? <Problems title={error.message} problems={error.causes} /> : null}
+        {error ? <Problems title={error.message} problems={error.causes} testid="upgrade-error" /> : null}
         {plan && blocked && forceable ? (
           <label class="radio"><input type="checkbox" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> Start anyway (force past the blocking budgets above: their pods' nodes are left cordoned)</label>
         ) : null}
