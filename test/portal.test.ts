@@ -158,6 +158,7 @@ describe('portal', () => {
       const button = viewer.getByTestId('oidc-signin');
       await button.waitFor({ timeout: 15_000 });
       expect(await button.textContent()).toBe(`Sign in with ${new URL(issuer.url).host}`);
+      await viewer.screenshot({ path: path.join(ARTIFACTS, 'signin-oidc.png') });
       const issued = issuer.issued();
       await button.click();
       const user = viewer.getByTestId('user');
