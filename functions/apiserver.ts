@@ -9,6 +9,7 @@
 import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { httpApiHandler } from './api.js';
 import { isPortalPath, servePortal } from './portal.js';
+import { appConfig } from './config.js';
 
 // The library is a webpack bundle: Node cannot see its classes as named ESM exports.
 const { HttpResponse } = azureFunctions;
@@ -42,7 +43,7 @@ app.http('apiserver', {
   authLevel: 'anonymous',
   handler: async (request) => {
     const fetchRequest = toFetchRequest(request);
-    if (isPortalPath(new URL(fetchRequest.url).pathname)) return toHttpResponse(await servePortal(fetchRequest));
+    if (isPortalPath(new URL(fetchRequest.url).pathname)) return toHttpResponse(await servePortal(fetchRequest, { oidc: appConfig().oidc }));
     return toHttpResponse(await (await httpApiHandler())(fetchRequest));
   },
 });

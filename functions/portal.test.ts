@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const get = (p: string, method = 'GET') => servePortal(new Request(`https://h${p}`, { method }), dir);
+const get = (p: string, method = 'GET') => servePortal(new Request(`https://h${p}`, { method }), { dir });
 
 describe('servePortal', () => {
   it('claims /portal and below, nothing else', () => {
@@ -44,5 +44,18 @@ describe('servePortal', () => {
     const head = await get('/portal/app.js', 'HEAD');
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
+  });
+
+  it('serves config.json: the OIDC issuer and client id when the API accepts OIDC tokens, and lets the page reach that issuer only then', async () => {
+    const none = await get('/portal/config.json');
+    expect(none.status).toBe(200);
+    expect(none.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await none.json()).toEqual({});
+    expect(none.headers.get('content-security-policy')).not.toContain('connect-src');
+    const oidc = { issuerURL: 'https://login.microsoftonline.com/tenant-1/v2.0', clientId: 'api-client' };
+    const configured = await servePortal(new Request('https://h/portal/config.json'), { dir, oidc });
+    expect(await configured.json()).toEqual({ oidc });
+    const index = await servePortal(new Request('https://h/portal/'), { dir, oidc });
+    expect(index.headers.get('content-security-policy')).toContain("connect-src 'self' https://login.microsoftonline.com;");
   });
 });

@@ -209,6 +209,12 @@ module pools 'modules/nodepool.bicep' = [for pool in nodePools: {
 @description('The API server URL to put in a kubeconfig.')
 output apiServerUrl string = 'https://${functionApp.outputs.defaultHostName}'
 
+@description('The portal page (served by the API server). With Entra sign-in, register it as a single-page-application redirect URI of the API app registration (entraApiClientId): README, "The portal page".')
+output portalUrl string = 'https://${functionApp.outputs.defaultHostName}/portal/'
+
+@description('Registers portalUrl as a SPA redirect URI of the API app registration (Microsoft Graph; the page signs in with authorization code + PKCE, no secret). Empty without Entra sign-in.')
+output portalRedirectUriCommand string = entraSignIn ? 'az rest --method PATCH --uri "https://graph.microsoft.com/v1.0/applications(appId=\'${entraApiClientId}\')" --body \'{"spa":{"redirectUris":["https://${functionApp.outputs.defaultHostName}/portal/"]}}\'' : ''
+
 @description('How to get a kubeconfig for the admin user (the token is the adminToken parameter, exported as CORACLE_ADMIN_TOKEN).')
 output kubeconfigCommand string = 'kubectl config set-cluster ${clusterName} --server=https://${functionApp.outputs.defaultHostName} && kubectl config set-credentials ${clusterName}-admin --token="$CORACLE_ADMIN_TOKEN" && kubectl config set-context ${clusterName} --cluster=${clusterName} --user=${clusterName}-admin && kubectl config use-context ${clusterName}'
 

@@ -6,14 +6,19 @@
  * status.availableUpgrades. Sign-in, a wrong token refused, the overview against
  * `kubectl get nodes,deploy`, a `kubectl scale` shown live without a reload, the upgrade flow
  * (preview against a direct UpgradePreview, start, pause/resume, Succeeded with the page's versions
- * equal to kubectl's, history), no console errors. Screenshots go to test-artifacts/portal/
- * (git-ignored).
+ * equal to kubectl's, history), no console errors. The cluster also accepts the tokens of a test
+ * OIDC issuer (test/support/oidc-issuer.ts): a second tab signs in there (authorization code with
+ * PKCE) as a user of a `view`-bound group, sees the overview and gets the API's 403 on Upgrade.
+ * The dialog's other paths, by keyboard: scope ControlPlane and Pool previews, a 422 when a budget
+ * appears after the preview, the blocking budget in red and `force`, a 409 while a run started
+ * with kubectl holds, and Cancel of that run. Screenshots go to test-artifacts/portal/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, loadPage, networkQuiet, signInWithToken, type Browser } from './support/browser.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI, REPO_ROOT, startCluster, type Cluster } from './support/cluster.js';
@@ -21,15 +26,16 @@ import { RELEASE_VERSION } from '../shared/release/version.js';
 import type { UpgradePlan } from '../shared/upgrade/preview.js';
 import { formatDuration } from '../portal/src/model.js';
 import { kubectl } from './support/kubectl.js';
+import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
+import { decodeJwt } from 'jose';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'portal');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let cluster: Cluster;
+let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let profile: string;
-const consoleErrors: string[] = [];
+let consoleErrors: string[];
 
 // The upgrade below moves the single-process control plane onto release B: the API is down while it hands over.
 const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, input, retryRefusedMs: 30_000 });
@@ -37,6 +43,10 @@ const runFile = promisify(execFile);
 const A = RELEASE_VERSION;
 const B = 'v1.35.1-coracle';
 let dataDir: string;
+let issuer: TestIssuer;
+/** The portal's client id at the issuer, which is also the audience the API requires (--oidc-client-id). */
+const PORTAL_CLIENT = 'coracle-portal';
+const VIEWER = 'viewer@example.com';
 /** serverVersion is the release the process answering kubectl runs (`kubectl version`). */
 const serverVersion = async () => (JSON.parse(await ok('version', '-o', 'json')) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion;
 /** ok runs kubectl and returns its stdout, failing on a non-zero exit. */
@@ -56,34 +66,27 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/**
- * load navigates and waits for the page to render. Chromium aborts requests in flight
- * with ERR_NETWORK_CHANGED whenever the host's interfaces change (the private dockerd adds a veth
- * per pod), which can cost the page its script: try up to three times.
- */
-async function load(url: string): Promise<number | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    await networkQuiet();
-    try {
-      const response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 15_000 });
-      await page.locator('#app > *').first().waitFor({ timeout: 10_000 });
-      return response?.status();
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
+/** load navigates the test's tab and waits for the page to render. */
+const load = (url: string) => loadPage(page, url);
+
+/** focusTop puts the keyboard's starting point at the top of the page (the first heading, focused for a moment). */
+async function focusTop(): Promise<void> {
+  // Blurring alone keeps Chromium's sequential-navigation starting point where focus was.
+  await page.evaluate(() => {
+    const top = document.querySelector('h1') as HTMLElement;
+    top.setAttribute('tabindex', '-1');
+    top.focus();
+    top.removeAttribute('tabindex');
+  });
 }
 
-/** networkQuiet waits (at most 30 s) until the host's network interfaces stop changing for 3 s (see load). */
-async function networkQuiet(): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let last = (await readdir('/sys/class/net')).sort().join(',');
-  let since = Date.now();
-  while (Date.now() - since < 3000 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    const now = (await readdir('/sys/class/net')).sort().join(',');
-    if (now !== last) [last, since] = [now, Date.now()];
+/** tabTo presses Tab (at most 40 times) until `focused` holds in the page, as a keyboard user would. */
+async function tabTo(what: string, focused: () => boolean): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(focused)) return;
   }
+  throw new Error(`Tab never reached ${what}; focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))}`);
 }
 
 beforeAll(async () => {
@@ -92,29 +95,30 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-portal-'));
   const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', dataDir])).stdout.trim();
   await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', dataDir]);
-  cluster = await startCluster({ nodes: 3, dataDir, extraArgs: ['--runtime', 'simulated'], timeoutMs: 120_000 });
-  profile = await mkdtemp(path.join(os.tmpdir(), 'coracle-chromium-'));
-  // A fresh profile each run (playwright passes it as --user-data-dir); playwright-core never downloads a browser.
-  // The cluster's certificate is signed by its own CA, which this fresh profile does not trust: ignoreHTTPSErrors.
-  context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS, ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-  page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  issuer = await startOidcIssuer();
+  cluster = await startCluster({ nodes: 3, dataDir, timeoutMs: 120_000, extraArgs: ['--runtime', 'simulated',
+    `--oidc-issuer-url=${issuer.url}`, `--oidc-client-id=${PORTAL_CLIENT}`, '--oidc-username-claim=email', '--oidc-groups-claim=groups', '--oidc-groups-prefix=oidc:'] });
+  // The issuer signs this user in at once (a development IdP), back to the portal's URL: its redirect URI.
+  issuer.allowSignIn(PORTAL_CLIENT, `${cluster.url}/portal/`, { sub: 'viewer-1', email: VIEWER, email_verified: true, groups: ['portal-viewers'] });
+  browser = await launchBrowser();
+  ({ context, page, consoleErrors } = browser);
   await until('3 Ready nodes', async () => {
     const out = (await k(['get', 'nodes', '--no-headers'])).stdout;
     return (out.match(/\bReady\b/g) ?? []).length === 3 ? true : undefined;
   }, 90_000);
   expect((await k(['create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=2'])).code).toBe(0);
   expect((await k(['rollout', 'status', 'deployment/web', '--timeout=90s'])).code).toBe(0);
+  // The OIDC group may view (the built-in role: namespaced objects) and read the cluster-scoped ones the page shows; nothing more.
+  await ok('create', 'clusterrolebinding', 'portal-viewers-view', '--clusterrole=view', '--group=oidc:portal-viewers');
+  await ok('create', 'clusterrole', 'cluster-reader', '--verb=get,list,watch', '--resource=nodes,clusters.coracle.io,nodepools.coracle.io,upgraderuns.coracle.io');
+  await ok('create', 'clusterrolebinding', 'portal-viewers-read', '--clusterrole=cluster-reader', '--group=oidc:portal-viewers');
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await cluster?.destroy();
+  await issuer?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  if (profile) await rm(profile, { recursive: true, force: true });
 }, 60_000);
 
 describe('portal', () => {
@@ -128,7 +132,7 @@ describe('portal', () => {
 
   it('refuses a wrong token with the API\'s 401', async () => {
     await page.getByLabel('Bearer token').fill('not-a-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const error = page.getByTestId('signin-error');
     await error.waitFor();
     expect(await error.textContent()).toContain('401 Unauthorized');
@@ -139,11 +143,58 @@ describe('portal', () => {
     consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !e.includes('401')));
   }, 60_000);
 
+  it('signs in with the cluster\'s OIDC issuer (code flow, PKCE) as a view-bound user: the overview, and the API\'s 403 on Upgrade', async () => {
+    const config = await page.request.get(`${cluster.url}/portal/config.json`);
+    expect(await config.json()).toEqual({ oidc: { issuerURL: issuer.url, clientId: PORTAL_CLIENT } });
+    expect(config.headers()['content-security-policy']).toContain(`connect-src 'self' ${issuer.url};`);
+    // A tab of its own: sessionStorage is per tab, and this one's watches close with it.
+    const viewer = await context.newPage();
+    const errors: string[] = [];
+    viewer.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+    viewer.on('pageerror', (err) => errors.push(String(err)));
+    try {
+      await networkQuiet();
+      await viewer.goto(`${cluster.url}/portal/`, { waitUntil: 'domcontentloaded' });
+      const button = viewer.getByTestId('oidc-signin');
+      await button.waitFor({ timeout: 15_000 });
+      expect(await button.textContent()).toBe(`Sign in with ${new URL(issuer.url).host}`);
+      await viewer.screenshot({ path: path.join(ARTIFACTS, 'signin-oidc.png') });
+      const issued = issuer.issued();
+      await button.click();
+      const user = viewer.getByTestId('user');
+      await user.waitFor({ timeout: 20_000 });
+      expect(await user.textContent()).toBe(`Signed in as ${VIEWER}`);
+      expect(issuer.issued()).toBe(issued + 1);
+      expect(new URL(viewer.url()).search).toBe(''); // the code and state left the address bar
+      const stored = await viewer.evaluate(() => ({ ...sessionStorage }));
+      expect(Object.keys(stored)).toEqual(['coracle.portal.token']); // the PKCE verifier is gone once used
+      const token = stored['coracle.portal.token']!;
+      expect(decodeJwt(token)).toMatchObject({ iss: issuer.url, aud: PORTAL_CLIENT, email: VIEWER, groups: ['portal-viewers'] });
+      // The same token in kubectl: the same user, who may not start an upgrade.
+      expect(await ok('auth', 'whoami', `--token=${token}`)).toMatch(new RegExp(`Username\\s+${VIEWER}[\\s\\S]*Groups\\s+\\[oidc:portal-viewers system:authenticated\\]`));
+      expect((await k(['auth', 'can-i', 'create', 'upgradepreviews.coracle.io', `--token=${token}`])).stdout.trim()).toBe('no');
+      // The overview, as this user may see it.
+      await viewer.locator('tr[data-deployment="default/web"]').waitFor({ timeout: 15_000 });
+      await until('the three nodes', async () => ((await viewer.locator('[data-testid=nodes] tbody tr').count()) === 3 ? true : undefined), 15_000);
+      await until('the upgrade panel', async () => ((await viewer.getByTestId('upgrade-status').textContent()) === `Available: ${B}` ? true : undefined), 15_000);
+      await viewer.getByRole('button', { name: 'Upgrade…' }).click();
+      const dialog = viewer.getByTestId('upgrade-dialog');
+      await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
+      const alert = dialog.getByRole('alert');
+      await alert.waitFor({ timeout: 15_000 }).catch(async (err) => { throw new Error(`${String(err)}; the dialog: ${await dialog.innerHTML()}`); });
+      const text = (await alert.textContent()) ?? '';
+      expect(text).toContain('Not allowed (403 Forbidden): ');
+      expect(text).toContain(`User "${VIEWER}" cannot create resource "upgradepreviews" in API group "coracle.io"`);
+      await viewer.screenshot({ path: path.join(ARTIFACTS, 'oidc-viewer-403.png'), fullPage: true });
+      // Chromium logs the refused POST itself; nothing else.
+      expect(errors.filter((e) => !e.includes('403') && e !== 'Failed to load resource: net::ERR_NETWORK_CHANGED')).toEqual([]);
+    } finally {
+      await viewer.close();
+    }
+  }, 90_000);
+
   it('signs in with the kubeconfig\'s token, kept in sessionStorage', async () => {
-    await networkQuiet();
-    await page.getByLabel('Bearer token').fill(cluster.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('nodes').waitFor();
+    await signInWithToken(page, cluster.token);
     expect(await page.evaluate(() => Object.values({ ...sessionStorage }))).toEqual([cluster.token]);
   }, 60_000);
 
@@ -234,11 +285,125 @@ describe('portal', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'preview.png'), fullPage: true });
   }, 60_000);
 
-  it('starts the run from the page, pauses and resumes it (spec.paused as kubectl sees it), and ends Succeeded with kubectl\'s versions', async () => {
+  it('works the dialog by keyboard, with a visible focus: scope ControlPlane and Pool drive the plan', async () => {
+    const dialog = page.getByTestId('upgrade-dialog');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', timeout: 5000 });
+    // From the top of the page to the Upgrade button by Tab alone, and Enter opens the dialog.
+    await focusTop();
+    await tabTo('the Upgrade button', () => document.activeElement?.textContent === 'Upgrade…');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.querySelector('[data-testid=upgrade-dialog]')!.contains(document.activeElement))).toBe(true);
+    await tabTo('the scope radios', () => (document.activeElement as HTMLInputElement | null)?.name === 'scope');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe('Cluster');
+    // Arrow keys move the choice within the radio group, as in any native form.
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe('ControlPlane');
+    const planView = page.getByTestId('upgrade-plan');
+    const previewByKeyboard = async () => {
+      await tabTo('the Preview button', () => document.activeElement?.textContent === 'Preview');
+      await page.keyboard.press('Enter');
+      await planView.waitFor({ timeout: 15_000 });
+      return (await planView.textContent()) ?? '';
+    };
+    // Control plane only: its step, no pool and no pod moves.
+    expect(await previewByKeyboard()).toContain(`Control plane: ${A} → ${B}`);
+    expect(await planView.locator('[data-pool]').count()).toBe(0);
+    expect(await planView.locator('[data-field=evictions]').textContent()).toBe('0');
+    expect(await dialog.getByRole('button', { name: 'Start upgrade' }).isDisabled()).toBe(false);
+    // One pool: no control plane step, and the pool may not pass the control plane (the skew rule): Start stays disabled.
+    await tabTo('the scope radios', () => (document.activeElement as HTMLInputElement | null)?.name === 'scope');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe('Pool');
+    expect(await page.locator('#upgrade-pool').inputValue()).toBe('node');
+    const poolPlan = await previewByKeyboard();
+    expect(await planView.locator('[data-field=control-plane]').count()).toBe(0);
+    expect(await planView.locator('[data-pool="node"]').count()).toBe(1);
+    expect(poolPlan).toContain('VersionSkew: node pool node');
+    expect(await dialog.getByRole('button', { name: 'Start upgrade' }).isDisabled()).toBe(true);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+    // Back to the whole cluster.
+    await tabTo('the scope radios', () => (document.activeElement as HTMLInputElement | null)?.name === 'scope');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe('Cluster');
+    await previewByKeyboard();
+    expect(await dialog.getByRole('button', { name: 'Start upgrade' }).isDisabled()).toBe(false);
+  }, 60_000);
+
+  it('shows the 422 when a budget appears after the preview, the blocking budget in red on the next preview with force, and a 409 while a kubectl run holds', async () => {
+    const dialog = page.getByTestId('upgrade-dialog');
+    const start = dialog.getByRole('button', { name: 'Start upgrade' });
+    await ok('create', 'pdb', 'web-hold', '--selector=app=web', '--max-unavailable=0');
+    await ok('wait', '--for=jsonpath={.status.currentHealthy}=4', 'pdb/web-hold', '--timeout=60s');
+    await start.click();
+    const alert = dialog.getByTestId('upgrade-error');
+    await alert.waitFor({ timeout: 15_000 });
+    let text = (await alert.textContent()) ?? '';
+    expect(text).toContain('The upgrade was refused: ');
+    expect(text).toContain('(422 Invalid)');
+    expect(text).toContain('spec.force: PodDisruptionBudget default/web-hold blocks the drain');
     expect(await ok('get', 'upgraderuns', '-o', 'name')).toBe('');
+    // Preview again: the budget in red, Start disabled until force is ticked.
+    await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
+    const blocks = page.getByTestId('upgrade-plan').locator('.budgets li.blocks');
+    await blocks.first().waitFor({ timeout: 15_000 });
+    expect(await blocks.first().textContent()).toContain('default/web-hold');
+    expect(await blocks.first().evaluate((el) => getComputedStyle(el).color)).toBe('rgb(156, 18, 25)');
+    expect(await page.getByTestId('upgrade-plan').getByRole('alert').textContent()).toContain('BlockingBudget: ');
+    expect(await start.isDisabled()).toBe(true);
+    const force = dialog.getByLabel(/Start anyway/);
+    await force.check();
+    expect(await start.isDisabled()).toBe(false);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'preview-blocked.png'), fullPage: true });
+    // Meanwhile someone starts a run with kubectl (held paused before its first step): the page's start is a 409.
+    const held = await k(['create', '-f', '-'], JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradeRun', metadata: { name: 'held-by-kubectl' }, spec: { targetVersion: B, force: true, paused: true } }));
+    expect({ code: held.code, stderr: held.stderr }).toEqual({ code: 0, stderr: '' });
+    await ok('wait', '--for=jsonpath={.status.phase}=Paused', 'upgraderun/held-by-kubectl', '--timeout=60s');
+    await start.click();
+    await until('the 409 in the dialog', async () => ((await alert.textContent())?.includes('409') ? true : undefined), 15_000);
+    text = (await alert.textContent()) ?? '';
+    expect(text).toContain('Another upgrade is running: ');
+    expect(text).toContain('upgrade run "held-by-kubectl" is not finished (phase Paused)');
+    expect(text).toContain('(409 Conflict)');
+    expect(await ok('get', 'upgraderuns', '-o', 'name')).toBe('upgraderun.coracle.io/held-by-kubectl\n');
+    // The refused requests are Chromium's console lines.
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of (409|422)/.test(e)));
+  }, 90_000);
+
+  it('cancels the held run from the page, by keyboard: Cancelled on the page and for kubectl', async () => {
+    const dialog = page.getByTestId('upgrade-dialog');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', timeout: 5000 });
+    const view = page.locator('[data-testid=upgrade-run][data-run="held-by-kubectl"]');
+    await view.waitFor({ timeout: 15_000 });
+    expect(await view.locator('[data-field=phase]').textContent()).toBe('Paused');
+    await focusTop();
+    await tabTo('the Cancel button', () => document.activeElement?.textContent === 'Cancel upgrade');
+    await page.keyboard.press('Enter');
+    await until('spec.cancel', async () => ((await ok('get', 'upgraderun', 'held-by-kubectl', '-o', 'jsonpath={.spec.cancel}')) === 'true' ? true : undefined), 10_000);
+    await ok('wait', '--for=jsonpath={.status.phase}=Cancelled', 'upgraderun/held-by-kubectl', '--timeout=90s');
+    const row = page.locator('[data-testid=upgrade-history] tr[data-run="held-by-kubectl"]');
+    await until('Cancelled in the history', async () => ((await row.count()) > 0 && (await row.locator('[data-field=outcome]').textContent()) === 'Cancelled' ? true : undefined), 15_000);
+    await view.waitFor({ state: 'detached', timeout: 15_000 });
+    expect(await ok('get', 'upgraderun', 'held-by-kubectl', '-o', 'jsonpath={.status.phase}')).toBe('Cancelled');
+    // Nothing moved: the control plane and every node are still at A.
+    expect(await ok('get', 'clusters', 'local', '-o', 'jsonpath={.spec.version}')).toBe(A);
+    await ok('delete', 'pdb', 'web-hold');
+    await until('the Upgrade button again', async () => ((await page.getByTestId('upgrade-status').textContent()) === `Available: ${B}` ? true : undefined), 15_000);
+  }, 120_000);
+
+  it('starts the run from the page, pauses and resumes it (spec.paused as kubectl sees it), and ends Succeeded with kubectl\'s versions', async () => {
+    expect(await ok('get', 'upgraderuns', '-o', 'name')).toBe('upgraderun.coracle.io/held-by-kubectl\n');
+    await page.getByRole('button', { name: 'Upgrade…' }).click();
+    const dialog = page.getByTestId('upgrade-dialog');
+    await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.getByTestId('upgrade-plan').waitFor({ timeout: 15_000 });
     const errorsBefore = consoleErrors.length;
-    await page.getByTestId('upgrade-dialog').getByRole('button', { name: 'Start upgrade' }).click();
-    const name = await until('the run kubectl lists', async () => (await ok('get', 'upgraderuns', '-o', 'name')).trim().replace(/^upgraderun\.coracle\.io\//, '') || undefined, 15_000);
+    await dialog.getByRole('button', { name: 'Start upgrade' }).click();
+    const name = await until('the run kubectl lists', async () => (await ok('get', 'upgraderuns', '-o', 'name')).trim().split('\n').map((n) => n.replace(/^upgraderun\.coracle\.io\//, '')).find((n) => n !== 'held-by-kubectl'), 15_000);
     expect(name).toMatch(/^upgrade-/);
     expect(await ok('get', 'upgraderun', name, '-o', 'jsonpath={.spec.targetVersion} {.spec.scope}')).toBe(`${B} Cluster`);
     const view = page.locator(`[data-testid=upgrade-run][data-run="${name}"]`);
@@ -285,6 +450,8 @@ describe('portal', () => {
     console.log(`control plane handover seen by the page: connection banners ${[...banners].join(', ')}; ${during.length} refused request(s) logged by Chromium`);
     expect(during.filter((e) => e !== 'Failed to load resource: net::ERR_CONNECTION_REFUSED' && e !== 'Failed to load resource: net::ERR_NETWORK_CHANGED')).toEqual([]);
     await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent?.startsWith('Live'), undefined, { timeout: 30_000 });
+    // A connection the page saw lost (the handover) is said to have come back.
+    if (banners.has('Connection')) expect(await page.getByTestId('connection').textContent()).toMatch(/; reconnected at .+ after the connection was lost$/);
     expect([...seenSteps].every((s) => ['Waiting', 'Surging', 'Draining', 'Drained', 'Replaced', 'Ready', 'Undrainable'].includes(s))).toBe(true);
     expect([...seenSteps].some((s) => s !== 'Waiting')).toBe(true);
 
@@ -312,14 +479,7 @@ describe('portal', () => {
 
   it('works by keyboard and at phone width', async () => {
     // From the top of the page (the upgrade flow above left focus inside the Upgrade section).
-    // Blurring alone keeps Chromium's sequential-navigation starting point where focus was, so the
-    // page's first heading is focused for a moment (tabindex -1, removed again) and Tab goes on from there.
-    await page.evaluate(() => {
-      const top = document.querySelector('h1') as HTMLElement;
-      top.setAttribute('tabindex', '-1');
-      top.focus();
-      top.removeAttribute('tabindex');
-    });
+    await focusTop();
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => document.activeElement?.tagName);
     // Every control is native: a button, input, select, link or a <details> summary.
@@ -331,6 +491,24 @@ describe('portal', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'overview-390-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 30_000);
+
+  it('says when the connection is lost and when it came back, and follows changes again', async () => {
+    const before = consoleErrors.length;
+    const banner = page.getByTestId('connection');
+    await context.setOffline(true);
+    try {
+      await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent?.startsWith('Connection lost at '), undefined, { timeout: 15_000 });
+      expect(await banner.getAttribute('role')).toBe('alert');
+      expect(await banner.textContent()).toMatch(/reconnecting from the last seen version, attempt \d+…$/);
+    } finally {
+      await context.setOffline(false);
+    }
+    await page.waitForFunction(() => /^Live: following changes as they happen; reconnected at .+ after the connection was lost$/.test(document.querySelector('[data-testid=connection]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await ok('scale', 'deployment/web', '--replicas=3');
+    await page.waitForFunction(() => /\/3$/.test(document.querySelector('tr[data-deployment="default/web"] [data-field=ready]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    // Chromium logs each request it refused while offline; those are the browser's.
+    consoleErrors.splice(before, consoleErrors.length - before, ...consoleErrors.slice(before).filter((e) => !e.includes('ERR_INTERNET_DISCONNECTED')));
+  }, 60_000);
 
   it('logged no console errors', async () => {
     // Chromium aborts every open request with ERR_NETWORK_CHANGED when the host's interfaces change —

@@ -6,12 +6,16 @@
  * Deployment of 6 with a PodDisruptionBudget: minAvailable 6 refuses the start (422 naming the
  * budget, and the UpgradePreview says why); with minAvailable 5 a run created paused holds (no
  * node and no version moves), refuses a second run (409), then resumes through the CLI and
- * replaces every node with one at B; the run is kept as history.
+ * replaces every node with one at B; the run is kept as history. In the Azure-shaped mode
+ * (`--instances`, the e2e-azure-shaped project) the portal is opened on this cluster first, in
+ * headless Chromium: its overview, and a `kubectl cordon` shown within seconds (the page's watch is
+ * served by whichever instance the front door picked; the write by another).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CLI, startCluster, type Cluster } from './support/cluster.js';
+import { CLI, E2E_INSTANCES, startCluster, type Cluster } from './support/cluster.js';
+import { launchBrowser, loadPage, signInWithToken } from './support/browser.js';
 import { kubectl } from './support/kubectl.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 
@@ -47,6 +51,32 @@ beforeAll(async () => {
 afterAll(async () => cluster?.destroy(), 60_000);
 
 describe('cluster upgrade (UpgradeRun)', () => {
+  // One process is covered by test/portal.test.ts; here only the instances mode, to keep CI time.
+  (E2E_INSTANCES ? it : it.skip)('the portal over several instances: the overview kubectl shows, and a cordon on the page within seconds', async () => {
+    const browser = await launchBrowser();
+    const { page, consoleErrors } = browser;
+    const statusOf = (node: string) => page.locator(`tr[data-node="${node}"] [data-field=status]`).textContent();
+    try {
+      expect(await loadPage(page, `${cluster.url}/portal/`)).toBe(200);
+      await signInWithToken(page, cluster.token);
+      const kubectlStatus = Object.fromEntries((await k('get', 'nodes', '--no-headers')).trim().split('\n').map((l) => l.trim().split(/\s+/)).map((f) => [f[0], f[1]]));
+      expect(Object.keys(kubectlStatus)).toHaveLength(3);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=nodes] tbody tr').length === 3, undefined, { timeout: 15_000 });
+      for (const [node, status] of Object.entries(kubectlStatus)) expect(await statusOf(node)).toBe(status);
+      expect(await page.locator('tr[data-deployment="default/web"] [data-field=ready]').textContent()).toBe('6/6');
+      await k('cordon', 'node-3');
+      const cordoned = Date.now();
+      await page.waitForFunction(() => document.querySelector('tr[data-node="node-3"] [data-field=status]')?.textContent?.includes('SchedulingDisabled'), undefined, { timeout: 10_000 });
+      console.log(`portal, ${E2E_INSTANCES} instances: kubectl cordon shown on the page after ${Date.now() - cordoned} ms`);
+      await k('uncordon', 'node-3');
+      await page.waitForFunction(() => document.querySelector('tr[data-node="node-3"] [data-field=status]')?.textContent === 'Ready', undefined, { timeout: 10_000 });
+      expect(await page.getByTestId('connection').textContent()).toMatch(/^Live/);
+      expect(consoleErrors.filter((e) => e !== 'Failed to load resource: net::ERR_NETWORK_CHANGED')).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+
   it('previews and refuses a start that a PodDisruptionBudget blocks: 422 naming the budget', async () => {
     const preview = JSON.parse(await run(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradePreview', metadata: {}, spec: { targetVersion: B } })).then((r) => r.stdout)) as { status: { plan: { canStart: boolean; problems: { type: string; message: string }[] } } };
     expect(preview.status.plan.canStart).toBe(false);

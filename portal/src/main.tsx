@@ -1,7 +1,8 @@
 /**
- * The portal page: sign-in with a bearer token (kept in this tab's sessionStorage), then the
- * overview and the Upgrade panel, live through watches. Every call goes to the same Kubernetes API
- * kubectl uses, with the user's own token.
+ * The portal page: sign-in with a bearer token, or with the cluster's OIDC issuer when the control
+ * plane names one (oidc.ts; either token is kept in this tab's sessionStorage), then the overview
+ * and the Upgrade panel, live through watches. Every call goes to the same Kubernetes API kubectl
+ * uses, with the user's own token.
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -9,21 +10,39 @@ import { ApiClient, describeError, storedToken, storeToken } from './api.js';
 import { useLive, type Live } from './live.js';
 import { ClusterSummary, DeploymentsTable, EventsList, NodesTable, PoolsTable, Section, warningEvents } from './overview.js';
 import { UpgradePanel } from './upgrade.js';
+import { beginSignIn, completeSignIn, isCallback, issuerName, loadConfig, type PortalConfig } from './oidc.js';
 
-/** checkToken asks the API for something only a signed-in user may read; throws ApiError when refused. */
-async function checkToken(token: string): Promise<void> {
-  await new ApiClient(token).request('/api/v1/nodes?limit=1');
+/**
+ * whoAmI asks the API who the token's user is (a SelfSubjectReview, `kubectl auth whoami`): every
+ * authenticated user may ask, whatever RBAC grants them else. Throws ApiError (401) when refused.
+ */
+async function whoAmI(token: string): Promise<string> {
+  const review = await new ApiClient(token).request<{ status?: { userInfo?: { username?: string } } }>('/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  });
+  return review.status?.userInfo?.username ?? '';
 }
 
-function SignIn(props: { message: string | undefined; onSignedIn: (token: string) => void }) {
+function SignIn(props: { message: string | undefined; config: PortalConfig | undefined; onSignedIn: (token: string) => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState(props.message);
   const [busy, setBusy] = useState(false);
+  const oidc = props.config?.oidc;
+  const signInWithIssuer = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await beginSignIn(oidc!); // the browser leaves for the issuer
+    } catch (err) {
+      setError(`Cannot reach the sign-in issuer ${oidc!.issuerURL}: ${describeError(err)}`);
+      setBusy(false);
+    }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     try {
-      await checkToken(token.trim());
+      await whoAmI(token.trim());
       storeToken(token.trim());
       props.onSignedIn(token.trim());
     } catch (err) {
@@ -35,6 +54,13 @@ function SignIn(props: { message: string | undefined; onSignedIn: (token: string
   return (
     <main class="signin">
       <h1>Coracle</h1>
+      {oidc ? (
+        <div class="oidc">
+          <button type="button" class="primary" data-testid="oidc-signin" disabled={busy} onClick={signInWithIssuer}>Sign in with {issuerName(oidc)}</button>
+          <p class="muted">Your organisation's account ({oidc.issuerURL}); the cluster's RBAC decides what you may see and do.</p>
+          <p class="muted">Or paste a token:</p>
+        </div>
+      ) : null}
       <form onSubmit={submit} aria-describedby="signin-help">
         <label for="token">Bearer token</label>
         <input id="token" name="token" type="password" autocomplete="off" required value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} />
@@ -50,7 +76,12 @@ function SignIn(props: { message: string | undefined; onSignedIn: (token: string
 function ConnectionBanner(props: { live: Live }) {
   const lost = Object.entries(props.live).filter(([, r]) => r.state.kind === 'lost');
   if (lost.length === 0) {
-    return <p class="connection live" role="status" data-testid="connection">Live: following changes as they happen</p>;
+    const reconnected = Math.max(0, ...Object.values(props.live).map((r) => r.reconnectedAt ?? 0));
+    return (
+      <p class="connection live" role="status" data-testid="connection">
+        Live: following changes as they happen{reconnected ? `; reconnected at ${new Date(reconnected).toLocaleTimeString()} after the connection was lost` : ''}
+      </p>
+    );
   }
   const first = lost[0]![1].state as { since: number; attempt: number; error: string };
   return (
@@ -63,6 +94,10 @@ function ConnectionBanner(props: { live: Live }) {
 function Dashboard(props: { client: ApiClient; onSignOut: (message?: string) => void }) {
   const live = useLive(props.client);
   const [serverVersion, setServerVersion] = useState<string | undefined>();
+  const [user, setUser] = useState<string | undefined>();
+  useEffect(() => {
+    whoAmI(props.client.token).then(setUser, () => setUser(undefined));
+  }, [props.client]);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 5000); // ages only; data arrives by watch
@@ -82,6 +117,7 @@ function Dashboard(props: { client: ApiClient; onSignOut: (message?: string) => 
       <header class="top">
         <h1>Coracle <span class="muted">cluster portal</span></h1>
         <ConnectionBanner live={live} />
+        {user ? <p class="muted user" data-testid="user">Signed in as <strong>{user}</strong></p> : null}
         <button type="button" onClick={() => props.onSignOut()}>Sign out</button>
       </header>
       <main class="grid">
@@ -101,13 +137,29 @@ function Dashboard(props: { client: ApiClient; onSignOut: (message?: string) => 
 function App() {
   const [token, setToken] = useState(storedToken());
   const [message, setMessage] = useState<string | undefined>();
+  const [config, setConfig] = useState<PortalConfig | undefined>();
+  const [completing, setCompleting] = useState(isCallback());
   const client = useMemo(() => (token ? new ApiClient(token) : undefined), [token]);
   const signOut = (why?: string) => {
     storeToken(undefined);
     setMessage(why);
     setToken(undefined);
   };
-  if (!client) return <SignIn message={message} onSignedIn={(t) => { setMessage(undefined); setToken(t); }} />;
+  useEffect(() => {
+    const signedIn = async (loaded: PortalConfig) => {
+      if (!loaded.oidc) throw new Error('This control plane has no OIDC issuer configured: sign in with a token.');
+      const idToken = await completeSignIn(loaded.oidc);
+      await whoAmI(idToken);
+      storeToken(idToken);
+      setToken(idToken);
+    };
+    loadConfig().then(async (loaded) => {
+      setConfig(loaded);
+      if (isCallback()) await signedIn(loaded);
+    }).catch((err: unknown) => setMessage(describeError(err))).finally(() => setCompleting(false));
+  }, []);
+  if (completing) return <main class="signin"><h1>Coracle</h1><p role="status">Signing in…</p></main>;
+  if (!client) return <SignIn message={message} config={config} onSignedIn={(t) => { setMessage(undefined); setToken(t); }} />;
   return <Dashboard client={client} onSignOut={signOut} />;
 }
 

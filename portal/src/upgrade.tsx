@@ -40,12 +40,12 @@ export function UpgradePanel(props: { live: Live; client: ApiClient; now: number
   );
 }
 
-function Problems(props: { problems: string[]; title: string }) {
-  if (props.problems.length === 0) return null;
+/** Problems shows a refusal: its title, and its causes when there are any (a 403 or 409 has none, and is shown all the same). */
+function Problems(props: { problems: string[]; title: string; testid?: string }) {
   return (
-    <div class="problems" role="alert">
+    <div class="problems" role="alert" data-testid={props.testid}>
       <strong>{props.title}</strong>
-      <ul>{props.problems.map((p) => <li key={p}>{p}</li>)}</ul>
+      {props.problems.length ? <ul>{props.problems.map((p) => <li key={p}>{p}</li>)}</ul> : null}
     </div>
   );
 }
@@ -75,6 +75,7 @@ function UpgradeDialog(props: { client: ApiClient; live: Live; targets: string[]
   };
   const body = (s: UpgradeSpec) => ({ targetVersion: s.targetVersion, scope: s.scope, ...(s.scope === 'Pool' ? { pool: s.pool } : {}) });
   const preview = async () => {
+    if (busy) return;
     setBusy(true);
     setError(undefined);
     try {
@@ -87,6 +88,7 @@ function UpgradeDialog(props: { client: ApiClient; live: Live; targets: string[]
     }
   };
   const start = async () => {
+    if (busy) return;
     setBusy(true);
     setError(undefined);
     try {
@@ -128,14 +130,15 @@ function UpgradeDialog(props: { client: ApiClient; live: Live; targets: string[]
           ) : null}
         </fieldset>
         {plan ? <PlanView plan={plan} /> : null}
-        {error ? <Problems title={error.message} problems={error.causes} /> : null}
+        {error ? <Problems title={error.message} problems={error.causes} testid="upgrade-error" /> : null}
         {plan && blocked && forceable ? (
           <label class="radio"><input type="checkbox" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} /> Start anyway (force past the blocking budgets above: their pods' nodes are left cordoned)</label>
         ) : null}
         <div class="buttons">
           <button type="button" onClick={() => { ref.current?.close(); }}>Close</button>
-          <button type="button" onClick={preview} disabled={busy || !spec.targetVersion}>Preview</button>
-          <button type="button" class="primary" onClick={start} disabled={busy || !plan || (blocked && !(forceable && force))}>Start upgrade</button>
+          {/* While a request is out the buttons say so with aria-disabled but stay enabled: disabling the focused button would drop the keyboard focus to the page. */}
+          <button type="button" onClick={preview} aria-disabled={busy} disabled={!spec.targetVersion}>Preview</button>
+          <button type="button" class="primary" onClick={start} aria-disabled={busy} disabled={!plan || (blocked && !(forceable && force))}>Start upgrade</button>
         </div>
       </form>
     </dialog>
@@ -167,7 +170,7 @@ function PlanView(props: { plan: UpgradePlan }) {
           ) : null}
         </div>
       ))}
-      <Problems title="This upgrade cannot start as planned:" problems={plan.problems.map(problemText)} />
+      {plan.problems.length ? <Problems title="This upgrade cannot start as planned:" problems={plan.problems.map(problemText)} /> : null}
     </div>
   );
 }

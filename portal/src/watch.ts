@@ -29,6 +29,8 @@ export class Reflector {
   readonly items = new Map<string, KubeObject>();
   state: ReflectorState = { kind: 'loading' };
   resourceVersion = '';
+  /** When the connection last came back after being lost (the page says so). */
+  reconnectedAt: number | undefined;
   private stopped = false;
   private abort = new AbortController();
 
@@ -91,6 +93,7 @@ export class Reflector {
           await this.relist();
           needList = false;
         }
+        if (this.state.kind === 'lost') this.reconnectedAt = Date.now();
         if (this.state.kind !== 'live') this.setState({ kind: 'live' });
         attempt = 0;
         if (this.pollMs !== undefined) {
