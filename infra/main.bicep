@@ -89,7 +89,7 @@ var oidc = {
   requiredClaims: entraSignIn ? 'tid=${entraTenantId}' : ''
 }
 var storageName = take(toLower('${namePrefix}${uniqueString(resourceGroup().id, namePrefix)}'), 24)
-var containers = { package: 'app-package', agent: 'agent-package', logs: 'container-logs' }
+var containers = { package: 'app-package', agent: 'agent-package', logs: 'container-logs', releases: 'releases' }
 var cosmosDatabase = 'coracle'
 var cosmosContainer = 'objects'
 var agentPackageBlob = 'coracle.zip'
@@ -107,6 +107,7 @@ module storage 'modules/storage.bicep' = {
     packageContainerName: containers.package
     agentContainerName: containers.agent
     logsContainerName: containers.logs
+    releasesContainerName: containers.releases
   }
 }
 
@@ -138,6 +139,7 @@ module functionApp 'modules/functionapp.bicep' = {
     storageName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
     packageContainerName: containers.package
+    releasesContainerName: containers.releases
     insightsConnectionString: monitoring.outputs.insightsConnectionString
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabase: cosmosDatabase
@@ -163,6 +165,8 @@ module identity 'modules/identity.bicep' = {
     location: location
     stem: stem
     appPrincipalId: functionApp.outputs.principalId
+    appName: functionApp.outputs.name
+    releasesContainerName: containers.releases
     storageName: storage.outputs.name
     logsContainerName: containers.logs
     agentContainerName: containers.agent
@@ -213,6 +217,9 @@ output functionAppName string = functionApp.outputs.name
 
 @description('Storage account holding the app and agent packages.')
 output storageAccountName string = storage.outputs.name
+
+@description('Blob container URL of the release catalog (coracle release publish --container-url).')
+output releasesContainerUrl string = '${storage.outputs.blobEndpoint}${containers.releases}'
 
 @description('Blob container and name of the agent package the nodes download.')
 output agentPackageBlob string = '${containers.agent}/${agentPackageBlob}'

@@ -18,6 +18,9 @@ param blobEndpoint string
 @description('Container the package is deployed to.')
 param packageContainerName string
 
+@description('Container of the release catalog (control-plane upgrades deploy from it).')
+param releasesContainerName string
+
 @description('Application Insights connection string.')
 param insightsConnectionString string
 
@@ -125,6 +128,10 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'CORACLE_OIDC_REQUIRED_CLAIMS', value: oidc.requiredClaims }
         { name: 'CORACLE_CLUSTER_CIDR', value: clusterCidr }
         { name: 'CORACLE_ROUTE_TABLE_ID', value: podRouteTableId }
+        { name: 'CORACLE_RELEASES_URL', value: '${blobEndpoint}${releasesContainerName}' }
+        { name: 'CORACLE_DEPLOYMENT_CONTAINER_URL', value: '${blobEndpoint}${packageContainerName}' }
+        // The app's own resource id (computed, not app.id: a resource cannot refer to itself).
+        { name: 'CORACLE_SITE_ID', value: resourceId('Microsoft.Web/sites', '${stem}-api') }
       ]
     }
   }
