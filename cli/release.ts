@@ -1,10 +1,12 @@
 /**
- * `coracle version` and `coracle release add|list|pack`: this build's version stamp and the local
- * release catalog (local/releases.ts) in a data folder.
+ * `coracle version` and `coracle release add|list|pack|publish`: this build's version stamp, the
+ * local release catalog (local/releases.ts) in a data folder, and publishing to the catalog on
+ * Azure (adapters/releases/blob.ts).
  */
 import { Command } from 'commander';
 import { RELEASE_VERSION } from '../shared/release/version.js';
-import { addRelease, listReleases, packRelease } from '../local/releases.js';
+import { addRelease, listReleases, packRelease, ReleaseCatalogError } from '../local/releases.js';
+import { publishRelease } from '../functions/releases.js';
 import { APP_DIR } from './up.js';
 
 /** releaseCommands returns the `version` and `release` commands; failures go to `fail`. */
@@ -26,5 +28,14 @@ export function releaseCommands(fail: (err: unknown) => never): Command[] {
     .option('--out <dir>', 'where the .tgz goes', '.')
     .action((o: { releaseVersion: string; out: string }) => packRelease(APP_DIR, o.releaseVersion, o.out).then(
       (file) => void process.stdout.write(`${file}\n`), fail));
+  release.command('publish <package>').description('publish a function app package zip (what the deploy workflow builds: host.json, package.json, dist, node_modules) to the release catalog on Azure')
+    .requiredOption('--container-url <url>', 'the catalog\'s blob container (the deployment\'s releasesContainerUrl output), signed in as DefaultAzureCredential finds (az login, a managed identity), or a URL with a SAS')
+    .option('--if-absent', 'succeed when that version is already published (a workflow run again)')
+    .action((pkg: string, o: { containerUrl: string; ifAbsent?: boolean }) => publishRelease(pkg, o.containerUrl).then(
+      (v) => void process.stdout.write(`coracle: release ${v} published to ${o.containerUrl.split('?')[0]}\n`),
+      (err: unknown) => {
+        if (o.ifAbsent && err instanceof ReleaseCatalogError && err.reason === 'AlreadyExists') return void process.stdout.write(`coracle: ${err.message}\n`);
+        fail(err);
+      }));
   return [version, release];
 }

@@ -148,7 +148,9 @@ export async function upInstances(options: UpOptions & { instances: number }, se
         throw err;
       });
       nodesStarted(nodes.provider);
-      stops.push(async () => nodes?.stop());
+      // The instances stop before the agents, as `coracle up` pauses its orchestrations first: an
+      // upgrade step of the durable instance must not run against agents already stopped.
+      stops.push(async () => instances.stop().finally(() => nodes?.stop()));
       out(`coracle: ${nodes.pids.size} node(s) ready (${engine.runtime} runtime): ${[...nodes.pids.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ')}`);
     }
     await recordLocalCluster(server, data.ca.cert, upToken, data.dir, options.nodes);

@@ -263,7 +263,9 @@ export async function up(options: UpOptions, out: (line: string) => void = (l) =
     throw err;
   });
   out(`coracle: cluster ready at ${server} — kubeconfig: ${data.kubeconfigFile} (export KUBECONFIG=${data.kubeconfigFile})`);
-  // Agents stop first (their containers keep running); a private dockerd started here stops last.
-  const stopNodes = async () => nodes?.stop();
+  // Orchestrations pause first: an upgrade step still running once the agents stop would act on
+  // nodes that are gone (a removal answered as done while nodes.json still brings the node back).
+  // Then the agents (their containers keep running); a private dockerd started here stops last.
+  const stopNodes = async () => host.pauseOrchestrations().finally(() => nodes?.stop());
   return { url: host.url, port: host.port, stop: (o = {}) => stopNodes().finally(() => host.stop().finally(() => apiTransport.close()).finally(() => azurite.stop()).finally(() => (o.keepEngine ? undefined : engine?.stop())).finally(unlock)) };
 }

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admitVersionSkew } from '../shared/upgrade/objects.js';
 import { admitUpgradeRun, RUNNING_BUILD_ONLY, type ReleaseCatalog } from '../shared/upgrade/admission.js';
+import type { ReleaseCatalogStore } from '../shared/release/catalog.js';
+import { openAzureReleaseCatalog } from './releases.js';
 import { createApiServer, type ApiHandler, type ApiServerOptions } from '../shared/apiserver/index.js';
 import { withInflightLimit } from '../shared/apiserver/inflight.js';
 import { ApiServerMetrics, withRequestMetrics } from '../shared/apiserver/telemetry.js';
@@ -48,15 +50,24 @@ const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..',
 
 /**
  * releaseCatalog is the control plane's release catalog: with a data folder (local), the
- * installed build and the packages under `<data>/releases` (local/releases.ts, read on each call:
- * `coracle release add` may run while the cluster serves); without one, the running build only.
+ * installed build and the packages under `<data>/releases` (local/releases.ts); on Azure, the
+ * blob container `CORACLE_RELEASES_URL` names (adapters/releases/blob.ts); without either, the
+ * running build only. Read on each call: a release may be added while the cluster serves.
  */
-export function releaseCatalog(config: Pick<AppConfig, 'dataDir'>): ReleaseCatalog {
-  const dataDir = config.dataDir;
-  if (!dataDir) return RUNNING_BUILD_ONLY;
+export function releaseCatalog(config: Pick<AppConfig, 'dataDir' | 'releases'>): ReleaseCatalog {
+  const { dataDir, releases } = config;
+  if (dataDir) {
+    return async () => {
+      const { localReleaseCatalog } = await import('../local/releases.js');
+      return localReleaseCatalog(dataDir, APP_DIR).list();
+    };
+  }
+  if (!releases) return RUNNING_BUILD_ONLY;
+  let catalog: Promise<ReleaseCatalogStore> | undefined;
   return async () => {
-    const { listReleases } = await import('../local/releases.js');
-    return (await listReleases(dataDir, APP_DIR)).map((r) => r.version);
+    catalog ??= openAzureReleaseCatalog(releases);
+    catalog.catch(() => (catalog = undefined));
+    return (await catalog).list();
   };
 }
 

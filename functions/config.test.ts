@@ -1,4 +1,4 @@
-import { readAppConfig, readAuditConfig, readEncryptionConfig, readLogsConfig, readOidcConfig, readQueueConfig, readStoreConfig } from './config.js';
+import { readAppConfig, readAuditConfig, readAzureReleasesConfig, readEncryptionConfig, readLogsConfig, readOidcConfig, readQueueConfig, readStoreConfig } from './config.js';
 
 describe('readAppConfig', () => {
   test('local settings: SQLite store and queue, Azurite logs, defaults for the rest', () => {
@@ -96,5 +96,20 @@ describe('encryption and audit settings', () => {
     expect(() => readAuditConfig({ CORACLE_AUDIT_DCE_ENDPOINT: 'https://e' })).toThrow(/CORACLE_AUDIT_DCR_ID/);
     expect(() => readAuditConfig({ CORACLE_AUDIT_LOG: '/d/a.log', CORACLE_AUDIT_LOG_MAX_BYTES: 'big' })).toThrow('CORACLE_AUDIT_LOG_MAX_BYTES');
     expect(readAuditConfig({})).toBeUndefined();
+  });
+});
+
+describe('Azure release settings', () => {
+  const site = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/coracle-api';
+  test('the catalog alone lists releases; with the deployment container and site id the control plane can move', () => {
+    expect(readAzureReleasesConfig({})).toBeUndefined();
+    expect(readAzureReleasesConfig({ CORACLE_RELEASES_URL: 'https://a.blob.core.windows.net/releases' })).toEqual({ catalogUrl: 'https://a.blob.core.windows.net/releases', deployment: undefined, identity: { clientId: undefined } });
+    expect(readAzureReleasesConfig({ CORACLE_RELEASES_URL: 'https://a/releases', CORACLE_DEPLOYMENT_CONTAINER_URL: 'https://a/app-package', CORACLE_SITE_ID: site, AZURE_CLIENT_ID: 'c' }))
+      .toEqual({ catalogUrl: 'https://a/releases', deployment: { containerUrl: 'https://a/app-package', siteId: site }, identity: { clientId: 'c' } });
+  });
+
+  test('half a deployment, or a deployment without a catalog, is refused naming the settings', () => {
+    expect(() => readAzureReleasesConfig({ CORACLE_RELEASES_URL: 'https://a/releases', CORACLE_SITE_ID: site })).toThrow(/CORACLE_DEPLOYMENT_CONTAINER_URL and CORACLE_SITE_ID go together/);
+    expect(() => readAzureReleasesConfig({ CORACLE_DEPLOYMENT_CONTAINER_URL: 'https://a/app-package', CORACLE_SITE_ID: site })).toThrow(/need CORACLE_RELEASES_URL/);
   });
 });

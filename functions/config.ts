@@ -58,7 +58,12 @@
  *   `CORACLE_OIDC_REQUIRED_CLAIMS` (`claim=value,claim=value`), `CORACLE_OIDC_CA_FILE` (the issuer's CA, PEM),
  *   `CORACLE_OIDC_SIGNING_ALGS` (`RS256`).
  * - `CORACLE_DATA_DIR`: the local cluster's data folder, whose `releases/` is the release catalog
- *   upgrades read (local/releases.ts); unset (Azure, for now): the catalog is the running build.
+ *   upgrades read (local/releases.ts).
+ * - Azure releases (adapters/releases/): `CORACLE_RELEASES_URL` (the catalog's blob container URL,
+ *   signed with the managed identity); with it, `CORACLE_DEPLOYMENT_CONTAINER_URL` (the Flex
+ *   Consumption deployment container) and `CORACLE_SITE_ID` (the function app's resource id), both
+ *   or neither, make the Azure ControlPlaneHost. Neither a data folder nor a catalog URL: the
+ *   catalog is the running build.
  */
 import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../shared/controllers/nodelifecycle/monitor.js';
 import { EVENT_TTL_MS } from '../shared/controllers/eventttl.js';
@@ -125,6 +130,14 @@ export interface NodePoolsConfig {
   identity: IdentityConfig;
 }
 
+/** AzureReleasesConfig names the release catalog container and, for moving the control plane, the app's deployment container and resource id. */
+export interface AzureReleasesConfig {
+  catalogUrl: string;
+  /** Undefined: the catalog is listed, but nothing moves the control plane. */
+  deployment?: { containerUrl: string; siteId: string };
+  identity: IdentityConfig;
+}
+
 /** LogsConfig names the container log sink. */
 export type LogsConfig = { connectionString: string } | { containerUrl: string } | { accountUrl: string; identity: IdentityConfig };
 
@@ -170,6 +183,8 @@ export interface AppConfig {
   nodePools?: NodePoolsConfig;
   /** The local data folder (its `releases/` is the release catalog); undefined: the catalog is the running build. */
   dataDir?: string;
+  /** The release catalog and deployment on Azure; undefined: none. */
+  releases?: AzureReleasesConfig;
   /** How Secrets are encrypted at rest; undefined: they are not. */
   encryption?: EncryptionConfig;
   /** Where the audit log goes; undefined: no audit log. */
@@ -344,6 +359,17 @@ export function readNodePoolsConfig(settings: Settings): NodePoolsConfig | undef
   return { subscriptionId: m[1], resourceGroup: m[2], scaleSetPrefix, ...(armEndpoint ? { armEndpoint } : {}), identity: identityConfig(settings) };
 }
 
+/** readAzureReleasesConfig reads the Azure release settings (undefined when CORACLE_RELEASES_URL is unset). */
+export function readAzureReleasesConfig(settings: Settings): AzureReleasesConfig | undefined {
+  const { CORACLE_RELEASES_URL: catalogUrl, CORACLE_DEPLOYMENT_CONTAINER_URL: containerUrl, CORACLE_SITE_ID: siteId } = settings;
+  if (!catalogUrl) {
+    if (containerUrl || siteId) throw new Error('CORACLE_DEPLOYMENT_CONTAINER_URL and CORACLE_SITE_ID need CORACLE_RELEASES_URL (the release catalog the control plane moves to)');
+    return undefined;
+  }
+  if (!containerUrl !== !siteId) throw new Error('CORACLE_DEPLOYMENT_CONTAINER_URL and CORACLE_SITE_ID go together (the function app\'s deployment container and its resource id)');
+  return { catalogUrl, deployment: containerUrl && siteId ? { containerUrl, siteId } : undefined, identity: identityConfig(settings) };
+}
+
 /** readAppConfig settles the app's configuration from its settings; a bad setting throws, naming it. */
 export function readAppConfig(settings: Settings): AppConfig {
   const toleration = settings.CORACLE_DEFAULT_TOLERATION_SECONDS;
@@ -374,6 +400,7 @@ export function readAppConfig(settings: Settings): AppConfig {
     routeTable: readRouteTableConfig(settings),
     nodePools: readNodePoolsConfig(settings),
     dataDir: settings.CORACLE_DATA_DIR || undefined,
+    releases: readAzureReleasesConfig(settings),
     encryption: readEncryptionConfig(settings),
     audit: readAuditConfig(settings),
     oidc: readOidcConfig(settings),

@@ -9,6 +9,8 @@
  *
  * The process's ControlPlaneHost (shared/release/control-plane.ts) is handed over the same way:
  * `coracle up` gives its own, the durable instance of `--instances` an IPC one to its supervisor.
+ * When none is handed over, the upgrade step uses the Azure one its configuration names
+ * (functions/releases.ts).
  */
 import type { NodeProvider } from '../shared/nodes/provider.js';
 import type { ControlPlaneHost } from '../shared/release/control-plane.js';

@@ -33,6 +33,8 @@ import {
   releaseNode, removeOldNode, upgradeControlPlane, type DrainRound, type PoolRunPlan, type RunPlan, type StepDeps,
 } from '../shared/upgrade/steps.js';
 import { controllerContext, releaseCatalog } from './api.js';
+import { openFlexControlPlaneHost } from './releases.js';
+import type { ControlPlaneHost } from '../shared/release/control-plane.js';
 import { CHANGED_EVENT } from './orchestration.js';
 import { getAppContext, getControlPlaneHost, getNodeProvider } from './runtime.js';
 
@@ -210,17 +212,21 @@ export const upgradeOrchestrator: OrchestrationHandler = function* (context: Orc
   return run;
 };
 
-let deps: Promise<StepDeps> | undefined;
+let deps: Promise<Omit<StepDeps, 'provider' | 'host'> & { azureHost?: ControlPlaneHost }> | undefined;
 
-/** stepDeps are the activities' API client, Event recorder, release catalog and NodeProvider (built once per process). */
+/** stepDeps are the activities' API client, Event recorder, release catalog, NodeProvider and ControlPlaneHost (the one handed over, else the Azure one the configuration names; built once per process). */
 async function stepDeps(): Promise<StepDeps> {
   deps ??= (async () => {
     const ctx = await controllerContext('coracle-upgrade-controller');
     const runtime = await getAppContext();
-    return { ctx, recorder: new EventRecorder(ctx.client, { component: 'coracle-upgrade-controller', now: ctx.now }), catalog: releaseCatalog(runtime.config) };
+    return {
+      ctx, recorder: new EventRecorder(ctx.client, { component: 'coracle-upgrade-controller', now: ctx.now }), catalog: releaseCatalog(runtime.config),
+      azureHost: await openFlexControlPlaneHost(runtime.config.releases),
+    };
   })();
   deps.catch(() => (deps = undefined));
-  return { ...(await deps), provider: getNodeProvider(), host: getControlPlaneHost() };
+  const { azureHost, ...built } = await deps;
+  return { ...built, provider: getNodeProvider(), host: getControlPlaneHost() ?? azureHost };
 }
 
 type In = Record<string, unknown>;

@@ -92,7 +92,7 @@ var oidc = {
   requiredClaims: entraSignIn ? 'tid=${entraTenantId}' : ''
 }
 var storageName = take(toLower('${namePrefix}${uniqueString(resourceGroup().id, namePrefix)}'), 24)
-var containers = { package: 'app-package', agent: 'agent-package', logs: 'container-logs' }
+var containers = { package: 'app-package', agent: 'agent-package', logs: 'container-logs', releases: 'releases' }
 var cosmosDatabase = 'coracle'
 var cosmosContainer = 'objects'
 var agentPackageBlob = 'coracle.zip'
@@ -110,6 +110,7 @@ module storage 'modules/storage.bicep' = {
     packageContainerName: containers.package
     agentContainerName: containers.agent
     logsContainerName: containers.logs
+    releasesContainerName: containers.releases
   }
 }
 
@@ -141,6 +142,7 @@ module functionApp 'modules/functionapp.bicep' = {
     storageName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
     packageContainerName: containers.package
+    releasesContainerName: containers.releases
     insightsConnectionString: monitoring.outputs.insightsConnectionString
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabase: cosmosDatabase
@@ -167,6 +169,8 @@ module identity 'modules/identity.bicep' = {
     location: location
     stem: stem
     appPrincipalId: functionApp.outputs.principalId
+    appName: functionApp.outputs.name
+    releasesContainerName: containers.releases
     storageName: storage.outputs.name
     logsContainerName: containers.logs
     agentContainerName: containers.agent
@@ -223,6 +227,9 @@ output functionAppName string = functionApp.outputs.name
 
 @description('Storage account holding the app and agent packages.')
 output storageAccountName string = storage.outputs.name
+
+@description('Blob container URL of the release catalog (coracle release publish --container-url).')
+output releasesContainerUrl string = '${storage.outputs.blobEndpoint}${containers.releases}'
 
 @description('Blob container and name of the agent package the nodes download.')
 output agentPackageBlob string = '${containers.agent}/${agentPackageBlob}'

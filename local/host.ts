@@ -98,6 +98,12 @@ export interface LocalHost {
   port: number;
   /** Every registered function by name. */
   functions: ReadonlyMap<string, RegisteredFunction>;
+  /**
+   * pauseOrchestrations ends the durable engine's dispatching and waits for its running
+   * orchestration steps and activities; the host still serves. Its owner calls it before stopping
+   * what activities use (the nodes of `coracle up`); stop() does it too. Idempotent.
+   */
+  pauseOrchestrations(): Promise<void>;
   /** stop stops accepting, ends in-flight responses (watches), stops timers, runs appTerminate hooks. Idempotent. */
   stop(): Promise<void>;
 }
@@ -247,7 +253,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await runHooks(core, 'appTerminate', options.appDir);
       logger.debug('local host: stopped');
     })());
-  return { url: baseUrl, port, functions: core.functions, stop };
+  return { url: baseUrl, port, functions: core.functions, pauseOrchestrations: async () => durable?.pause(), stop };
 }
 
 /** SHUTDOWN_GRACE_MS is how long stop() lets in-flight requests finish before cutting them off. */

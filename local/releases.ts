@@ -14,13 +14,16 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { extract } from 'tar';
 import { RELEASE_VERSION, compareVersions, parseReleaseVersion } from '../shared/release/version.js';
+import { RELEASE_STAMP_PATH, ReleaseCatalogError, type ReleaseCatalogStore } from '../shared/release/catalog.js';
+
+export { ReleaseCatalogError };
 
 const run = promisify(execFile);
 
 /** RELEASES_DIR is the catalog's folder in the data folder. */
 export const RELEASES_DIR = 'releases';
 /** STAMP_PATH is where a built package keeps its version stamp. */
-const STAMP_PATH = path.join('dist', 'shared', 'release', 'version.json');
+const STAMP_PATH = path.join(...RELEASE_STAMP_PATH.split('/'));
 /** What a release package holds of the project (besides package.json and README.md, which npm always packs). */
 const PACKAGE_CONTENTS = ['dist', 'host.json', 'images'];
 
@@ -31,14 +34,6 @@ export interface Release {
   root: string;
   /** `installed`: the running build itself; `catalog`: unpacked under the data folder. */
   source: 'installed' | 'catalog';
-}
-
-/** ReleaseCatalogError is a refused catalog operation (bad package, unknown version). */
-export class ReleaseCatalogError extends Error {
-  constructor(readonly reason: 'Invalid' | 'NotFound' | 'AlreadyExists', message: string) {
-    super(message);
-    this.name = 'ReleaseCatalogError';
-  }
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
@@ -133,4 +128,15 @@ export async function releaseEntry(dataDir: string, appDir: string, version: str
   const release = (await listReleases(dataDir, appDir)).find((r) => r.version === version);
   if (!release) throw new ReleaseCatalogError('NotFound', `release ${version} is not in the catalog (coracle release add <package.tgz>)`);
   return path.join(release.root, 'dist', 'cli', 'coracle.js');
+}
+
+/**
+ * localReleaseCatalog is the data folder's catalog as a ReleaseCatalogStore (shared/release/catalog.ts):
+ * the installed build at `appDir` and `<dataDir>/releases`; `add` takes a release tarball.
+ */
+export function localReleaseCatalog(dataDir: string, appDir: string): ReleaseCatalogStore {
+  return {
+    list: async () => (await listReleases(dataDir, appDir)).map((r) => r.version),
+    add: async (tgz) => (await addRelease(dataDir, tgz, appDir)).version,
+  };
 }

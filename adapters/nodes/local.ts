@@ -9,6 +9,11 @@
  * agent starts or stops: the agents die with `coracle up`, and the next start brings the same
  * nodes back at their versions (`restore`) — an upgrade interrupted by a crash finds the nodes it
  * had already moved where it left them.
+ *
+ * Once closed (its `coracle up` stopping), the provider refuses every call with Unavailable:
+ * its agents are stopped but still recorded, so a `remove` answered then as if the node were
+ * already gone would leave the state file bringing it back at the next start (a step of an
+ * upgrade still running in the stopping process did exactly that); the caller retries later.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
@@ -107,8 +112,15 @@ export class LocalNodeProvider implements NodeProvider {
   private readonly reserved = new Set<string>();
   /** What the state file holds: the nodes that should run (written before agents start or stop). */
   private readonly recorded = new Map<string, { pool: string; version: string }>();
+  /** Set by close(): the agents are stopping, and every later call is refused. */
+  private closed = false;
 
   constructor(private readonly options: LocalAgentOptions) {}
+
+  /** refuseIfClosed throws Unavailable once close() was called (see the file's comment). */
+  private refuseIfClosed(): void {
+    if (this.closed) throw new NodeProviderError('Unavailable', 'the local nodes are stopping (coracle up is stopping or handing over); try again once it runs again');
+  }
 
   /** record changes the kept set and writes it (a temporary file renamed over the old one). */
   private record(name: string, node: { pool: string; version: string } | undefined): void {
@@ -123,6 +135,7 @@ export class LocalNodeProvider implements NodeProvider {
 
   /** restore starts the nodes a state file recorded, each under its name, in its pool, at its version. */
   async restore(nodes: readonly RecordedNode[]): Promise<ProvidedNode[]> {
+    this.refuseIfClosed();
     for (const n of nodes) {
       checkPoolName(n.pool);
       this.reserved.add(n.name);
@@ -143,10 +156,12 @@ export class LocalNodeProvider implements NodeProvider {
   }
 
   async list(pool: string): Promise<ProvidedNode[]> {
+    this.refuseIfClosed();
     return [...this.nodes].filter(([, n]) => n.pool === pool).map(([name, n]) => this.describe(name, n));
   }
 
   async add(pool: string, version: string): Promise<ProvidedNode> {
+    this.refuseIfClosed();
     checkPoolName(pool);
     let index = 1;
     while (this.nodes.has(`${pool}-${index}`) || this.reserved.has(`${pool}-${index}`)) index++;
@@ -164,6 +179,7 @@ export class LocalNodeProvider implements NodeProvider {
   }
 
   async replace(pool: string, name: string, version: string): Promise<ProvidedNode> {
+    this.refuseIfClosed();
     const node = this.nodes.get(name);
     if (!node || node.pool !== pool) throw new NodeProviderError('NotFound', `node ${name} is not in pool ${pool}`);
     this.nodes.delete(name);
@@ -173,6 +189,7 @@ export class LocalNodeProvider implements NodeProvider {
   }
 
   async remove(pool: string, name: string): Promise<void> {
+    this.refuseIfClosed();
     const node = this.nodes.get(name);
     if (!node || node.pool !== pool) return;
     this.nodes.delete(name);
@@ -180,8 +197,9 @@ export class LocalNodeProvider implements NodeProvider {
     await stopChild(node.child);
   }
 
-  /** close stops every agent; the state file keeps them for the next start. */
+  /** close stops every agent; the state file keeps them for the next start. Later calls are refused (Unavailable). */
   async close(): Promise<void> {
+    this.closed = true;
     const children = [...this.nodes.values()].map((n) => n.child);
     this.nodes.clear();
     await Promise.all(children.map(stopChild));
@@ -190,7 +208,10 @@ export class LocalNodeProvider implements NodeProvider {
   /** start spawns the agent of `name` and resolves once it printed its ready line. */
   private async start(name: string, pool: string, version: string): Promise<ProvidedNode> {
     const cli = this.options.agentCliFor ? await this.options.agentCliFor(version) : this.options.agentCli ?? AGENT_CLI;
-    const { child, ready } = spawnAgent(name, await this.options.tokenFor(name), this.options, cli);
+    const token = await this.options.tokenFor(name);
+    // Closed while those were read: an agent started now would be one close() never stops.
+    this.refuseIfClosed();
+    const { child, ready } = spawnAgent(name, token, this.options, cli);
     const node = { pool, version, child };
     this.nodes.set(name, node);
     const timeoutMs = this.options.readyTimeoutMs ?? 60_000;

@@ -18,6 +18,9 @@ param blobEndpoint string
 @description('Container the package is deployed to.')
 param packageContainerName string
 
+@description('Container of the release catalog (control-plane upgrades deploy from it).')
+param releasesContainerName string
+
 @description('Application Insights connection string.')
 param insightsConnectionString string
 
@@ -132,6 +135,10 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
         // Where cluster upgrades add, reimage and remove nodes: the pools' scale sets (nodepool.bicep names them <stem>-pool-<pool>).
         { name: 'CORACLE_NODE_POOLS_RESOURCE_GROUP_ID', value: resourceGroup().id }
         { name: 'CORACLE_NODE_POOLS_SCALE_SET_PREFIX', value: '${stem}-pool-' }
+        { name: 'CORACLE_RELEASES_URL', value: '${blobEndpoint}${releasesContainerName}' }
+        { name: 'CORACLE_DEPLOYMENT_CONTAINER_URL', value: '${blobEndpoint}${packageContainerName}' }
+        // The app's own resource id (computed, not app.id: a resource cannot refer to itself).
+        { name: 'CORACLE_SITE_ID', value: resourceId('Microsoft.Web/sites', '${stem}-api') }
       ]
     }
   }

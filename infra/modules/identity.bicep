@@ -15,8 +15,13 @@
 //                   item with a back-off by scheduling it again on its queue, which is a send);
 //                   Storage: Blob Data Contributor on the logs container only, Blob Data Reader
 //                   on the agent package container only.
-//   Deployer     -> Storage: Blob Data Contributor on the agent package container only (whoever
-//                   runs the deployment uploads the package; the account accepts no keys).
+//                   Its own site: Website Contributor (a control-plane upgrade asks ARM for a One
+//                   Deploy of the release's package, adapters/releases/flex.ts; the account-wide
+//                   Blob Data Owner above already lets it read the releases container and write
+//                   the package container).
+//   Deployer     -> Storage: Blob Data Contributor on the agent package container and on the
+//                   releases container (whoever runs the deployment uploads the agent package
+//                   and publishes releases; the account accepts no keys).
 
 @description('Azure region.')
 param location string
@@ -27,8 +32,14 @@ param stem string
 @description('Principal id of the Function App\'s system-assigned identity.')
 param appPrincipalId string
 
+@description('Function App name (its identity may deploy to it).')
+param appName string
+
 @description('Storage account name.')
 param storageName string
+
+@description('Container of the release catalog.')
+param releasesContainerName string
 
 @description('Container the agents write logs to.')
 param logsContainerName string
@@ -69,6 +80,7 @@ var roles = {
   networkContributor: '4d97b98b-1d4f-4787-a291-c67834d212e7'
   virtualMachineContributor: '9980e02c-c2be-4d73-94e8-173b1dc7cf3c'
   managedIdentityOperator: 'f1a07417-d97a-45cb-824c-7a7467783830'
+  websiteContributor: 'de139f84-1756-47ae-9be6-808fbbe84772'
 }
 // Cosmos DB's own (data-plane) built-in role: Cosmos DB Built-in Data Contributor.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
@@ -95,6 +107,25 @@ resource logsContainer 'Microsoft.Storage/storageAccounts/blobServices/container
 resource agentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
   parent: blobs
   name: agentContainerName
+}
+
+resource releasesContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  parent: blobs
+  name: releasesContainerName
+}
+
+resource site 'Microsoft.Web/sites@2025-03-01' existing = {
+  name: appName
+}
+
+resource appSite 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(site.id, appPrincipalId, roles.websiteContributor)
+  scope: site
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.websiteContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2025-10-15' existing = {
@@ -263,6 +294,15 @@ resource nodeBusSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 resource deployerPackage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(agentContainer.id, deployer().objectId, roles.storageBlobDataContributor)
   scope: agentContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: deployer().objectId
+  }
+}
+
+resource deployerReleases 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(releasesContainer.id, deployer().objectId, roles.storageBlobDataContributor)
+  scope: releasesContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
     principalId: deployer().objectId

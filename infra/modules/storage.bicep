@@ -1,5 +1,5 @@
 // The Function App's storage (its package, the durable task hub's queues and tables), the node
-// agents' package, and container logs. Shared keys are off: every client signs in with Entra ID.
+// agents' package, container logs, and the release catalog. Shared keys are off: every client signs in with Entra ID.
 
 @description('Azure region.')
 param location string
@@ -17,6 +17,9 @@ param agentContainerName string
 
 @description('Blob container the agents write container logs to.')
 param logsContainerName string
+
+@description('Blob container of the release catalog: the package zips a control-plane upgrade can deploy.')
+param releasesContainerName string
 
 resource account 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
@@ -40,7 +43,7 @@ resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
   name: 'default'
 }
 
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [for c in [packageContainerName, agentContainerName, logsContainerName]: {
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = [for c in [packageContainerName, agentContainerName, logsContainerName, releasesContainerName]: {
   parent: blobs
   name: c
   properties: { publicAccess: 'None' }

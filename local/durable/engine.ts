@@ -88,6 +88,7 @@ export class DurableEngine {
   private readonly runningActivities = new Map<number, Promise<void>>();
   private readonly steps = new Set<Promise<void>>();
   private stopped = true;
+  private pausing: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
@@ -105,19 +106,32 @@ export class DurableEngine {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.pausing = undefined;
     this.loop = this.dispatch();
   }
 
-  /** stop ends dispatching, waits for running steps and activities (up to `graceMs` for activities), and closes the store. */
-  async stop(graceMs = 2000): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * pause ends dispatching and waits for running steps and activities (up to `graceMs` for
+   * activities); the store stays open (clients may still start instances and raise events, picked
+   * up at the next start). A host pauses its engine before it takes away what activities use.
+   */
+  pause(graceMs = 2000): Promise<void> {
+    if (this.stopped) return this.pausing ?? Promise.resolve();
     this.stopped = true;
     this.notify();
-    await this.loop;
-    await Promise.allSettled([...this.steps]);
-    // Activities past the grace period are abandoned: their rows stay, so they run again after a restart.
-    await Promise.race([Promise.allSettled([...this.runningActivities.values()]), new Promise((r) => setTimeout(r, graceMs).unref())]);
-    this.store.close();
+    this.pausing = (async () => {
+      await this.loop;
+      await Promise.allSettled([...this.steps]);
+      // Activities past the grace period are abandoned: their rows stay, so they run again after a restart.
+      await Promise.race([Promise.allSettled([...this.runningActivities.values()]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    })();
+    return this.pausing;
+  }
+
+  /** stop pauses (see pause) and closes the store. */
+  async stop(graceMs = 2000): Promise<void> {
+    await this.pause(graceMs);
+    if (this.store.open) this.store.close();
   }
 
   /** notify wakes the dispatcher (new work was written). */

@@ -144,6 +144,11 @@ export class DurableHost {
     if (this.options.dispatch !== false) engine.start();
   }
 
+  /** pause ends dispatching and waits for running steps and activities (a grace period for activities); the client API still answers. */
+  async pause(): Promise<void> {
+    await this.engine?.pause();
+  }
+
   /** stop ends dispatching (in-flight activities get a grace period) and closes the listener and store. */
   async stop(): Promise<void> {
     const rpc = this.rpc;

@@ -23,6 +23,8 @@
  * - Calls on different nodes may run concurrently; calls on the same node must not (the caller,
  *   e.g. an upgrade orchestration, serializes per node).
  * - Failures are NodeProviderErrors classified by `reason`, never by message text.
+ * - After `close()` a call may be refused with `Unavailable`, but it is never answered as done
+ *   without being done (a `remove` that resolves means the machine will not come back).
  *
  * Versions are opaque strings to the port (the agent's version, e.g. `0.1.0`); comparing them is
  * the caller's business (an upgrade keeps the kubelet rule: never newer than the API server).

@@ -3,7 +3,7 @@
  * upgrade to move them onto another release. Locally `coracle up` is the host (it hands over to
  * the release's own `coracle up`, keeping the data folder, the port and the nodes' containers; in
  * the Azure-shaped mode its supervisor restarts the instances one at a time from the release);
- * on Azure it would replace the function app's package.
+ * on Azure it replaces the function app's package (adapters/releases/flex.ts).
  *
  * Contract:
  * - `running()` answers the release every process of the control plane runs now, or undefined

@@ -169,7 +169,7 @@ export async function checkGate(deps: StepDeps, name: string, phase: UpgradePhas
  * availableUpgrades). Safe to run again at every point (a move under way is not started twice).
  */
 export async function upgradeControlPlane(deps: StepDeps, name: string, plan: { fromVersion: string; toVersion: string }): Promise<boolean> {
-  if (!deps.host) throw new Error('this control plane has no host that can move it onto another release (coracle up is one; the Azure package replacement is not wired yet)');
+  if (!deps.host) throw new Error('this control plane has no host that can move it onto another release (coracle up is one; on Azure the app needs CORACLE_RELEASES_URL, CORACLE_DEPLOYMENT_CONTAINER_URL and CORACLE_SITE_ID)');
   const cluster = await clusterObject(deps);
   if (!cluster) throw new Error('no Cluster object to record the control plane\'s version in');
   const running = await deps.host.running();

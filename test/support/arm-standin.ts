@@ -2,8 +2,10 @@
  * A local stand-in for the Azure Resource Manager calls the NodeProvider's Azure adapters make
  * through `@azure/arm-compute` (Compute REST API 2026-04-01): virtual machine scale sets (GET, PUT,
  * PATCH, POST …/delete) and virtual machines (GET list with the `virtualMachineScaleSet/id`
- * filter, PATCH, POST …/reimage); and through `@azure/arm-network` (Network REST API 2026-01-01):
- * the routes of the route tables given at start (GET list and one, PUT, DELETE), over HTTPS (the SDK sends bearer tokens only over TLS), with
+ * filter, PATCH, POST …/reimage); through `@azure/arm-network` (Network REST API 2026-01-01):
+ * the routes of the route tables given at start (GET list and one, PUT, DELETE); and with plain
+ * fetch (Web REST API 2024-11-01) the One Deploy of the function apps given at start (PUT
+ * `sites/<name>/extensions/onedeploy`, adapters/releases/flex.ts), over HTTPS (the SDK sends bearer tokens only over TLS), with
  * long-running operations answered the ARM way (Azure-AsyncOperation, one InProgress poll, then
  * Succeeded). Every request is recorded for the tests to check paths, api-versions and bodies.
  *
@@ -24,6 +26,10 @@ import { createCertificateAuthority, createServingCertificate } from '../../cli/
 export const COMPUTE_API_VERSION = '2026-04-01';
 /** NETWORK_API_VERSION is the api-version @azure/arm-network 39 sends for the route operations. */
 export const NETWORK_API_VERSION = '2026-01-01';
+/** WEB_API_VERSION is the api-version adapters/releases/flex.ts sends for One Deploy. */
+export const WEB_API_VERSION = '2024-11-01';
+const API_VERSIONS = { Compute: COMPUTE_API_VERSION, Network: NETWORK_API_VERSION, Web: WEB_API_VERSION } as const;
+type Provider = keyof typeof API_VERSIONS;
 
 /** ArmRequest is one recorded request. */
 export interface ArmRequest {
@@ -43,9 +49,15 @@ export interface ArmStandin {
 
 type Json = Record<string, any>;
 
-/** ArmStandinOptions: `routeTables` are the route tables that exist (`<resourceGroup>/<name>`), empty at start. */
+/**
+ * ArmStandinOptions: `routeTables` are the route tables that exist (`<resourceGroup>/<name>`), empty
+ * at start; `sites` the function apps (`<resourceGroup>/<name>`), whose One Deploy calls
+ * `onOneDeploy` (a test's stand-in for the platform restarting the app on its package).
+ */
 export interface ArmStandinOptions {
   routeTables?: string[];
+  sites?: string[];
+  onOneDeploy?: (site: string, body: any) => void;
 }
 
 /** startArmStandin starts the stand-in on 127.0.0.1 (any free port). */
@@ -62,11 +74,12 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
 
   const rgPrefix = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\//i;
   const vmsOf = (setId: string) => [...vms.values()].filter((vm) => vm.properties.virtualMachineScaleSet.id.toLowerCase() === setId.toLowerCase());
-  const asyncOp = (sub: string, withResult = false, provider: 'Compute' | 'Network' = 'Compute'): Record<string, string> => {
+  const sites = new Set((options.sites ?? []).map((t) => t.toLowerCase()));
+  const asyncOp = (sub: string, withResult = false, provider: Provider = 'Compute'): Record<string, string> => {
     const id = randomBytes(8).toString('hex');
     operations.set(id, 0);
     const at = `${base}/subscriptions/${sub}/providers/Microsoft.${provider}/locations/westeurope`;
-    const version = provider === 'Compute' ? COMPUTE_API_VERSION : NETWORK_API_VERSION;
+    const version = API_VERSIONS[provider];
     return {
       'azure-asyncoperation': `${at}/operations/${id}?api-version=${version}`,
       // A POST's (or DELETE's) final result is read at its Location (ARM: operationResults: 200, no body).
@@ -93,15 +106,24 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
   const notFound = (what: string): Answer => ({ status: 404, body: { error: { code: 'ResourceNotFound', message: `The Resource '${what}' was not found.` } } });
 
   function handle(method: string, url: URL, body: any): Answer {
-    const op = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.(?:Compute|Network)\/locations\/[^/]+\/operations\/([^/]+)$/i.exec(url.pathname);
+    const op = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.(?:Compute|Network|Web)\/locations\/[^/]+\/operations\/([^/]+)$/i.exec(url.pathname);
     if (op && method === 'GET') {
       const polls = operations.get(op[2]);
       if (polls === undefined) return notFound(op[2]);
       operations.set(op[2], polls + 1);
       return { status: 200, body: { name: op[2], status: polls === 0 ? 'InProgress' : 'Succeeded' } };
     }
-    const result = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.(?:Compute|Network)\/locations\/[^/]+\/operationResults\/([^/]+)$/i.exec(url.pathname);
+    const result = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.(?:Compute|Network|Web)\/locations\/[^/]+\/operationResults\/([^/]+)$/i.exec(url.pathname);
     if (result && method === 'GET') return operations.has(result[1]) ? { status: 200 } : notFound(result[1]);
+    const deploy = oneDeployPath.exec(url.pathname);
+    if (deploy) {
+      const site = `${deploy[2]}/${deploy[3]}`;
+      if (!sites.has(site.toLowerCase())) return notFound(`Microsoft.Web/sites/${deploy[3]}`);
+      if (method !== 'PUT') return { status: 405, body: { error: { code: 'MethodNotAllowed', message: `${method} onedeploy` } } };
+      if (typeof body?.properties?.packageUri !== 'string') return { status: 400, body: { error: { code: 'BadRequest', message: 'properties.packageUri is required' } } };
+      options.onOneDeploy?.(site, body);
+      return { status: 202, headers: asyncOp(deploy[1], false, 'Web') };
+    }
     const net = networkPrefix.exec(url.pathname);
     if (net) return handleRoutes(method, net, url.pathname.slice(net[0].length).split('/'), body);
     const m = rgPrefix.exec(url.pathname);
@@ -160,6 +182,7 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
     return { status: 400, body: { error: { code: 'UnsupportedOperation', message: `${method} ${url.pathname} is not served by the stand-in` } } };
   }
 
+  const oneDeployPath = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)\/extensions\/onedeploy$/i;
   const networkPrefix = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/routeTables\/([^/]+)\/routes/i;
   const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
   const IP = /^(\d{1,3}\.){3}\d{1,3}$/;
@@ -206,7 +229,7 @@ export async function startArmStandin(options: ArmStandinOptions = {}): Promise<
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body });
       let answer: Answer;
       if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) answer = { status: 401, body: { error: { code: 'AuthenticationFailed', message: 'no bearer token' } } };
-      else if (url.searchParams.get('api-version') !== (/\/providers\/Microsoft\.Network\//i.test(url.pathname) ? NETWORK_API_VERSION : COMPUTE_API_VERSION)) answer = { status: 400, body: { error: { code: 'InvalidApiVersionParameter', message: `api-version ${url.searchParams.get('api-version')}` } } };
+      else if (url.searchParams.get('api-version') !== API_VERSIONS[(/\/providers\/Microsoft\.(Network|Web)\//i.exec(url.pathname)?.[1] ?? 'Compute') as Provider]) answer = { status: 400, body: { error: { code: 'InvalidApiVersionParameter', message: `api-version ${url.searchParams.get('api-version')}` } } };
       else answer = handle(req.method ?? 'GET', url, body);
       res.writeHead(answer.status, { 'content-type': 'application/json', 'x-ms-request-id': randomBytes(8).toString('hex'), ...answer.headers });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
