@@ -152,7 +152,7 @@ function PlanView(props: { plan: UpgradePlan }) {
     <div class="plan" data-testid="upgrade-plan" aria-live="polite">
       <h3>Preview</h3>
       <p>Estimated time: <strong data-field="estimate">{formatDuration(plan.estimateSeconds)}</strong>; pods that will move: <strong data-field="evictions">{evictionCount(plan)}</strong>.</p>
-      {plan.controlPlane ? <p data-field="control-plane">Control plane: {plan.controlPlane.fromVersion} → {plan.controlPlane.toVersion} (the version is recorded; the control-plane process itself is not replaced)</p> : null}
+      {plan.controlPlane ? <p data-field="control-plane">Control plane: {plan.controlPlane.fromVersion} → {plan.controlPlane.toVersion} (its processes move onto that release first, keeping the cluster's data)</p> : null}
       {plan.pools.map((pool) => (
         <div key={pool.pool} class="pool-plan" data-pool={pool.pool}>
           <h4>Pool {pool.pool} → {pool.target} <span class="muted" data-field="pool-estimate">({formatDuration(pool.estimateSeconds)}; surge {pool.settings?.surge ?? '–'}, max unavailable {pool.settings?.unavailable ?? '–'})</span></h4>
