@@ -24,7 +24,7 @@ import { access, chmod, mkdir, open, readdir, rm, stat, writeFile } from 'node:f
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { readTextIfExists } from '../local/files.js';
+import { processAlive, readTextIfExists } from '../local/files.js';
 import { ensureKeyFile } from '../adapters/kms/local.js';
 import { kubernetesServiceIP, serviceNetwork } from '../shared/apiserver/services.js';
 import { createCertificateAuthority, createServingCertificate, inspectCertificate, type CertificatePem } from './pki.js';
@@ -238,15 +238,6 @@ export async function prepareDataDir(dataDir: string, hosts: readonly string[] =
 /** LOCK_WAIT_MS is how long `coracle up` waits for another process to let go of the data folder. */
 const LOCK_WAIT_MS = 60_000;
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
  * lockDataDir makes this process the only one running a cluster on the data folder (`up.lock`,
  * holding its pid), waiting while another live process holds it: the control plane of the
@@ -266,7 +257,7 @@ export async function lockDataDir(dataDir: string, waitMs = LOCK_WAIT_MS): Promi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DataDirError(file, `cannot be created: ${(err as Error).message}`, { cause: err });
       const holder = Number(await readTextIfExists(file));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
         if (Date.now() > deadline) throw new DataDirError(file, `is held by process ${holder}, which runs a cluster on this data folder`);
         await new Promise((r) => setTimeout(r, 250));
         continue;

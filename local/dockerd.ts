@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve, delimiter } from 'node:path';
+import { processAlive } from './files.js';
 
 /** DockerdErrorReason classifies why a private daemon could not start. */
 export type DockerdErrorReason = 'NotInstalled' | 'NotRoot' | 'StartFailed';
@@ -130,25 +131,16 @@ function readPid(pidFile: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function stopDaemon(pidFile: string, bridge: string): Promise<void> {
   const pid = readPid(pidFile);
-  if (pid !== undefined && alive(pid)) {
+  if (pid !== undefined && processAlive(pid)) {
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 20_000;
-    while (alive(pid) && Date.now() < deadline) await sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-    while (alive(pid)) await sleep(50);
+    while (processAlive(pid) && Date.now() < deadline) await sleep(100);
+    if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+    while (processAlive(pid)) await sleep(50);
   }
   removeBridge(bridge);
 }

@@ -1,4 +1,4 @@
-/** Reading files that may not exist yet (state files, journals, optional settings). */
+/** Reading files that may not exist yet (state files, journals, optional settings), and whether a pid file's process still runs. */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
@@ -21,5 +21,15 @@ export async function readTextIfExists(file: string): Promise<string | undefined
   } catch (err) {
     if (isMissing(err)) return undefined;
     throw err;
+  }
+}
+
+/** processAlive tells whether process `pid` exists (signal 0); one of another user's (EPERM) exists too. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
