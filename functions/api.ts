@@ -164,7 +164,7 @@ export async function controllerContext(component: string): Promise<ControllerCo
     // Every component reads the same caches, kept through one client (one watch per resource).
     const informers = component === INFORMERS_COMPONENT ? client : (await controllerContext(INFORMERS_COMPONENT)).client;
     const clusterCa = await clusterCaPem(runtime.config);
-    ctx = byComponent.get(component) ?? { client, now: () => new Date(), informer: (resource) => sharedInformer(informers, resource, logInformerError), clusterCaPem: clusterCa };
+    ctx = byComponent.get(component) ?? { client, now: () => new Date(), informer: (resource) => sharedInformer(informers, resource, logInformerError), clusterCaPem: clusterCa, storage: runtime.storage };
     byComponent.set(component, ctx);
   }
   return ctx;

@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { app } from '@azure/functions';
 import type { Store } from '../shared/store/store.js';
+import type { StorageSchema } from '../shared/store/schema.js';
+import type { CosmosStore } from '../adapters/store/cosmos/cosmos-store.js';
 import type { WorkQueue } from '../shared/workqueue/queue.js';
 import type { LogSink } from '../shared/logs/logsink.js';
 import type { NodeRoutes } from '../shared/nodes/routes.js';
@@ -50,6 +52,8 @@ export interface TokenUser {
 export interface AppContext {
   config: AppConfig;
   store: Store;
+  /** The store's layout as this process opened it (shared/store/schema.ts): the Cluster's status.storage. */
+  storage: StorageSchema;
   /** The static tokens, the admin token's seed excepted. */
   tokens: ReadonlyMap<string, TokenUser>;
   /**
@@ -73,10 +77,15 @@ export const CONTROLLER_USER: TokenUser = { username: 'system:controller', group
  * `encryption` names a key (shared/encryption); it throws, naming the setting or file, if it cannot.
  */
 export async function openStore(config: StoreConfig, cluster: string, encryption?: EncryptionConfig): Promise<Store> {
+  return (await openStoreWithSchema(config, cluster, encryption)).store;
+}
+
+/** openStoreWithSchema is openStore that also answers the layout the adapter brought the store to when it opened (shared/store/schema.ts). */
+export async function openStoreWithSchema(config: StoreConfig, cluster: string, encryption?: EncryptionConfig): Promise<{ store: Store; schema: StorageSchema }> {
   const store = await openPlainStore(config, cluster);
-  if (!encryption) return store;
   try {
-    return encryptingStore(store, { kms: await openKms(encryption) });
+    const schema = await store.storageSchema();
+    return { store: encryption ? encryptingStore(store, { kms: await openKms(encryption) }) : store, schema };
   } catch (err) {
     await store.close();
     throw err;
@@ -94,7 +103,7 @@ export async function openKms(config: EncryptionConfig): Promise<KeyEncryptionSe
   return keyVaultKms({ keyId: config.keyId, credential: await azureCredential(config.identity) });
 }
 
-async function openPlainStore(config: StoreConfig, cluster: string): Promise<Store> {
+async function openPlainStore(config: StoreConfig, cluster: string): Promise<Store & { storageSchema(): Promise<StorageSchema> }> {
   if (config.kind === 'sqlite') {
     // Imported lazily: the Azure deployment never loads better-sqlite3.
     const { openSqliteStore } = await import('../adapters/store/sqlite/index.js');
@@ -118,7 +127,7 @@ export async function storeFromSettings(settings: Settings): Promise<Store> {
  * openCosmosStoreFrom opens the Cosmos DB store. The adapter (and the Cosmos SDK) load only here,
  * so a local cluster on SQLite never loads them.
  */
-async function openCosmosStoreFrom(config: Extract<StoreConfig, { kind: 'cosmos' }>, cluster: string): Promise<Store> {
+async function openCosmosStoreFrom(config: Extract<StoreConfig, { kind: 'cosmos' }>, cluster: string): Promise<CosmosStore> {
   // One after the other: jest's ESM loader fails on two concurrent imports of one module graph.
   const { openCosmosStore } = await import('../adapters/store/cosmos/index.js');
   const { CosmosClient } = await import('@azure/cosmos');
@@ -247,9 +256,10 @@ export function getAppContext(): Promise<AppContext> {
     const auditor = await openAuditor(config.audit);
     const oidc = await openOidcAuthenticator(config.oidc);
     // Counted at the port, whatever the adapter (shared/telemetry/store.ts): `/metrics` serves the figures.
-    const store = measuredStore(await openStore(config.store, config.cluster, config.encryption));
+    const opened = await openStoreWithSchema(config.store, config.cluster, config.encryption);
+    const store = measuredStore(opened.store);
     const authenticators = [staticTokenAuthenticator(tokens), breakGlassAuthenticator(store, adminSeeds), storeTokenAuthenticator(store), ...(oidc ? [oidc] : [])];
-    return { config, store, tokens, authenticators, controllerToken, auditor };
+    return { config, store, storage: opened.schema, tokens, authenticators, controllerToken, auditor };
   })();
   context.catch(() => (context = undefined));
   return context;

@@ -13,7 +13,36 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHttpServer } from '@vercel/cosmosdb-server';
+import { createRequire } from 'node:module';
 import { effectsOf, Journal, replay } from './cosmos-journal.js';
+
+/**
+ * keepDocumentsOnCollectionReplace: the emulator answers a container replace (a new indexing
+ * policy: adapters/store/cosmos/schema.ts) by building a new, empty collection, losing every
+ * document; Cosmos DB keeps them and re-indexes online. Its collection list is patched once so a
+ * replace updates the collection's properties in place (its documents, partition key ranges and
+ * functions stay).
+ */
+function keepDocumentsOnCollectionReplace(): void {
+  type Entry = { _data: unknown };
+  type Collections = { _data: Map<string, Entry> };
+  type CollectionsProto = { replace(this: Collections, data: unknown, original: { _rid: string }): unknown; patched?: boolean };
+  const collections = (createRequire(import.meta.url)('@vercel/cosmosdb-server/lib/account/collections.js') as { default: { prototype: CollectionsProto } }).default.prototype;
+  if (collections.patched) return;
+  // Items.replace deletes the old entry, then stores a new Collection under the same _rid.
+  const replace = collections.replace;
+  collections.replace = function (data, original) {
+    const existing = this._data.get(original._rid);
+    const result = replace.call(this, data, original);
+    const fresh = this._data.get(original._rid);
+    if (existing && fresh && existing !== fresh) {
+      existing._data = fresh._data;
+      this._data.set(original._rid, existing);
+    }
+    return result;
+  };
+  collections.patched = true;
+}
 
 /** CosmosServer is a running emulator: where to reach it, and how to stop it. */
 export interface CosmosServer {
@@ -44,6 +73,7 @@ export interface CosmosServerOptions {
 
 /** startCosmosServer starts an emulator on 127.0.0.1 and resolves once it listens (and has replayed its journal). */
 export async function startCosmosServer(options: CosmosServerOptions = {}): Promise<CosmosServer> {
+  keepDocumentsOnCollectionReplace();
   const server = createHttpServer({ keepAlive: true });
   // Node closes idle keep-alive sockets after 5 s; a client reusing one just then gets "socket
   // hang up". Keep them longer than any pause in the tests and the bench.

@@ -9,6 +9,9 @@ import { describeStoreContract } from '../shared/store/contract.js';
 import { isStoreError } from '../shared/store/store.js';
 import { openCosmosStore, PARTITION_KEY_PATH, type CosmosStore } from '../adapters/store/cosmos/index.js';
 import { startCosmosServer, type CosmosServer } from './support/cosmos-server.js';
+import { STORE_INDEXING_POLICY, storeContainerDefinition } from '../adapters/store/cosmos/container.js';
+import { COSMOS_MIGRATIONS, SCHEMA_ID } from '../adapters/store/cosmos/schema.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
 
 let server: CosmosServer;
 let clusters = 0;
@@ -178,6 +181,40 @@ describe('cosmos store specifics', () => {
     } finally {
       client.dispose();
       await store.close();
+    }
+  });
+
+  it('a container and cluster from before schema records are brought to this release\'s layout and recorded; a newer record is refused', async () => {
+    const client = new CosmosClient({ endpoint: server.endpoint, key: server.key, connectionPolicy: { enableEndpointDiscovery: false } });
+    try {
+      // The container as releases before version 2 made it: no index on a pod's node.
+      const { database } = await client.databases.createIfNotExists({ id: 'coracle' });
+      const oldPolicy = { ...STORE_INDEXING_POLICY, includedPaths: STORE_INDEXING_POLICY.includedPaths!.filter((p) => p.path !== '/value/spec/nodeName/?') };
+      const { container } = await database.containers.createIfNotExists({ ...storeContainerDefinition('old-layout'), indexingPolicy: oldPolicy });
+      const old = openFresh({ containerId: 'old-layout' });
+      const first = await old.open();
+      await first.create('/registry/core/pods/default/a', { kind: 'Pod', spec: { nodeName: 'node-1' } });
+      await first.close();
+      // Forget the record, as a store written before schema records has none.
+      await container.item(SCHEMA_ID, old.cluster).delete();
+      await container.replace({ ...(await container.read()).resource!, indexingPolicy: oldPolicy });
+
+      const store = await old.open();
+      expect((await store.get('/registry/core/pods/default/a'))?.value).toEqual({ kind: 'Pod', spec: { nodeName: 'node-1' } });
+      const schema = await store.storageSchema();
+      await store.close();
+      expect(schema.backend).toBe('cosmos');
+      expect(schema.version).toBe(COSMOS_MIGRATIONS.length);
+      expect(schema.migrations.map((m) => [m.version, m.release])).toEqual([[2, RELEASE_VERSION]]);
+      const included = (await container.read()).resource?.indexingPolicy?.includedPaths?.map((p) => p.path);
+      expect(included).toContain('/value/spec/nodeName/?');
+
+      // A newer release's record: refused before anything changes.
+      const { resource: record } = await container.item(SCHEMA_ID, old.cluster).read();
+      await container.item(SCHEMA_ID, old.cluster).replace({ ...record, version: COSMOS_MIGRATIONS.length + 1 });
+      await expect(old.open()).rejects.toThrow(`the Cosmos DB store of cluster ${old.cluster} is at storage schema version ${COSMOS_MIGRATIONS.length + 1}, newer than this release's (${COSMOS_MIGRATIONS.length})`);
+    } finally {
+      client.dispose();
     }
   });
 

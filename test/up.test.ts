@@ -10,7 +10,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { SQLITE_MIGRATIONS } from '../adapters/store/sqlite/schema.js';
+import { RELEASE_VERSION } from '../shared/release/version.js';
+import type { StorageSchema } from '../shared/store/schema.js';
+import { until } from './support/until.js';
 import { clusterRequest, spawnUp, startCluster, type Cluster } from './support/cluster.js';
 import { CORPUS_SETUP, HARDENING_CORPUS, type CorpusCase } from './support/hardening-corpus.js';
 
@@ -173,6 +178,56 @@ describe('coracle up: lifecycle and data folder', () => {
       expect((await reopened.get('/registry/e2e/marker'))?.value).toEqual({ written: 'while stopped' });
       expect(await reopened.currentRevision()).toBeGreaterThanOrEqual(revision);
       await reopened.close();
+    } finally {
+      await cluster.destroy();
+    }
+  });
+
+  test('a store written by an older release is migrated when a newer one starts on it, keeping its objects; a newer store is refused untouched', async () => {
+    const cluster = await startCluster({ dataDir: await tempDir() });
+    const dbFile = path.join(cluster.dataDir, 'coracle.db');
+    try {
+      const created = await clusterRequest(cluster, '/api/v1/namespaces', { method: 'POST', token: cluster.token,
+        headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'from-before' } }) });
+      expect(created.status).toBe(201);
+      expect(await cluster.stop()).toEqual({ code: 0, signal: null });
+      // Put the file back in the layout of the releases before schema version 2 (SQLITE_MIGRATIONS[0] only).
+      const old = new Database(dbFile);
+      old.exec(`DROP INDEX kv_name_id_deleted; DROP INDEX kv_node_name; CREATE INDEX kv_name_id ON kv (name, id);
+        ALTER TABLE kv DROP COLUMN request_id; DROP TABLE schema_migrations; PRAGMA user_version = 1;`);
+      old.close();
+
+      await cluster.restart();
+      const kept = await clusterRequest(cluster, '/api/v1/namespaces/from-before', { token: cluster.token });
+      expect(kept.status).toBe(200);
+      // The cluster-storage controller records what the store was brought to, and by which release.
+      const storage = await until('the Cluster\'s status.storage at the new version', async () => {
+        const got = JSON.parse((await clusterRequest(cluster, '/apis/coracle.io/v1/clusters/local', { token: cluster.token })).body) as { status?: { storage?: StorageSchema } };
+        return got.status?.storage?.version === SQLITE_MIGRATIONS.length ? got.status.storage : undefined;
+      }, 30_000);
+      expect(storage.backend).toBe('sqlite');
+      expect(storage.migrations.map((m) => [m.version, m.release])).toEqual([[2, RELEASE_VERSION]]);
+      expect(storage.migrations[0].description).toContain('kv_node_name');
+      expect(await cluster.stop()).toEqual({ code: 0, signal: null });
+      const migrated = new Database(dbFile, { readonly: true });
+      const indexes = (migrated.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'kv'").all() as { name: string }[]).map((r) => r.name);
+      expect(indexes).toEqual(expect.arrayContaining(['kv_name_id_deleted', 'kv_node_name', 'kv_name_prev']));
+      expect(indexes).not.toContain('kv_name_id');
+      expect((migrated.pragma('table_info(kv)') as { name: string }[]).map((c) => c.name)).toContain('request_id');
+      migrated.close();
+
+      // A file a newer release wrote: this one refuses it, naming the versions, and changes nothing.
+      const newer = new Database(dbFile);
+      newer.pragma(`user_version = ${SQLITE_MIGRATIONS.length + 1}`);
+      newer.close();
+      const run = spawnUp(['--port', '0', '--data-dir', cluster.dataDir]);
+      await expect(run.ready).rejects.toThrow();
+      expect((await run.exited).code).not.toBe(0);
+      expect(run.stderr()).toContain(dbFile);
+      expect(run.stderr()).toContain(`at storage schema version ${SQLITE_MIGRATIONS.length + 1}, newer than this release's (${SQLITE_MIGRATIONS.length})`);
+      const after = new Database(dbFile, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length + 1);
+      after.close();
     } finally {
       await cluster.destroy();
     }

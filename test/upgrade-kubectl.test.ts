@@ -11,6 +11,8 @@
  * headless Chromium: its overview, and a `kubectl cordon` shown within seconds (the page's watch is
  * served by whichever instance the front door picked; the write by another).
  */
+import { COSMOS_MIGRATIONS } from '../adapters/store/cosmos/schema.js';
+import { SQLITE_MIGRATIONS } from '../adapters/store/sqlite/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -114,7 +116,12 @@ describe('cluster upgrade (UpgradeRun)', () => {
     // The control plane's own processes moved onto release B (same address, same data).
     expect(await serverVersion()).toBe(B);
     const cpEvents = await k('get', 'events', '--field-selector', 'involvedObject.kind=Cluster', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
-    expect(cpEvents).toContain(`ControlPlaneUpgraded: control plane running ${B}`);
+    expect(cpEvents).toContain(`ControlPlaneUpgraded: control plane running ${B}; storage schema `);
+    // The release brought the store to its layout before serving; the run and the Cluster say which (same source: nothing to apply).
+    const [backend, storageVersion] = (await k('get', 'cluster', 'local', '-o', 'jsonpath={.status.storage.backend} {.status.storage.version}')).split(' ');
+    expect(storageVersion).toBe(String(backend === 'cosmos' ? COSMOS_MIGRATIONS.length : SQLITE_MIGRATIONS.length));
+    expect((JSON.parse(await k('get', 'upgraderun', 'to-b', '-o', 'json')) as { status: { controlPlane: { storage: unknown } } }).status.controlPlane.storage)
+      .toEqual({ version: Number(storageVersion), migrationsApplied: [] });
     expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version} {.status.version} {.status.readyNodes}')).toBe(`${B} ${B} 3`);
     const status = (await coracle('upgrade', 'status', 'to-b')).stdout;
     for (const n of ['node-1', 'node-2', 'node-3']) expect(status).toContain(`  ${n} (node) ${A} -> ${B}: Ready (replaced by `);

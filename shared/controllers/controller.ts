@@ -7,6 +7,7 @@ import type { Change } from './change.js';
 import type { ApiClient } from './client.js';
 import type { Informer } from './informer.js';
 import type { ReconcileOutcome } from './queue.js';
+import type { StorageSchema } from '../store/schema.js';
 
 /** ControllerContext is what a reconcile may use: the API (never the store directly) and a clock. */
 export interface ControllerContext {
@@ -20,6 +21,8 @@ export interface ControllerContext {
   informer?: (resource: ResourceType) => Informer;
   /** The cluster CA (PEM) pods use to verify the API server (the root CA publisher's); undefined: none is known. */
   clusterCaPem?: string;
+  /** The store's layout as this process opened it (shared/store/schema.ts); undefined: not known here. */
+  storage?: StorageSchema;
 }
 
 /**

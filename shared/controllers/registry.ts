@@ -15,6 +15,7 @@ import { schedulerOrchestration } from './scheduler/index.js';
 import { upgradeOrchestration } from './upgrade.js';
 import { autoUpgradeOrchestration } from './autoupgrade.js';
 import { nodePoolStatusController } from './nodepool/index.js';
+import { clusterStorageController } from './clusterstatus/index.js';
 import { serviceAccountController } from './serviceaccount/index.js';
 import { rootCaCertPublisher } from './rootcacert/index.js';
 
@@ -23,4 +24,4 @@ import { rootCaCertPublisher } from './rootcacert/index.js';
  * ones (a reconcile function, run by the ControllerManager) and orchestrated ones (an
  * `orchestration` name, started or signalled per key through the durable client).
  */
-export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, autoUpgradeOrchestration, nodePoolStatusController, serviceAccountController, rootCaCertPublisher];
+export const CONTROLLERS: readonly ControllerDescriptor[] = [garbageCollector, namespaceController, replicaSetOrchestration, schedulerOrchestration, deploymentOrchestration, disruptionController, podGcController, nodeTaintController, nodeMonitorOrchestration, eventTtlOrchestration, endpointSliceController, upgradeOrchestration, autoUpgradeOrchestration, nodePoolStatusController, clusterStorageController, serviceAccountController, rootCaCertPublisher];

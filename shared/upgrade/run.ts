@@ -60,6 +60,8 @@ export interface ControlPlaneStatus {
   fromVersion: string;
   toVersion: string;
   step: 'Waiting' | 'Upgrading' | 'Upgraded' | 'Skipped';
+  /** Once Upgraded: the store's schema version under the new release, and the migrations that release applied to it (shared/store/schema.ts). */
+  storage?: { version: number; migrationsApplied: string[] };
 }
 
 /** UpgradeRunStatus is a run's status. */

@@ -187,8 +187,11 @@ export async function upgradeControlPlane(deps: StepDeps, name: string, plan: { 
   const catalog = await deps.catalog();
   await deps.ctx.client.updateStatus(CLUSTERS, { ...updated, status: { ...(isRecord(updated.status) ? updated.status : {}),
     version: plan.toVersion, controlPlaneVersion: plan.toVersion, availableUpgrades: availableUpgrades(catalog, plan.toVersion) } });
-  await writeRunStatus(deps, name, (s) => ({ ...s, phase: 'Pools', controlPlane: { ...plan, step: 'Upgraded' }, message: `control plane at ${plan.toVersion}` }));
-  await deps.recorder.normal(cluster, 'ControlPlaneUpgraded', `control plane running ${plan.toVersion}`);
+  // The release applied its storage changes when it opened the store, before it served (shared/store/schema.ts).
+  const storage = deps.ctx.storage && { version: deps.ctx.storage.version, migrationsApplied: deps.ctx.storage.migrations.filter((m) => m.release === plan.toVersion).map((m) => `${m.version}: ${m.description}`) };
+  await writeRunStatus(deps, name, (s) => ({ ...s, phase: 'Pools', controlPlane: { ...plan, step: 'Upgraded', ...(storage ? { storage } : {}) }, message: `control plane at ${plan.toVersion}` }));
+  const applied = storage?.migrationsApplied.length ? `; storage schema ${storage.version}, migrations applied: ${storage.migrationsApplied.join('; ')}` : storage ? `; storage schema ${storage.version}, no migration needed` : '';
+  await deps.recorder.normal(cluster, 'ControlPlaneUpgraded', `control plane running ${plan.toVersion}${applied}`);
   return true;
 }
 

@@ -17,6 +17,8 @@ import { CosmosClient, type Container, type JSONObject, type OperationInput } fr
 import { StoreError, type KeyValue, type ListOptions, type ListResult, type Store, type StoredValue, type WatchEvent, type WatchOptions, type WriteOptions } from '../../../shared/store/store.js';
 import { CosmosCalls, DEFAULT_THROTTLE_POLICY, httpStatusOf, type CosmosStats, type ThrottlePolicy } from './calls.js';
 import { ensureStoreContainer } from './container.js';
+import { migrateCosmosSchema } from './schema.js';
+import { StorageSchemaError, type StorageSchema } from '../../../shared/store/schema.js';
 import { executeBatch, type BatchOutcome } from './batch.js';
 import { COUNTER_ID, currentToKeyValue, keyItemId, logItemId, type CounterItem, type CurrentItem, type LogItem } from './items.js';
 import { KeyCache, type CachedVersion } from './lru.js';
@@ -52,6 +54,8 @@ export interface CosmosStoreOptions {
 /** CosmosStore is a Store that also reports what it asked of Cosmos DB. */
 export interface CosmosStore extends Store {
   readonly stats: CosmosStats;
+  /** storageSchema reports the layout this store was brought to when it opened (schema.ts). */
+  storageSchema(): Promise<StorageSchema>;
 }
 
 const MAX_COUNTER_RETRIES = 100;
@@ -71,10 +75,11 @@ export async function openCosmosStore(options: CosmosStoreOptions): Promise<Cosm
     const container = options.createContainer === false
       ? client.database(options.databaseId).container(options.containerId)
       : await ensureStoreContainer(client, options.databaseId, options.containerId);
-    return new CosmosDbStore(container, options, calls, ownsClient ? client : undefined);
+    const schema = await migrateCosmosSchema(container, options.cluster);
+    return new CosmosDbStore(container, options, calls, schema, ownsClient ? client : undefined);
   } catch (err) {
     if (ownsClient) client.dispose();
-    if (err instanceof StoreError) throw err;
+    if (err instanceof StoreError || err instanceof StorageSchemaError) throw err;
     throw new StoreError('Unavailable', `cannot open cosmos container: ${(err as Error).message}`);
   }
 }
@@ -109,6 +114,7 @@ class CosmosDbStore implements CosmosStore {
     private readonly container: Container,
     private readonly options: CosmosStoreOptions,
     private readonly calls: CosmosCalls,
+    private readonly schema: StorageSchema,
     private readonly ownedClient?: CosmosClient,
   ) {
     this.cluster = options.cluster;
@@ -127,6 +133,10 @@ class CosmosDbStore implements CosmosStore {
 
   get stats(): CosmosStats {
     return this.calls.stats;
+  }
+
+  async storageSchema(): Promise<StorageSchema> {
+    return structuredClone(this.schema);
   }
 
   async currentRevision(): Promise<number> {

@@ -14,7 +14,8 @@ import {
   type WatchOptions,
   type WriteOptions,
 } from '../../../shared/store/store.js';
-import { openDatabase, COMPACTED_REVISION_KEY, type SqliteDatabase, type SqliteDurability } from './schema.js';
+import { openDatabase, sqliteSchema, COMPACTED_REVISION_KEY, type SqliteDatabase, type SqliteDurability } from './schema.js';
+import type { StorageSchema } from '../../../shared/store/schema.js';
 import { prefixRange, SqliteQueries, toKeyValue, toListedKeyValue } from './queries.js';
 import { GroupCommitter, type WriteOp } from './writer.js';
 import { WatchHub } from './watch.js';
@@ -79,6 +80,11 @@ export class SqliteStore implements Store {
       `DELETE FROM kv WHERE id > @from AND id <= @to AND (deleted = 1 OR EXISTS
          (SELECT 1 FROM kv n WHERE n.name = kv.name AND n.id > kv.id AND n.id <= @rev))`,
     );
+  }
+
+  /** storageSchema reports the file's layout (shared/store/schema.ts): its version and the migrations applied to it. */
+  async storageSchema(): Promise<StorageSchema> {
+    return this.read(() => sqliteSchema(this.db), false);
   }
 
   // One statement each: no transaction (consistent reads ask for the current revision per pass).

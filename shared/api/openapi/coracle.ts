@@ -63,6 +63,15 @@ export const CORACLE_DEFINITIONS: Record<string, Schema> = {
     availableUpgrades: { type: 'array', items: { type: 'string' }, description: 'Releases of the catalog the control plane may move to next.' },
     conditions,
     upgradeHistory: { type: 'array', items: { $ref: `${P}UpgradeHistoryEntry` }, description: 'Each upgrade run and its outcome, newest last (the UpgradeRun objects hold the details).' },
+    storage: { $ref: `${P}ClusterStorage`, description: 'The store\'s layout: its backend, schema version and the migrations releases applied to it.' },
+  } },
+  [`${P}ClusterStorage`]: { type: 'object', properties: {
+    backend: str('sqlite or cosmos.'), version: int('The store\'s schema version.'),
+    migrations: { type: 'array', items: { $ref: `${P}StorageMigration` }, description: 'The schema migrations applied to the store, oldest first.' },
+  } },
+  [`${P}StorageMigration`]: { type: 'object', properties: {
+    version: int('The schema version it brought the store to.'), description: str('What it changed.'),
+    appliedAt: { type: 'string', format: 'date-time', description: 'When it was applied.' }, release: str('The release that applied it.'),
   } },
   [`${P}UpgradeHistoryEntry`]: { type: 'object', properties: {
     name: str('The UpgradeRun.'),
@@ -107,6 +116,9 @@ export const CORACLE_DEFINITIONS: Record<string, Schema> = {
   [`${P}UpgradeRunControlPlane`]: { type: 'object', properties: {
     fromVersion: str('The release the control plane ran.'), toVersion: str('The release it moves to.'),
     step: { type: 'string', enum: ['Waiting', 'Upgrading', 'Upgraded', 'Skipped'], description: 'Where the control plane\'s step is.' },
+    storage: { type: 'object', description: 'Once Upgraded: the store\'s schema version under the new release and the migrations it applied.', properties: {
+      version: int('The store\'s schema version.'), migrationsApplied: { type: 'array', items: { type: 'string' }, description: 'The migrations the new release applied, as "version: description".' },
+    } },
   } },
   [`${P}UpgradeRunProgress`]: { type: 'object', properties: { done: int('Old nodes replaced.'), total: int('Old nodes to replace.') } },
   [`${P}UpgradeRunStatus`]: { type: 'object', properties: {
