@@ -10,6 +10,7 @@ import { isRecord, readMetadata } from '../shared/api/objects.js';
 import { ApiError } from '../shared/api/status.js';
 import { findResourceByKind } from '../shared/api/resources.js';
 import type { ApiClient } from '../shared/controllers/client.js';
+import { updateWithRetry } from '../shared/controllers/update.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 import { CLUSTERS, NODEPOOLS } from '../shared/upgrade/objects.js';
 import { availableUpgrades, poolNodes } from '../shared/upgrade/preview.js';
@@ -33,7 +34,11 @@ async function createIfAbsent(client: ApiClient, r: typeof CLUSTERS, obj: KubeOb
 /** recordClusterObjects writes the Cluster and the local NodePool (see the file comment). */
 export async function recordClusterObjects(client: ApiClient, catalog: readonly string[], pool?: { name: string; count: number }): Promise<void> {
   const cluster = await createIfAbsent(client, CLUSTERS, { apiVersion: 'coracle.io/v1', kind: 'Cluster', metadata: { name: CLUSTER_NAME }, spec: { version: RELEASE_VERSION } });
-  await client.updateStatus(CLUSTERS, { ...cluster, status: { ...(isRecord(cluster.status) ? cluster.status : {}), controlPlaneVersion: RELEASE_VERSION, availableUpgrades: availableUpgrades(catalog, RELEASE_VERSION) } });
+  // Re-read on a conflict: the cluster-storage controller writes the same status as soon as the Cluster exists.
+  await updateWithRetry(client, CLUSTERS, { name: String(readMetadata(cluster).name) }, (c) => {
+    c.status = { ...(isRecord(c.status) ? c.status : {}), controlPlaneVersion: RELEASE_VERSION, availableUpgrades: availableUpgrades(catalog, RELEASE_VERSION) };
+    return true;
+  }, 'status');
   if (!pool) return;
   const np = await createIfAbsent(client, NODEPOOLS, { apiVersion: 'coracle.io/v1', kind: 'NodePool', metadata: { name: pool.name }, spec: { version: RELEASE_VERSION, count: pool.count } });
   const nodes = poolNodes(await client.listAll(findResourceByKind('v1', 'Node')!), pool.name);

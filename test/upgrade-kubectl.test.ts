@@ -15,7 +15,10 @@ import { COSMOS_MIGRATIONS } from '../adapters/store/cosmos/schema.js';
 import { SQLITE_MIGRATIONS } from '../adapters/store/sqlite/schema.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import { until } from './support/until.js';
 import { CLI, E2E_INSTANCES, startCluster, type Cluster } from './support/cluster.js';
 import { launchBrowser, loadPage, signInWithToken } from './support/browser.js';
 import { kubectl } from './support/kubectl.js';
@@ -39,12 +42,25 @@ const upgradeRun = (name: string, spec: Record<string, unknown>) => JSON.stringi
 const serverVersion = async () => (JSON.parse(await k('version', '-o', 'json')) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion;
 const nodeVersions = async () => (await k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n').sort();
 
+/**
+ * addStorageMigration makes release `version` of the catalog one whose store layout is a version
+ * ahead of this build's: a third migration is appended to its built SQLite and Cosmos DB lists
+ * (a new index; a new indexed path), as a release with a storage change would ship it.
+ */
+async function addStorageMigration(version: string): Promise<void> {
+  const dist = path.join(cluster.dataDir, 'releases', version, 'package', 'dist', 'adapters', 'store');
+  await appendFile(path.join(dist, 'sqlite', 'schema.js'), `\nSQLITE_MIGRATIONS.push({ version: ${SQLITE_MIGRATIONS.length + 1}, description: '${EXTRA_MIGRATION}', apply: (db) => db.exec('CREATE INDEX IF NOT EXISTS kv_created ON kv (created, id)') });\n`);
+  await appendFile(path.join(dist, 'cosmos', 'schema.js'), `\nCOSMOS_MIGRATIONS.push({ version: ${COSMOS_MIGRATIONS.length + 1}, description: '${EXTRA_MIGRATION}', apply: (container) => ensureIncludedPath(container, '/created/?') });\n`);
+}
+const EXTRA_MIGRATION = 'test: an index on created';
+
 beforeAll(async () => {
   cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
   for (const version of [B, C]) {
     const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', version, '--out', cluster.dataDir])).stdout.trim();
     await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
   }
+  await addStorageMigration(C);
   await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=6');
   await k('create', 'pdb', 'web', '--selector=app=web', '--min-available=6');
   await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
@@ -158,6 +174,17 @@ describe('cluster upgrade (UpgradeRun)', () => {
     // The pool is not recorded at C while one of its nodes is not; the control plane runs C.
     expect(await k('get', 'nodepool', 'node', '-o', 'jsonpath={.spec.version}')).toBe(B);
     expect(await serverVersion()).toBe(C);
+    // Release C ships a storage migration of its own: applied as it started, before it served; the run and the Cluster record it.
+    type Storage = { backend: string; version: number; migrations: { version: number; description: string; release: string }[] };
+    const storage = await until('the Cluster\'s status.storage at release C\'s schema', async () => {
+      const got = (JSON.parse(await k('get', 'cluster', 'local', '-o', 'json')) as { status: { storage?: Storage } }).status.storage;
+      return got?.migrations.at(-1)?.release === C ? got : undefined;
+    }, 30_000);
+    const expected = (storage.backend === 'cosmos' ? COSMOS_MIGRATIONS.length : SQLITE_MIGRATIONS.length) + 1;
+    expect(storage.version).toBe(expected);
+    expect(storage.migrations.at(-1)).toMatchObject({ version: expected, description: EXTRA_MIGRATION, release: C });
+    expect((JSON.parse(await k('get', 'upgraderun', 'to-c', '-o', 'json')) as { status: { controlPlane: { storage: unknown } } }).status.controlPlane.storage)
+      .toEqual({ version: expected, migrationsApplied: [`${expected}: ${EXTRA_MIGRATION}`] });
   }, 240_000);
 
   it('cancels a paused run for good: Cancelled, and cancel cannot be set back', async () => {

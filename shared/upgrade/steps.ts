@@ -14,6 +14,7 @@ import type { NodeProvider } from '../nodes/provider.js';
 import type { ControlPlaneHost } from '../release/control-plane.js';
 import { CLUSTERS, NODEPOOLS } from './objects.js';
 import { isNodeReady, kubeletVersionOf as kubeletVersion, reconcileNodePoolStatus } from '../controllers/nodepool/index.js';
+import { updateWithRetry } from '../controllers/update.js';
 import { availableUpgrades, poolNodes, type UpgradePlan } from './preview.js';
 import { progressOf, runSpecOf, runStatusOf, withNodeStep, UPGRADERUNS, isFinished, type NodeStep, type RunNode, type UpgradePhase, type UpgradeRunStatus, gateDecision, type GateDecision } from './run.js';
 import type { UndrainableNodeBehavior } from './settings.js';
@@ -94,6 +95,14 @@ async function clusterObject(deps: StepDeps): Promise<KubeObject | undefined> {
   return (await deps.ctx.client.listAll(CLUSTERS))[0];
 }
 
+/** updateClusterStatus rewrites the Cluster's status with `next`, re-reading on a conflict (its controllers write it too). */
+async function updateClusterStatus(deps: StepDeps, cluster: Readonly<KubeObject>, next: (status: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+  await updateWithRetry(deps.ctx.client, CLUSTERS, { name: String(readMetadata(cluster).name) }, (c) => {
+    c.status = next(isRecord(c.status) ? c.status : {});
+    return true;
+  }, 'status');
+}
+
 /**
  * beginRun takes the oldest unfinished run and records its plan, its old nodes (Waiting), the
  * control plane's step and its start; a run that already began (a restarted orchestration)
@@ -120,7 +129,7 @@ export async function beginRun(deps: StepDeps): Promise<RunPlan | undefined> {
     const cluster = await clusterObject(deps);
     // Keep the Cluster's availableUpgrades current with the catalog (releases added since coracle up).
     if (cluster && plan.controlPlane) {
-      await deps.ctx.client.updateStatus(CLUSTERS, { ...cluster, status: { ...(isRecord(cluster.status) ? cluster.status : {}), availableUpgrades: plan.availableUpgrades } }).catch(() => undefined);
+      await updateClusterStatus(deps, cluster, (st) => ({ ...st, availableUpgrades: plan.availableUpgrades })).catch(() => undefined);
     }
     if (cluster) await deps.recorder.normal(cluster, 'UpgradeStarted', `upgrade run ${name} to ${spec.targetVersion} (${spec.scope}) started`);
   }
@@ -182,11 +191,14 @@ export async function upgradeControlPlane(deps: StepDeps, name: string, plan: { 
     await deps.host.moveTo(plan.toVersion);
     return false;
   }
-  const spec = isRecord(cluster.spec) ? cluster.spec : {};
-  const updated = spec.version === plan.toVersion ? cluster : await deps.ctx.client.update(CLUSTERS, { ...cluster, spec: { ...spec, version: plan.toVersion } });
+  await updateWithRetry(deps.ctx.client, CLUSTERS, { name: String(readMetadata(cluster).name) }, (c) => {
+    const spec = isRecord(c.spec) ? c.spec : {};
+    if (spec.version === plan.toVersion) return false;
+    c.spec = { ...spec, version: plan.toVersion };
+    return true;
+  });
   const catalog = await deps.catalog();
-  await deps.ctx.client.updateStatus(CLUSTERS, { ...updated, status: { ...(isRecord(updated.status) ? updated.status : {}),
-    version: plan.toVersion, controlPlaneVersion: plan.toVersion, availableUpgrades: availableUpgrades(catalog, plan.toVersion) } });
+  await updateClusterStatus(deps, cluster, (st) => ({ ...st, version: plan.toVersion, controlPlaneVersion: plan.toVersion, availableUpgrades: availableUpgrades(catalog, plan.toVersion) }));
   // The release applied its storage changes when it opened the store, before it served (shared/store/schema.ts).
   const storage = deps.ctx.storage && { version: deps.ctx.storage.version, migrationsApplied: deps.ctx.storage.migrations.filter((m) => m.release === plan.toVersion).map((m) => `${m.version}: ${m.description}`) };
   await writeRunStatus(deps, name, (s) => ({ ...s, phase: 'Pools', controlPlane: { ...plan, step: 'Upgraded', ...(storage ? { storage } : {}) }, message: `control plane at ${plan.toVersion}` }));
@@ -356,8 +368,9 @@ export async function finishRun(deps: StepDeps, name: string, phase: 'Succeeded'
   if (!cluster) return;
   const entry = { name, fromVersion: plan?.controlPlane?.fromVersion ?? status.nodes?.[0]?.fromVersion ?? '', toVersion: spec.targetVersion,
     scope: spec.scope === 'Pool' ? `Pool/${spec.pool}` : spec.scope, startTime: status.startTime, completionTime: status.completionTime, outcome: phase, message };
-  const cStatus = isRecord(cluster.status) ? cluster.status : {};
-  const history = (Array.isArray(cStatus.upgradeHistory) ? cStatus.upgradeHistory : []).filter((h) => !(isRecord(h) && h.name === name));
-  await deps.ctx.client.updateStatus(CLUSTERS, { ...cluster, status: { ...cStatus, upgradeHistory: [...history, entry] } });
+  await updateClusterStatus(deps, cluster, (st) => {
+    const history = (Array.isArray(st.upgradeHistory) ? st.upgradeHistory : []).filter((h) => !(isRecord(h) && h.name === name));
+    return { ...st, upgradeHistory: [...history, entry] };
+  });
   await (phase === 'Succeeded' ? deps.recorder.normal(cluster, 'UpgradeSucceeded', `upgrade run ${name}: ${message}`) : deps.recorder.warning(cluster, `Upgrade${phase}`, `upgrade run ${name}: ${message}`));
 }
