@@ -63,18 +63,24 @@ function loadBusy(p: ProcessProfile): Busy | undefined {
 const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** printWhy prints the why and the top entries of `busy` under a missed target. */
-function printWhy(why: string, busy: Busy | undefined): void {
+/**
+ * printWhy prints the why and the top entries of `busy` under a missed target: the full tables
+ * the first time a process is shown (`shown`), its top three self-time entries after that.
+ */
+function printWhy(why: string, busy: Busy | undefined, shown: Set<string>): void {
   console.log(`    why: ${why}`);
   if (!busy) {
     console.log('    (no CPU profile: run without --no-profile to see where the time went)');
     return;
   }
   const row = (r: SelfTime) => `      ${r.ms.toFixed(0).padStart(7)} ms ${((100 * r.ms) / busy.busyMs).toFixed(1).padStart(5)}%  ${r.label}`;
-  console.log(`    ${busy.name}: busy ${busy.busyPct.toFixed(0)}% of the run; top self time:`);
-  busy.top.slice(0, 6).forEach((r) => console.log(row(r)));
+  const first = !shown.has(busy.name);
+  shown.add(busy.name);
+  console.log(`    ${busy.name}: busy ${busy.busyPct.toFixed(0)}% of the run; top self time${first ? '' : ' (more above)'}:`);
+  busy.top.slice(0, first ? 8 : 3).forEach((r) => console.log(row(r)));
+  if (!first) return;
   console.log('    top project functions by inclusive time:');
-  busy.inclusive.slice(0, 6).forEach((r) => console.log(row(r)));
+  busy.inclusive.slice(0, 8).forEach((r) => console.log(row(r)));
 }
 
 /** describeBusy is "<process> busy N% (GC M%)". */
@@ -136,9 +142,10 @@ export function printRunReport(f: RunFigures): void {
   }
   const files = [f.profiles.controlPlane.file, f.profiles.agent.file].filter(Boolean).join(', ') || 'none';
   console.log(`\n${missed.length} target(s) MISSED; for each, why and where the CPU went (profiles: ${files}):`);
+  const shown = new Set<string>();
   for (const m of missed) {
     console.log(`\n  ${m.label}: MISSED`);
-    printWhy(m.why, m.busy);
+    printWhy(m.why, m.busy, shown);
   }
 }
 
