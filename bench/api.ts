@@ -3,6 +3,7 @@
  * Starts `coracle up` on a temporary data folder as a child process and talks HTTPS with
  * keep-alive, as a client would:
  * - mutating calls: pod creates at 200/s, open loop, for 15 s (p50/p99, achieved rate);
+ * - the sustained create rate at saturation (64 in flight for 10 s), printed (issue 13);
  * - single-object get p99;
  * - a list of 10,000 pods (JSON);
  * - watch delivery with 100 watch streams: time from a create being issued to its ADDED event.
@@ -19,12 +20,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INSPECT_FLAG, InspectorProfiler, inspectorUrl } from './inspector.js';
-import { onWatchEvents, percentile } from './support.js';
+import { onWatchEvents, percentile, request, type Conn } from './support.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'coracle.js');
 const NS = 'bench';
 
-interface Conn { url: string; ca: string; token: string; agent: https.Agent }
 
 /** startUp runs `coracle up` (under the inspector when profiling) and resolves once its ready line is printed. */
 async function startUp(dataDir: string, profileDir: string | undefined) {
@@ -46,23 +46,6 @@ async function startUp(dataDir: string, profileDir: string | undefined) {
   return { child, url, profiler };
 }
 
-function request(c: Conn, method: string, p: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = https.request(new URL(p, c.url), {
-      method, agent: c.agent, ca: c.ca,
-      headers: { authorization: `Bearer ${c.token}`, accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 const pod = (name: string) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'bench' } },
   spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
@@ -77,11 +60,17 @@ function report(label: string, value: number, target: number, unit = ' ms'): voi
   console.log(`${label.padEnd(44)} ${value.toFixed(1).padStart(9)}${unit}   target < ${target}${unit}   ${value < target ? 'MET' : 'MISSED'}`);
 }
 
+/** failed describes failed requests by status (0: no answer in time, -1: connection error), e.g. `12 (429: 10, -1: 2)`. */
+function failed(byStatus: Map<number, number>): string {
+  const total = [...byStatus.values()].reduce((a, b) => a + b, 0);
+  return total === 0 ? '0' : `${total} (${[...byStatus].map(([status, n]) => `${status}: ${n}`).join(', ')})`;
+}
+
 /** createAtRate issues `rate` creates a second for `seconds` without waiting for answers (open loop). */
 async function createAtRate(c: Conn, prefix: string, rate: number, seconds: number, sent?: Map<string, number>) {
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
-  let failures = 0;
+  const failures = new Map<number, number>();
   const start = performance.now();
   const total = rate * seconds;
   for (let i = 0; i < total; i++) {
@@ -92,13 +81,14 @@ async function createAtRate(c: Conn, prefix: string, rate: number, seconds: numb
     const t0 = performance.now();
     sent?.set(name, t0);
     pending.push(request(c, 'POST', `/api/v1/namespaces/${NS}/pods`, pod(name)).then((res) => {
-      if (res.status !== 201) failures++;
+      if (res.status !== 201) failures.set(res.status, (failures.get(res.status) ?? 0) + 1);
       latencies.push(performance.now() - t0);
     }));
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
-  return { latencies: sortNum(latencies), rate: total / elapsed, failures };
+  const failedCount = [...failures.values()].reduce((a, b) => a + b, 0);
+  return { latencies: sortNum(latencies), rate: total / elapsed, failures: failed(failures), created: total - failedCount };
 }
 
 /** openWatch streams pod events from `rv`, calling `onAdded` with each ADDED pod's name. */
@@ -115,6 +105,26 @@ function openWatch(c: Conn, rv: string, onAdded: (name: string) => void): Promis
     req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
     req.end();
   });
+}
+
+/** createsAtSaturation keeps `inFlight` creates going for `seconds` (closed loop) and reports the rate of successful ones. */
+async function createsAtSaturation(c: Conn, prefix: string, inFlight: number, seconds: number) {
+  const latencies: number[] = [];
+  let ok = 0;
+  const failures = new Map<number, number>();
+  let n = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      const res = await request(c, 'POST', `/api/v1/namespaces/${NS}/pods`, pod(`${prefix}-${n++}`));
+      latencies.push(performance.now() - t0);
+      if (res.status === 201) ok++;
+      else failures.set(res.status, (failures.get(res.status) ?? 0) + 1);
+    }
+  }));
+  return { rate: ok / ((performance.now() - start) / 1000), failures: failed(failures), latencies: sortNum(latencies), created: ok };
 }
 
 async function benchWatch(c: Conn, watchers: number, rate: number, seconds: number) {
@@ -152,6 +162,10 @@ async function main(): Promise<void> {
     console.log(`creates: ${m.latencies.length} at ${m.rate.toFixed(1)}/s achieved, ${m.failures} failed; p50 ${ms(percentile(m.latencies, 50))}`);
     report('mutating (pod create) p99 at 200/s', percentile(m.latencies, 99), 50);
 
+    // Issue 13: the sustained create rate at saturation (closed loop, 64 at a time, 10 s).
+    const sat = await phase('saturate', () => createsAtSaturation(c, 'sat', 64, 10));
+    console.log(`creates at saturation: ${sat.rate.toFixed(1)}/s sustained over 10 s (64 in flight), ${sat.failures} failed; p99 ${ms(percentile(sat.latencies, 99))}`);
+
     const gets: number[] = [];
     await phase('get', async () => {
       for (let i = 0; i < 2000; i++) {
@@ -164,7 +178,8 @@ async function main(): Promise<void> {
     console.log(`gets: 2000 sequential; p50 ${ms(percentile(g, 50))}`);
     report('single-object get p99', percentile(g, 99), 10);
 
-    const have = m.latencies.length + 100;
+    // The pods so far (the warm-up's 100 included): the list below is of 10,000.
+    const have = m.created + 100 + sat.created;
     const fill: Promise<unknown>[] = [];
     for (let i = have; i < 10_000; i++) {
       fill.push(request(c, 'POST', `/api/v1/namespaces/${NS}/pods`, pod(`fill-${i}`)));

@@ -13,7 +13,8 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+/** CpuProfile is the Chrome DevTools profile format (the part read here). */
+export interface CpuProfile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -65,7 +66,9 @@ export function summarize(profile: CpuProfile): { byFunction: SelfTime[]; byFile
       return;
     }
     const where = shortUrl(frame.url);
-    const label = labelOf(frame);
+    // A nameless frame without a source (a native binding: SQLite, crypto, zlib) says nothing alone: name its caller.
+    const caller = parent.get(id);
+    const label = frame.url === '' && frame.functionName === '' && caller !== undefined ? `(native) in ${labelOf(byId.get(caller)!.callFrame)}` : labelOf(frame);
     fn.set(label, (fn.get(label) ?? 0) + ms);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {

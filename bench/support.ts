@@ -4,7 +4,7 @@
  * percentiles come from here, so every p99 in the project means the same thing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -87,14 +87,51 @@ export function report(label: string, value: number, target: number, unit: strin
   return met;
 }
 
-/** peakRssBytes is a Linux process's peak resident set (VmHWM), or NaN when it cannot be read. */
-export function peakRssBytes(pid: number): number {
+function statusKb(pid: number, field: string): number {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : NaN;
   } catch {
     return NaN;
   }
+}
+
+/** peakRssBytes is a Linux process's peak resident set (VmHWM), or NaN when it cannot be read. */
+export function peakRssBytes(pid: number): number {
+  return statusKb(pid, 'VmHWM');
+}
+
+/**
+ * processTreeRss is the resident set of a Linux process and all its descendants, now and at
+ * each one's peak (VmRSS, VmHWM summed: the peak sum is an upper bound), in bytes; NaN when
+ * `/proc` cannot be read.
+ */
+export function processTreeRss(pid: number): { now: number; peak: number } {
+  const children = new Map<number, number[]>();
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // The parent pid is the 2nd field after the command's closing parenthesis.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+  } catch {
+    return { now: NaN, peak: NaN };
+  }
+  let now = 0;
+  let peak = 0;
+  for (const queue = [pid]; queue.length > 0;) {
+    const p = queue.pop()!;
+    now += statusKb(p, 'VmRSS') || 0;
+    peak += statusKb(p, 'VmHWM') || 0;
+    queue.push(...(children.get(p) ?? []));
+  }
+  return now === 0 ? { now: NaN, peak: NaN } : { now, peak };
 }
 
 /** WatchEvent is one event of a watch response. */

@@ -1,7 +1,7 @@
 /**
  * The scheduling pass: read the pending pods, the nodes and the bound pods through the API (one
  * list each), decide with the pure `scheduleBatch`, then bind (POST pods/binding) in parallel
- * with bounded concurrency, recording `Scheduled` events; pods that fit nowhere get
+ * with bounded concurrency, recording `Scheduled` events behind the bindings; pods that fit nowhere get
  * PodScheduled=False/Unschedulable with kube-scheduler's message and a `FailedScheduling`
  * Warning. Level-triggered and idempotent: a pass re-reads everything, and a binding that lost a
  * race (409: already bound, or being deleted; 404: gone) is skipped.
@@ -74,7 +74,7 @@ function nameOf(pod: Readonly<KubeObject>): { namespace: string; name: string } 
   return { namespace: String(meta.namespace ?? 'default'), name: String(meta.name ?? '') };
 }
 
-/** bind POSTs the Binding of one assignment; answers false when the pod was bound, deleted or gone meanwhile. */
+/** bind POSTs the Binding of one assignment; answers false when the pod was bound, deleted or gone meanwhile. Records no event (see bindAll). */
 async function bind(ctx: ControllerContext, a: Assignment): Promise<boolean> {
   const ref = nameOf(a.pod);
   const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: ref.name, namespace: ref.namespace, uid: readMetadata(a.pod).uid }, target: { apiVersion: 'v1', kind: 'Node', name: a.nodeName } };
@@ -84,8 +84,40 @@ async function bind(ctx: ControllerContext, a: Assignment): Promise<boolean> {
     if (err instanceof ApiError && (err.code === 409 || err.code === 404)) return false;
     throw err;
   }
-  await schedulerRecorder(ctx).normal(a.pod, 'Scheduled', `Successfully assigned ${ref.namespace}/${ref.name} to ${a.nodeName}`);
   return true;
+}
+
+/** EVENT_CONCURRENCY is how many `Scheduled` events are written at once, behind the bindings. */
+const EVENT_CONCURRENCY = 8;
+
+/**
+ * bindAll binds every assignment (BIND_CONCURRENCY at a time) and records each successful
+ * binding's `Scheduled` event behind them: an event write does not hold a binding slot, so a
+ * pass's pods are bound sooner (events are best effort and written before the pass ends, in
+ * binding order). `onBound` is told each binding's outcome as soon as it is known.
+ */
+async function bindAll(ctx: ControllerContext, assignments: readonly Assignment[], onBound: (a: Assignment, outcome: 'bound' | 'skipped' | 'failed') => void): Promise<void> {
+  const settle: Array<(bound: boolean) => void> = [];
+  const outcomes = assignments.map((_, i) => new Promise<boolean>((resolve) => { settle[i] = resolve; }));
+  const index = new Map(assignments.map((a, i) => [a, i]));
+  const binds = forEachLimited(assignments, BIND_CONCURRENCY, async (a) => {
+    let done: boolean;
+    try {
+      done = await bind(ctx, a);
+    } catch (err) {
+      settle[index.get(a)!]!(false);
+      onBound(a, 'failed');
+      throw err;
+    }
+    settle[index.get(a)!]!(done);
+    onBound(a, done ? 'bound' : 'skipped');
+  });
+  const events = forEachLimited(assignments, EVENT_CONCURRENCY, async (a) => {
+    if (!(await outcomes[index.get(a)!]!)) return;
+    const ref = nameOf(a.pod);
+    await schedulerRecorder(ctx).normal(a.pod, 'Scheduled', `Successfully assigned ${ref.namespace}/${ref.name} to ${a.nodeName}`);
+  });
+  await Promise.all([binds, events]);
 }
 
 function podScheduledCondition(pod: Readonly<KubeObject>): Record<string, unknown> | undefined {
@@ -140,15 +172,10 @@ export async function runSchedulingPass(ctx: ControllerContext, cache?: Schedule
   pass.unschedulable = decision.unschedulable.length;
   for (const a of decision.assignments) cache?.assume(a.pod, a.nodeName);
   await Promise.all([
-    forEachLimited(decision.assignments, BIND_CONCURRENCY, async (a) => {
-      let done = false;
-      try {
-        done = await bind(ctx, a);
-      } finally {
-        if (!done) cache?.forget(a.pod);
-      }
-      if (done) pass.bound++;
-      else pass.skipped++;
+    bindAll(ctx, decision.assignments, (a, outcome) => {
+      if (outcome !== 'bound') cache?.forget(a.pod);
+      if (outcome === 'bound') pass.bound++;
+      if (outcome === 'skipped') pass.skipped++;
     }),
     forEachLimited(decision.unschedulable, BIND_CONCURRENCY, (u) => markUnschedulable(ctx, u)),
   ]);
