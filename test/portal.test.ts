@@ -26,6 +26,7 @@ import { RELEASE_VERSION } from '../shared/release/version.js';
 import type { UpgradePlan } from '../shared/upgrade/preview.js';
 import { formatDuration } from '../portal/src/model.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
 import { decodeJwt } from 'jose';
 
@@ -93,7 +94,7 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   // Release B in the catalog before `coracle up`, which lists the catalog's upgrades on the Cluster.
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-portal-'));
-  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', dataDir])).stdout.trim();
+  const packed = await packedRelease(B);
   await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', dataDir]);
   issuer = await startOidcIssuer();
   cluster = await startCluster({ nodes: 3, dataDir, timeoutMs: 120_000, extraArgs: ['--runtime', 'simulated',

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { CLI, E2E_INSTANCES, startCluster, type Cluster } from './support/cluster.js';
 import { launchBrowser, loadPage, signInWithToken } from './support/browser.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 
 const runFile = promisify(execFile);
@@ -38,11 +39,11 @@ const serverVersion = async () => (JSON.parse(await k('version', '-o', 'json')) 
 const nodeVersions = async () => (await k('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\\n"}{end}')).trim().split('\n').sort();
 
 beforeAll(async () => {
+  // Packing (once per build for the whole run) goes on while the cluster starts.
+  const packages = Promise.all([B, C].map(packedRelease));
+  packages.catch(() => undefined);
   cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
-  for (const version of [B, C]) {
-    const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', version, '--out', cluster.dataDir])).stdout.trim();
-    await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
-  }
+  for (const packed of await packages) await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
   await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=6');
   await k('create', 'pdb', 'web', '--selector=app=web', '--min-available=6');
   await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
