@@ -202,7 +202,9 @@ describe('coracle up: lifecycle and data folder', () => {
     expect(run.stderr()).toContain(path.join(dir, 'ca.crt'));
   });
 
-  test('a port in use is a clear error', async () => {
+  // Concurrent: the 15 s of retrying are spent waiting, so they overlap the other tests here (each
+  // on its own data folder and port) instead of adding to the file's time.
+  test.concurrent('a port in use is a clear error', async () => {
     const blocker = net.createServer().listen(0, '127.0.0.1');
     await once(blocker, 'listening');
     const port = (blocker.address() as net.AddressInfo).port;
