@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { CLI, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 
 const runFile = promisify(execFile);
@@ -21,7 +22,7 @@ const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluste
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-clusterobj-'));
-  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', os.tmpdir()])).stdout.trim();
+  const packed = await packedRelease(B);
   await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', dataDir]);
   cluster = await startCluster({ nodes: 2, extraArgs: ['--runtime', 'simulated'], dataDir, timeoutMs: 90_000 });
 }, 180_000);

@@ -26,6 +26,7 @@ import { RELEASE_VERSION } from '../shared/release/version.js';
 import type { UpgradePlan } from '../shared/upgrade/preview.js';
 import { formatDuration } from '../portal/src/model.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 import { startOidcIssuer, type TestIssuer } from './support/oidc-issuer.js';
 import { decodeJwt } from 'jose';
 
@@ -36,6 +37,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let consoleErrors: string[];
+/** The browser while it starts (beforeAll), so that afterAll closes it even if beforeAll failed first. */
+let launching: Promise<Browser> | undefined;
 
 // The upgrade below moves the single-process control plane onto release B: the API is down while it hands over.
 const k = (args: string[], input?: string) => kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, input, retryRefusedMs: 30_000 });
@@ -93,29 +96,34 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   // Release B in the catalog before `coracle up`, which lists the catalog's upgrades on the Cluster.
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'coracle-portal-'));
-  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', dataDir])).stdout.trim();
-  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', dataDir]);
-  issuer = await startOidcIssuer();
+  // Chromium starts while the release is added and the cluster starts: neither needs the other.
+  launching = launchBrowser();
+  launching.catch(() => undefined);
+  [issuer] = await Promise.all([startOidcIssuer(), packedRelease(B).then((packed) => runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', dataDir]))]);
   cluster = await startCluster({ nodes: 3, dataDir, timeoutMs: 120_000, extraArgs: ['--runtime', 'simulated',
     `--oidc-issuer-url=${issuer.url}`, `--oidc-client-id=${PORTAL_CLIENT}`, '--oidc-username-claim=email', '--oidc-groups-claim=groups', '--oidc-groups-prefix=oidc:'] });
   // The issuer signs this user in at once (a development IdP), back to the portal's URL: its redirect URI.
   issuer.allowSignIn(PORTAL_CLIENT, `${cluster.url}/portal/`, { sub: 'viewer-1', email: VIEWER, email_verified: true, groups: ['portal-viewers'] });
-  browser = await launchBrowser();
+  browser = await launching;
   ({ context, page, consoleErrors } = browser);
   await until('3 Ready nodes', async () => {
     const out = (await k(['get', 'nodes', '--no-headers'])).stdout;
     return (out.match(/\bReady\b/g) ?? []).length === 3 ? true : undefined;
   }, 90_000);
   expect((await k(['create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=2'])).code).toBe(0);
-  expect((await k(['rollout', 'status', 'deployment/web', '--timeout=90s'])).code).toBe(0);
   // The OIDC group may view (the built-in role: namespaced objects) and read the cluster-scoped ones the page shows; nothing more.
-  await ok('create', 'clusterrolebinding', 'portal-viewers-view', '--clusterrole=view', '--group=oidc:portal-viewers');
-  await ok('create', 'clusterrole', 'cluster-reader', '--verb=get,list,watch', '--resource=nodes,clusters.coracle.io,nodepools.coracle.io,upgraderuns.coracle.io');
-  await ok('create', 'clusterrolebinding', 'portal-viewers-read', '--clusterrole=cluster-reader', '--group=oidc:portal-viewers');
+  // Made while the rollout goes on, which none of them depends on (each binding after its role, as before).
+  const [rollout] = await Promise.all([
+    k(['rollout', 'status', 'deployment/web', '--timeout=90s']),
+    ok('create', 'clusterrolebinding', 'portal-viewers-view', '--clusterrole=view', '--group=oidc:portal-viewers'),
+    ok('create', 'clusterrole', 'cluster-reader', '--verb=get,list,watch', '--resource=nodes,clusters.coracle.io,nodepools.coracle.io,upgraderuns.coracle.io')
+      .then(() => ok('create', 'clusterrolebinding', 'portal-viewers-read', '--clusterrole=cluster-reader', '--group=oidc:portal-viewers')),
+  ]);
+  expect(rollout.code).toBe(0);
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await (browser ?? (await launching?.catch(() => undefined)))?.close();
   await cluster?.destroy();
   await issuer?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });

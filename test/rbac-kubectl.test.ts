@@ -42,12 +42,14 @@ beforeAll(async () => {
   cluster = await startCluster({ extraArgs: [
     `--oidc-issuer-url=${issuer.url}`, `--oidc-client-id=${API_AUDIENCE}`, '--oidc-groups-claim=groups', '--oidc-groups-prefix=oidc:', '--oidc-required-claim=tid=test-tenant',
   ] });
-  await ok('create', 'namespace', 'team');
-  await ok('create', 'namespace', 'other');
-  for (const sa of ['reader', 'lead']) await ok('create', 'serviceaccount', sa, '-n', 'team');
-  await ok('create', 'rolebinding', 'reader-view', '--clusterrole=view', '--serviceaccount=team:reader', '-n', 'team');
-  await ok('create', 'rolebinding', 'lead-admin', '--clusterrole=admin', '--serviceaccount=team:lead', '-n', 'team');
-  for (const sa of ['reader', 'lead']) tokens[sa] = (await ok('create', 'token', sa, '-n', 'team', '--duration=1h')).trim();
+  // The same kubectl commands as one after the other, those that do not depend on each other at once.
+  await Promise.all([ok('create', 'namespace', 'team'), ok('create', 'namespace', 'other')]);
+  await Promise.all(['reader', 'lead'].map((sa) => ok('create', 'serviceaccount', sa, '-n', 'team')));
+  await Promise.all([
+    ok('create', 'rolebinding', 'reader-view', '--clusterrole=view', '--serviceaccount=team:reader', '-n', 'team'),
+    ok('create', 'rolebinding', 'lead-admin', '--clusterrole=admin', '--serviceaccount=team:lead', '-n', 'team'),
+    ...['reader', 'lead'].map(async (sa) => (tokens[sa] = (await ok('create', 'token', sa, '-n', 'team', '--duration=1h')).trim())),
+  ]);
 });
 afterAll(async () => {
   await cluster?.destroy();

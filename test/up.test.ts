@@ -145,7 +145,7 @@ describe('coracle up: lifecycle and data folder', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  test('exits 0 on SIGTERM and SIGINT, and restarts on the same folder with the same CA, token and objects', async () => {
+  test.concurrent('exits 0 on SIGTERM and SIGINT, and restarts on the same folder with the same CA, token and objects', async () => {
     const cluster = await startCluster({ dataDir: await tempDir() });
     try {
       const created = await clusterRequest(cluster, '/api/v1/namespaces', {
@@ -182,6 +182,23 @@ describe('coracle up: lifecycle and data folder', () => {
       await cluster.destroy();
     }
   });
+
+  // Concurrent with the case above (Jest runs a block's concurrent cases together, where the first
+  // stands): the 15 s this one spends waiting while coracle up retries the port overlap that
+  // case's start, stop and restart (each on its own data folder and port).
+  test.concurrent('a port in use is a clear error', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const run = spawnUp(['--port', String(port), '--data-dir', await tempDir()]);
+      expect((await run.exited).code).toBe(1);
+      // Tried again for a while (a process that held it may still be stopping), then refused.
+      expect(run.stderr()).toContain(`port ${port} on 127.0.0.1 is already in use (tried for 15 s)`);
+    } finally {
+      blocker.close();
+    }
+  }, 40_000);
 
   test('a store written by an older release is migrated when a newer one starts on it, keeping its objects; a newer store is refused untouched', async () => {
     const cluster = await startCluster({ dataDir: await tempDir() });
@@ -256,20 +273,6 @@ describe('coracle up: lifecycle and data folder', () => {
     expect(status.code).toBe(1);
     expect(run.stderr()).toContain(path.join(dir, 'ca.crt'));
   });
-
-  test('a port in use is a clear error', async () => {
-    const blocker = net.createServer().listen(0, '127.0.0.1');
-    await once(blocker, 'listening');
-    const port = (blocker.address() as net.AddressInfo).port;
-    try {
-      const run = spawnUp(['--port', String(port), '--data-dir', await tempDir()]);
-      expect((await run.exited).code).toBe(1);
-      // Tried again for a while (a process that held it may still be stopping), then refused.
-      expect(run.stderr()).toContain(`port ${port} on 127.0.0.1 is already in use (tried for 15 s)`);
-    } finally {
-      blocker.close();
-    }
-  }, 40_000);
 
   test('validates --nodes and --runtime, and starts the nodes before the ready line', async () => {
     const bad = spawnUp(['--runtime', 'kvm', '--data-dir', await tempDir()]);

@@ -12,11 +12,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 
 const runFile = promisify(execFile);
 const B = 'v1.35.1-coracle';
 const C = 'v1.35.2-coracle';
 let cluster: Cluster;
+let packageC: Promise<string>;
 
 const k = async (...args: string[]) => {
   const r = await kubectl(args, { kubeconfig: cluster.kubeconfigPath, timeoutMs: 180_000 });
@@ -25,9 +27,13 @@ const k = async (...args: string[]) => {
 };
 
 beforeAll(async () => {
+  // Packing (once per build for the whole run) goes on while the cluster starts; C is only added later.
+  const packageB = packedRelease(B);
+  packageB.catch(() => undefined);
+  packageC = packedRelease(C);
+  packageC.catch(() => undefined);
   cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
-  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', cluster.dataDir])).stdout.trim();
-  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  await runFile(process.execPath, [CLI, 'release', 'add', await packageB, '--data-dir', cluster.dataDir]);
   await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=3');
   await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
 }, 240_000);
@@ -52,8 +58,7 @@ it('a paused run survives kill -9 of coracle up and finishes once resumed', asyn
 }, 360_000);
 
 it('a run killed in the middle of its pool step resumes after the restart and moves every node', async () => {
-  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', C, '--out', cluster.dataDir])).stdout.trim();
-  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  await runFile(process.execPath, [CLI, 'release', 'add', await packageC, '--data-dir', cluster.dataDir]);
   const created = await kubectl(['create', '-f', '-'], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000,
     input: JSON.stringify({ apiVersion: 'coracle.io/v1', kind: 'UpgradeRun', metadata: { name: 'midstep' }, spec: { targetVersion: C } }) });
   expect(created.code).toBe(0);

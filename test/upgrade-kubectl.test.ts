@@ -22,6 +22,7 @@ import { until } from './support/until.js';
 import { CLI, E2E_INSTANCES, startCluster, type Cluster } from './support/cluster.js';
 import { launchBrowser, loadPage, signInWithToken } from './support/browser.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 
 const runFile = promisify(execFile);
@@ -55,11 +56,11 @@ async function addStorageMigration(version: string): Promise<void> {
 const EXTRA_MIGRATION = 'test: an index on created';
 
 beforeAll(async () => {
+  // Packing (once per build for the whole run) goes on while the cluster starts.
+  const packages = Promise.all([B, C].map(packedRelease));
+  packages.catch(() => undefined);
   cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
-  for (const version of [B, C]) {
-    const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', version, '--out', cluster.dataDir])).stdout.trim();
-    await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
-  }
+  for (const packed of await packages) await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
   await addStorageMigration(C);
   await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=6');
   await k('create', 'pdb', 'web', '--selector=app=web', '--min-available=6');

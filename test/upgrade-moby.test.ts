@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { CLI, clusterRequest, startCluster, type Cluster } from './support/cluster.js';
 import { dockerUnavailable } from './support/docker.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 
 const runFile = promisify(execFile);
@@ -141,9 +142,11 @@ suite('cluster upgrade with real containers under a prober', () => {
   beforeAll(async () => {
     const env = { ...process.env };
     delete env.DOCKER_HOST; // the cluster's own private dockerd, in its data folder
+    // Packing (once per build for the whole run) goes on while the cluster starts.
+    const packageB = packedRelease(B);
+    packageB.catch(() => undefined);
     cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'moby'], timeoutMs: 180_000, env: env as Record<string, string> });
-    const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', cluster.dataDir])).stdout.trim();
-    await coracle('release', 'add', packed);
+    await coracle('release', 'add', await packageB);
   }, 300_000);
   afterAll(async () => cluster?.destroy(), 60_000);
 

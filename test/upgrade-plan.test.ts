@@ -14,11 +14,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI, startCluster, type Cluster } from './support/cluster.js';
 import { kubectl } from './support/kubectl.js';
+import { packedRelease } from './support/releases.js';
 import { RELEASE_VERSION } from '../shared/release/version.js';
 
 const runFile = promisify(execFile);
 const B = 'v1.35.1-coracle';
+const C = 'v1.35.2-coracle';
 let cluster: Cluster;
+let packageC: Promise<string>;
 
 const k = async (...args: string[]) => {
   // Upgrades below move the control plane: the API is down for a few seconds while it hands over.
@@ -38,9 +41,13 @@ async function plan(): Promise<{ code: number; stdout: string }> {
 }
 
 beforeAll(async () => {
+  // Packing (once per build for the whole run) goes on while the cluster starts; C is only added later.
+  const packageB = packedRelease(B);
+  packageB.catch(() => undefined);
+  packageC = packedRelease(C);
+  packageC.catch(() => undefined);
   cluster = await startCluster({ nodes: 3, extraArgs: ['--runtime', 'simulated'], timeoutMs: 90_000 });
-  const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', B, '--out', cluster.dataDir])).stdout.trim();
-  await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+  await runFile(process.execPath, [CLI, 'release', 'add', await packageB, '--data-dir', cluster.dataDir]);
   await k('create', 'deployment', 'web', '--image=coracle/web:v1', '--replicas=6');
   await k('create', 'pdb', 'web', '--selector=app=web', '--min-available=6');
   await k('wait', '--for=condition=Available', 'deployment/web', '--timeout=90s');
@@ -112,14 +119,12 @@ describe('pause and cancel inside a drain', () => {
 });
 
 describe('auto-upgrade channel', () => {
-  const C = 'v1.35.2-coracle';
   const hhmm = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString().slice(11, 16);
   const patchCluster = (autoUpgrade: unknown) => kubectl(['patch', 'cluster', 'local', '--type=merge', '-p', JSON.stringify({ spec: { autoUpgrade } })], { kubeconfig: cluster.kubeconfigPath, timeoutMs: 60_000, retryRefusedMs: 30_000 });
   const autoRuns = async () => (await k('get', 'upgraderuns', '-l', 'coracle.io/auto-upgrade', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.targetVersion}{"\\n"}{end}')).trim();
 
   it('refuses a bad spec, starts nothing while the window is closed, and starts a run to the newest patch once it is open', async () => {
-    const packed = (await runFile(process.execPath, [CLI, 'release', 'pack', '--release-version', C, '--out', cluster.dataDir])).stdout.trim();
-    await runFile(process.execPath, [CLI, 'release', 'add', packed, '--data-dir', cluster.dataDir]);
+    await runFile(process.execPath, [CLI, 'release', 'add', await packageC, '--data-dir', cluster.dataDir]);
     const bad = await patchCluster({ channel: 'rapid', maintenanceWindow: { startTime: '25:00', durationHours: 4 } });
     expect(bad.stderr).toContain('spec.autoUpgrade.channel: Unsupported value: "rapid": supported values: "none", "patch", "stable"');
     expect(bad.stderr).toContain('spec.autoUpgrade.maintenanceWindow.startTime: Invalid value: "25:00"');

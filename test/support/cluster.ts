@@ -114,7 +114,11 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   let proc: UpProcess;
   const start = async () => {
     proc = spawnUp(['--port', port, ...baseArgs], options.env, timeoutMs);
-    const ready = await proc.ready;
+    const ready = await proc.ready.catch((err: unknown) => {
+      // A start that failed leaves nobody holding the process: stop it, or it outlives the suite (and keeps Jest from exiting).
+      proc.child.kill('SIGTERM');
+      throw err;
+    });
     port = new URL(ready.url).port;
     return ready;
   };
