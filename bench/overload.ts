@@ -61,6 +61,8 @@ async function runMix(c: Conn): Promise<Tally> {
 function startProbes(c: Conn, tally: Tally) {
   const readyz: number[] = [];
   let leaseLagMs = 0;
+  // prom-client's event-loop delay gauges cover the time since the previous scrape: one a second.
+  const loopDelayMaxMs: number[] = [];
   let stopped = false;
   const probeAgent = new https.Agent({ keepAlive: false });
   const loops = [
@@ -79,12 +81,15 @@ function startProbes(c: Conn, tally: Tally) {
           const now = Date.now();
           for (const lease of JSON.parse(r.body).items) leaseLagMs = Math.max(leaseLagMs, now - Date.parse(lease.spec.renewTime));
         }
+        const m = await request(c, 'GET', '/metrics');
+        const max = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(m.status === 200 ? m.body : '');
+        if (max) loopDelayMaxMs.push(Number(max[1]) * 1000);
         await new Promise((res) => setTimeout(res, 1000));
       }
     })(),
   ];
   return {
-    stop: async () => { stopped = true; await Promise.all(loops); probeAgent.destroy(); return { readyz, leaseLagMs }; },
+    stop: async () => { stopped = true; await Promise.all(loops); probeAgent.destroy(); return { readyz, leaseLagMs, loopDelayMaxMs }; },
   };
 }
 
@@ -133,12 +138,12 @@ async function run(c: Conn, up: Child): Promise<void> {
   const downPods = await waitPods(c, (n) => n === 0, 240_000);
   const tDown = performance.now();
   const mixed = await mix;
-  const { readyz, leaseLagMs } = await probes.stop();
+  const { readyz, leaseLagMs, loopDelayMaxMs } = await probes.stop();
   for (const [status, n] of mixed.byStatus) for (let k = 0; k < n; k++) count(tally, status);
   const statuses = [...tally.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
   console.log(`pods: ${upPods} up in ${((tUp - t0) / 1000).toFixed(1)} s, ${downPods} left ${((tDown - tUp) / 1000).toFixed(1)} s after the scale to 0`);
   console.log(`request mix: ${REQUESTS} requests, ${CONCURRENCY} at a time; answers ${statuses}; p50 ${percentile(mixed.latencies, 50).toFixed(0)} ms, p99 ${percentile(mixed.latencies, 99).toFixed(0)} ms`);
-  console.log(`/readyz probes: ${readyz.length}\n`);
+  console.log(`/readyz probes: ${readyz.length}; event-loop delay, worst per second: p50 ${percentile(loopDelayMaxMs, 50).toFixed(0)} ms, p99 ${percentile(loopDelayMaxMs, 99).toFixed(0)} ms, max ${Math.max(0, ...loopDelayMaxMs).toFixed(0)} ms (${loopDelayMaxMs.length} scrapes)\n`);
   const fivexx = [...tally.byStatus].filter(([s]) => s >= 500 || s <= 0).reduce((n, [, k]) => n + k, 0);
   report('/readyz p99', percentile(readyz, 99), 1000, 'ms');
   report('Lease renewal lag, max', leaseLagMs, 15_000, 'ms');
