@@ -100,12 +100,18 @@ async function podCount(c: Conn): Promise<number> {
   return list.items.length + (list.metadata.remainingItemCount ?? 0);
 }
 
-/** scaleTo patches the Deployment's scale, retrying a 429 after its Retry-After as kubectl does. */
-async function scaleTo(c: Conn, replicas: number): Promise<void> {
+/**
+ * scaleTo patches the Deployment's scale, retrying a 429 after its Retry-After as kubectl does.
+ * A patch left unanswered (60 s) is counted in `tally` (it is a failure of the server) and sent
+ * again — setting the same replicas twice is harmless — so a starved server yields figures
+ * instead of aborting the run.
+ */
+async function scaleTo(c: Conn, replicas: number, tally: Tally): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const r = await request(c, 'PATCH', `${DEPLOYMENT}/churn/scale`, { spec: { replicas } }, { contentType: 'application/merge-patch+json' });
     if (r.status === 200) return;
-    if (r.status !== 429 || attempt >= 60) throw new Error(`scale to ${replicas}: ${r.status} ${r.body}`);
+    if (r.status <= 0) count(tally, r.status);
+    if ((r.status !== 429 && r.status > 0) || attempt >= 60) throw new Error(`scale to ${replicas}: ${r.status} ${r.body}`);
     await new Promise((res) => setTimeout(res, 1000));
   }
 }
@@ -126,7 +132,7 @@ async function run(c: Conn, up: Child): Promise<void> {
   const tally: Tally = { byStatus: new Map(), latencies: [] };
   const probes = startProbes(c, tally);
   const t0 = performance.now();
-  await scaleTo(c, PODS);
+  await scaleTo(c, PODS, tally);
   // The request mix starts while the pods are being created and runs through their deletion.
   const mix = (async () => {
     await waitPods(c, (n) => n >= PODS / 4, 120_000);
@@ -134,7 +140,7 @@ async function run(c: Conn, up: Child): Promise<void> {
   })();
   const upPods = await waitPods(c, (n) => n >= PODS, 240_000);
   const tUp = performance.now();
-  await scaleTo(c, 0);
+  await scaleTo(c, 0, tally);
   const downPods = await waitPods(c, (n) => n === 0, 240_000);
   const tDown = performance.now();
   const mixed = await mix;
