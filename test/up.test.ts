@@ -218,6 +218,11 @@ describe('coracle up: lifecycle and data folder', () => {
       const kept = await clusterRequest(cluster, '/api/v1/namespaces/from-before', { token: cluster.token });
       expect(kept.status).toBe(200);
       // The cluster-storage controller records what the store was brought to, and by which release.
+      // In-process controllers start with the first change after a restart (a cluster with nodes
+      // has one every Lease renewal); this one has no node, so a label on the Cluster is that change.
+      const labelled = await clusterRequest(cluster, '/apis/coracle.io/v1/clusters/local', { method: 'PATCH', token: cluster.token,
+        headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ metadata: { labels: { touched: 'after-restart' } } }) });
+      expect(labelled.status).toBe(200);
       const storage = await until('the Cluster\'s status.storage at the new version', async () => {
         const got = JSON.parse((await clusterRequest(cluster, '/apis/coracle.io/v1/clusters/local', { token: cluster.token })).body) as { status?: { storage?: StorageSchema } };
         // The status the first start wrote (migrations 1 and 2) stands until the controller rewrites it.
