@@ -3,7 +3,7 @@
  * earlier version left it 0755 with 0644 databases, and the SQLite files created later (WAL,
  * SHM) inherit the databases' 0600.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,6 +19,8 @@ async function tempDir(): Promise<string> {
   dirs.push(d);
   return d;
 }
+// prepareDataDir makes the cluster CA and serving keys (RSA in JavaScript): seconds on a busy 2-core machine.
+jest.setTimeout(30_000);
 const mode = async (p: string) => (await stat(p)).mode & 0o777;
 
 describe('prepareDataDir', () => {

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +63,9 @@ describe('client credentials against an issuer', () => {
     await expect(getToken({ clientId: 'robot', tokenCacheDir: dir })).rejects.toThrow(/--issuer-url.*--azure/);
   });
 });
+
+// The private CA and the issuer's serving key are RSA keys made in JavaScript: seconds on a busy 2-core machine.
+jest.setTimeout(30_000);
 
 test('an issuer with a private CA: trusted with --certificate-authority, refused without', async () => {
   const ca = createCertificateAuthority('issuer-ca');
